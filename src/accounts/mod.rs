@@ -1,0 +1,171 @@
+//! Citizens and their credentials.
+//!
+//! Owns: creating accounts (validated input, hashed password, attributes with provenance),
+//! checking a password login without revealing whether the account exists, and disabling and
+//! proofing accounts. Storage is `store::accounts`; hashing is [`password`].
+
+pub mod password;
+
+use crate::{
+    assurance::Level,
+    store::{
+        self,
+        accounts::{Account, Attribute},
+        Db,
+    },
+};
+pub use password::{HashError, Hasher};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("invalid e-mail address")]
+    InvalidEmail,
+    #[error("password too short: at least {0} characters")]
+    PasswordTooShort(usize),
+    #[error("password too long: at most 1024 bytes")]
+    PasswordTooLong,
+    #[error("an account with this e-mail address exists already")]
+    EmailTaken,
+    #[error("{0} is too long (at most 200 characters) or contains control characters")]
+    InvalidName(&'static str),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// Input for a new local account.
+pub struct NewAccount {
+    pub email: String,
+    pub password: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email_verified: bool,
+}
+
+/// Normalises and checks an e-mail address (deliberately simple: one `@`, a dot in the domain,
+/// no spaces or control characters; the confirmation mail is the real check).
+pub fn normalise_email(raw: &str) -> Result<String, AccountError> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split('@').count() == 2
+        && email.split('@').all(|p| !p.is_empty())
+        && email
+            .rsplit('@')
+            .next()
+            .is_some_and(|d| d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    valid.then_some(email).ok_or(AccountError::InvalidEmail)
+}
+
+fn check_name(field: &'static str, v: &Option<String>) -> Result<Option<String>, AccountError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().count() > 200 || s.chars().any(char::is_control) => {
+            Err(AccountError::InvalidName(field))
+        }
+        Some(s) => Ok(Some(s.to_string())),
+    }
+}
+
+/// Creates a local account: self-registered, so its identity is proofed at low only.
+pub async fn create(
+    db: &Db,
+    hasher: &Hasher,
+    new: NewAccount,
+    min_password: usize,
+) -> Result<Account, AccountError> {
+    let email = normalise_email(&new.email)?;
+    if new.password.chars().count() < min_password {
+        return Err(AccountError::PasswordTooShort(min_password));
+    }
+    if new.password.len() > 1024 {
+        return Err(AccountError::PasswordTooLong);
+    }
+    let given = check_name("given_name", &new.given_name)?;
+    let family = check_name("family_name", &new.family_name)?;
+    if db.account_by_email(&email).await?.is_some() {
+        return Err(AccountError::EmailTaken);
+    }
+    let now = store::now();
+    let account = Account {
+        id: crate::secrets::random_token(16),
+        email,
+        email_verified: new.email_verified,
+        password_hash: Some(hasher.hash(new.password).await?),
+        proofing_level: Level::Low.as_str().into(),
+        proofing_evidence: None,
+        proofed_at: None,
+        created_at: now,
+        disabled_at: None,
+    };
+    let attrs: Vec<Attribute> = [("given_name", given), ("family_name", family)]
+        .into_iter()
+        .filter_map(|(name, v)| {
+            v.map(|value| Attribute {
+                name: name.into(),
+                value,
+                source: "self".into(),
+                level: Level::Low.as_str().into(),
+                verified_at: None,
+            })
+        })
+        .collect();
+    match db.account_insert(&account, &attrs).await {
+        Ok(()) => Ok(account),
+        Err(e) if store::is_unique_violation(&e) => Err(AccountError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks a password login. `Ok(None)` for every kind of failure (unknown address, wrong
+/// password, disabled account) so that callers show one wording and timing does not differ.
+pub async fn authenticate(
+    db: &Db,
+    hasher: &Hasher,
+    email: &str,
+    password: &str,
+) -> Result<Option<Account>, AccountError> {
+    let account = match normalise_email(email) {
+        Ok(e) => db.account_by_email(&e).await?,
+        Err(_) => None,
+    };
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let ok = hasher.verify(password.to_string(), stored).await?;
+    Ok(account.filter(|a| ok && a.disabled_at.is_none()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_rules() {
+        assert_eq!(
+            normalise_email(" Anna@Example.DE ").unwrap(),
+            "anna@example.de"
+        );
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@example.de",
+            "a@b@c.de",
+            "anna@example",
+            "an na@example.de",
+            "a@.de",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// The highest level this citizen could reach now: the proofing ceiling, and the strongest
+/// authentication the account has enrolled (a password alone: low).
+pub fn reachable_level(account: &Account) -> Level {
+    let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
+    let enrolled = [crate::assurance::level::Method::Password];
+    crate::assurance::level::authentication_strength(&enrolled)
+        .unwrap_or(Level::Low)
+        .min(proofing)
+}

@@ -1,0 +1,383 @@
+//! Administration: registering relying parties, managing accounts and the assurance policy.
+//!
+//! The CLI and (later) the admin HTTP API call these same functions, so validation and audit
+//! happen in one place. Every change is audited with who did it, before and after.
+
+use serde_json::json;
+
+use crate::{
+    accounts::{self, AccountError, Hasher, NewAccount},
+    assurance::{AcrVocabulary, Level},
+    oidc::policy,
+    store::{self, accounts::Account, clients::Client, Db},
+    tokens::Alg,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error("database: {0}")]
+    Store(#[from] store::StoreError),
+}
+
+/// A client registration request.
+#[derive(Clone, Debug, Default)]
+pub struct NewClient {
+    pub id: String,
+    pub name: Option<String>,
+    pub secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub min_level: Option<Level>,
+    /// `private_key_jwt` keys: an inline JWKS (JSON) or a URL.
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub id_token_alg: Option<String>,
+    pub acr_vocabulary: Option<String>,
+    pub first_party: bool,
+}
+
+const GRANTS: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+
+/// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2), https — or http on a
+/// loopback host, or a private-use scheme for native apps (RFC 8252 §7).
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    let u = url::Url::parse(uri)
+        .map_err(|e| format!("redirect URI `{uri}` is not an absolute URL ({e})"))?;
+    if u.fragment().is_some() {
+        return Err(format!("redirect URI `{uri}` must not contain a fragment"));
+    }
+    let loopback = matches!(u.host(), Some(url::Host::Domain("localhost")))
+        || matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(format!("redirect URI `{uri}`: plain http is allowed only for loopback hosts")),
+        s if s.contains('.') => Ok(()),
+        s => Err(format!("redirect URI `{uri}`: scheme `{s}` is not allowed (https, loopback http, or a reverse-domain private scheme)")),
+    }
+}
+
+pub async fn register_client(
+    db: &Db,
+    hasher: &Hasher,
+    actor: &str,
+    n: NewClient,
+) -> Result<Client, AdminError> {
+    let bad = |m: String| AdminError::Invalid(m);
+    if n.id.is_empty()
+        || n.id.len() > 128
+        || !n
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    {
+        return Err(bad(
+            "client id: 1–128 characters of letters, digits, `-`, `_`, `.`, `:`".into(),
+        ));
+    }
+    let grant_types = if n.grant_types.is_empty() {
+        vec!["authorization_code".into(), "refresh_token".into()]
+    } else {
+        n.grant_types.clone()
+    };
+    if let Some(g) = grant_types.iter().find(|g| !GRANTS.contains(&g.as_str())) {
+        return Err(bad(format!(
+            "grant type `{g}`: expected one of {}",
+            GRANTS.join(", ")
+        )));
+    }
+    let auth_method = match (&n.secret, &n.jwks, &n.jwks_uri) {
+        (Some(_), None, None) => "client_secret_basic",
+        (None, Some(_), None) | (None, None, Some(_)) => "private_key_jwt",
+        (None, None, None) => "none",
+        _ => {
+            return Err(bad(
+                "give either a secret or keys (jwks / jwks_uri), not both".into(),
+            ))
+        }
+    };
+    if auth_method == "none" && grant_types.iter().any(|g| g == "client_credentials") {
+        return Err(bad(
+            "a public client (no secret, no keys) cannot use client_credentials".into(),
+        ));
+    }
+    if let Some(s) = &n.secret {
+        if s.len() < 8 || s.len() > 512 {
+            return Err(bad("client secret: 8 to 512 characters".into()));
+        }
+    }
+    if grant_types.iter().any(|g| g == "authorization_code") && n.redirect_uris.is_empty() {
+        return Err(bad(
+            "at least one --redirect-uri is required for the authorization_code grant".into(),
+        ));
+    }
+    for u in n.redirect_uris.iter().chain(&n.post_logout_redirect_uris) {
+        check_redirect_uri(u).map_err(bad)?;
+    }
+    if let Some(j) = &n.jwks {
+        let set: Result<jsonwebtoken::jwk::JwkSet, _> = serde_json::from_str(j);
+        if set.map(|s| s.keys.is_empty()).unwrap_or(true) {
+            return Err(bad(
+                "jwks: expected a JSON Web Key Set with at least one key".into(),
+            ));
+        }
+    }
+    if let Some(u) = &n.jwks_uri {
+        if !url::Url::parse(u)
+            .is_ok_and(|u| u.scheme() == "https" || check_redirect_uri(u.as_str()).is_ok())
+        {
+            return Err(bad(format!("jwks_uri `{u}`: expected an https URL")));
+        }
+    }
+    let scopes = if n.scopes.is_empty() {
+        ["openid", "profile", "email", "address"]
+            .map(String::from)
+            .to_vec()
+    } else {
+        n.scopes.clone()
+    };
+    if let Some(s) = scopes.iter().find(|s| {
+        s.is_empty()
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    }) {
+        return Err(bad(format!(
+            "scope `{s}` is not a valid scope token (RFC 6749 §3.3)"
+        )));
+    }
+    let id_alg = n.id_token_alg.clone().unwrap_or_else(|| "RS256".into());
+    if Alg::parse(&id_alg).is_none() {
+        return Err(bad(format!(
+            "ID token algorithm `{id_alg}`: expected RS256, ES256 or EdDSA"
+        )));
+    }
+    let vocab = n.acr_vocabulary.clone().unwrap_or_else(|| "eidas".into());
+    if AcrVocabulary::parse(&vocab).is_none() {
+        return Err(bad(format!(
+            "acr vocabulary `{vocab}`: expected eidas, bsi or stork"
+        )));
+    }
+    if db.client_get(&n.id).await?.is_some() {
+        return Err(bad(format!("client `{}` exists already", n.id)));
+    }
+    let secret_hash = match &n.secret {
+        Some(s) => Some(
+            hasher
+                .hash(s.clone())
+                .await
+                .map_err(|e| AdminError::Invalid(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let client = Client {
+        id: n.id.clone(),
+        name: n.name.clone().unwrap_or_else(|| n.id.clone()),
+        secret_hash,
+        redirect_uris: n.redirect_uris.clone(),
+        post_logout_redirect_uris: n.post_logout_redirect_uris.clone(),
+        grant_types,
+        scopes,
+        token_endpoint_auth_method: auth_method.into(),
+        jwks: n.jwks.clone(),
+        jwks_uri: n.jwks_uri.clone(),
+        id_token_signed_response_alg: id_alg,
+        acr_vocabulary: vocab,
+        first_party: n.first_party,
+        min_level: n.min_level.map(|l| l.as_str().to_string()),
+        created_at: store::now(),
+        disabled_at: None,
+    };
+    db.client_insert(&client).await.map_err(|e| {
+        if store::is_unique_violation(&e) {
+            AdminError::Invalid(format!("client `{}` exists already", n.id))
+        } else {
+            e.into()
+        }
+    })?;
+    db.audit(
+        actor,
+        "client.created",
+        Some(&client.id),
+        json!({ "after": client }),
+    )
+    .await?;
+    Ok(client)
+}
+
+pub async fn remove_client(db: &Db, actor: &str, id: &str) -> Result<(), AdminError> {
+    let before = db
+        .client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    db.client_delete(id).await?;
+    db.audit(
+        actor,
+        "client.removed",
+        Some(id),
+        json!({ "before": before }),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn add_account(
+    db: &Db,
+    hasher: &Hasher,
+    actor: &str,
+    new: NewAccount,
+    min_password: usize,
+) -> Result<Account, AdminError> {
+    let a = accounts::create(db, hasher, new, min_password).await?;
+    db.audit(
+        actor,
+        "account.created",
+        Some(&a.id),
+        json!({ "email": a.email }),
+    )
+    .await?;
+    Ok(a)
+}
+
+async fn account_by_email(db: &Db, email: &str) -> Result<Account, AdminError> {
+    let e = accounts::normalise_email(email)?;
+    db.account_by_email(&e)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("account `{e}`")))
+}
+
+pub async fn disable_account(db: &Db, actor: &str, email: &str) -> Result<Account, AdminError> {
+    let a = account_by_email(db, email).await?;
+    db.account_disable(&a.id, store::now()).await?;
+    db.audit(
+        actor,
+        "account.disabled",
+        Some(&a.id),
+        json!({ "email": a.email }),
+    )
+    .await?;
+    Ok(a)
+}
+
+/// Records identity proofing (e.g. in person at the citizen office against the ID card).
+pub async fn proof_account(
+    db: &Db,
+    actor: &str,
+    email: &str,
+    level: Level,
+    evidence: &str,
+) -> Result<Account, AdminError> {
+    let evidence = evidence.trim();
+    if evidence.is_empty() || evidence.len() > 1000 {
+        return Err(AdminError::Invalid(
+            "evidence: describe how the identity was verified (1–1000 characters)".into(),
+        ));
+    }
+    let a = account_by_email(db, email).await?;
+    db.account_set_proofing(&a.id, level.as_str(), evidence, store::now())
+        .await?;
+    db.audit(
+        actor,
+        "account.proofed",
+        Some(&a.id),
+        json!({ "before": a.proofing_level, "after": level, "evidence": evidence }),
+    )
+    .await?;
+    Ok(a)
+}
+
+pub async fn set_client_min_level(
+    db: &Db,
+    actor: &str,
+    id: &str,
+    level: Option<Level>,
+) -> Result<(), AdminError> {
+    let c = db
+        .client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    db.client_set_min_level(id, level.map(|l| l.as_str()))
+        .await?;
+    db.audit(
+        actor,
+        "policy.client_min_level",
+        Some(id),
+        json!({ "before": c.min_level, "after": level }),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn set_scope_min_level(
+    db: &Db,
+    actor: &str,
+    scope: &str,
+    level: Option<Level>,
+) -> Result<(), AdminError> {
+    if scope.is_empty()
+        || !scope
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        return Err(AdminError::Invalid(format!(
+            "scope `{scope}` is not a valid scope token"
+        )));
+    }
+    let before = policy::load(db).await?.scope_min.get(scope).copied();
+    policy::set_scope_min(db, scope, level).await?;
+    db.audit(
+        actor,
+        "policy.scope_min_level",
+        Some(scope),
+        json!({ "before": before, "after": level }),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn set_level_max_age(
+    db: &Db,
+    actor: &str,
+    level: Level,
+    secs: u64,
+) -> Result<(), AdminError> {
+    if secs == 0 || secs > 366 * 24 * 3600 {
+        return Err(AdminError::Invalid("max age: 1 second to 366 days".into()));
+    }
+    let before = policy::load(db).await?.max_age_of(level);
+    policy::set_level_max_age(db, level, secs).await?;
+    db.audit(
+        actor,
+        "policy.level_max_age",
+        Some(level.as_str()),
+        json!({ "before": before, "after": secs }),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(check_redirect_uri("https://rp.example.de/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:9999/cb").is_ok());
+        assert!(check_redirect_uri("http://localhost/cb").is_ok());
+        assert!(check_redirect_uri("de.example.app:/cb").is_ok());
+        assert!(check_redirect_uri("http://rp.example.de/cb").is_err());
+        assert!(check_redirect_uri("https://rp.example.de/cb#x").is_err());
+        assert!(check_redirect_uri("/relative").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+    }
+}

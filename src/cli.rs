@@ -1,0 +1,367 @@
+//! The command line (shared/contract.md §Commands). Every command reads the same configuration,
+//! so it reaches the same database as `serve`.
+
+use std::{io::Read, path::PathBuf, process::ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{
+    accounts::NewAccount,
+    admin::{self, NewClient},
+    app::App,
+    assurance::Level,
+    config::Config,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "pforte",
+    version,
+    about = "Pforte: citizen-account single sign-on (OpenID Connect) with assurance levels"
+)]
+pub struct Cli {
+    /// TOML configuration file (every key can be overridden by PFORTE_<SECTION>_<KEY>).
+    #[arg(long, global = true, env = "PFORTE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the provider (applies pending migrations first).
+    Serve,
+    /// Apply migrations and exit.
+    Migrate,
+    /// Relying parties.
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Citizen accounts.
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// The assurance policy.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+}
+
+#[derive(Subcommand)]
+pub enum ClientCmd {
+    /// Register a relying party (no secret: a public client with PKCE).
+    Add(ClientAdd),
+    /// List relying parties.
+    List,
+    /// Remove a relying party and everything issued to it.
+    Remove {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Args)]
+pub struct ClientAdd {
+    #[arg(long)]
+    pub id: String,
+    #[arg(long)]
+    pub secret: Option<String>,
+    #[arg(long = "redirect-uri")]
+    pub redirect_uri: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uri: Vec<String>,
+    /// authorization_code, refresh_token or client_credentials (default: the first two).
+    #[arg(long = "grant-type")]
+    pub grant_type: Vec<String>,
+    /// What the client may ask for (default: openid profile email address).
+    #[arg(long)]
+    pub scope: Vec<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long = "min-level", value_parser = parse_level)]
+    pub min_level: Option<Level>,
+    /// private_key_jwt: the client's JSON Web Key Set (inline JSON).
+    #[arg(long)]
+    pub jwks: Option<String>,
+    /// private_key_jwt: where the client publishes its keys.
+    #[arg(long = "jwks-uri")]
+    pub jwks_uri: Option<String>,
+    /// ID token algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long = "id-token-alg")]
+    pub id_token_alg: Option<String>,
+    /// acr spelling in this client's tokens: eidas (default), bsi or stork.
+    #[arg(long = "acr-vocabulary")]
+    pub acr_vocabulary: Option<String>,
+    /// A service of the municipality itself: no consent screen.
+    #[arg(long = "first-party")]
+    pub first_party: bool,
+}
+
+#[derive(Subcommand)]
+pub enum AccountCmd {
+    /// Create a verified local citizen account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long = "password-stdin", required = true)]
+        password_stdin: bool,
+        #[arg(long = "given-name")]
+        given_name: Option<String>,
+        #[arg(long = "family-name")]
+        family_name: Option<String>,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account and revoke everything issued for it.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Record that the citizen's identity was verified up to LEVEL (audited).
+    Proof {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_level)]
+        level: Level,
+        #[arg(long)]
+        evidence: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCmd {
+    /// Create the next signing keys and schedule the current ones out.
+    Rotate,
+    /// Print a fresh key-encryption key (for keys.encryption_key).
+    Kek,
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCmd {
+    /// Print the assurance policy.
+    Show,
+    /// Change the policy.
+    #[command(subcommand)]
+    Set(PolicySet),
+}
+
+#[derive(Subcommand)]
+pub enum PolicySet {
+    /// A client's minimum level.
+    Client {
+        id: String,
+        #[arg(long = "min-level", value_parser = parse_level)]
+        min_level: Level,
+    },
+    /// A scope's minimum level.
+    Scope {
+        name: String,
+        #[arg(long = "min-level", value_parser = parse_level)]
+        min_level: Level,
+    },
+    /// How old a login may be and still count at LEVEL.
+    Level {
+        #[arg(value_parser = parse_level)]
+        level: Level,
+        #[arg(long = "max-age")]
+        max_age: u64,
+    },
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse()
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PFORTE_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pforte: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pforte: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const ACTOR: &str = "cli";
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Keys(KeysCmd::Kek) = cli.command {
+        println!("{}", crate::tokens::keys::Kek::generate_base64());
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    let app = App::open(config).await?;
+    match cli.command {
+        Command::Serve => {
+            let issuer = app.config.issuer.clone();
+            eprintln!(
+                "Pforte runs at {issuer}\n  discovery: {issuer}/.well-known/openid-configuration\n  add a client:  pforte client add --id demo --secret demo-secret-123 --redirect-uri http://127.0.0.1:9999/cb\n  add a citizen: echo 'a long password' | pforte account add --email anna@example.de --password-stdin --given-name Anna"
+            );
+            crate::server::serve(app).await?;
+        }
+        Command::Migrate => println!("migrations applied"),
+        Command::Client(ClientCmd::Add(a)) => {
+            let c = admin::register_client(
+                &app.db,
+                &app.hasher,
+                ACTOR,
+                NewClient {
+                    id: a.id,
+                    name: a.name,
+                    secret: a.secret,
+                    redirect_uris: a.redirect_uri,
+                    post_logout_redirect_uris: a.post_logout_redirect_uri,
+                    grant_types: a.grant_type,
+                    scopes: a.scope,
+                    min_level: a.min_level,
+                    jwks: a.jwks,
+                    jwks_uri: a.jwks_uri,
+                    id_token_alg: a.id_token_alg,
+                    acr_vocabulary: a.acr_vocabulary,
+                    first_party: a.first_party,
+                },
+            )
+            .await?;
+            println!(
+                "client {} registered ({})",
+                c.id, c.token_endpoint_auth_method
+            );
+        }
+        Command::Client(ClientCmd::List) => {
+            for c in app.db.client_list().await? {
+                println!(
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}{}",
+                    c.id,
+                    c.name,
+                    c.token_endpoint_auth_method,
+                    c.grant_types.join(","),
+                    c.scopes.join(","),
+                    c.min_level.as_deref().unwrap_or("-"),
+                    if c.disabled_at.is_some() {
+                        "\tdisabled"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        Command::Client(ClientCmd::Remove { id }) => {
+            admin::remove_client(&app.db, ACTOR, &id).await?;
+            println!("client {id} removed");
+        }
+        Command::Account(AccountCmd::Add {
+            email,
+            given_name,
+            family_name,
+            ..
+        }) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| anyhow::anyhow!("reading the password from standard input: {e}"))?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            let a = admin::add_account(
+                &app.db,
+                &app.hasher,
+                ACTOR,
+                NewAccount {
+                    email,
+                    password,
+                    given_name,
+                    family_name,
+                    email_verified: true,
+                },
+                app.config.login.min_password_length as usize,
+            )
+            .await?;
+            println!("account {} created ({})", a.email, a.id);
+        }
+        Command::Account(AccountCmd::List) => {
+            for a in app.db.account_list().await? {
+                println!(
+                    "{}\t{}\tproofing={}{}",
+                    a.id,
+                    a.email,
+                    a.proofing_level,
+                    if a.disabled_at.is_some() {
+                        "\tdisabled"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        Command::Account(AccountCmd::Disable { email }) => {
+            let a = admin::disable_account(&app.db, ACTOR, &email).await?;
+            println!("account {} disabled", a.email);
+        }
+        Command::Account(AccountCmd::Proof {
+            email,
+            level,
+            evidence,
+        }) => {
+            let a = admin::proof_account(&app.db, ACTOR, &email, level, &evidence).await?;
+            println!("account {} proofed at {level}", a.email);
+        }
+        Command::Keys(KeysCmd::Rotate) => {
+            let kids = app.keys.rotate(app.max_token_lifetime()).await?;
+            app.db
+                .audit(
+                    ACTOR,
+                    "keys.rotated",
+                    None,
+                    serde_json::json!({ "now_signing": kids }),
+                )
+                .await?;
+            println!("rotated; now signing with {}", kids.join(", "));
+        }
+        Command::Keys(KeysCmd::Kek) => unreachable!("handled above"),
+        Command::Policy(PolicyCmd::Show) => {
+            let p = crate::oidc::policy::load(&app.db).await?;
+            println!("levels (max login age):");
+            for l in Level::ALL {
+                println!("  {l}\t{} s", p.max_age_of(l));
+            }
+            println!("scopes (minimum level):");
+            for (s, l) in &p.scope_min {
+                println!("  {s}\t{l}");
+            }
+            println!("clients (minimum level):");
+            for c in app.db.client_list().await? {
+                println!("  {}\t{}", c.id, c.min_level.as_deref().unwrap_or("low"));
+            }
+        }
+        Command::Policy(PolicyCmd::Set(PolicySet::Client { id, min_level })) => {
+            admin::set_client_min_level(&app.db, ACTOR, &id, Some(min_level)).await?;
+            println!("client {id}: minimum level {min_level}");
+        }
+        Command::Policy(PolicyCmd::Set(PolicySet::Scope { name, min_level })) => {
+            admin::set_scope_min_level(&app.db, ACTOR, &name, Some(min_level)).await?;
+            println!("scope {name}: minimum level {min_level}");
+        }
+        Command::Policy(PolicyCmd::Set(PolicySet::Level { level, max_age })) => {
+            admin::set_level_max_age(&app.db, ACTOR, level, max_age).await?;
+            println!("level {level}: maximum login age {max_age} s");
+        }
+    }
+    Ok(())
+}

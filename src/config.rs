@@ -1,0 +1,528 @@
+//! Typed configuration: a TOML file overlaid with `PFORTE_*` environment variables.
+//!
+//! Owns: the configuration schema, its defaults, the environment mapping described in
+//! `shared/contract.md` (`PFORTE_<SECTION>_<KEY>` plus the short forms `PFORTE_ISSUER`,
+//! `PFORTE_LISTEN`, `PFORTE_DATABASE_URL`, `PFORTE_MAIL_OUTBOX`) and validation with errors
+//! that name the key, where it came from and what was expected.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+/// A configuration problem, phrased for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config {origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// The whole configuration. Every field has a development default, so `pforte serve` runs on a
+/// fresh machine without a file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Issuer URL exactly as it appears in tokens (`iss`) and discovery.
+    pub issuer: String,
+    /// Address to bind.
+    pub listen: String,
+    pub database: DatabaseConfig,
+    pub mail: MailConfig,
+    pub tls: TlsConfig,
+    pub keys: KeysConfig,
+    pub tokens: TokensConfig,
+    pub session: SessionConfig,
+    pub login: LoginConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub url: String,
+    /// Maximum connections in the pool.
+    #[serde(deserialize_with = "de::u32")]
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// Development mailer: write each outgoing mail as an `.eml` file into this folder.
+    pub outbox: Option<PathBuf>,
+    /// Sender address of outgoing mail.
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain; with `key`, Pforte serves HTTPS through rustls.
+    pub cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// Key-encryption key for signing keys at rest: 32 bytes, base64 (standard or URL-safe).
+    pub encryption_key: Option<String>,
+    /// File holding the key-encryption key (same format). Used when `encryption_key` is unset.
+    pub encryption_key_file: Option<PathBuf>,
+    /// Rotate the signing keys automatically when the current one is older than this.
+    #[serde(deserialize_with = "de::u64")]
+    pub rotate_after_secs: u64,
+    /// How often an instance reloads the key ring from the database (keys rotated by another
+    /// instance or by `pforte keys rotate` are picked up within this time).
+    #[serde(deserialize_with = "de::u64")]
+    pub reload_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokensConfig {
+    #[serde(deserialize_with = "de::u64")]
+    pub access_token_ttl: u64,
+    #[serde(deserialize_with = "de::u64")]
+    pub id_token_ttl: u64,
+    #[serde(deserialize_with = "de::u64")]
+    pub refresh_token_ttl: u64,
+    #[serde(deserialize_with = "de::u64")]
+    pub code_ttl: u64,
+    /// JWS algorithm for JWT access tokens (RFC 9068): `ES256` (default, fast), `RS256` or `EdDSA`.
+    pub access_token_alg: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Single sign-on session lifetime without activity.
+    #[serde(deserialize_with = "de::u64")]
+    pub idle_secs: u64,
+    /// Cookie name of the single sign-on session.
+    pub cookie_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// Password hashes computed at once (argon2id is memory-hard: 19 MiB each). Default: cores.
+    #[serde(deserialize_with = "de::u32")]
+    pub max_concurrent_hashes: u32,
+    /// Password hashes allowed to wait for a slot before new logins are answered "busy".
+    #[serde(deserialize_with = "de::u32")]
+    pub max_queued_hashes: u32,
+    /// Minimum password length at registration.
+    #[serde(deserialize_with = "de::u32")]
+    pub min_password_length: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            issuer: "http://127.0.0.1:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            database: DatabaseConfig::default(),
+            mail: MailConfig::default(),
+            tls: TlsConfig::default(),
+            keys: KeysConfig::default(),
+            tokens: TokensConfig::default(),
+            session: SessionConfig::default(),
+            login: LoginConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://data/pforte.db".into(),
+            max_connections: 16,
+        }
+    }
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        KeysConfig {
+            encryption_key: None,
+            encryption_key_file: None,
+            rotate_after_secs: 30 * 24 * 3600,
+            reload_secs: 30,
+        }
+    }
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        TokensConfig {
+            access_token_ttl: 600,
+            id_token_ttl: 3600,
+            refresh_token_ttl: 30 * 24 * 3600,
+            code_ttl: 60,
+            access_token_alg: "ES256".into(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_secs: 8 * 3600,
+            cookie_name: "pforte_session".into(),
+        }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2);
+        LoginConfig {
+            max_concurrent_hashes: cores,
+            max_queued_hashes: 256,
+            min_password_length: 12,
+        }
+    }
+}
+
+/// Short environment names from the contract, mapped to their `section.key`.
+const SHORT_FORMS: &[(&str, &str)] = &[
+    ("PFORTE_ISSUER", "issuer"),
+    ("PFORTE_LISTEN", "listen"),
+    ("PFORTE_DATABASE_URL", "database.url"),
+    ("PFORTE_MAIL_OUTBOX", "mail.outbox"),
+];
+const SECTIONS: &[&str] = &[
+    "database", "mail", "tls", "keys", "tokens", "session", "login",
+];
+
+impl Config {
+    /// Loads the file (if any), overlays the environment and validates the result.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// [`Config::load`] with an explicit environment (for tests).
+    pub fn load_from(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let origin = file
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "defaults".into());
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: origin.clone(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid {
+                        origin: origin.clone(),
+                        message: e.to_string(),
+                    })?
+            }
+            None => toml::Table::new(),
+        };
+        let mut from_env = Vec::new();
+        for (name, value) in env {
+            let Some(path) = env_key(&name) else { continue };
+            set_path(&mut table, &path, toml::Value::String(value));
+            from_env.push(format!("{name} ({path})"));
+        }
+        let origin = if from_env.is_empty() {
+            origin
+        } else {
+            format!("{origin} + environment {}", from_env.join(", "))
+        };
+        let config: Config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Invalid {
+                origin: origin.clone(),
+                message: e.to_string(),
+            })?;
+        config
+            .validate()
+            .map_err(|message| ConfigError::Invalid { origin, message })?;
+        Ok(config)
+    }
+
+    /// Semantic checks beyond types.
+    fn validate(&self) -> Result<(), String> {
+        let issuer = self.issuer_url()?;
+        self.listen_addr()?;
+        if !(self.database.url.starts_with("sqlite:")
+            || self.database.url.starts_with("postgres:")
+            || self.database.url.starts_with("postgresql:"))
+        {
+            return Err(format!(
+                "key `database.url`: expected `sqlite://PATH` or `postgres://…`, got `{}`",
+                redact_url(&self.database.url)
+            ));
+        }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return Err("keys `tls.cert` and `tls.key`: set both or neither".into());
+        }
+        if !matches!(
+            self.tokens.access_token_alg.as_str(),
+            "ES256" | "RS256" | "EdDSA"
+        ) {
+            return Err(format!(
+                "key `tokens.access_token_alg`: expected ES256, RS256 or EdDSA, got `{}`",
+                self.tokens.access_token_alg
+            ));
+        }
+        for (key, v) in [
+            ("tokens.access_token_ttl", self.tokens.access_token_ttl),
+            ("tokens.id_token_ttl", self.tokens.id_token_ttl),
+            ("tokens.refresh_token_ttl", self.tokens.refresh_token_ttl),
+            ("tokens.code_ttl", self.tokens.code_ttl),
+            ("session.idle_secs", self.session.idle_secs),
+            ("keys.reload_secs", self.keys.reload_secs),
+        ] {
+            if v == 0 {
+                return Err(format!(
+                    "key `{key}`: expected a positive number of seconds, got 0"
+                ));
+            }
+        }
+        if self.tokens.code_ttl > 600 {
+            // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
+            return Err("key `tokens.code_ttl`: at most 600 seconds (RFC 6749 §4.1.2)".into());
+        }
+        if self.login.max_concurrent_hashes == 0 {
+            return Err("key `login.max_concurrent_hashes`: expected at least 1".into());
+        }
+        if self.database.max_connections == 0 {
+            return Err("key `database.max_connections`: expected at least 1".into());
+        }
+        if self.session.cookie_name.is_empty()
+            || !self
+                .session
+                .cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err("key `session.cookie_name`: expected letters, digits, `_` or `-`".into());
+        }
+        let _ = issuer;
+        Ok(())
+    }
+
+    /// The issuer as a URL. Plain `http://` is allowed only for loopback hosts.
+    pub fn issuer_url(&self) -> Result<Url, String> {
+        let url = Url::parse(&self.issuer).map_err(|e| {
+            format!(
+                "key `issuer`: expected an absolute URL, got `{}` ({e})",
+                self.issuer
+            )
+        })?;
+        if url.query().is_some() || url.fragment().is_some() {
+            // OIDC Discovery §3: the issuer has no query or fragment components.
+            return Err("key `issuer`: must not contain a query or fragment".into());
+        }
+        if self.issuer.ends_with('/') {
+            return Err("key `issuer`: must not end with `/` (tokens carry it verbatim)".into());
+        }
+        match url.scheme() {
+            "https" => Ok(url),
+            "http" if is_loopback(&url) => Ok(url),
+            "http" => Err(format!(
+                "key `issuer`: plain http is allowed only for loopback addresses; use https for `{}`",
+                self.issuer
+            )),
+            other => Err(format!("key `issuer`: expected an https URL, got scheme `{other}`")),
+        }
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        self.listen.parse().map_err(|_| {
+            format!(
+                "key `listen`: expected ADDRESS:PORT like 127.0.0.1:8080, got `{}`",
+                self.listen
+            )
+        })
+    }
+
+    /// Whether cookies must carry `Secure` (the issuer is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// True for a loopback development issuer (`http://127.0.0.1…`, `http://localhost…`).
+    pub fn is_development(&self) -> bool {
+        self.issuer_url().map(|u| is_loopback(&u)).unwrap_or(false)
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Hides a password in a database URL for error messages and logs.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+/// Maps an environment variable to a config path (`section.key`), or `None` if it is not ours.
+fn env_key(name: &str) -> Option<String> {
+    if let Some((_, path)) = SHORT_FORMS.iter().find(|(n, _)| *n == name) {
+        return Some(path.to_string());
+    }
+    let rest = name.strip_prefix("PFORTE_")?.to_ascii_lowercase();
+    let (section, key) = rest.split_once('_')?;
+    SECTIONS
+        .contains(&section)
+        .then(|| format!("{section}.{key}"))
+}
+
+fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
+    match path.split_once('.') {
+        None => {
+            table.insert(path.to_string(), value);
+        }
+        Some((section, key)) => {
+            let entry = table
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = entry {
+                t.insert(key.to_string(), value);
+            } else {
+                *entry = toml::Value::Table(toml::Table::from_iter([(key.to_string(), value)]));
+            }
+        }
+    }
+}
+
+/// Deserializers that accept a number from TOML or a string from the environment.
+mod de {
+    use serde::{de::Error, Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrStr {
+        Num(i64),
+        Str(String),
+    }
+
+    pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        match NumOrStr::deserialize(d)? {
+            NumOrStr::Num(n) => u64::try_from(n)
+                .map_err(|_| D::Error::custom(format!("expected a non-negative number, got {n}"))),
+            NumOrStr::Str(s) => s.trim().parse().map_err(|_| {
+                D::Error::custom(format!("expected a non-negative number, got `{s}`"))
+            }),
+        }
+    }
+
+    pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let n = u64(d)?;
+        u32::try_from(n).map_err(|_| D::Error::custom(format!("number too large: {n}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::load_from(None, env(&[])).unwrap();
+        assert_eq!(c.issuer, "http://127.0.0.1:8080");
+        assert!(c.is_development());
+    }
+
+    #[test]
+    fn short_and_long_env_forms() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("PFORTE_ISSUER", "https://login.example.de"),
+                ("PFORTE_DATABASE_URL", "postgres://p@127.0.0.1/test"),
+                ("PFORTE_TOKENS_ACCESS_TOKEN_TTL", "120"),
+                ("PFORTE_MAIL_OUTBOX", "/tmp/out"),
+                ("PFORTE_UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.issuer, "https://login.example.de");
+        assert_eq!(c.database.url, "postgres://p@127.0.0.1/test");
+        assert_eq!(c.tokens.access_token_ttl, 120);
+        assert_eq!(
+            c.mail.outbox.as_deref(),
+            Some(std::path::Path::new("/tmp/out"))
+        );
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        let err = Config::load_from(None, env(&[("PFORTE_ISSUER", "http://login.example.de")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("issuer"), "{err}");
+        assert!(err.to_string().contains("PFORTE_ISSUER"), "{err}");
+        Config::load_from(None, env(&[("PFORTE_ISSUER", "http://localhost:9000")])).unwrap();
+        Config::load_from(None, env(&[("PFORTE_ISSUER", "http://[::1]:9000")])).unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = Config::load_from(None, env(&[("PFORTE_TOKENS_CODE_TTL", "soon")])).unwrap_err();
+        assert!(
+            err.to_string().contains("code_ttl") || err.to_string().contains("soon"),
+            "{err}"
+        );
+        let err = Config::load_from(None, env(&[("PFORTE_LISTEN", "everywhere")])).unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err =
+            Config::load_from(None, env(&[("PFORTE_DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn file_errors_name_the_file_and_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("pforte-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("bad.toml");
+        std::fs::write(
+            &f,
+            "issuer = \"https://a.example\"\n[tokens]\nacess_token_ttl = 5\n",
+        )
+        .unwrap();
+        let err = Config::load_from(Some(&f), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad.toml") && err.contains("acess_token_ttl"),
+            "{err}"
+        );
+        let missing = Config::load_from(Some(&dir.join("nope.toml")), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("nope.toml"), "{missing}");
+    }
+}

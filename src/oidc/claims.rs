@@ -1,0 +1,219 @@
+//! Which profile claims a scope or a `claims` request releases (OIDC Core §5.4, §5.5), built
+//! from the account's attributes.
+
+use serde_json::{json, Map, Value};
+
+use crate::store::accounts::{Account, Attribute};
+
+/// Scopes Pforte knows, with the claims each releases.
+pub const SCOPES: &[(&str, &[&str])] = &[
+    ("openid", &["sub"]),
+    (
+        "profile",
+        &[
+            "name",
+            "given_name",
+            "family_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "birthdate",
+            "gender",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number", "phone_number_verified"]),
+    ("offline_access", &[]),
+];
+
+/// Every claim name Pforte can release (discovery's `claims_supported`).
+pub fn supported_claims() -> Vec<&'static str> {
+    let mut v: Vec<&str> = vec![
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "azp",
+        "sid",
+    ];
+    for (_, claims) in SCOPES {
+        v.extend(claims.iter().copied());
+    }
+    v.dedup();
+    v
+}
+
+/// The claims that `scopes` plus the names requested via the `claims` parameter release.
+pub fn release(
+    account: &Account,
+    attributes: &[Attribute],
+    scopes: &[&str],
+    requested: &[String],
+) -> Map<String, Value> {
+    let mut names: Vec<&str> = Vec::new();
+    for (scope, claims) in SCOPES {
+        if scopes.contains(scope) {
+            names.extend(claims.iter().copied());
+        }
+    }
+    names.extend(requested.iter().map(String::as_str));
+    let all = all_claims(account, attributes);
+    let mut out = Map::new();
+    for n in names {
+        if let Some(v) = all.get(n) {
+            out.insert(n.to_string(), v.clone());
+        }
+    }
+    out.remove("sub");
+    out
+}
+
+/// Every claim the account has, by name.
+fn all_claims(account: &Account, attributes: &[Attribute]) -> Map<String, Value> {
+    let mut m = Map::new();
+    let attr = |n: &str| {
+        attributes
+            .iter()
+            .find(|a| a.name == n)
+            .map(|a| a.value.clone())
+    };
+    for a in attributes {
+        if !a.name.starts_with("address.") {
+            m.insert(a.name.clone(), Value::String(a.value.clone()));
+        }
+    }
+    let name = [attr("given_name"), attr("family_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !name.is_empty() && !m.contains_key("name") {
+        m.insert("name".into(), Value::String(name));
+    }
+    m.insert("email".into(), Value::String(account.email.clone()));
+    m.insert("email_verified".into(), Value::Bool(account.email_verified));
+    m.insert(
+        "preferred_username".into(),
+        Value::String(account.email.clone()),
+    );
+    // OIDC Core §5.1.1: the address claim is a JSON object.
+    let mut address = Map::new();
+    for part in [
+        "street_address",
+        "postal_code",
+        "locality",
+        "region",
+        "country",
+    ] {
+        if let Some(v) = attr(&format!("address.{part}")) {
+            address.insert(part.into(), Value::String(v));
+        }
+    }
+    if !address.is_empty() {
+        let formatted = [
+            attr("address.street_address"),
+            Some(
+                format!(
+                    "{} {}",
+                    attr("address.postal_code").unwrap_or_default(),
+                    attr("address.locality").unwrap_or_default()
+                )
+                .trim()
+                .to_string(),
+            ),
+            attr("address.country"),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+        address.insert("formatted".into(), json!(formatted));
+        m.insert("address".into(), Value::Object(address));
+    }
+    if let Some(v) = m.get("phone_number_verified").cloned() {
+        m.insert("phone_number_verified".into(), Value::Bool(v == "true"));
+    }
+    m
+}
+
+/// Claim names requested for one target (`id_token` or `userinfo`) in the `claims` parameter
+/// (OIDC Core §5.5).
+pub fn requested_names(claims_param: Option<&str>, target: &str) -> Vec<String> {
+    claims_param
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .and_then(|v| {
+            v.get(target)
+                .and_then(Value::as_object)
+                .map(|o| o.keys().cloned().collect())
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> (Account, Vec<Attribute>) {
+        let a = Account {
+            id: "u1".into(),
+            email: "anna@example.de".into(),
+            email_verified: true,
+            password_hash: None,
+            proofing_level: "low".into(),
+            proofing_evidence: None,
+            proofed_at: None,
+            created_at: 0,
+            disabled_at: None,
+        };
+        let attr = |n: &str, v: &str| Attribute {
+            name: n.into(),
+            value: v.into(),
+            source: "self".into(),
+            level: "low".into(),
+            verified_at: None,
+        };
+        (
+            a,
+            vec![
+                attr("given_name", "Anna"),
+                attr("family_name", "Schmidt"),
+                attr("address.locality", "Werne"),
+                attr("address.postal_code", "59368"),
+            ],
+        )
+    }
+
+    #[test]
+    fn scopes_release_their_claims_only() {
+        let (a, attrs) = account();
+        let c = release(&a, &attrs, &["openid"], &[]);
+        assert!(c.is_empty());
+        let c = release(&a, &attrs, &["openid", "profile"], &[]);
+        assert_eq!(c["name"], "Anna Schmidt");
+        assert!(c.get("email").is_none());
+        let c = release(&a, &attrs, &["openid", "email", "address"], &[]);
+        assert_eq!(c["email"], "anna@example.de");
+        assert_eq!(c["address"]["locality"], "Werne");
+        let c = release(&a, &attrs, &["openid"], &["given_name".into()]);
+        assert_eq!(c["given_name"], "Anna");
+    }
+
+    #[test]
+    fn claims_parameter_targets() {
+        let p = r#"{"id_token":{"acr":{"essential":true},"given_name":null},"userinfo":{"email":null}}"#;
+        assert_eq!(
+            requested_names(Some(p), "id_token"),
+            vec!["acr", "given_name"]
+        );
+        assert_eq!(requested_names(Some(p), "userinfo"), vec!["email"]);
+        assert!(requested_names(None, "userinfo").is_empty());
+    }
+}

@@ -1,0 +1,440 @@
+//! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3,
+//! OIDC Core §9): client_secret_basic, client_secret_post, private_key_jwt (RFC 7523), and
+//! `none` for public clients.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::{error::OAuthError, params::Params};
+use crate::{app::App, secrets::ct_eq, store::clients::Client};
+
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Longest lifetime we accept for a client assertion.
+const MAX_ASSERTION_LIFETIME: i64 = 300;
+
+/// Remembers secrets already verified with argon2, as an HMAC under a per-process key, so the
+/// token endpoint does not pay a memory-hard hash on every request. An entry is bound to the
+/// stored hash it was checked against: a changed secret invalidates it.
+pub struct SecretCache {
+    key: [u8; 32],
+    verified: Mutex<HashMap<String, (String, [u8; 32])>>,
+}
+
+impl Default for SecretCache {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+        SecretCache {
+            key,
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl SecretCache {
+    fn mac(&self, client_id: &str, secret: &str) -> [u8; 32] {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        m.update(client_id.as_bytes());
+        m.update(&[0]);
+        m.update(secret.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+
+    fn check(&self, client: &Client, secret: &str) -> bool {
+        let Some(hash) = &client.secret_hash else {
+            return false;
+        };
+        let mac = self.mac(&client.id, secret);
+        let map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&client.id)
+            .is_some_and(|(h, m)| h == hash && ct_eq(m, &mac))
+    }
+
+    fn remember(&self, client: &Client, secret: &str) {
+        let Some(hash) = &client.secret_hash else {
+            return;
+        };
+        let mut map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(
+            client.id.clone(),
+            (hash.clone(), self.mac(&client.id, secret)),
+        );
+    }
+}
+
+/// Client JWKS fetched from `jwks_uri`, cached for a few minutes and refreshed on an unknown kid.
+#[derive(Default)]
+pub struct ClientJwksCache {
+    sets: Mutex<HashMap<String, (Instant, jsonwebtoken::jwk::JwkSet)>>,
+}
+
+const JWKS_TTL: Duration = Duration::from_secs(300);
+const JWKS_MIN_REFRESH: Duration = Duration::from_secs(10);
+
+/// The client credentials a request carried.
+enum Presented<'a> {
+    Basic { id: String, secret: String },
+    Post { id: &'a str, secret: &'a str },
+    Assertion { id: Option<&'a str>, jwt: &'a str },
+    None { id: &'a str },
+}
+
+/// Authenticates the client of a token, introspection or revocation request.
+pub async fn authenticate(
+    app: &App,
+    authorization: Option<&str>,
+    p: &Params,
+) -> Result<Client, OAuthError> {
+    let presented = presented(authorization, p)?;
+    let used_basic = matches!(presented, Presented::Basic { .. });
+    let fail = |msg: &str| OAuthError::invalid_client(msg.to_string(), used_basic);
+    let claimed_id = match &presented {
+        Presented::Basic { id, .. } => Some(id.as_str()),
+        Presented::Post { id, .. } | Presented::None { id } => Some(*id),
+        Presented::Assertion { id, .. } => *id,
+    };
+    let assertion_sub = match &presented {
+        Presented::Assertion { jwt, .. } => {
+            Some(assertion_subject(jwt).ok_or_else(|| fail("malformed client_assertion"))?)
+        }
+        _ => None,
+    };
+    let id = claimed_id
+        .map(str::to_string)
+        .or(assertion_sub.clone())
+        .ok_or_else(|| fail("client_id missing"))?;
+    if let (Some(claimed), Some(sub)) = (claimed_id, &assertion_sub) {
+        if claimed != sub {
+            return Err(fail("client_id does not match the assertion's subject"));
+        }
+    }
+    let client = app
+        .db
+        .client_get(&id)
+        .await?
+        .filter(Client::is_enabled)
+        .ok_or_else(|| fail("unknown client"))?;
+    let method = match &presented {
+        Presented::Basic { .. } => "client_secret_basic",
+        Presented::Post { .. } => "client_secret_post",
+        Presented::Assertion { .. } => "private_key_jwt",
+        Presented::None { .. } => "none",
+    };
+    if method != client.token_endpoint_auth_method {
+        return Err(fail(&format!(
+            "this client must authenticate with {}, not {method}",
+            client.token_endpoint_auth_method
+        )));
+    }
+    match presented {
+        Presented::Basic { secret, .. } => check_secret(app, &client, &secret, used_basic).await?,
+        Presented::Post { secret, .. } => check_secret(app, &client, secret, used_basic).await?,
+        Presented::Assertion { jwt, .. } => check_assertion(app, &client, jwt).await?,
+        Presented::None { .. } => {}
+    }
+    Ok(client)
+}
+
+fn presented<'a>(authorization: Option<&str>, p: &'a Params) -> Result<Presented<'a>, OAuthError> {
+    let basic = match authorization {
+        Some(h) => Some(parse_basic(h).ok_or_else(|| {
+            OAuthError::invalid_client(
+                "malformed Authorization header (expected Basic credentials)",
+                true,
+            )
+        })?),
+        None => None,
+    };
+    let secret = p.get("client_secret");
+    let assertion = p.get("client_assertion");
+    // RFC 6749 §2.3: the client MUST NOT use more than one authentication method per request.
+    if [basic.is_some(), secret.is_some(), assertion.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count()
+        > 1
+    {
+        return Err(OAuthError::invalid_request(
+            "more than one client authentication method used",
+        ));
+    }
+    if let Some((id, secret)) = basic {
+        if p.get("client_id").is_some_and(|c| c != id) {
+            return Err(OAuthError::invalid_request(
+                "client_id differs from the Authorization header",
+            ));
+        }
+        return Ok(Presented::Basic { id, secret });
+    }
+    if let Some(jwt) = assertion {
+        if p.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+            return Err(OAuthError::invalid_request(format!(
+                "client_assertion_type must be {ASSERTION_TYPE}"
+            )));
+        }
+        return Ok(Presented::Assertion {
+            id: p.get("client_id"),
+            jwt,
+        });
+    }
+    let id = p
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required", true))?;
+    Ok(match secret {
+        Some(secret) => Presented::Post { id, secret },
+        None => Presented::None { id },
+    })
+}
+
+/// RFC 6749 §2.3.1: id and secret are form-urlencoded, then joined with `:` and base64-encoded.
+fn parse_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, value) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(value.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    let id = unescape(id)?;
+    if id.is_empty() {
+        return None;
+    }
+    Some((id, unescape(secret)?))
+}
+
+async fn check_secret(
+    app: &App,
+    client: &Client,
+    secret: &str,
+    used_basic: bool,
+) -> Result<(), OAuthError> {
+    if app.secrets.check(client, secret) {
+        return Ok(());
+    }
+    let ok = app
+        .hasher
+        .verify(secret.to_string(), client.secret_hash.clone())
+        .await
+        .map_err(|_| OAuthError::temporarily_unavailable("too many requests; retry shortly"))?;
+    if !ok {
+        let _ = app
+            .db
+            .audit(
+                &format!("client:{}", client.id),
+                "client.auth_failed",
+                Some(&client.id),
+                serde_json::json!({}),
+            )
+            .await;
+        return Err(OAuthError::invalid_client(
+            "client authentication failed",
+            used_basic,
+        ));
+    }
+    app.secrets.remember(client, secret);
+    Ok(())
+}
+
+/// The `sub` (= client id) of an assertion, read before verification to find the client.
+fn assertion_subject(jwt: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("sub")?.as_str().map(str::to_string)
+}
+
+#[derive(serde::Deserialize)]
+struct AssertionClaims {
+    iss: String,
+    sub: String,
+    exp: i64,
+    jti: String,
+    #[serde(default)]
+    iat: Option<i64>,
+}
+
+/// RFC 7523 §3 and OIDC Core §9: iss = sub = client_id, aud names this server, exp in the
+/// near future, jti never seen before, signature by one of the client's registered keys.
+async fn check_assertion(app: &App, client: &Client, jwt: &str) -> Result<(), OAuthError> {
+    let fail = |m: String| OAuthError::invalid_client(m, false);
+    let header =
+        jsonwebtoken::decode_header(jwt).map_err(|_| fail("malformed client_assertion".into()))?;
+    use jsonwebtoken::Algorithm::*;
+    if !matches!(
+        header.alg,
+        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 | ES256 | ES384 | EdDSA
+    ) {
+        return Err(fail(format!(
+            "client_assertion algorithm {:?} is not allowed",
+            header.alg
+        )));
+    }
+    let key = client_key(app, client, header.kid.as_deref(), header.alg).await?;
+    let issuer = &app.config.issuer;
+    let mut v = jsonwebtoken::Validation::new(header.alg);
+    v.set_audience(&[
+        issuer.clone(),
+        format!("{issuer}/token"),
+        format!("{issuer}/introspect"),
+        format!("{issuer}/revoke"),
+    ]);
+    v.set_issuer(&[client.id.clone()]);
+    v.sub = Some(client.id.clone());
+    v.leeway = 5;
+    v.required_spec_claims = ["exp", "iss", "sub", "aud"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let claims = jsonwebtoken::decode::<AssertionClaims>(jwt, &key, &v)
+        .map_err(|e| fail(format!("client_assertion rejected: {e}")))?
+        .claims;
+    let now = crate::store::now();
+    if claims.iss != client.id || claims.sub != client.id {
+        return Err(fail(
+            "client_assertion iss and sub must be the client_id".into(),
+        ));
+    }
+    if claims.exp - now > MAX_ASSERTION_LIFETIME || claims.iat.is_some_and(|i| i > now + 5) {
+        return Err(fail(format!("client_assertion must expire within {MAX_ASSERTION_LIFETIME} s and not be issued in the future")));
+    }
+    if claims.jti.is_empty() || claims.jti.len() > 256 {
+        return Err(fail("client_assertion needs a jti".into()));
+    }
+    if !app
+        .db
+        .client_assertion_jti_record(&client.id, &claims.jti, claims.exp + 10)
+        .await?
+    {
+        let _ = app
+            .db
+            .audit(
+                &format!("client:{}", client.id),
+                "client.assertion_replay",
+                Some(&client.id),
+                serde_json::json!({}),
+            )
+            .await;
+        return Err(fail("client_assertion jti was already used".into()));
+    }
+    Ok(())
+}
+
+/// The client's verification key for `kid` from its inline JWKS or its `jwks_uri`.
+async fn client_key(
+    app: &App,
+    client: &Client,
+    kid: Option<&str>,
+    alg: jsonwebtoken::Algorithm,
+) -> Result<jsonwebtoken::DecodingKey, OAuthError> {
+    let fail = |m: &str| OAuthError::invalid_client(m.to_string(), false);
+    let pick = |set: &jsonwebtoken::jwk::JwkSet| -> Option<jsonwebtoken::DecodingKey> {
+        set.keys
+            .iter()
+            .filter(|k| kid.is_none() || k.common.key_id.as_deref() == kid)
+            .filter(|k| {
+                k.common
+                    .key_algorithm
+                    .is_none_or(|a| format!("{a:?}") == format!("{alg:?}"))
+            })
+            .find_map(|k| jsonwebtoken::DecodingKey::from_jwk(k).ok())
+    };
+    if let Some(inline) = &client.jwks {
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(inline)
+            .map_err(|_| fail("the client's registered JWKS is invalid"))?;
+        return pick(&set).ok_or_else(|| fail("no registered key matches the assertion's kid"));
+    }
+    let uri = client
+        .jwks_uri
+        .as_deref()
+        .ok_or_else(|| fail("the client has no keys registered for private_key_jwt"))?;
+    let cached = {
+        let sets = app
+            .client_jwks
+            .sets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        sets.get(&client.id).cloned()
+    };
+    if let Some((at, set)) = &cached {
+        if at.elapsed() < JWKS_TTL {
+            if let Some(k) = pick(set) {
+                return Ok(k);
+            }
+            if at.elapsed() < JWKS_MIN_REFRESH {
+                return Err(fail(
+                    "no key in the client's JWKS matches the assertion's kid",
+                ));
+            }
+        }
+    }
+    let set = fetch_jwks(app, uri)
+        .await
+        .map_err(|e| fail(&format!("cannot fetch the client's jwks_uri: {e}")))?;
+    let key = pick(&set);
+    app.client_jwks
+        .sets
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(client.id.clone(), (Instant::now(), set));
+    key.ok_or_else(|| fail("no key in the client's JWKS matches the assertion's kid"))
+}
+
+async fn fetch_jwks(app: &App, uri: &str) -> Result<jsonwebtoken::jwk::JwkSet, String> {
+    let resp = app
+        .http
+        .get(uri)
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    if !resp.status().is_success() {
+        return Err(format!("HTTP {}", resp.status()));
+    }
+    let body = resp.bytes().await.map_err(|e| e.to_string())?;
+    if body.len() > 256 * 1024 {
+        return Err("JWKS too large".into());
+    }
+    serde_json::from_slice(&body).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let h = format!("Basic {}", STANDARD.encode("my%3Aclient:s%C3%A9cret+x"));
+        assert_eq!(
+            parse_basic(&h),
+            Some(("my:client".into(), "sécret x".into()))
+        );
+        assert_eq!(parse_basic("Bearer abc"), None);
+        assert_eq!(parse_basic("Basic !!!"), None);
+        assert_eq!(
+            parse_basic(&format!("Basic {}", STANDARD.encode("nocolon"))),
+            None
+        );
+    }
+
+    #[test]
+    fn two_methods_at_once_are_refused() {
+        let p = Params::parse("client_id=a&client_secret=b").unwrap();
+        let h = format!("Basic {}", STANDARD.encode("a:b"));
+        assert!(matches!(presented(Some(&h), &p), Err(e) if e.error == "invalid_request"));
+    }
+}

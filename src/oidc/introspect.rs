@@ -1,0 +1,72 @@
+//! Token introspection (RFC 7662) for authenticated clients.
+
+use serde_json::{json, Value};
+
+use super::{client_auth, error::OAuthError, params::Params, userinfo::verify_access_token};
+use crate::{app::App, secrets, store::clients::Client};
+
+pub async fn introspect(
+    app: &App,
+    authorization: Option<&str>,
+    p: &Params,
+) -> Result<Value, OAuthError> {
+    let client = client_auth::authenticate(app, authorization, p).await?;
+    let token = p.require("token")?;
+    let hint = p.get("token_type_hint");
+    let inactive = json!({ "active": false });
+    let as_access = || async {
+        match verify_access_token(app, token).await {
+            Ok((c, _)) => Some(json!({
+                "active": true,
+                "token_type": "Bearer",
+                "iss": c.iss, "sub": c.sub, "aud": c.aud, "client_id": c.client_id, "scope": c.scope,
+                "exp": c.exp, "iat": c.iat, "jti": c.jti,
+                "auth_time": c.auth_time, "acr": c.acr, "amr": c.amr,
+            })),
+            Err(_) => None,
+        }
+    };
+    let as_refresh = || async { refresh_info(app, &client, token).await };
+    let found = if hint == Some("refresh_token") {
+        match as_refresh().await? {
+            Some(v) => Some(v),
+            None => as_access().await,
+        }
+    } else {
+        match as_access().await {
+            Some(v) => Some(v),
+            None => as_refresh().await?,
+        }
+    };
+    Ok(strip_nulls(found.unwrap_or(inactive)))
+}
+
+async fn refresh_info(
+    app: &App,
+    client: &Client,
+    token: &str,
+) -> Result<Option<Value>, OAuthError> {
+    let Some((r, unused)) = app.db.refresh_peek(&secrets::hash_secret(token)).await? else {
+        return Ok(None);
+    };
+    // RFC 7662 §2.2: a client may only learn about its own refresh tokens.
+    if !unused
+        || r.client_id != client.id
+        || r.expires_at < crate::store::now()
+        || !app.db.grant_active(&r.grant_id).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(json!({
+        "active": true, "token_type": "refresh_token", "iss": app.config.issuer, "sub": r.ctx.account_id,
+        "client_id": r.client_id, "scope": r.ctx.scope, "exp": r.expires_at, "iat": r.created_at,
+        "auth_time": r.ctx.auth_time, "acr": r.ctx.acr,
+    })))
+}
+
+fn strip_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        other => other,
+    }
+}

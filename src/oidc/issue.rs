@@ -1,0 +1,135 @@
+//! Minting the tokens of a token response, shared by the grant types.
+
+use serde::Serialize;
+
+use super::error::OAuthError;
+use crate::{
+    app::App,
+    secrets,
+    store::{
+        clients::Client,
+        grants::{AccessRecord, AuthContext, RefreshRecord},
+        now,
+    },
+    tokens::{self, claims, Alg},
+};
+
+/// RFC 6749 §5.1 successful token response.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+}
+
+/// The access-token signing algorithm from configuration.
+pub fn access_alg(app: &App) -> Alg {
+    Alg::parse(&app.config.tokens.access_token_alg).unwrap_or(Alg::ES256)
+}
+
+/// Signs and records an RFC 9068 access token.
+pub async fn access_token(
+    app: &App,
+    g: &claims::Grant<'_>,
+    grant_id: Option<&str>,
+    aud: Option<&str>,
+) -> Result<String, OAuthError> {
+    let t = now();
+    let ttl = app.config.tokens.access_token_ttl as i64;
+    let jti = secrets::random_token(16);
+    let c = claims::access_claims(g, aud, t, ttl, jti.clone());
+    let token = tokens::sign(&app.keys, access_alg(app), "at+jwt", &c).await?;
+    app.ledger
+        .record(AccessRecord {
+            jti,
+            grant_id: grant_id.map(str::to_string),
+            client_id: g.client_id.to_string(),
+            account_id: g.account_id.map(str::to_string),
+            expires_at: t + ttl,
+        })
+        .await?;
+    Ok(token)
+}
+
+/// Everything a user-bound token response needs (code exchange and refresh).
+pub async fn user_tokens(
+    app: &App,
+    client: &Client,
+    grant_id: &str,
+    ctx: &AuthContext,
+    nonce: Option<&str>,
+    aud: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let amr: Vec<String> = serde_json::from_str(&ctx.amr).unwrap_or_default();
+    let g = claims::Grant {
+        issuer: &app.config.issuer,
+        client_id: &client.id,
+        account_id: Some(&ctx.account_id),
+        scope: &ctx.scope,
+        auth_time: Some(ctx.auth_time),
+        acr: Some(&ctx.acr),
+        amr: &amr,
+        sid: Some(&ctx.sid),
+    };
+    let access_token = access_token(app, &g, Some(grant_id), aud).await?;
+    let scopes: Vec<&str> = ctx.scope.split(' ').collect();
+    let id_token = if scopes.contains(&"openid") {
+        let account = app
+            .db
+            .account_get(&ctx.account_id)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
+        let attrs = app.db.account_attributes(&ctx.account_id).await?;
+        // Profile claims go to the ID token only when requested there (OIDC Core §5.4: with a
+        // code flow they are released from userinfo).
+        let extra = super::claims::release(
+            &account,
+            &attrs,
+            &[],
+            &super::claims::requested_names(ctx.claims.as_deref(), "id_token"),
+        );
+        let alg = Alg::parse(&client.id_token_signed_response_alg).unwrap_or(Alg::RS256);
+        let c = claims::id_claims(
+            &g,
+            nonce,
+            Some((&access_token, alg)),
+            extra,
+            now(),
+            app.config.tokens.id_token_ttl as i64,
+        );
+        Some(tokens::sign(&app.keys, alg, "JWT", &c).await?)
+    } else {
+        None
+    };
+    let refresh_token = if client.allows_grant("refresh_token") {
+        let token = secrets::new_secret();
+        let t = now();
+        app.db
+            .refresh_insert(&RefreshRecord {
+                token_hash: secrets::hash_secret(&token),
+                grant_id: grant_id.to_string(),
+                client_id: client.id.clone(),
+                ctx: ctx.clone(),
+                created_at: t,
+                expires_at: t + app.config.tokens.refresh_token_ttl as i64,
+            })
+            .await?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: app.config.tokens.access_token_ttl,
+        refresh_token,
+        id_token,
+        scope: ctx.scope.clone(),
+    })
+}

@@ -1,0 +1,56 @@
+//! The access-token ledger writer: group commit for issued access tokens.
+//!
+//! Every issued access token is recorded (introspection and revocation consult the ledger).
+//! Under load, one INSERT per token would serialise on the database's write lock; instead a
+//! single writer task takes whatever has queued up, writes it in one multi-row INSERT, and then
+//! answers every waiting request. A token is handed out only after its row is committed.
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{grants::AccessRecord, Db, StoreError};
+
+type Job = (AccessRecord, oneshot::Sender<Result<(), String>>);
+
+#[derive(Clone)]
+pub struct Ledger {
+    tx: mpsc::Sender<Job>,
+}
+
+const MAX_BATCH: usize = 1000;
+
+impl Ledger {
+    pub fn start(db: Db) -> Ledger {
+        let (tx, mut rx) = mpsc::channel::<Job>(16 * 1024);
+        tokio::spawn(async move {
+            let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+            while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let records: Vec<AccessRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
+                let result = db
+                    .access_insert_many(&records)
+                    .await
+                    .map_err(|e| e.to_string());
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, n = records.len(), "recording access tokens failed");
+                }
+                for (_, done) in batch.drain(..) {
+                    let _ = done.send(result.clone());
+                }
+            }
+        });
+        Ledger { tx }
+    }
+
+    /// Records one access token; returns once it is committed.
+    pub async fn record(&self, r: AccessRecord) -> Result<(), StoreError> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send((r, done))
+            .await
+            .map_err(|_| StoreError::PoolClosed)?;
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Protocol(e)),
+            Err(_) => Err(StoreError::PoolClosed),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The audit log: every security-relevant event, append-only.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Db, Result};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: i64,
+    /// Who: `cli`, `account:<id>`, `client:<id>`, `admin:<client id>`, `system`.
+    pub actor: String,
+    /// What, e.g. `login.failed`, `client.created`, `policy.changed`, `token.replay`.
+    pub action: String,
+    pub target: Option<String>,
+    /// Details as JSON (before/after for changes). Never secrets.
+    pub detail: serde_json::Value,
+}
+
+impl Db {
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: Option<&str>,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let at = super::now();
+        // Time-ordered id: zero-padded seconds then randomness, unique across instances.
+        let id = format!("{at:012}-{}", crate::secrets::random_token(9));
+        sqlx::query("INSERT INTO audit_log (id, at, actor, action, target, detail) VALUES ($1,$2,$3,$4,$5,$6)")
+            .bind(&id)
+            .bind(at)
+            .bind(actor)
+            .bind(action)
+            .bind(target)
+            .bind(detail.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Newest first; `action_prefix` filters (`policy.` for policy changes).
+    pub async fn audit_list(
+        &self,
+        action_prefix: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, detail FROM audit_log WHERE action LIKE $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(format!("{}%", action_prefix.unwrap_or("")))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let detail: String = r.try_get("detail")?;
+                Ok(AuditEvent {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect()
+    }
+}

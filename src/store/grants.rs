@@ -1,0 +1,386 @@
+//! Grants and what hangs off them: authorization codes, refresh-token families, access tokens.
+//!
+//! Secrets (codes, refresh tokens) are stored only as SHA-256 hashes. Single use is enforced by
+//! conditional updates, so two concurrent redemptions cannot both succeed, on either database.
+
+use sqlx::{any::AnyRow, Row};
+
+use super::{Db, Result};
+
+/// What a code or refresh token carries from the login it stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthContext {
+    pub account_id: String,
+    pub scope: String,
+    pub claims: Option<String>,
+    pub auth_time: i64,
+    pub acr: String,
+    /// JSON array of RFC 8176 values.
+    pub amr: String,
+    pub sid: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct CodeRecord {
+    pub code_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub ctx: AuthContext,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefreshRecord {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub ctx: AuthContext,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessRecord {
+    pub jti: String,
+    pub grant_id: Option<String>,
+    pub client_id: String,
+    pub account_id: Option<String>,
+    pub expires_at: i64,
+}
+
+/// Outcome of redeeming a single-use secret.
+#[derive(Debug)]
+pub enum Redeem<T> {
+    /// First use: here is the record.
+    Ok(T),
+    /// Already used: the grant it belongs to (now revoked by the caller's policy).
+    Replayed { grant_id: String, client_id: String },
+    /// Unknown (or purged).
+    NotFound,
+}
+
+/// State of an access token in the ledger, for introspection.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AccessState {
+    /// Live; with the `claims` request parameter of its grant, if any.
+    Active {
+        claims: Option<String>,
+    },
+    Revoked,
+    Unknown,
+}
+
+fn ctx_from_row(row: &AnyRow) -> Result<AuthContext> {
+    Ok(AuthContext {
+        account_id: row.try_get("account_id")?,
+        scope: row.try_get("scope")?,
+        claims: row.try_get("claims")?,
+        auth_time: row.try_get("auth_time")?,
+        acr: row.try_get("acr")?,
+        amr: row.try_get("amr")?,
+        sid: row.try_get("sid")?,
+    })
+}
+
+impl Db {
+    /// Stores a new grant with its first code.
+    pub async fn code_insert(&self, c: &CodeRecord) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO grants (id, client_id, account_id, scope, claims, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
+            .bind(&c.grant_id)
+            .bind(&c.client_id)
+            .bind(&c.ctx.account_id)
+            .bind(&c.ctx.scope)
+            .bind(&c.ctx.claims)
+            .bind(c.created_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, grant_id, client_id, account_id, redirect_uri, scope, nonce, \
+             code_challenge, code_challenge_method, claims, auth_time, acr, amr, sid, created_at, expires_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
+        )
+        .bind(&c.code_hash)
+        .bind(&c.grant_id)
+        .bind(&c.client_id)
+        .bind(&c.ctx.account_id)
+        .bind(&c.redirect_uri)
+        .bind(&c.ctx.scope)
+        .bind(&c.nonce)
+        .bind(&c.code_challenge)
+        .bind(&c.code_challenge_method)
+        .bind(&c.ctx.claims)
+        .bind(c.ctx.auth_time)
+        .bind(&c.ctx.acr)
+        .bind(&c.ctx.amr)
+        .bind(&c.ctx.sid)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Marks a code used and returns it, exactly once (RFC 6749 §4.1.2: single use).
+    pub async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeem<CodeRecord>> {
+        let row = sqlx::query(
+            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
+             RETURNING code_hash, grant_id, client_id, account_id, redirect_uri, scope, nonce, code_challenge, \
+             code_challenge_method, claims, auth_time, acr, amr, sid, created_at, expires_at",
+        )
+        .bind(now)
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(r) = row {
+            return Ok(Redeem::Ok(CodeRecord {
+                code_hash: r.try_get("code_hash")?,
+                grant_id: r.try_get("grant_id")?,
+                client_id: r.try_get("client_id")?,
+                redirect_uri: r.try_get("redirect_uri")?,
+                nonce: r.try_get("nonce")?,
+                code_challenge: r.try_get("code_challenge")?,
+                code_challenge_method: r.try_get("code_challenge_method")?,
+                ctx: ctx_from_row(&r)?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+            }));
+        }
+        self.replay_lookup(
+            "SELECT grant_id, client_id FROM authorization_codes WHERE code_hash = $1",
+            code_hash,
+        )
+        .await
+    }
+
+    async fn replay_lookup<T>(&self, sql: &str, hash: &str) -> Result<Redeem<T>> {
+        let row = sqlx::query(sql)
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Redeem::Replayed {
+                grant_id: r.try_get("grant_id")?,
+                client_id: r.try_get("client_id")?,
+            },
+            None => Redeem::NotFound,
+        })
+    }
+
+    /// Whether a grant is still live (not revoked).
+    pub async fn grant_active(&self, grant_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT revoked_at FROM grants WHERE id = $1")
+            .bind(grant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<Option<i64>, _>("revoked_at")?.is_none(),
+            None => false,
+        })
+    }
+
+    /// Revokes a grant with all its refresh tokens and access tokens.
+    pub async fn grant_revoke(&self, grant_id: &str, reason: &str, now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(reason)
+            .bind(grant_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(grant_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE grant_id = $1")
+            .bind(grant_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Revokes every grant one client holds for one account (consent withdrawn).
+    pub async fn grants_revoke_for(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<()> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM grants WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(account_id)
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for id in ids {
+            self.grant_revoke(&id, "consent_revoked", now).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn refresh_insert(&self, r: &RefreshRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, account_id, scope, claims, auth_time, acr, amr, \
+             sid, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+        )
+        .bind(&r.token_hash)
+        .bind(&r.grant_id)
+        .bind(&r.client_id)
+        .bind(&r.ctx.account_id)
+        .bind(&r.ctx.scope)
+        .bind(&r.ctx.claims)
+        .bind(r.ctx.auth_time)
+        .bind(&r.ctx.acr)
+        .bind(&r.ctx.amr)
+        .bind(&r.ctx.sid)
+        .bind(r.created_at)
+        .bind(r.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a refresh token used (rotated) and returns it, exactly once.
+    pub async fn refresh_redeem(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Redeem<RefreshRecord>> {
+        let row = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
+             RETURNING token_hash, grant_id, client_id, account_id, scope, claims, auth_time, acr, amr, sid, \
+             created_at, expires_at",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(r) = row {
+            return Ok(Redeem::Ok(RefreshRecord {
+                token_hash: r.try_get("token_hash")?,
+                grant_id: r.try_get("grant_id")?,
+                client_id: r.try_get("client_id")?,
+                ctx: ctx_from_row(&r)?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+            }));
+        }
+        self.replay_lookup(
+            "SELECT grant_id, client_id FROM refresh_tokens WHERE token_hash = $1",
+            token_hash,
+        )
+        .await
+    }
+
+    /// Looks a refresh token up without using it (introspection, revocation).
+    pub async fn refresh_peek(&self, token_hash: &str) -> Result<Option<(RefreshRecord, bool)>> {
+        let row = sqlx::query(
+            "SELECT token_hash, grant_id, client_id, account_id, scope, claims, auth_time, acr, amr, sid, created_at, \
+             expires_at, used_at FROM refresh_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let used: Option<i64> = r.try_get("used_at")?;
+            Ok((
+                RefreshRecord {
+                    token_hash: r.try_get("token_hash")?,
+                    grant_id: r.try_get("grant_id")?,
+                    client_id: r.try_get("client_id")?,
+                    ctx: ctx_from_row(&r)?,
+                    created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                },
+                used.is_none(),
+            ))
+        })
+        .transpose()
+    }
+
+    /// Records issued access tokens in one statement (the issuance hot path batches them).
+    pub async fn access_insert_many(&self, records: &[AccessRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        // Keep well under SQLite's 32766 bound-parameter limit.
+        for chunk in records.chunks(1000) {
+            let mut sql = String::from(
+                "INSERT INTO access_tokens (jti, grant_id, client_id, account_id, expires_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 5;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${},${},${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
+            }
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(&r.jti)
+                    .bind(&r.grant_id)
+                    .bind(&r.client_id)
+                    .bind(&r.account_id)
+                    .bind(r.expires_at);
+            }
+            q.execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// The ledger's view of an access token, including its grant's revocation.
+    pub async fn access_state(&self, jti: &str) -> Result<AccessState> {
+        let row = sqlx::query(
+            "SELECT a.revoked_at AS revoked_at, g.revoked_at AS grant_revoked_at, g.claims AS claims FROM access_tokens a \
+             LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = $1",
+        )
+        .bind(jti)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            None => AccessState::Unknown,
+            Some(r) => {
+                let revoked: Option<i64> = r.try_get("revoked_at")?;
+                let grant_revoked: Option<i64> = r.try_get("grant_revoked_at")?;
+                if revoked.is_some() || grant_revoked.is_some() {
+                    AccessState::Revoked
+                } else {
+                    AccessState::Active {
+                        claims: r.try_get("claims")?,
+                    }
+                }
+            }
+        })
+    }
+
+    /// Revokes one access token (RFC 7009). Returns whether it was known.
+    pub async fn access_revoke(&self, jti: &str, client_id: &str, now: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 WHERE jti = $2 AND client_id = $3",
+        )
+        .bind(now)
+        .bind(jti)
+        .bind(client_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+}

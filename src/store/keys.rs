@@ -1,0 +1,129 @@
+//! Signing keys as stored: private parts encrypted (see `tokens::keys`), states next → current → retired.
+
+use sqlx::{any::AnyRow, Row};
+
+use super::{Db, Result};
+
+#[derive(Clone, Debug)]
+pub struct KeyRecord {
+    pub kid: String,
+    pub alg: String,
+    /// `next` (published, not yet signing), `current` (signing), `retired` (published only).
+    pub state: String,
+    pub private_key: String,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub retired_at: Option<i64>,
+    pub remove_after: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "kid, alg, state, private_key, public_jwk, created_at, activated_at, retired_at, remove_after";
+
+fn from_row(r: &AnyRow) -> Result<KeyRecord> {
+    Ok(KeyRecord {
+        kid: r.try_get("kid")?,
+        alg: r.try_get("alg")?,
+        state: r.try_get("state")?,
+        private_key: r.try_get("private_key")?,
+        public_jwk: r.try_get("public_jwk")?,
+        created_at: r.try_get("created_at")?,
+        activated_at: r.try_get("activated_at")?,
+        retired_at: r.try_get("retired_at")?,
+        remove_after: r.try_get("remove_after")?,
+    })
+}
+
+impl Db {
+    /// Keys still published (not past `remove_after`).
+    pub async fn keys_published(&self, now: i64) -> Result<Vec<KeyRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM signing_keys WHERE remove_after IS NULL OR remove_after > $1 ORDER BY created_at, kid"
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn key_insert(&self, k: &KeyRecord) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO signing_keys ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+        ))
+        .bind(&k.kid)
+        .bind(&k.alg)
+        .bind(&k.state)
+        .bind(&k.private_key)
+        .bind(&k.public_jwk)
+        .bind(k.created_at)
+        .bind(k.activated_at)
+        .bind(k.retired_at)
+        .bind(k.remove_after)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One rotation step for `alg`, atomically: the current key retires (kept published until
+    /// `remove_after`), the pre-published `next` key becomes current, and `new_next` is published.
+    /// Returns false (and changes nothing) when `expected_current` is no longer current, i.e.
+    /// another instance rotated first.
+    pub async fn keys_rotate(
+        &self,
+        alg: &str,
+        expected_current: Option<&str>,
+        new_next: &KeyRecord,
+        now: i64,
+        remove_after: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(cur) = expected_current {
+            let n = sqlx::query(
+                "UPDATE signing_keys SET state = 'retired', retired_at = $1, remove_after = $2 \
+                 WHERE kid = $3 AND state = 'current'",
+            )
+            .bind(now)
+            .bind(remove_after)
+            .bind(cur)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        sqlx::query("UPDATE signing_keys SET state = 'current', activated_at = $1 WHERE alg = $2 AND state = 'next'")
+            .bind(now)
+            .bind(alg)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO signing_keys ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+        ))
+        .bind(&new_next.kid)
+        .bind(&new_next.alg)
+        .bind(&new_next.state)
+        .bind(&new_next.private_key)
+        .bind(&new_next.public_jwk)
+        .bind(new_next.created_at)
+        .bind(new_next.activated_at)
+        .bind(new_next.retired_at)
+        .bind(new_next.remove_after)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn keys_delete_removed(&self, now: i64) -> Result<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM signing_keys WHERE remove_after IS NOT NULL AND remove_after <= $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+}

@@ -1,0 +1,175 @@
+//! Storage: the only module that speaks SQL.
+//!
+//! Owns: the connection pool (SQLite by default, PostgreSQL to scale out), migrations, and one
+//! file per aggregate with its queries. It knows nothing of HTTP or OAuth: it stores and loads
+//! plain records. Both databases run the same SQL through sqlx's `Any` driver; the schema in
+//! `migrations/` uses the subset the two share (TEXT ids, BIGINT Unix seconds, JSON as TEXT).
+
+pub mod accounts;
+pub mod audit;
+pub mod clients;
+pub mod consents;
+pub mod grants;
+pub mod keys;
+pub mod sessions;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    any::{AnyPoolOptions, AnyRow},
+    AnyPool, Row,
+};
+
+pub use sqlx::Error as StoreError;
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Which database is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database: a pool plus which backend it is.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    url: String,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`). For SQLite the file and its
+    /// folder are created when missing; WAL mode and a busy timeout let several connections
+    /// (and several processes, such as the CLI next to `serve`) share it.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = normalise_url(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA busy_timeout = 10000",
+                            "PRAGMA foreign_keys = ON",
+                        ] {
+                            sqlx::Executor::execute(&mut *conn, pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        Ok(Db { pool, backend, url })
+    }
+
+    /// Applies pending migrations (idempotent; safe when several instances start together on
+    /// PostgreSQL because sqlx takes an advisory lock).
+    pub async fn migrate(&self) -> std::result::Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.pool).await
+    }
+
+    /// The normalised connection URL (for the session store's own pool).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Deletes expired codes, tokens and assertion ids. Run periodically.
+    pub async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let mut n = 0;
+        for sql in [
+            "DELETE FROM authorization_codes WHERE expires_at < $1",
+            "DELETE FROM refresh_tokens WHERE expires_at < $1",
+            "DELETE FROM access_tokens WHERE expires_at < $1",
+            "DELETE FROM client_assertion_jtis WHERE expires_at < $1",
+        ] {
+            n += sqlx::query(sql)
+                .bind(now - 60)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(n)
+    }
+}
+
+/// Adds `mode=rwc` to SQLite URLs and creates the database folder.
+fn normalise_url(url: &str) -> Result<(String, Backend)> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.trim_start_matches("//");
+        let file = path.split('?').next().unwrap_or_default();
+        if file.is_empty() {
+            return Err(StoreError::Configuration(
+                "database.url: sqlite URL without a path".into(),
+            ));
+        }
+        if file != ":memory:" {
+            if let Some(dir) = std::path::Path::new(file).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Configuration(
+                            format!("cannot create {}: {e}", dir.display()).into(),
+                        )
+                    })?;
+                }
+            }
+        }
+        let url = if path.contains("mode=") {
+            format!("sqlite://{path}")
+        } else if path.contains('?') {
+            format!("sqlite://{path}&mode=rwc")
+        } else {
+            format!("sqlite://{path}?mode=rwc")
+        };
+        Ok((url, Backend::Sqlite))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        // Validate early so a typo names itself rather than failing at first query.
+        sqlx::postgres::PgConnectOptions::from_str(url)?;
+        Ok((url.to_string(), Backend::Postgres))
+    } else {
+        Err(StoreError::Configuration(
+            format!(
+                "database.url: expected sqlite:// or postgres://, got `{}`",
+                crate::config::redact_url(url)
+            )
+            .into(),
+        ))
+    }
+}
+
+/// Current time in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Encodes a list as the JSON text stored in list columns.
+pub fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// Decodes a JSON list column; a corrupt value reads as empty rather than failing the request.
+pub fn parse_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// Reads a JSON list column from a row.
+pub(crate) fn list_col(row: &AnyRow, col: &str) -> Result<Vec<String>> {
+    let text: String = row.try_get(col)?;
+    Ok(parse_list(&text))
+}
+
+/// Whether an error is a unique-constraint violation (a duplicate id).
+pub fn is_unique_violation(err: &StoreError) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}

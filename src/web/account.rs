@@ -1,0 +1,128 @@
+//! The citizen's own pages: the account overview (what each service received, revoke it).
+
+use axum::{
+    extract::{Path, State},
+    http::HeaderMap,
+    response::{Html, IntoResponse, Redirect, Response},
+    Form,
+};
+use tower_sessions::Session;
+
+use super::{
+    authorize::{error_page, lang},
+    i18n,
+    logout::CsrfForm,
+    pages, session,
+};
+use crate::{app::App, oidc::error::OAuthError, store::now};
+
+pub async fn account(State(app): State<App>, s: Session, headers: HeaderMap) -> Response {
+    let lang = lang(&headers, None);
+    let Ok(Some(login)) = session::login(&s).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let account = match app.db.account_get(&login.account_id).await {
+        Ok(Some(a)) if a.disabled_at.is_none() => a,
+        Ok(_) => {
+            let _ = session::clear(&s).await;
+            return Redirect::to("/login").into_response();
+        }
+        Err(e) => return error_page(lang, &OAuthError::internal(e)),
+    };
+    let attrs = app
+        .db
+        .account_attributes(&account.id)
+        .await
+        .unwrap_or_default();
+    let name = ["given_name", "family_name"]
+        .iter()
+        .filter_map(|n| attrs.iter().find(|a| a.name == *n).map(|a| a.value.clone()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut consents = Vec::new();
+    for c in app.db.consent_list(&account.id).await.unwrap_or_default() {
+        let client_name = app
+            .db
+            .client_get(&c.client_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.name)
+            .unwrap_or(c.client_id.clone());
+        consents.push(pages::ConsentRow {
+            client_name,
+            scopes: c.scopes,
+            granted_at: format_date(c.granted_at),
+            revoke_action: format!("/account/consents/{}/revoke", urlencode(&c.client_id)),
+        });
+    }
+    let csrf = session::csrf_token(&s).await.unwrap_or_default();
+    let page = pages::AccountPage {
+        lang,
+        display_name: if name.is_empty() {
+            account.email.clone()
+        } else {
+            name
+        },
+        email: account.email.clone(),
+        level_label: i18n::level_label(lang, login.level.as_str())
+            .unwrap_or(login.level.as_str())
+            .to_string(),
+        csrf,
+        logout_action: "/account/logout".into(),
+        consents,
+    };
+    Html(page.render()).into_response()
+}
+
+/// Withdraws consent for one service and revokes what it holds.
+pub async fn revoke_consent(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Path(client_id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let lang = lang(&headers, None);
+    if !session::csrf_ok(&s, &f.csrf).await.unwrap_or(false) {
+        return error_page(
+            lang,
+            &OAuthError::invalid_request("the form has expired; please try again"),
+        );
+    }
+    let Ok(Some(login)) = session::login(&s).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let t = now();
+    let result = async {
+        app.db.consent_revoke(&login.account_id, &client_id).await?;
+        app.db
+            .grants_revoke_for(&login.account_id, &client_id, t)
+            .await
+    }
+    .await;
+    if let Err(e) = result {
+        return error_page(lang, &OAuthError::internal(e));
+    }
+    let _ = app
+        .db
+        .audit(
+            &format!("account:{}", login.account_id),
+            "consent.revoked",
+            Some(&client_id),
+            serde_json::json!({}),
+        )
+        .await;
+    Redirect::to("/account").into_response()
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `YYYY-MM-DD` (UTC) for a Unix time.
+fn format_date(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+        .unwrap_or_default()
+}

@@ -1,0 +1,118 @@
+//! The web layer: axum routes, the session and security middleware, and the citizen pages.
+//!
+//! Handlers are thin: they extract, call `oidc` / `accounts`, and render `pages`.
+
+pub mod account;
+pub mod authorize;
+pub mod i18n;
+pub mod logout;
+pub mod pages;
+pub mod protocol;
+pub mod security_headers;
+pub mod session;
+
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{header, StatusCode},
+    response::IntoResponse,
+    routing::{get, post},
+    Router,
+};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+use crate::app::App;
+
+/// The whole HTTP surface.
+pub fn router(app: App) -> Router {
+    let cfg = &app.config;
+    let sessions = SessionManagerLayer::new(app.sessions.clone())
+        .with_name(cfg.session.cookie_name.clone())
+        .with_secure(cfg.secure_cookies())
+        .with_http_only(true)
+        // Lax: the authorization request arrives as a top-level navigation from the client.
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            cfg.session.idle_secs as i64,
+        )));
+
+    // Pages that need the single sign-on session.
+    let pages = Router::new()
+        .route(
+            "/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/authorize/continue", get(authorize::resume))
+        .route(
+            "/login",
+            get(authorize::login_page).post(authorize::login_submit),
+        )
+        .route(
+            "/consent",
+            get(authorize::consent_page).post(authorize::consent_submit),
+        )
+        .route("/logout", get(logout::logout_get).post(logout::logout_post))
+        .route("/account", get(account::account))
+        .route("/account/logout", post(logout::account_logout))
+        .route(
+            "/account/consents/{client_id}/revoke",
+            post(account::revoke_consent),
+        )
+        .layer(sessions);
+
+    // Machine endpoints: no session, no cookies.
+    let api = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(protocol::discovery),
+        )
+        .route("/jwks", get(protocol::jwks))
+        .route("/token", post(protocol::token))
+        .route("/introspect", post(protocol::introspect))
+        .route("/revoke", post(protocol::revoke))
+        .route(
+            "/userinfo",
+            get(protocol::userinfo_get).post(protocol::userinfo_post),
+        )
+        .route(
+            "/static/pforte.css",
+            get(|| async {
+                static_file(
+                    "text/css; charset=utf-8",
+                    include_str!("../../static/pforte.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/logo.svg",
+            get(|| async { static_file("image/svg+xml", include_str!("../../static/logo.svg")) }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|| async {
+                static_file("image/svg+xml", include_str!("../../static/favicon.svg"))
+            }),
+        )
+        .route("/healthz", get(|| async { "ok" }));
+
+    let hsts = cfg.secure_cookies();
+    Router::new()
+        .merge(pages)
+        .merge(api)
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            security_headers::security_headers(hsts, req, next)
+        }))
+        .with_state(app)
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+}

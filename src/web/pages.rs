@@ -1,0 +1,1252 @@
+//! Pforte's HTML pages.
+//!
+//! One plain data struct per page (all fields owned, so handlers can build them directly)
+//! with `render(&self) -> String`. Rendering goes through private askama view structs that
+//! hold the computed, localised strings; templates live in `templates/` and share
+//! `templates/base.html`. Everything printed is HTML-escaped by askama; no template uses
+//! `|safe`. A render error (which askama only reports for failing `Display` impls) yields a
+//! minimal static fallback page instead of a panic.
+//!
+//! The pages link `/static/pforte.css` and `/static/favicon.svg`; they need no JavaScript
+//! except the auto-submit of [`FormPostPage`], which carries the CSP nonce.
+//!
+//! Form field names the handlers receive:
+//! - login: `email`, `password`, `csrf`, `req`
+//! - consent: `decision` = `allow` | `deny`, `csrf`, `req`
+//! - logout confirm: `csrf`, and when given `post_logout_redirect_uri`, `state`,
+//!   `id_token_hint`, `client_id`
+//! - account: logout and each revoke form post `csrf`
+//! - register: `email`, `given_name`, `family_name`, `password`, `csrf`
+
+use askama::Template;
+
+use super::i18n::{self, fill, Lang, Texts};
+
+/// Minimum password length announced on the registration page.
+pub const MIN_PASSWORD_LEN: u32 = 12;
+
+// ---------------------------------------------------------------------------------------
+// Public page data
+// ---------------------------------------------------------------------------------------
+
+/// Which login field a [`LoginError::MissingField`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginField {
+    Email,
+    Password,
+}
+
+/// Why the login form is shown again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginError {
+    /// Unknown account or wrong password: one wording, "E-Mail-Adresse oder Passwort ist
+    /// falsch.", so the page never reveals whether an account exists.
+    InvalidCredentials,
+    /// Shown with exactly the same wording as `InvalidCredentials` (does not reveal).
+    AccountDisabled,
+    /// The CSRF token or pending request expired: "Die Sitzung ist abgelaufen, bitte erneut
+    /// versuchen."
+    CsrfExpired,
+    /// A required field was empty.
+    MissingField { field: LoginField },
+}
+
+/// The login form (`POST action` with `email`, `password`, `csrf`, `req`).
+#[derive(Clone, Debug, Default)]
+pub struct LoginPage {
+    pub lang: Lang,
+    /// Display name of the relying party, if the login belongs to an authorization request.
+    pub client_name: Option<String>,
+    /// Form POST URL.
+    pub action: String,
+    pub csrf: String,
+    /// Pending authorization request id (hidden field `req`).
+    pub req: String,
+    /// Prefill of the e-mail field.
+    pub email: String,
+    pub error: Option<LoginError>,
+    pub register_url: String,
+    /// Links to this page in German and English: `(de_url, en_url)`.
+    pub lang_urls: (String, String),
+}
+
+/// The consent screen (`POST action` with `decision=allow|deny`, `csrf`, `req`).
+#[derive(Clone, Debug, Default)]
+pub struct ConsentPage {
+    pub lang: Lang,
+    pub client_name: String,
+    /// Requested scopes, e.g. `openid profile email`; unknown ones are shown as-is.
+    pub scopes: Vec<String>,
+    pub action: String,
+    pub csrf: String,
+    pub req: String,
+}
+
+/// An error shown to the citizen instead of redirecting (the redirect URI is not trusted).
+#[derive(Clone, Debug, Default)]
+pub struct ErrorPage {
+    pub lang: Lang,
+    /// HTTP status (shown for support; the handler sets the response status itself).
+    pub status: u16,
+    /// Overrides the heading chosen from `error`.
+    pub title: Option<String>,
+    /// Error code such as `invalid_request`; selects the citizen-readable explanation.
+    pub error: String,
+    /// Technical description, shown small for support.
+    pub description: String,
+}
+
+/// OAuth 2.0 Form Post Response Mode: hidden fields auto-posted to the client.
+#[derive(Clone, Debug, Default)]
+pub struct FormPostPage {
+    /// The client's (already validated) redirect URI. Must be `https:` or `http:`;
+    /// anything else renders the fallback page instead.
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+    pub lang: Lang,
+    /// CSP nonce for the inline auto-submit script (`script-src 'nonce-…'`). If empty, the
+    /// "Weiter" button is shown visibly so the page still works.
+    pub nonce: String,
+}
+
+/// Confirmation of RP-initiated logout without a valid `id_token_hint`.
+#[derive(Clone, Debug, Default)]
+pub struct LogoutPage {
+    pub lang: Lang,
+    pub action: String,
+    pub csrf: String,
+    pub client_name: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+    pub id_token_hint: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// "Sie sind abgemeldet".
+#[derive(Clone, Debug, Default)]
+pub struct LoggedOutPage {
+    pub lang: Lang,
+}
+
+/// One service the citizen has given consent to.
+#[derive(Clone, Debug, Default)]
+pub struct ConsentRow {
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    /// Already formatted for `lang` (e.g. "3. März 2025").
+    pub granted_at: String,
+    /// POST URL revoking this consent (form posts `csrf`).
+    pub revoke_action: String,
+}
+
+/// The citizen's account overview.
+#[derive(Clone, Debug, Default)]
+pub struct AccountPage {
+    pub lang: Lang,
+    pub display_name: String,
+    pub email: String,
+    /// The assurance level in words (see [`i18n::level_label`]).
+    pub level_label: String,
+    pub csrf: String,
+    pub logout_action: String,
+    pub consents: Vec<ConsentRow>,
+}
+
+/// Self-registration (`POST action` with `email`, `given_name`, `family_name`, `password`,
+/// `csrf`).
+#[derive(Clone, Debug, Default)]
+pub struct RegisterPage {
+    pub lang: Lang,
+    pub action: String,
+    pub csrf: String,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// `(field, message)`: field is `email`, `given_name`, `family_name`, `password` (or
+    /// anything else for a form-level error); message is a key known to
+    /// [`i18n::field_error_text`] (`required`, `email_invalid`, `password_too_short`, …)
+    /// or else a text shown as-is.
+    pub errors: Vec<(String, String)>,
+    pub login_url: String,
+}
+
+/// "Wir haben Ihnen eine E-Mail geschickt…"
+#[derive(Clone, Debug, Default)]
+pub struct RegisterDonePage {
+    pub lang: Lang,
+    pub email: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// View models (what the templates see)
+// ---------------------------------------------------------------------------------------
+
+/// Shared layout data for `base.html`.
+struct Chrome<'a> {
+    t: &'static Texts,
+    lang: &'static str,
+    /// Full `<title>` text.
+    title: String,
+    switch: Option<LangLink<'a>>,
+}
+
+struct LangLink<'a> {
+    href: &'a str,
+    label: &'static str,
+    code: &'static str,
+}
+
+impl<'a> Chrome<'a> {
+    fn new(lang: Lang, title: &str, has_errors: bool) -> Self {
+        let t = lang.texts();
+        let title = if has_errors {
+            format!("{} {} – {}", t.error_prefix, title, t.product)
+        } else {
+            format!("{} – {}", title, t.product)
+        };
+        Chrome {
+            t,
+            lang: lang.code(),
+            title,
+            switch: None,
+        }
+    }
+
+    fn with_switch(mut self, lang: Lang, urls: &'a (String, String)) -> Self {
+        let other = lang.other();
+        let href = match other {
+            Lang::De => urls.0.as_str(),
+            Lang::En => urls.1.as_str(),
+        };
+        if !href.is_empty() {
+            self.switch = Some(LangLink {
+                href,
+                label: other.native_name(),
+                code: other.code(),
+            });
+        }
+        self
+    }
+}
+
+/// One entry in an error summary; `href` links to the field (`#id`).
+struct SummaryItem {
+    href: Option<String>,
+    message: String,
+}
+
+/// A labelled text input with optional hint and error.
+struct FieldView {
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    value: String,
+    hint: Option<&'static str>,
+    error: Option<String>,
+    /// `aria-invalid="true"`
+    invalid: bool,
+    /// Space-separated ids of hint and error.
+    describedby: String,
+    /// e-mail style: no spellcheck, no autocapitalize
+    plain: bool,
+    minlength: Option<u32>,
+    maxlength: u32,
+}
+
+impl FieldView {
+    fn new(
+        id: &'static str,
+        label: &'static str,
+        input_type: &'static str,
+        autocomplete: &'static str,
+    ) -> Self {
+        FieldView {
+            id,
+            name: id,
+            label,
+            input_type,
+            autocomplete,
+            value: String::new(),
+            hint: None,
+            error: None,
+            invalid: false,
+            describedby: String::new(),
+            plain: input_type == "email",
+            minlength: None,
+            maxlength: if input_type == "password" { 1024 } else { 254 },
+        }
+    }
+    fn value(mut self, v: &str) -> Self {
+        self.value = v.to_string();
+        self
+    }
+    fn hint(mut self, h: &'static str) -> Self {
+        self.hint = Some(h);
+        self
+    }
+    fn error(mut self, e: Option<String>) -> Self {
+        self.error = e;
+        self
+    }
+    fn minlength(mut self, n: u32) -> Self {
+        self.minlength = Some(n);
+        self
+    }
+    /// Computes `describedby` from hint and error; call last.
+    fn done(mut self) -> Self {
+        let mut ids = Vec::new();
+        if self.hint.is_some() {
+            ids.push(format!("{}-hint", self.id));
+        }
+        if self.error.is_some() {
+            ids.push(format!("{}-error", self.id));
+            self.invalid = true;
+        }
+        self.describedby = ids.join(" ");
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a LoginPage,
+    intro: String,
+    summary: Vec<SummaryItem>,
+    /// An error about the field combination (credentials), shown above the fields.
+    form_error: Option<&'static str>,
+    fields: Vec<FieldView>,
+}
+
+struct ScopeView {
+    label: String,
+    description: &'static str,
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a ConsentPage,
+    lead: String,
+    scopes: Vec<ScopeView>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a ErrorPage,
+    heading: String,
+    body: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a FormPostPage,
+}
+
+struct HiddenField {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a LogoutPage,
+    client_line: Option<String>,
+    hidden: Vec<HiddenField>,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+struct LoggedOutView<'a> {
+    chrome: Chrome<'a>,
+}
+
+struct ConsentRowView<'a> {
+    row: &'a ConsentRow,
+    data: String,
+    revoke_for: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a AccountPage,
+    consents: Vec<ConsentRowView<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a RegisterPage,
+    summary: Vec<SummaryItem>,
+    fields: Vec<FieldView>,
+}
+
+#[derive(Template)]
+#[template(path = "register_done.html")]
+struct RegisterDoneView<'a> {
+    chrome: Chrome<'a>,
+    text: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------------------
+
+fn finish<T: Template>(view: &T, lang: Lang) -> String {
+    view.render().unwrap_or_else(|_| fallback_page(lang))
+}
+
+/// A minimal, fully static page for when rendering fails.
+pub fn fallback_page(lang: Lang) -> String {
+    let t = lang.texts();
+    // Only static, trusted strings are interpolated here (no '<', '&' or quotes in them
+    // that could break the markup).
+    format!(
+        "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} – {product}</title></head><body><main><h1>{title}</h1><p>{text}</p>\
+         </main></body></html>",
+        code = lang.code(),
+        title = t.fallback_title,
+        product = t.product,
+        text = t.fallback_text,
+    )
+}
+
+impl LoginPage {
+    pub fn render(&self) -> String {
+        let lang = self.lang;
+        let t = lang.texts();
+        let mut email =
+            FieldView::new("email", t.email_label, "email", "username").value(&self.email);
+        let mut password =
+            FieldView::new("password", t.password_label, "password", "current-password");
+        let mut summary = Vec::new();
+        let mut form_error = None;
+        match &self.error {
+            None => {}
+            Some(LoginError::InvalidCredentials | LoginError::AccountDisabled) => {
+                // One message about the combination, tied to both fields.
+                form_error = Some(t.login_failed);
+                summary.push(SummaryItem {
+                    href: Some("#email".into()),
+                    message: t.login_failed.into(),
+                });
+            }
+            Some(LoginError::CsrfExpired) => summary.push(SummaryItem {
+                href: None,
+                message: t.session_expired.into(),
+            }),
+            Some(LoginError::MissingField {
+                field: LoginField::Email,
+            }) => {
+                email = email.error(Some(t.missing_email.into()));
+                summary.push(SummaryItem {
+                    href: Some("#email".into()),
+                    message: t.missing_email.into(),
+                });
+            }
+            Some(LoginError::MissingField {
+                field: LoginField::Password,
+            }) => {
+                password = password.error(Some(t.missing_password.into()));
+                summary.push(SummaryItem {
+                    href: Some("#password".into()),
+                    message: t.missing_password.into(),
+                });
+            }
+        }
+        let mut fields = vec![email.done(), password.done()];
+        if form_error.is_some() {
+            for f in &mut fields {
+                f.invalid = true;
+                f.describedby = "credentials-error".into();
+            }
+        }
+        let intro = match &self.client_name {
+            Some(name) if !name.trim().is_empty() => fill(t.login_intro_client, "client", name),
+            _ => t.login_intro.to_string(),
+        };
+        let view = LoginView {
+            chrome: Chrome::new(lang, t.login_title, !summary.is_empty())
+                .with_switch(lang, &self.lang_urls),
+            p: self,
+            intro,
+            summary,
+            form_error,
+            fields,
+        };
+        finish(&view, lang)
+    }
+}
+
+impl ConsentPage {
+    pub fn render(&self) -> String {
+        let lang = self.lang;
+        let t = lang.texts();
+        let mut seen = Vec::<&str>::new();
+        let mut scopes = Vec::new();
+        for s in self.scopes.iter().flat_map(|s| s.split_whitespace()) {
+            if seen.contains(&s) {
+                continue;
+            }
+            seen.push(s);
+            scopes.push(match i18n::scope_text(lang, s) {
+                Some((label, description)) => ScopeView {
+                    label: label.into(),
+                    description,
+                    code: s.into(),
+                },
+                None => ScopeView {
+                    label: fill(t.consent_unknown_scope, "scope", s),
+                    description: t.consent_unknown_scope_description,
+                    code: s.into(),
+                },
+            });
+        }
+        let view = ConsentView {
+            chrome: Chrome::new(lang, t.consent_title, false),
+            p: self,
+            lead: fill(t.consent_lead, "client", &self.client_name),
+            scopes,
+        };
+        finish(&view, lang)
+    }
+}
+
+impl ErrorPage {
+    pub fn render(&self) -> String {
+        let lang = self.lang;
+        let text = i18n::error_text(lang, &self.error, self.status);
+        let heading = match &self.title {
+            Some(title) if !title.trim().is_empty() => title.clone(),
+            _ => text.title.to_string(),
+        };
+        let view = ErrorView {
+            chrome: Chrome::new(lang, &heading, false),
+            p: self,
+            heading: heading.clone(),
+            body: text.body,
+        };
+        finish(&view, lang)
+    }
+}
+
+/// Whether a form_post target may be rendered as a form action at all.
+fn is_http_url(s: &str) -> bool {
+    let s = s.trim_start();
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+impl FormPostPage {
+    pub fn render(&self) -> String {
+        let lang = self.lang;
+        if !is_http_url(&self.action) {
+            return fallback_page(lang);
+        }
+        let view = FormPostView {
+            chrome: Chrome::new(lang, lang.texts().formpost_title, false),
+            p: self,
+        };
+        finish(&view, lang)
+    }
+}
+
+impl LogoutPage {
+    pub fn render(&self) -> String {
+        let lang = self.lang;
+        let t = lang.texts();
+        let mut hidden = Vec::new();
+        for (name, value) in [
+            ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
+            ("state", &self.state),
+            ("id_token_hint", &self.id_token_hint),
+            ("client_id", &self.client_id),
+        ] {
+            if let Some(v) = value {
+                hidden.push(HiddenField {
+                    name,
+                    value: v.clone(),
+                });
+            }
+        }
+        let client_line = self
+            .client_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| fill(t.logout_client, "client", n));
+        let view = LogoutView {
+            chrome: Chrome::new(lang, t.logout_title, false),
+            p: self,
+            client_line,
+            hidden,
+        };
+        finish(&view, lang)
+    }
+}
+
+impl LoggedOutPage {
+    pub fn render(&self) -> String {
+        let view = LoggedOutView {
+            chrome: Chrome::new(self.lang, self.lang.texts().logged_out_title, false),
+        };
+        finish(&view, self.lang)
+    }
+}
+
+impl AccountPage {
+    pub fn render(&self) -> String {
+        let lang = self.lang;
+        let t = lang.texts();
+        let consents = self
+            .consents
+            .iter()
+            .map(|row| ConsentRowView {
+                row,
+                data: row
+                    .scopes
+                    .iter()
+                    .flat_map(|s| s.split_whitespace())
+                    .map(|s| i18n::scope_label(lang, s))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                revoke_for: fill(t.account_revoke_for, "client", &row.client_name),
+            })
+            .collect();
+        let view = AccountView {
+            chrome: Chrome::new(lang, t.account_title, false),
+            p: self,
+            consents,
+        };
+        finish(&view, lang)
+    }
+}
+
+const REGISTER_FIELDS: [&str; 4] = ["email", "given_name", "family_name", "password"];
+
+impl RegisterPage {
+    fn message(&self, field: &str, msg: &str) -> String {
+        match i18n::field_error_text(self.lang, field, msg) {
+            Some(text) => text.to_string(),
+            None => msg.to_string(),
+        }
+    }
+
+    fn field_error(&self, field: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(f, m)| self.message(f, m))
+    }
+
+    pub fn render(&self) -> String {
+        let lang = self.lang;
+        let t = lang.texts();
+        // Summary: form-level errors first, then field errors in form order.
+        let mut summary: Vec<SummaryItem> = self
+            .errors
+            .iter()
+            .filter(|(f, _)| !REGISTER_FIELDS.contains(&f.as_str()))
+            .map(|(f, m)| SummaryItem {
+                href: None,
+                message: self.message(f, m),
+            })
+            .collect();
+        for field in REGISTER_FIELDS {
+            if let Some(message) = self.field_error(field) {
+                summary.push(SummaryItem {
+                    href: Some(format!("#{field}")),
+                    message,
+                });
+            }
+        }
+        let fields = vec![
+            FieldView::new("email", t.email_label, "email", "username")
+                .value(&self.email)
+                .hint(t.register_email_hint)
+                .error(self.field_error("email"))
+                .done(),
+            FieldView::new("given_name", t.given_name_label, "text", "given-name")
+                .value(&self.given_name)
+                .error(self.field_error("given_name"))
+                .done(),
+            FieldView::new("family_name", t.family_name_label, "text", "family-name")
+                .value(&self.family_name)
+                .error(self.field_error("family_name"))
+                .done(),
+            FieldView::new("password", t.new_password_label, "password", "new-password")
+                .hint(t.password_hint)
+                .minlength(MIN_PASSWORD_LEN)
+                .error(self.field_error("password"))
+                .done(),
+        ];
+        let view = RegisterView {
+            chrome: Chrome::new(lang, t.register_title, !summary.is_empty()),
+            p: self,
+            summary,
+            fields,
+        };
+        finish(&view, lang)
+    }
+}
+
+impl RegisterDonePage {
+    pub fn render(&self) -> String {
+        let t = self.lang.texts();
+        let view = RegisterDoneView {
+            chrome: Chrome::new(self.lang, t.register_done_title, false),
+            text: fill(t.register_done_text, "email", &self.email),
+        };
+        finish(&view, self.lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XSS: &str = "<script>alert(1)</script>\"'&";
+
+    /// Values of attribute `attr` on all tags named `tag` (naive scan; fine for our markup).
+    fn attr_values(html: &str, tag: &str, attr: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let open = format!("<{tag} ");
+        for (start, _) in html.match_indices(&open) {
+            let end = html[start..]
+                .find('>')
+                .map(|e| start + e)
+                .unwrap_or(html.len());
+            let el = &html[start..end];
+            let key = format!(" {attr}=\"");
+            if let Some(i) = el.find(&key) {
+                let rest = &el[i + key.len()..];
+                out.push(rest[..rest.find('"').unwrap_or(rest.len())].to_string());
+            }
+        }
+        out
+    }
+
+    /// Whole opening tags `<input …>`.
+    fn tags<'h>(html: &'h str, tag: &str) -> Vec<&'h str> {
+        let open = format!("<{tag} ");
+        html.match_indices(&open)
+            .map(|(start, _)| {
+                let end = html[start..]
+                    .find('>')
+                    .map(|e| start + e + 1)
+                    .unwrap_or(html.len());
+                &html[start..end]
+            })
+            .collect()
+    }
+
+    fn has_id(html: &str, id: &str) -> bool {
+        html.contains(&format!(" id=\"{id}\""))
+    }
+
+    /// Checks shared by every page.
+    fn check_common(html: &str, lang: Lang) {
+        assert!(html.starts_with("<!DOCTYPE html>"), "doctype");
+        assert!(
+            html.contains(&format!("<html lang=\"{}\">", lang.code())),
+            "lang attr"
+        );
+        assert!(html.contains("<main id=\"main\""), "main landmark");
+        assert!(html.contains("href=\"#main\""), "skip link");
+        assert!(html.contains("/static/pforte.css"));
+        assert!(!html.contains("<script>alert"), "unescaped script:\n{html}");
+        assert!(!html.contains("\"'&\""), "unescaped quote");
+        // Every visible input has a <label for=…>.
+        for input in tags(html, "input") {
+            if input.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = attr_values(input, "input", "id");
+            assert_eq!(id.len(), 1, "input without id: {input}");
+            assert!(
+                html.contains(&format!("<label class=\"field__label\" for=\"{}\">", id[0])),
+                "no label for {}",
+                id[0]
+            );
+        }
+        // aria-describedby / aria-labelledby refer to existing ids.
+        for attr in ["aria-describedby", "aria-labelledby"] {
+            for tag in ["input", "div", "section"] {
+                for ids in attr_values(html, tag, attr) {
+                    for id in ids.split_whitespace() {
+                        assert!(has_id(html, id), "{attr} -> missing id {id}");
+                    }
+                }
+            }
+        }
+        // No element id twice.
+        let ids: Vec<_> = html
+            .match_indices(" id=\"")
+            .map(|(i, m)| {
+                let rest = &html[i + m.len()..];
+                &rest[..rest.find('"').unwrap()]
+            })
+            .collect();
+        for id in &ids {
+            assert_eq!(
+                ids.iter().filter(|x| *x == id).count(),
+                1,
+                "duplicate id {id}"
+            );
+        }
+    }
+
+    fn login(lang: Lang, error: Option<LoginError>) -> LoginPage {
+        LoginPage {
+            lang,
+            client_name: Some(format!("Bürgerservice {XSS}")),
+            action: format!("/login?x={XSS}"),
+            csrf: XSS.into(),
+            req: XSS.into(),
+            email: format!("a@b.de{XSS}"),
+            error,
+            register_url: format!("/register?{XSS}"),
+            lang_urls: (
+                format!("/login?ui_locales=de&{XSS}"),
+                format!("/login?ui_locales=en&{XSS}"),
+            ),
+        }
+    }
+
+    #[test]
+    fn login_renders_both_languages() {
+        for lang in Lang::ALL {
+            let html = login(lang, None).render();
+            check_common(&html, lang);
+            let t = lang.texts();
+            assert!(html.contains(&format!("<h1>{}</h1>", t.login_title)));
+            assert!(html.contains("type=\"email\""));
+            assert!(html.contains("autocomplete=\"username\""));
+            assert!(html.contains("type=\"password\""));
+            assert!(html.contains("autocomplete=\"current-password\""));
+            assert!(html.contains(
+                "name=\"csrf\" value=\"&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;&#38;\""
+            ));
+            assert!(html.contains("name=\"req\""));
+            assert!(
+                !html.contains("role=\"alert\""),
+                "no error summary without error"
+            );
+            assert!(!html.contains("aria-invalid"));
+            // Language switch points to the other language.
+            let other = lang.other();
+            assert!(html.contains(&format!("hreflang=\"{}\"", other.code())));
+            assert!(html.contains(other.native_name()));
+            assert!(html.contains(t.login_register_link));
+        }
+        let de = login(Lang::De, None).render();
+        assert!(de.contains("E-Mail-Adresse"));
+        assert!(de.contains(">Anmelden</button>"));
+        assert!(de.contains("Noch kein Konto?"));
+        assert!(de.contains("Servicekonto Ihrer Kommune"));
+        assert!(de.contains("href=\"/login?ui_locales=en&#38;"));
+        let en = login(Lang::En, None).render();
+        assert!(en.contains("Your municipality’s citizen account"));
+        // password is never echoed back
+        assert_eq!(
+            tags(&de, "input")
+                .iter()
+                .filter(|t| t.contains("type=\"password\"") && t.contains("value="))
+                .count(),
+            0
+        );
+    }
+
+    #[test]
+    fn login_errors_do_not_reveal_account_state() {
+        for lang in Lang::ALL {
+            let invalid = login(lang, Some(LoginError::InvalidCredentials)).render();
+            let disabled = login(lang, Some(LoginError::AccountDisabled)).render();
+            assert_eq!(invalid, disabled);
+            check_common(&invalid, lang);
+            assert!(invalid.contains(lang.texts().login_failed));
+            assert!(invalid.contains("role=\"alert\""));
+            assert!(invalid.contains("tabindex=\"-1\""));
+            assert!(invalid.contains(&format!("<title>{} ", lang.texts().error_prefix)));
+            for input in tags(&invalid, "input")
+                .iter()
+                .filter(|t| !t.contains("hidden"))
+            {
+                assert!(input.contains("aria-invalid=\"true\""), "{input}");
+                assert!(
+                    input.contains("aria-describedby=\"credentials-error\""),
+                    "{input}"
+                );
+            }
+        }
+        let de = login(Lang::De, Some(LoginError::InvalidCredentials)).render();
+        assert!(de.contains("E-Mail-Adresse oder Passwort ist falsch."));
+    }
+
+    #[test]
+    fn login_missing_field_and_csrf() {
+        let html = login(
+            Lang::De,
+            Some(LoginError::MissingField {
+                field: LoginField::Password,
+            }),
+        )
+        .render();
+        check_common(&html, Lang::De);
+        let pw = tags(&html, "input")
+            .into_iter()
+            .find(|t| t.contains("id=\"password\""))
+            .unwrap();
+        assert!(
+            pw.contains("aria-invalid=\"true\"")
+                && pw.contains("aria-describedby=\"password-error\"")
+        );
+        let email = tags(&html, "input")
+            .into_iter()
+            .find(|t| t.contains("id=\"email\""))
+            .unwrap();
+        assert!(!email.contains("aria-invalid"));
+        assert!(html.contains("href=\"#password\""));
+
+        let html = login(
+            Lang::De,
+            Some(LoginError::MissingField {
+                field: LoginField::Email,
+            }),
+        )
+        .render();
+        check_common(&html, Lang::De);
+        assert!(html.contains("id=\"email-error\""));
+
+        let html = login(Lang::En, Some(LoginError::CsrfExpired)).render();
+        check_common(&html, Lang::En);
+        assert!(html.contains("role=\"alert\""));
+        assert!(html.contains(Lang::En.texts().session_expired));
+        let de = login(Lang::De, Some(LoginError::CsrfExpired)).render();
+        assert!(de.contains("Die Sitzung ist abgelaufen, bitte erneut versuchen"));
+    }
+
+    #[test]
+    fn consent_page() {
+        for lang in Lang::ALL {
+            let page = ConsentPage {
+                lang,
+                client_name: format!("Stadt {XSS}"),
+                scopes: vec![
+                    "openid".into(),
+                    "profile email".into(),
+                    "address".into(),
+                    "phone".into(),
+                    "offline_access".into(),
+                    XSS.into(),
+                    "email".into(),
+                ],
+                action: XSS.into(),
+                csrf: XSS.into(),
+                req: XSS.into(),
+            };
+            let html = page.render();
+            check_common(&html, lang);
+            for s in [
+                "openid",
+                "profile",
+                "email",
+                "address",
+                "phone",
+                "offline_access",
+            ] {
+                let (label, _) = i18n::scope_text(lang, s).unwrap();
+                assert!(html.contains(label), "{s}");
+                assert_eq!(
+                    html.matches(&format!("data-scope=\"{s}\"")).count(),
+                    1,
+                    "{s} once"
+                );
+            }
+            assert!(html.contains("name=\"decision\" value=\"allow\""));
+            assert!(html.contains("name=\"decision\" value=\"deny\""));
+            assert!(html.contains(lang.texts().consent_remember));
+        }
+        let de = ConsentPage {
+            client_name: "Bibliothek".into(),
+            scopes: vec!["email".into()],
+            ..Default::default()
+        }
+        .render();
+        assert!(de.contains(">Zulassen</button>") && de.contains(">Ablehnen</button>"));
+        assert!(de.contains("„Bibliothek“"));
+    }
+
+    #[test]
+    fn error_page() {
+        for lang in Lang::ALL {
+            let page = ErrorPage {
+                lang,
+                status: 400,
+                title: None,
+                error: format!("invalid_request{XSS}"),
+                description: format!("redirect_uri https://evil.example/{XSS} not registered"),
+            };
+            let html = page.render();
+            check_common(&html, lang);
+            // Only the skip link and footer links, never the (untrusted) client.
+            for href in attr_values(&html, "a", "href") {
+                assert!(
+                    href.starts_with('#') || href.starts_with('/'),
+                    "link {href}"
+                );
+            }
+            assert!(html.contains("<code>400</code>"));
+        }
+        let html = ErrorPage {
+            error: "invalid_request".into(),
+            status: 400,
+            ..Default::default()
+        }
+        .render();
+        assert!(html.contains("Die Anmeldung konnte nicht gestartet werden"));
+        assert!(html.contains("<code>invalid_request</code>"));
+        let html = ErrorPage {
+            title: Some(XSS.into()),
+            ..Default::default()
+        }
+        .render();
+        check_common(&html, Lang::De);
+        let html = ErrorPage {
+            lang: Lang::En,
+            status: 404,
+            error: "not_found".into(),
+            ..Default::default()
+        }
+        .render();
+        assert!(html.contains("<h1>Page not found</h1>"));
+    }
+
+    #[test]
+    fn form_post_page() {
+        for lang in Lang::ALL {
+            let page = FormPostPage {
+                action: format!("https://rp.example/cb?a=1&{XSS}"),
+                fields: vec![
+                    ("code".into(), XSS.into()),
+                    ("state".into(), "abc".into()),
+                    ("submit".into(), "x".into()),
+                    (XSS.into(), "v".into()),
+                ],
+                lang,
+                nonce: format!("n0nce{XSS}"),
+            };
+            let html = page.render();
+            check_common(&html, lang);
+            assert!(html.contains("action=\"https://rp.example/cb?a=1&#38;"));
+            assert!(html.contains("<script nonce=\"n0nce&"));
+            assert_eq!(html.matches("<script").count(), 1);
+            assert!(html.contains("HTMLFormElement.prototype.submit.call"));
+            let noscript =
+                &html[html.find("<noscript>").unwrap()..html.find("</noscript>").unwrap()];
+            assert!(noscript.contains(&format!(">{}</button>", lang.texts().formpost_button)));
+            assert!(html.contains("type=\"hidden\" name=\"state\" value=\"abc\""));
+            assert_eq!(tags(&html, "input").len(), 4);
+        }
+        // Without a nonce the button is visible and no (blocked) script is emitted.
+        let html = FormPostPage {
+            action: "https://rp.example/cb".into(),
+            ..Default::default()
+        }
+        .render();
+        assert!(!html.contains("<script") && !html.contains("<noscript>"));
+        assert!(html.contains(">Weiter</button>"));
+        // Dangerous schemes are never rendered as form actions.
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "//evil",
+            "",
+        ] {
+            let html = FormPostPage {
+                action: bad.into(),
+                nonce: "n".into(),
+                ..Default::default()
+            }
+            .render();
+            assert!(!html.contains("<form"), "{bad}");
+            assert_eq!(html, fallback_page(Lang::De));
+        }
+        assert!(FormPostPage {
+            action: "HTTPS://rp.example/".into(),
+            ..Default::default()
+        }
+        .render()
+        .contains("<form"));
+    }
+
+    #[test]
+    fn logout_pages() {
+        for lang in Lang::ALL {
+            let page = LogoutPage {
+                lang,
+                action: "/logout".into(),
+                csrf: XSS.into(),
+                client_name: Some(XSS.into()),
+                post_logout_redirect_uri: Some(format!("https://rp.example/{XSS}")),
+                state: Some(XSS.into()),
+                id_token_hint: None,
+                client_id: Some("rp".into()),
+            };
+            let html = page.render();
+            check_common(&html, lang);
+            assert!(html.contains("name=\"post_logout_redirect_uri\""));
+            assert!(html.contains("name=\"state\""));
+            assert!(html.contains("name=\"client_id\" value=\"rp\""));
+            assert!(!html.contains("id_token_hint"));
+            assert!(html.contains(lang.texts().logout_heading));
+            let html = LoggedOutPage { lang }.render();
+            check_common(&html, lang);
+            assert!(html.contains(lang.texts().logged_out_title));
+        }
+        let html = LogoutPage::default().render();
+        assert!(html.contains("Möchten Sie sich abmelden?") && html.contains(">Abmelden</button>"));
+        assert!(LoggedOutPage::default()
+            .render()
+            .contains("Sie sind abgemeldet"));
+    }
+
+    #[test]
+    fn account_page() {
+        for lang in Lang::ALL {
+            let page = AccountPage {
+                lang,
+                display_name: XSS.into(),
+                email: XSS.into(),
+                level_label: i18n::level_label(lang, "low").unwrap().into(),
+                csrf: XSS.into(),
+                logout_action: "/logout".into(),
+                consents: vec![
+                    ConsentRow {
+                        client_name: XSS.into(),
+                        scopes: vec!["openid".into(), "email".into(), XSS.into()],
+                        granted_at: "1. März 2025".into(),
+                        revoke_action: format!("/account/consents/1/revoke?{XSS}"),
+                    },
+                    ConsentRow {
+                        client_name: "Hundesteuer".into(),
+                        scopes: vec!["openid profile".into()],
+                        granted_at: "2. März 2025".into(),
+                        revoke_action: "/account/consents/2/revoke".into(),
+                    },
+                ],
+            };
+            let html = page.render();
+            check_common(&html, lang);
+            assert_eq!(
+                html.matches(&format!(
+                    "{}<span class=\"visually-hidden\">",
+                    lang.texts().account_revoke
+                ))
+                .count(),
+                2
+            );
+            assert_eq!(html.matches("<form method=\"post\"").count(), 3);
+            let empty = AccountPage {
+                lang,
+                ..Default::default()
+            }
+            .render();
+            assert!(empty.contains(lang.texts().account_consents_none));
+        }
+        let html = AccountPage {
+            consents: vec![ConsentRow::default()],
+            ..Default::default()
+        }
+        .render();
+        assert!(html.contains("Zugriff entziehen"));
+    }
+
+    #[test]
+    fn register_pages() {
+        for lang in Lang::ALL {
+            let page = RegisterPage {
+                lang,
+                action: "/register".into(),
+                csrf: XSS.into(),
+                email: XSS.into(),
+                given_name: XSS.into(),
+                family_name: XSS.into(),
+                errors: vec![],
+                login_url: "/login".into(),
+            };
+            let html = page.render();
+            check_common(&html, lang);
+            assert!(html.contains("autocomplete=\"new-password\""));
+            assert!(html.contains("minlength=\"12\""));
+            assert!(html.contains("autocomplete=\"given-name\""));
+            assert!(html.contains("autocomplete=\"family-name\""));
+            assert!(html.contains("aria-describedby=\"password-hint\""));
+            assert!(html.contains(lang.texts().password_hint));
+            assert!(!html.contains("role=\"alert\""));
+
+            let page = RegisterPage {
+                errors: vec![
+                    ("password".into(), "password_too_short".into()),
+                    ("email".into(), "email_invalid".into()),
+                    ("form".into(), format!("Freitext {XSS}")),
+                ],
+                ..page
+            };
+            let html = page.render();
+            check_common(&html, lang);
+            assert!(html.contains("role=\"alert\""));
+            assert!(html.contains(
+                "aria-describedby=\"password-hint password-error\" aria-invalid=\"true\""
+            ));
+            assert!(
+                html.contains("aria-describedby=\"email-hint email-error\" aria-invalid=\"true\"")
+            );
+            // summary in form order: email before password
+            assert!(
+                html.find("href=\"#email\"").unwrap() < html.find("href=\"#password\"").unwrap()
+            );
+            assert!(html.contains("Freitext &"));
+            let done = RegisterDonePage {
+                lang,
+                email: XSS.into(),
+            }
+            .render();
+            check_common(&done, lang);
+        }
+        let de = RegisterPage {
+            errors: vec![("password".into(), "password_too_short".into())],
+            ..Default::default()
+        }
+        .render();
+        assert!(de.contains("mindestens 12 Zeichen"));
+        let done = RegisterDonePage {
+            lang: Lang::De,
+            email: "a@b.de".into(),
+        }
+        .render();
+        assert!(done.contains("Wir haben Ihnen eine E-Mail an a@b.de geschickt"));
+    }
+
+    #[test]
+    fn fallback_is_static_and_localised() {
+        assert!(fallback_page(Lang::De).contains("<html lang=\"de\">"));
+        assert!(fallback_page(Lang::En).contains("<html lang=\"en\">"));
+    }
+}

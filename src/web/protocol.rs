@@ -1,0 +1,194 @@
+//! Thin axum handlers for the machine-facing protocol endpoints: extract, call `oidc`, render.
+
+use axum::{
+    body::Bytes,
+    extract::{Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+
+use crate::{
+    app::App,
+    oidc::{self, error::OAuthError, params::Params},
+};
+
+/// Renders an OAuth error as JSON with its status and challenge (RFC 6749 §5.2, RFC 6750 §3).
+pub struct ApiError(pub OAuthError);
+
+impl From<OAuthError> for ApiError {
+    fn from(e: OAuthError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut resp = (status, no_store(), Json(&self.0)).into_response();
+        if let Some(ch) = self
+            .0
+            .www_authenticate
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, ch);
+        }
+        resp
+    }
+}
+
+/// RFC 6749 §5.1: token responses must not be cached.
+fn no_store() -> [(header::HeaderName, &'static str); 2] {
+    [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
+    ]
+}
+
+fn json_no_store<T: Serialize>(v: &T) -> Response {
+    (no_store(), Json(v)).into_response()
+}
+
+/// Parses an `application/x-www-form-urlencoded` body (RFC 6749 §3.2 requires that type).
+pub fn form_params(headers: &HeaderMap, body: &Bytes) -> Result<Params, OAuthError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    {
+        return Err(OAuthError::invalid_request(
+            "the request body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| OAuthError::invalid_request("the request body is not UTF-8"))?;
+    Params::parse(text)
+}
+
+fn authorization(headers: &HeaderMap) -> Result<Option<&str>, OAuthError> {
+    match headers.get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(Some)
+            .map_err(|_| OAuthError::invalid_request("malformed Authorization header")),
+    }
+}
+
+pub async fn discovery(State(app): State<App>) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        Json(oidc::discovery::metadata(&app.config.issuer)),
+    )
+        .into_response()
+}
+
+pub async fn jwks(State(app): State<App>) -> Response {
+    let ring = app.keys.snapshot().await;
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        ring.jwks_json.to_string(),
+    )
+        .into_response()
+}
+
+pub async fn token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = form_params(&headers, &body)?;
+    let resp = oidc::token::token(&app, authorization(&headers)?, &p).await?;
+    Ok(json_no_store(&resp))
+}
+
+pub async fn introspect(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = form_params(&headers, &body)?;
+    let v = oidc::introspect::introspect(&app, authorization(&headers)?, &p).await?;
+    Ok(json_no_store(&v))
+}
+
+pub async fn revoke(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = form_params(&headers, &body)?;
+    oidc::revoke::revoke(&app, authorization(&headers)?, &p).await?;
+    Ok((StatusCode::OK, no_store()).into_response())
+}
+
+/// Userinfo accepts the token in the Authorization header (RFC 6750 §2.1) or, for POST, in the
+/// form body (§2.2), never both (§2: one method per request).
+pub async fn userinfo_get(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    if q.iter().any(|(k, _)| k == "access_token") {
+        return Err(OAuthError::invalid_request(
+            "send the access token in the Authorization header",
+        )
+        .into());
+    }
+    let token = bearer(&headers)?.ok_or_else(OAuthError::no_token)?;
+    Ok(json_no_store(&oidc::userinfo::userinfo(&app, token).await?))
+}
+
+pub async fn userinfo_post(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let header_token = bearer(&headers)?;
+    let body_params = if body.is_empty() {
+        Params::default()
+    } else {
+        form_params(&headers, &body)?
+    };
+    let token = match (header_token, body_params.get("access_token")) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request("access token sent twice").into())
+        }
+        (Some(t), None) | (None, Some(t)) => t.to_string(),
+        (None, None) => return Err(OAuthError::no_token().into()),
+    };
+    Ok(json_no_store(
+        &oidc::userinfo::userinfo(&app, &token).await?,
+    ))
+}
+
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, OAuthError> {
+    match authorization(headers)? {
+        None => Ok(None),
+        Some(h) => match h.split_once(' ') {
+            Some((scheme, token))
+                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+            {
+                Ok(Some(token.trim()))
+            }
+            _ => Err(OAuthError::invalid_token(
+                "expected `Authorization: Bearer <token>`",
+            )),
+        },
+    }
+}
