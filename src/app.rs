@@ -4,7 +4,6 @@ use std::{sync::Arc, time::Duration};
 
 use crate::{
     accounts::Hasher,
-    assurance::policy::Policy,
     config::Config,
     oidc::client_auth::{ClientJwksCache, SecretCache},
     store::{sessions::SsoStore, Db},
@@ -22,7 +21,6 @@ pub struct App {
     pub secrets: Arc<SecretCache>,
     pub client_jwks: Arc<ClientJwksCache>,
     pub http: reqwest::Client,
-    pub policy: Arc<tokio::sync::RwLock<Policy>>,
     pub ledger: crate::oidc::ledger::Ledger,
 }
 
@@ -52,7 +50,6 @@ impl App {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| StartError::Config(format!("HTTP client: {e}")))?;
-        let policy = crate::oidc::policy::load(&db).await?;
         let ledger = crate::oidc::ledger::Ledger::start(db.clone());
         Ok(App {
             hasher: Hasher::new(
@@ -66,7 +63,6 @@ impl App {
             secrets: Arc::new(SecretCache::default()),
             client_jwks: Arc::new(ClientJwksCache::default()),
             http,
-            policy: Arc::new(tokio::sync::RwLock::new(policy)),
             ledger,
         })
     }
@@ -74,11 +70,12 @@ impl App {
     /// The longest any token signed now may stay valid: how long a retired key stays published.
     pub fn max_token_lifetime(&self) -> i64 {
         let t = &self.config.tokens;
-        t.access_token_ttl.max(t.id_token_ttl) as i64 + 300
+        // Plus one reload period: other instances may sign with the old key until they reload.
+        t.access_token_ttl.max(t.id_token_ttl) as i64 + self.config.keys.reload_secs as i64 + 300
     }
 
     /// Periodic duties: reload keys (rotations by other instances), rotate when due, purge
-    /// expired rows and sessions, refresh the policy cache.
+    /// expired rows and sessions.
     pub fn spawn_background(&self) {
         let app = self.clone();
         tokio::spawn(async move {
@@ -116,10 +113,6 @@ impl App {
                 }
                 if let Err(e) = app.sessions.delete_expired().await {
                     tracing::warn!(error = %e, "purging expired sessions failed");
-                }
-                match crate::oidc::policy::load(&app.db).await {
-                    Ok(p) => *app.policy.write().await = p,
-                    Err(e) => tracing::warn!(error = %e, "reloading policy failed"),
                 }
             }
         });

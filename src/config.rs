@@ -328,6 +328,10 @@ impl Config {
             // OIDC Discovery §3: the issuer has no query or fragment components.
             return Err("key `issuer`: must not contain a query or fragment".into());
         }
+        if url.path() != "/" && !url.path().is_empty() {
+            // Pforte serves its endpoints at the root of its origin.
+            return Err(format!("key `issuer`: must not contain a path (got `{}`); serve Pforte at the root of its own host name", url.path()));
+        }
         if self.issuer.ends_with('/') {
             return Err("key `issuer`: must not end with `/` (tokens carry it verbatim)".into());
         }

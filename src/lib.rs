@@ -21,6 +21,7 @@ pub mod app;
 pub mod assurance;
 pub mod cli;
 pub mod config;
+pub mod mail;
 pub mod oidc;
 pub mod secrets;
 pub mod server;

@@ -48,8 +48,6 @@ pub struct AuthRequest {
     pub essential_acr: Vec<String>,
     /// The `claims` parameter (validated JSON).
     pub claims: Option<String>,
-    /// RFC 8707 resource indicator: the audience of the access token.
-    pub resource: Option<String>,
 }
 
 impl AuthRequest {
@@ -270,18 +268,6 @@ pub fn validate(
             "id_token_hint is invalid: {e}"
         )))
     })?;
-    let resource = match p.get("resource") {
-        None => None,
-        Some(r) => match url::Url::parse(r) {
-            // RFC 8707 §2: an absolute URI without a fragment.
-            Ok(u) if u.fragment().is_none() => Some(r.to_string()),
-            _ => {
-                return Err(bad(OAuthError::invalid_request(
-                    "resource must be an absolute URI without a fragment",
-                )))
-            }
-        },
-    };
     Ok(AuthRequest {
         client_id: client.id.clone(),
         redirect_uri: redirect_uri.clone(),
@@ -299,7 +285,6 @@ pub fn validate(
         acr_values: space_list(p.get("acr_values")),
         essential_acr,
         claims,
-        resource,
     })
 }
 

@@ -130,7 +130,13 @@ pub async fn authenticate(
         Presented::Assertion { .. } => "private_key_jwt",
         Presented::None { .. } => "none",
     };
-    if method != client.token_endpoint_auth_method {
+    // A client registered with a secret may send it either way (RFC 6749 §2.3.1 allows both;
+    // Basic is the one servers MUST support).
+    let secret_methods = ["client_secret_basic", "client_secret_post"];
+    let compatible = method == client.token_endpoint_auth_method
+        || (secret_methods.contains(&method)
+            && secret_methods.contains(&client.token_endpoint_auth_method.as_str()));
+    if !compatible {
         return Err(fail(&format!(
             "this client must authenticate with {}, not {method}",
             client.token_endpoint_auth_method

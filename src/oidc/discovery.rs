@@ -34,7 +34,6 @@ pub fn metadata(issuer: &str) -> Value {
         "acr_values_supported": Level::all_acr_values(),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["de", "en"],
-        "claims_locales_supported": ["de"],
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": false,

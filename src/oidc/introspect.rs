@@ -11,6 +11,14 @@ pub async fn introspect(
     p: &Params,
 ) -> Result<Value, OAuthError> {
     let client = client_auth::authenticate(app, authorization, p).await?;
+    // RFC 7662 §2.1: the caller must be authenticated; a bare public client_id is not
+    // (discovery's introspection_endpoint_auth_methods_supported has no `none`).
+    if client.is_public() {
+        return Err(OAuthError::invalid_client(
+            "introspection requires client authentication; public clients cannot introspect",
+            true,
+        ));
+    }
     let token = p.require("token")?;
     let hint = p.get("token_type_hint");
     let inactive = json!({ "active": false });

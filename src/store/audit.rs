@@ -27,8 +27,12 @@ impl Db {
         detail: serde_json::Value,
     ) -> Result<()> {
         let at = super::now();
-        // Time-ordered id: zero-padded seconds then randomness, unique across instances.
-        let id = format!("{at:012}-{}", crate::secrets::random_token(9));
+        // Time-ordered id: zero-padded microseconds then randomness, unique across instances.
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or(0);
+        let id = format!("{micros:020}-{}", crate::secrets::random_token(9));
         sqlx::query("INSERT INTO audit_log (id, at, actor, action, target, detail) VALUES ($1,$2,$3,$4,$5,$6)")
             .bind(&id)
             .bind(at)

@@ -12,6 +12,7 @@ pub mod consents;
 pub mod grants;
 pub mod keys;
 pub mod sessions;
+pub mod verifications;
 
 use std::{str::FromStr, time::Duration};
 

@@ -201,7 +201,11 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
         .as_ref()
         .map(accounts::reachable_level)
         .unwrap_or(Level::Low);
-    let policy = app.policy.read().await.clone();
+    // Read per decision: a policy change (CLI, another instance) applies to the very next request.
+    let policy = match crate::oidc::policy::load(&app.db).await {
+        Ok(p) => p,
+        Err(e) => return internal(lang, e),
+    };
     let view = login.as_ref().map(SsoLogin::view);
     let next = authorize::decide(
         req,

@@ -285,6 +285,9 @@ pub struct Texts {
     /// `{email}`
     pub register_done_text: &'static str,
     pub register_done_hint: &'static str,
+    pub register_verified_title: &'static str,
+    pub register_verified_text: &'static str,
+    pub register_verified_link: &'static str,
 
     // --- fallback ---
     pub fallback_title: &'static str,
@@ -378,6 +381,9 @@ pub static DE: Texts = Texts {
     register_done_title: "E-Mail-Adresse bestätigen",
     register_done_text: "Wir haben Ihnen eine E-Mail an {email} geschickt. Bitte öffnen Sie den Link in dieser E-Mail, um Ihr Servicekonto zu aktivieren.",
     register_done_hint: "Keine E-Mail erhalten? Prüfen Sie bitte auch Ihren Spam-Ordner. Sie können diese Seite jetzt schließen.",
+    register_verified_title: "E-Mail-Adresse bestätigt",
+    register_verified_text: "Vielen Dank. Ihre E-Mail-Adresse ist jetzt bestätigt und Ihr Servicekonto ist bereit.",
+    register_verified_link: "Zu Ihrem Servicekonto",
 
     fallback_title: "Ein Fehler ist aufgetreten",
     fallback_text: "Die Seite konnte nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
@@ -470,6 +476,9 @@ pub static EN: Texts = Texts {
     register_done_title: "Confirm your email address",
     register_done_text: "We have sent an email to {email}. Please open the link in that email to activate your citizen account.",
     register_done_hint: "No email received? Please also check your spam folder. You can close this page now.",
+    register_verified_title: "Email address confirmed",
+    register_verified_text: "Thank you. Your email address is now confirmed and your citizen account is ready.",
+    register_verified_link: "Go to your citizen account",
 
     fallback_title: "An error has occurred",
     fallback_text: "The page could not be displayed. Please try again later.",
@@ -484,7 +493,8 @@ pub struct ErrorText {
 
 /// The error page wording for an OAuth 2.0 / OIDC error code (RFC 6749 §4.1.2.1, §5.2,
 /// OIDC Core §3.1.2.6, RFC 9101, RFC 9126, …) or Pforte's own codes (`not_found`,
-/// `session_expired`, `invalid_redirect_uri`, `invalid_client_id`, `too_many_requests`),
+/// `session_expired`, `invalid_redirect_uri`, `invalid_client_id`, `too_many_requests`,
+/// `invalid_verification_link`),
 /// falling back to a wording chosen by HTTP `status`.
 pub fn error_text(lang: Lang, code: &str, status: u16) -> ErrorText {
     let de = lang == Lang::De;
@@ -536,6 +546,12 @@ pub fn error_text(lang: Lang, code: &str, status: u16) -> ErrorText {
             "Aus Sicherheitsgründen ist eine Anmeldung nur eine begrenzte Zeit lang gültig. Ihre Daten wurden nicht weitergegeben.",
             "Your session has expired",
             "For your security, a sign-in is only valid for a limited time. None of your data has been shared.",
+        ),
+        "invalid_verification_link" => t(
+            "Dieser Bestätigungslink ist ungültig",
+            "Der Link ist abgelaufen, wurde bereits verwendet oder ist unvollständig. Wenn Sie Ihre E-Mail-Adresse schon bestätigt haben, können Sie sich einfach anmelden.",
+            "This confirmation link is not valid",
+            "The link has expired, has already been used or is incomplete. If you have already confirmed your email address, you can simply sign in.",
         ),
         "not_found" => t(
             "Seite nicht gefunden",
@@ -624,7 +640,7 @@ pub fn scope_label(lang: Lang, scope: &str) -> String {
 /// not a known key (the caller then shows `key` itself as the message).
 ///
 /// Known keys: `required`, `email_invalid`, `password_too_short` (12), `password_too_long`,
-/// `password_common`, `too_long`, `session_expired`.
+/// `password_common`, `too_long`, `invalid_characters`, `session_expired`.
 /// Fields: `email`, `given_name`, `family_name`, `password`.
 pub fn field_error_text(lang: Lang, field: &str, key: &str) -> Option<&'static str> {
     let de = lang == Lang::De;
@@ -658,6 +674,10 @@ pub fn field_error_text(lang: Lang, field: &str, key: &str) -> Option<&'static s
             "This password is too easy to guess. Please choose another one.",
         ),
         ("too_long", _) => t("Die Eingabe ist zu lang.", "This entry is too long."),
+        ("invalid_characters", _) => t(
+            "Die Eingabe enthält unzulässige Zeichen, zum Beispiel Zeilenumbrüche.",
+            "This entry contains characters that are not allowed, such as line breaks.",
+        ),
         ("session_expired", _) => t(DE.session_expired, EN.session_expired),
         _ => None,
     }

@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod logout;
 pub mod pages;
 pub mod protocol;
+pub mod register;
 pub mod security_headers;
 pub mod session;
 
@@ -53,6 +54,12 @@ pub fn router(app: App) -> Router {
         )
         .route("/logout", get(logout::logout_get).post(logout::logout_post))
         .route("/account", get(account::account))
+        .route(
+            "/register",
+            get(register::register_page).post(register::register_submit),
+        )
+        .route("/register/done", get(register::register_done))
+        .route("/register/verify", get(register::verify))
         .route("/account/logout", post(logout::account_logout))
         .route(
             "/account/consents/{client_id}/revoke",

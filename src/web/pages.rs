@@ -177,6 +177,14 @@ pub struct RegisterDonePage {
     pub email: String,
 }
 
+/// "E-Mail-Adresse bestätigt", with a link to the account.
+#[derive(Clone, Debug, Default)]
+pub struct RegisterVerifiedPage {
+    pub lang: Lang,
+    /// Where the citizen continues (the account page, which asks for a login when needed).
+    pub account_url: String,
+}
+
 // ---------------------------------------------------------------------------------------
 // View models (what the templates see)
 // ---------------------------------------------------------------------------------------
@@ -400,6 +408,13 @@ struct RegisterView<'a> {
 struct RegisterDoneView<'a> {
     chrome: Chrome<'a>,
     text: String,
+}
+
+#[derive(Template)]
+#[template(path = "register_verified.html")]
+struct RegisterVerifiedView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a RegisterVerifiedPage,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -711,6 +726,16 @@ impl RegisterDonePage {
         let view = RegisterDoneView {
             chrome: Chrome::new(self.lang, t.register_done_title, false),
             text: fill(t.register_done_text, "email", &self.email),
+        };
+        finish(&view, self.lang)
+    }
+}
+
+impl RegisterVerifiedPage {
+    pub fn render(&self) -> String {
+        let view = RegisterVerifiedView {
+            chrome: Chrome::new(self.lang, self.lang.texts().register_verified_title, false),
+            p: self,
         };
         finish(&view, self.lang)
     }

@@ -162,6 +162,16 @@ impl TestServer {
         }
     }
 
+    /// The database URL this server runs on (for a second instance or direct SQL).
+    pub fn db_url(&self) -> &str {
+        &self.db_url
+    }
+
+    /// The key-encryption key (base64) this server was started with.
+    pub fn kek(&self) -> &str {
+        &self.kek
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)
     }

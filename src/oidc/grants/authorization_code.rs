@@ -94,14 +94,13 @@ pub async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenRes
     if !account.is_some_and(|a| a.disabled_at.is_none()) {
         return Err(OAuthError::invalid_grant("the account is disabled"));
     }
-    let aud = p.get("resource");
     user_tokens(
         app,
         client,
         &record.grant_id,
         &record.ctx,
         record.nonce.as_deref(),
-        aud,
+        None,
     )
     .await
 }

@@ -37,7 +37,7 @@ pub async fn issue(app: &App, client: &Client, p: &Params) -> Result<TokenRespon
         amr: &[],
         sid: None,
     };
-    let access_token = access_token(app, &g, None, p.get("resource")).await?;
+    let access_token = access_token(app, &g, None, None).await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

@@ -78,5 +78,5 @@ pub async fn refresh(app: &App, client: &Client, p: &Params) -> Result<TokenResp
         }
         ctx.scope = asked.join(" ");
     }
-    user_tokens(app, client, &record.grant_id, &ctx, None, p.get("resource")).await
+    user_tokens(app, client, &record.grant_id, &ctx, None, None).await
 }

@@ -1,0 +1,127 @@
+//! E-mail verification links of self-registration, and the throttle for "someone tried to
+//! register with your address" mails.
+//!
+//! A link's token is never stored, only its [`crate::secrets::hash_secret`]. A link is good
+//! once: [`Db::verification_consume`] marks it used and the account's address verified in one
+//! transaction, and a second use (or a concurrent one) finds nothing.
+
+use sqlx::Row;
+
+use super::{Db, Result};
+
+/// A verification link waiting to be used.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    /// `hash_secret(token)`.
+    pub token_hash: String,
+    pub account_id: String,
+    /// The address the link confirms; if the account's address changed since, the link is void.
+    pub email: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What a used link confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub account_id: String,
+    pub email: String,
+}
+
+impl Db {
+    /// Stores a new link. Expired links of every account are purged on the way (there are few,
+    /// and the expiry is indexed).
+    pub async fn verification_insert(&self, v: &Verification) -> Result<()> {
+        sqlx::query("DELETE FROM email_verifications WHERE expires_at < $1")
+            .bind(v.created_at)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO email_verifications (token_hash, account_id, email, created_at, expires_at, used_at) \
+             VALUES ($1,$2,$3,$4,$5,NULL)",
+        )
+        .bind(&v.token_hash)
+        .bind(&v.account_id)
+        .bind(&v.email)
+        .bind(v.created_at)
+        .bind(v.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Uses the link with this token hash: if it exists, is unused and unexpired, and the
+    /// account still has the address it was sent to, marks the address verified and voids the
+    /// account's other links. `None` for anything else (unknown, expired, used, address
+    /// changed), which callers show with one wording.
+    pub async fn verification_consume(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<Verified>> {
+        let mut tx = self.pool.begin().await?;
+        // The conditional update is the single-use check: of two concurrent uses only one
+        // changes the row.
+        let claimed = sqlx::query(
+            "UPDATE email_verifications SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let row =
+            sqlx::query("SELECT account_id, email FROM email_verifications WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_one(&mut *tx)
+                .await?;
+        let verified = Verified {
+            account_id: row.try_get("account_id")?,
+            email: row.try_get("email")?,
+        };
+        let updated = sqlx::query(
+            "UPDATE accounts SET email_verified = 1 WHERE id = $1 AND email = $2 AND disabled_at IS NULL",
+        )
+        .bind(&verified.account_id)
+        .bind(&verified.email)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // The account's other links are void now (whether or not this one still applied).
+        sqlx::query("DELETE FROM email_verifications WHERE account_id = $1 AND token_hash <> $2")
+            .bind(&verified.account_id)
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((updated == 1).then_some(verified))
+    }
+
+    /// Records that an "already registered" mail goes to this account now, unless one went
+    /// within the last `window` seconds. `true`: send it; `false`: throttled.
+    pub async fn registration_notice_claim(
+        &self,
+        account_id: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO registration_notices (account_id, sent_at) VALUES ($1, $2) \
+             ON CONFLICT (account_id) DO UPDATE SET sent_at = excluded.sent_at \
+             WHERE registration_notices.sent_at <= $3",
+        )
+        .bind(account_id)
+        .bind(now)
+        .bind(now - window)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+}
