@@ -16,6 +16,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub db: Db,
     pub keys: KeyRing,
+    /// Key-encryption key: signing keys and second-factor secrets are encrypted with it.
+    pub kek: Kek,
     pub hasher: Hasher,
     pub sessions: SsoStore,
     pub secrets: Arc<SecretCache>,
@@ -42,7 +44,7 @@ impl App {
         let db = Db::connect(&config.database.url, config.database.max_connections).await?;
         db.migrate().await?;
         let kek = load_kek(&config)?;
-        let keys = KeyRing::open(db.clone(), kek).await?;
+        let keys = KeyRing::open(db.clone(), kek.clone()).await?;
         let sessions = SsoStore::open(&db).await?;
         let http = reqwest::Client::builder()
             .use_rustls_tls()
@@ -59,6 +61,7 @@ impl App {
             config: Arc::new(config),
             db,
             keys,
+            kek,
             sessions,
             secrets: Arc::new(SecretCache::default()),
             client_jwks: Arc::new(ClientJwksCache::default()),

@@ -174,16 +174,19 @@ pub fn parse_sender(raw: &str) -> Result<Sender, MailError> {
     })
 }
 
-/// Whether `addr` is an `addr-spec` this mailer can put into a header as-is: a dot-atom local
-/// part (RFC 5322 §3.4.1; UTF-8 allowed as in RFC 6532) and a domain of letter/digit/hyphen
-/// labels (or internationalised labels). Stricter than RFC 5322 (no quoted local parts, no
-/// address literals), which is what every mailbox provider hands out anyway.
+/// Whether this mailer can deliver to `addr`: an ASCII dot-atom local part (RFC 5322 §3.4.1)
+/// and a domain of letter/digit/hyphen labels, internationalised labels allowed (they are
+/// written in their ASCII form, RFC 5890). Stricter than RFC 5322 on purpose: no quoted local
+/// parts, no address literals, and no UTF-8 local parts (those need SMTPUTF8, RFC 6531, which
+/// many mail servers still lack).
 pub fn is_valid_address(addr: &str) -> bool {
-    let Some((local, domain)) = addr.rsplit_once('@') else {
-        return false;
-    };
-    let atext =
-        |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii();
+    ascii_address(addr).is_some()
+}
+
+/// `addr` with its domain in ASCII (IDNA), if [`is_valid_address`].
+pub fn ascii_address(addr: &str) -> Option<String> {
+    let (local, domain) = addr.rsplit_once('@')?;
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
     let dot_atom = |s: &str, ok: &dyn Fn(char) -> bool| {
         !s.is_empty()
             && s.split('.')
@@ -197,13 +200,26 @@ pub fn is_valid_address(addr: &str) -> bool {
                 c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric())
             })
     };
-    addr.len() <= 254
+    let plausible = addr.len() <= 254
         && local.len() <= 64
         && !addr.chars().any(|c| c.is_control() || c.is_whitespace())
         && dot_atom(local, &atext)
         && domain.contains('.')
         && dot_atom(domain, &|c| c.is_alphanumeric() || c == '-')
-        && domain.split('.').all(label_ok)
+        && domain.split('.').all(label_ok);
+    if !plausible {
+        return None;
+    }
+    let domain = match url::Host::parse(domain).ok()? {
+        url::Host::Domain(d) => d,
+        _ => return None,
+    };
+    // A numeric top-level label would make it an IP address, not a mail domain.
+    let tld = domain.rsplit('.').next()?;
+    if tld.bytes().all(|b| b.is_ascii_digit()) || local.len() + 1 + domain.len() > 254 {
+        return None;
+    }
+    Some(format!("{local}@{domain}"))
 }
 
 /// The complete message, CRLF line ends.
@@ -212,9 +228,7 @@ pub fn compose(
     mail: &Mail,
     date: time::OffsetDateTime,
 ) -> Result<String, MailError> {
-    if !is_valid_address(&mail.to) {
-        return Err(MailError::InvalidRecipient);
-    }
+    let to = ascii_address(&mail.to).ok_or(MailError::InvalidRecipient)?;
     if mail.subject.contains(['\r', '\n']) {
         return Err(MailError::InvalidHeader);
     }
@@ -233,7 +247,7 @@ pub fn compose(
     let mut out = String::new();
     for (name, value) in [
         ("From", from_header),
-        ("To", mail.to.clone()),
+        ("To", to),
         ("Subject", encode_unstructured(&mail.subject)),
         ("Date", rfc5322_date(date)),
         ("Message-ID", message_id),
@@ -464,11 +478,15 @@ mod tests {
         for ok in [
             "anna@example.de",
             "a.b+c@sub.example.de",
-            "jörg@müller.de",
+            "joerg@müller.de",
             "o'neil@x-y.org",
         ] {
             assert!(is_valid_address(ok), "{ok}");
         }
+        assert_eq!(
+            ascii_address("joerg@müller.de").unwrap(),
+            "joerg@xn--mller-kva.de"
+        );
         for bad in [
             "anna",
             "a@b",
@@ -486,6 +504,8 @@ mod tests {
             "a;b@c.de",
             "a(b)@c.de",
             "a@[127.0.0.1]",
+            "a@127.0.0.1",
+            "jörg@example.de",
         ] {
             assert!(!is_valid_address(bad), "{bad}");
         }

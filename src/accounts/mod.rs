@@ -7,7 +7,10 @@
 pub mod password;
 
 use crate::{
-    assurance::Level,
+    assurance::{
+        level::{authentication_strength, Method},
+        Level,
+    },
     store::{
         self,
         accounts::{Account, Attribute},
@@ -161,11 +164,31 @@ mod tests {
 }
 
 /// The highest level this citizen could reach now: the proofing ceiling, and the strongest
-/// authentication the account has enrolled (a password alone: low).
-pub fn reachable_level(account: &Account) -> Level {
+/// authentication the enrolled methods allow (a password alone: low; with TOTP or a passkey:
+/// substantial). A self-registered identity stays at low whatever it enrols.
+pub fn reachable_level(account: &Account, enrolled: &[Method]) -> Level {
     let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
-    let enrolled = [crate::assurance::level::Method::Password];
-    crate::assurance::level::authentication_strength(&enrolled)
+    authentication_strength(enrolled)
         .unwrap_or(Level::Low)
         .min(proofing)
+}
+
+/// The methods an account can authenticate with now: its password (if it has one) and its
+/// enrolled second factors.
+pub fn enrolled_methods(
+    account: &Account,
+    credentials: &[crate::store::credentials::Credential],
+) -> Vec<Method> {
+    let mut m = Vec::new();
+    if account.password_hash.is_some() {
+        m.push(Method::Password);
+    }
+    for c in credentials {
+        match c.kind.as_str() {
+            "totp" if !m.contains(&Method::Totp) => m.push(Method::Totp),
+            "passkey" if !m.contains(&Method::Passkey) => m.push(Method::Passkey),
+            _ => {}
+        }
+    }
+    m
 }

@@ -38,6 +38,23 @@ pub struct SsoLogin {
 }
 
 impl SsoLogin {
+    /// Adds a method authenticated in this session (step-up): the level is recomputed from all
+    /// methods and the proofing, and `auth_time` moves to now (the citizen just authenticated).
+    pub fn step_up(&mut self, method: Method, proofing: Level, now: i64) {
+        if !self.methods.contains(&method) {
+            self.methods.push(method);
+        }
+        let facts = crate::assurance::level::LoginFacts {
+            proofing,
+            methods: self.methods.clone(),
+            upstream: None,
+        };
+        if let Some(level) = crate::assurance::level::login_level(&facts) {
+            self.level = level;
+        }
+        self.auth_time = now;
+    }
+
     pub fn view(&self) -> authorize::SessionView {
         authorize::SessionView {
             account_id: self.account_id.clone(),

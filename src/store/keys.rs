@@ -65,6 +65,39 @@ impl Db {
         Ok(())
     }
 
+    /// Inserts `k` unless a key of the same algorithm and state exists already, serialised
+    /// against other instances doing the same (first start of several instances at once):
+    /// without this each would add its own `current` and `next` key. Returns whether it inserted.
+    pub async fn key_insert_if_missing(&self, k: &KeyRecord) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == super::Backend::Postgres {
+            // Conflicts with itself and with the row locks of inserts and rotations, so the
+            // check below sees every committed key. (SQLite: the single INSERT … SELECT below
+            // runs under the database write lock, which serialises it already.)
+            sqlx::query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let n = sqlx::query(&format!(
+            "INSERT INTO signing_keys ({COLUMNS}) SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9 \
+             WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = $2 AND state = $3)"
+        ))
+        .bind(&k.kid)
+        .bind(&k.alg)
+        .bind(&k.state)
+        .bind(&k.private_key)
+        .bind(&k.public_jwk)
+        .bind(k.created_at)
+        .bind(k.activated_at)
+        .bind(k.retired_at)
+        .bind(k.remove_after)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
     /// One rotation step for `alg`, atomically: the current key retires (kept published until
     /// `remove_after`), the pre-published `next` key becomes current, and `new_next` is published.
     /// Returns false (and changes nothing) when `expected_current` is no longer current, i.e.
@@ -94,11 +127,42 @@ impl Db {
                 return Ok(false);
             }
         }
-        sqlx::query("UPDATE signing_keys SET state = 'current', activated_at = $1 WHERE alg = $2 AND state = 'next'")
+        // A ring left with several current or next keys for `alg` (instances that started
+        // together before inserts were serialised) is repaired here: every other current key
+        // retires too, exactly one next key is promoted and the surplus ones retire.
+        sqlx::query(
+            "UPDATE signing_keys SET state = 'retired', retired_at = $1, remove_after = $2 \
+             WHERE alg = $3 AND state = 'current'",
+        )
+        .bind(now)
+        .bind(remove_after)
+        .bind(alg)
+        .execute(&mut *tx)
+        .await?;
+        let promote: Option<String> = sqlx::query_scalar(
+            "SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'next' ORDER BY created_at, kid LIMIT 1",
+        )
+        .bind(alg)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(kid) = &promote {
+            sqlx::query(
+                "UPDATE signing_keys SET state = 'current', activated_at = $1 WHERE kid = $2",
+            )
             .bind(now)
+            .bind(kid)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE signing_keys SET state = 'retired', retired_at = $1, remove_after = $2 \
+                 WHERE alg = $3 AND state = 'next'",
+            )
+            .bind(now)
+            .bind(remove_after)
             .bind(alg)
             .execute(&mut *tx)
             .await?;
+        }
         sqlx::query(&format!(
             "INSERT INTO signing_keys ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
         ))

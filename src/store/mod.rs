@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod consents;
+pub mod credentials;
 pub mod grants;
 pub mod keys;
 pub mod sessions;

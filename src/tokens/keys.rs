@@ -104,7 +104,8 @@ impl Kek {
         STANDARD.encode(b)
     }
 
-    fn seal(&self, aad: &str, plaintext: &[u8]) -> Result<String, KeyError> {
+    /// Encrypts `plaintext` bound to `aad` (AES-256-GCM, random nonce): base64(nonce‖ct‖tag).
+    pub fn seal(&self, aad: &str, plaintext: &[u8]) -> Result<String, KeyError> {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
@@ -122,7 +123,8 @@ impl Kek {
         Ok(STANDARD.encode(out))
     }
 
-    fn open(&self, kid: &str, aad: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
+    /// Decrypts what [`Kek::seal`] produced with the same `aad`; `kid` names it in errors.
+    pub fn open(&self, kid: &str, aad: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
         let raw = STANDARD
             .decode(sealed)
             .map_err(|_| KeyError::Decrypt { kid: kid.into() })?;
@@ -306,12 +308,8 @@ impl KeyRing {
                     .any(|k| k.alg == alg.as_str() && k.state == state)
                 {
                     let (rec, _) = self.seal_new(alg, state, t)?;
-                    match self.db.key_insert(&rec).await {
-                        Ok(()) => {}
-                        // Another instance created it at the same moment: fine, reload sorts it out.
-                        Err(e) if crate::store::is_unique_violation(&e) => {}
-                        Err(e) => return Err(e.into()),
-                    }
+                    // Skipped when another instance created it at the same moment.
+                    self.db.key_insert_if_missing(&rec).await?;
                 }
             }
         }

@@ -197,10 +197,13 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
         },
         None => None,
     };
-    let reachable = account
-        .as_ref()
-        .map(accounts::reachable_level)
-        .unwrap_or(Level::Low);
+    let reachable = match &account {
+        Some(a) => match app.db.credentials_of(&a.id).await {
+            Ok(creds) => accounts::reachable_level(a, &accounts::enrolled_methods(a, &creds)),
+            Err(e) => return internal(lang, e),
+        },
+        None => Level::Low,
+    };
     // Read per decision: a policy change (CLI, another instance) applies to the very next request.
     let policy = match crate::oidc::policy::load(&app.db).await {
         Ok(p) => p,
@@ -220,8 +223,11 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
         },
     );
     match next {
-        Next::Login | Next::StepUp { .. } => {
-            Redirect::to(&format!("/login?req={id}")).into_response()
+        Next::Login => Redirect::to(&format!("/login?req={id}")).into_response(),
+        // The session is too weak but the citizen can reach the level: the step-up page offers
+        // the means (second factors now; identity sources with federation).
+        Next::StepUp { target } => {
+            Redirect::to(&format!("/stepup?req={id}&level={target}")).into_response()
         }
         Next::Consent => Redirect::to(&format!("/consent?req={id}")).into_response(),
         Next::Error(e) => {

@@ -1,0 +1,711 @@
+//! Self-registration through the real pages, on SQLite and PostgreSQL: the form, the
+//! verification mail in the development outbox, the single-use link, logging in afterwards;
+//! the same answer for an address that already has an account (and the mail that goes there
+//! instead); field errors for bad input; bad and reused links.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use common::*;
+use reqwest::StatusCode;
+use sqlx::Row;
+
+const OUTBOX_TEST_PASSWORD: &str = PASSWORD;
+
+async fn start(backend: Backend) -> (TestServer, tempdir::Dir) {
+    let dir = tempdir::Dir::new(&format!(
+        "pforte-outbox-{}-{}",
+        std::process::id(),
+        pforte::secrets::random_token(6).replace(['-', '_'], "x")
+    ));
+    // A folder that does not exist yet: the mailer creates it.
+    let outbox = dir.path.join("outbox");
+    let server = TestServer::start_with(backend, |c| c.mail.outbox = Some(outbox)).await;
+    (server, dir)
+}
+
+fn outbox(dir: &tempdir::Dir) -> PathBuf {
+    dir.path.join("outbox")
+}
+
+/// The `.eml` files in the outbox, oldest first (names start with a UTC timestamp).
+fn mails(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    for f in &files {
+        assert!(
+            f.extension().is_some_and(|e| e == "eml"),
+            "only .eml files in the outbox: {f:?}"
+        );
+    }
+    files
+}
+
+/// A parsed message: unfolded headers and the decoded body.
+struct Eml {
+    raw: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Eml {
+    fn read(path: &Path) -> Eml {
+        let raw = std::fs::read_to_string(path).unwrap();
+        assert!(raw.is_ascii(), "7-bit clean message");
+        let (head, body) = raw
+            .split_once("\r\n\r\n")
+            .expect("header/body separator (CRLF)");
+        for line in raw.split("\r\n") {
+            assert!(line.len() <= 78, "line too long: {line:?}");
+            assert!(!line.contains('\n'), "bare LF in {line:?}");
+        }
+        let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+        let headers = unfolded
+            .split("\r\n")
+            .map(|l| {
+                let (k, v) = l.split_once(": ").expect("header line");
+                (k.to_string(), v.to_string())
+            })
+            .collect::<Vec<_>>();
+        let eml = Eml {
+            body: String::new(),
+            headers,
+            raw: raw.clone(),
+        };
+        let body = if eml
+            .header("Content-Transfer-Encoding")
+            .eq_ignore_ascii_case("quoted-printable")
+        {
+            decode_qp(body)
+        } else {
+            body.to_string()
+        };
+        Eml { body, ..eml }
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no header {name} in {:?}", self.headers))
+    }
+
+    /// The subject with RFC 2047 encoded-words decoded.
+    fn subject(&self) -> String {
+        decode_words(self.header("Subject"))
+    }
+
+    /// Links in the body starting with `prefix`.
+    fn links(&self, prefix: &str) -> Vec<String> {
+        self.body
+            .split_whitespace()
+            .filter(|w| w.starts_with(prefix))
+            .map(String::from)
+            .collect()
+    }
+}
+
+fn decode_qp(s: &str) -> String {
+    let s = s.replace("=\r\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).expect("QP escape"));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .expect("UTF-8 body")
+        .replace("\r\n", "\n")
+}
+
+fn decode_words(v: &str) -> String {
+    if !v.contains("=?") {
+        return v.to_string();
+    }
+    v.split_whitespace()
+        .map(|w| {
+            let inner = w
+                .strip_prefix("=?utf-8?B?")
+                .and_then(|w| w.strip_suffix("?="))
+                .unwrap_or_else(|| panic!("encoded-word expected: {w}"));
+            String::from_utf8(STANDARD.decode(inner).unwrap()).unwrap()
+        })
+        .collect()
+}
+
+/// Fetches the registration form and posts it; `csrf: None` takes the page's token.
+async fn register(
+    server: &TestServer,
+    browser: &Browser,
+    fields: &[(&str, &str)],
+    csrf: Option<&str>,
+) -> Outcome {
+    let page = browser.get(&server.url("/register")).await;
+    assert!(page.is_page("/register"), "{page:?}");
+    let token = hidden(page.html(), "csrf");
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    match csrf {
+        None => form.push(("csrf", &token)),
+        Some("") => {}
+        Some(other) => form.push(("csrf", other)),
+    }
+    browser.post_form(&server.url("/register"), &form).await
+}
+
+fn status(o: &Outcome) -> StatusCode {
+    match o {
+        Outcome::Page { status, .. } => *status,
+        other => panic!("expected a page, got {other:?}"),
+    }
+}
+
+async fn audit_actions(server: &TestServer) -> Vec<(String, String)> {
+    server
+        .app
+        .db
+        .audit_list(Some("account."), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.detail.to_string()))
+        .collect()
+}
+
+async fn register_verify_login(backend: Backend) {
+    let (server, dir) = start(backend).await;
+    server.confidential("rp", true).await;
+    let browser = Browser::new(&server);
+
+    let page = browser.get(&server.url("/register")).await;
+    assert_eq!(status(&page), StatusCode::OK);
+    assert!(page.html().contains("lang=\"de\""));
+    let done = register(
+        &server,
+        &browser,
+        &[
+            ("email", " Joerg.Neu@Müller.DE "),
+            ("given_name", "Jörg"),
+            ("family_name", "Neumann"),
+            ("password", OUTBOX_TEST_PASSWORD),
+        ],
+        None,
+    )
+    .await;
+    assert!(done.is_page("/register/done"), "{done:?}");
+    assert_eq!(status(&done), StatusCode::OK);
+    assert!(
+        done.html().contains("joerg.neu@müller.de"),
+        "{}",
+        done.html()
+    );
+
+    // The account exists, unverified, proofed at low only.
+    let account = server
+        .app
+        .db
+        .account_by_email("joerg.neu@müller.de")
+        .await
+        .unwrap()
+        .expect("account created");
+    assert!(!account.email_verified);
+    assert_eq!(account.proofing_level, "low");
+    let attrs = server.app.db.account_attributes(&account.id).await.unwrap();
+    assert!(attrs
+        .iter()
+        .any(|a| a.name == "given_name" && a.value == "Jörg" && a.source == "self"));
+
+    // One well-formed mail in the outbox, German first, with the link.
+    let files = mails(&outbox(&dir));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(
+        name.len() > 20 && name.as_bytes()[..8].iter().all(u8::is_ascii_digit),
+        "<timestamp>-<random>.eml: {name}"
+    );
+    let mail = Eml::read(&files[0]);
+    // The internationalised domain in its ASCII form keeps the message 7-bit.
+    assert_eq!(mail.header("To"), "joerg.neu@xn--mller-kva.de");
+    assert!(mail.header("From").contains("Pforte") && mail.header("From").contains('@'));
+    assert!(
+        mail.header("Subject").starts_with("=?utf-8?B?"),
+        "non-ASCII subject is RFC 2047 encoded"
+    );
+    assert!(mail
+        .subject()
+        .contains("Bitte bestätigen Sie Ihre E-Mail-Adresse"));
+    assert!(mail.header("Date").ends_with("+0000"));
+    assert!(mail.header("Message-ID").starts_with('<') && mail.header("Message-ID").ends_with('>'));
+    assert_eq!(mail.header("MIME-Version"), "1.0");
+    assert_eq!(mail.header("Content-Type"), "text/plain; charset=utf-8");
+    let de = mail.body.find("Guten Tag").expect("German text");
+    let en = mail.body.find("Hello").expect("English text");
+    assert!(de < en, "German first");
+    assert!(mail.body.contains("bestätigen"));
+    let links = mail.links(&server.url("/register/verify?token="));
+    assert!(!links.is_empty(), "verification link in:\n{}", mail.body);
+    assert!(links.iter().all(|l| l == &links[0]));
+    let link = links[0].clone();
+    let token = link.rsplit_once("token=").unwrap().1.to_string();
+    assert_eq!(token.len(), 43, "32 random bytes, base64url");
+
+    // Only the token's SHA-256 is stored; neither password nor token is in the audit log.
+    let rows = sqlx::query("SELECT token_hash FROM email_verifications")
+        .fetch_all(&server.app.db.pool)
+        .await
+        .unwrap();
+    let hashes: Vec<String> = rows.iter().map(|r| r.get("token_hash")).collect();
+    assert_eq!(hashes, vec![pforte::secrets::hash_secret(&token)]);
+    let audit = audit_actions(&server).await;
+    assert!(
+        audit.iter().any(|(a, _)| a == "account.registered"),
+        "{audit:?}"
+    );
+    for (_, detail) in &audit {
+        assert!(!detail.contains(OUTBOX_TEST_PASSWORD) && !detail.contains(&token));
+    }
+
+    // Before verification the address counts as unverified; the link verifies it.
+    let verified = browser.get(&link).await;
+    assert_eq!(status(&verified), StatusCode::OK, "{verified:?}");
+    assert!(verified.html().contains("E-Mail-Adresse bestätigt"));
+    assert!(verified.html().contains("href=\"/account\""));
+    let account = server
+        .app
+        .db
+        .account_get(&account.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(account.email_verified);
+    assert!(audit_actions(&server)
+        .await
+        .iter()
+        .any(|(a, _)| a == "account.email_verified"));
+
+    // Single use.
+    let again = browser.get(&link).await;
+    assert_eq!(status(&again), StatusCode::BAD_REQUEST);
+    assert!(
+        again.html().contains("Bestätigungslink ist ungültig"),
+        "{}",
+        again.html()
+    );
+
+    // The citizen logs in through an authorization request; the client sees a verified address.
+    let citizen = Browser::new(&server);
+    let (code, verifier) = login_code(&server, &citizen, "rp", "Joerg.Neu@müller.de").await;
+    let (st, tokens) = exchange(&server, "rp", &code, &verifier).await;
+    assert_eq!(st, StatusCode::OK, "{tokens}");
+    let at = tokens["access_token"].as_str().unwrap();
+    let info: serde_json::Value = reqwest::Client::new()
+        .get(server.url("/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], account.id.as_str());
+    assert_eq!(info["email"], "joerg.neu@müller.de");
+    assert_eq!(info["email_verified"], true);
+}
+
+#[tokio::test]
+async fn register_verify_login_sqlite() {
+    register_verify_login(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn register_verify_login_postgres() {
+    register_verify_login(Backend::Postgres).await;
+}
+
+async fn duplicate(backend: Backend) {
+    let (server, dir) = start(backend).await;
+    let existing = server.citizen("anna@example.de", PASSWORD).await;
+
+    let fresh = register(
+        &server,
+        &Browser::new(&server),
+        &[("email", "bernd@example.de"), ("password", PASSWORD)],
+        None,
+    )
+    .await;
+    let dup = register(
+        &server,
+        &Browser::new(&server),
+        &[
+            ("email", " ANNA@example.de"),
+            ("given_name", "Mallory"),
+            ("password", "another long password"),
+        ],
+        None,
+    )
+    .await;
+    // The same answer: status, page and wording; only the address differs.
+    assert!(dup.is_page("/register/done"), "{dup:?}");
+    assert_eq!(status(&dup), status(&fresh));
+    assert_eq!(
+        dup.html().replace("anna@example.de", "X"),
+        fresh.html().replace("bernd@example.de", "X")
+    );
+
+    // No second account, nothing changed on the first.
+    let accounts = server.app.db.account_list().await.unwrap();
+    assert_eq!(accounts.len(), 2, "{accounts:?}");
+    let anna = server
+        .app
+        .db
+        .account_by_email("anna@example.de")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anna.id, existing);
+    assert!(pforte::accounts::authenticate(
+        &server.app.db,
+        &server.app.hasher,
+        "anna@example.de",
+        PASSWORD
+    )
+    .await
+    .unwrap()
+    .is_some());
+
+    // Anna got a notice instead of a link.
+    let files = mails(&outbox(&dir));
+    assert_eq!(files.len(), 2, "{files:?}");
+    let notices: Vec<Eml> = files
+        .iter()
+        .map(|f| Eml::read(f))
+        .filter(|m| m.header("To") == "anna@example.de")
+        .collect();
+    assert_eq!(notices.len(), 1);
+    let notice = &notices[0];
+    assert!(
+        notice.subject().contains("Registrierungsversuch"),
+        "{}",
+        notice.subject()
+    );
+    assert!(
+        !notice.links(&server.url("/account")).is_empty(),
+        "{}",
+        notice.body
+    );
+    assert!(
+        !notice.raw.contains("verify"),
+        "no verification link for an existing account"
+    );
+    assert!(notice.body.find("Guten Tag").unwrap() < notice.body.find("Hello").unwrap());
+    assert!(audit_actions(&server)
+        .await
+        .iter()
+        .any(|(a, _)| a == "account.registration_repeated"));
+
+    // A second attempt at once shows the same page but does not flood the mailbox.
+    let again = register(
+        &server,
+        &Browser::new(&server),
+        &[("email", "anna@example.de"), ("password", PASSWORD)],
+        None,
+    )
+    .await;
+    assert!(again.is_page("/register/done"));
+    assert_eq!(mails(&outbox(&dir)).len(), 2);
+}
+
+#[tokio::test]
+async fn duplicate_sqlite() {
+    duplicate(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn duplicate_postgres() {
+    duplicate(Backend::Postgres).await;
+}
+
+/// The field error is shown, tied to its input (aria-invalid, aria-describedby → message).
+fn assert_field_error(html: &str, field: &str, text: &str) {
+    let doc = scraper::Html::parse_document(html);
+    let input = scraper::Selector::parse(&format!("input[name=\"{field}\"]")).unwrap();
+    let input = doc.select(&input).next().expect("input");
+    assert_eq!(input.value().attr("aria-invalid"), Some("true"), "{field}");
+    let described = input.value().attr("aria-describedby").unwrap_or_default();
+    let error_id = format!("{field}-error");
+    assert!(
+        described.split(' ').any(|id| id == error_id),
+        "{field}: {described}"
+    );
+    let err = scraper::Selector::parse(&format!("#{error_id}")).unwrap();
+    let message: String = doc
+        .select(&err)
+        .next()
+        .expect("error element")
+        .text()
+        .collect();
+    assert!(
+        message.contains(text),
+        "{field}: {message:?} lacks {text:?}"
+    );
+}
+
+async fn bad_inputs(backend: Backend) {
+    let (server, dir) = start(backend).await;
+    let browser = Browser::new(&server);
+    let good = [
+        ("email", "carla@example.de"),
+        ("given_name", "Carla"),
+        ("family_name", "Klein"),
+        ("password", PASSWORD),
+    ];
+    let with = |name: &'static str, value: &'static str| {
+        good.iter()
+            .map(|(k, v)| (*k, if *k == name { value } else { *v }))
+            .collect::<Vec<_>>()
+    };
+
+    let cases: Vec<(Vec<(&str, &str)>, Option<&str>, &str, &str)> = vec![
+        (
+            with("email", "carla.example.de"),
+            None,
+            "email",
+            "gültige E-Mail-Adresse",
+        ),
+        (
+            with("email", "carla@example"),
+            None,
+            "email",
+            "gültige E-Mail-Adresse",
+        ),
+        (
+            with("email", "car,la@example.de"),
+            None,
+            "email",
+            "gültige E-Mail-Adresse",
+        ),
+        (
+            with("email", "jörg@example.de"),
+            None,
+            "email",
+            "gültige E-Mail-Adresse",
+        ),
+        (with("email", ""), None, "email", "E-Mail-Adresse"),
+        (
+            with("password", "zu kurz"),
+            None,
+            "password",
+            "mindestens 12 Zeichen",
+        ),
+        (with("password", ""), None, "password", "Passwort ein"),
+        (
+            with("given_name", "Car\u{7}la"),
+            None,
+            "given_name",
+            "unzulässige Zeichen",
+        ),
+        (
+            with("family_name", "Klein\r\nBcc: x@y.de"),
+            None,
+            "family_name",
+            "unzulässige Zeichen",
+        ),
+    ];
+    for (form, csrf, field, text) in cases {
+        let out = register(&server, &browser, &form, csrf).await;
+        assert_eq!(status(&out), StatusCode::BAD_REQUEST, "{form:?}");
+        assert!(out.is_page("/register"), "{out:?}");
+        assert_field_error(out.html(), field, text);
+        assert!(out.html().contains("error-summary"));
+        assert!(
+            !out.html().contains(PASSWORD),
+            "the password is never echoed"
+        );
+        // The form comes back with a usable token and the entered values.
+        assert!(!hidden(out.html(), "csrf").is_empty());
+    }
+    let long = "x".repeat(1025);
+    let out = register(
+        &server,
+        &browser,
+        &[("email", "carla@example.de"), ("password", long.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
+    assert_field_error(out.html(), "password", "zu lang");
+
+    // Missing or wrong CSRF token: a form-level error, nothing created.
+    for csrf in [Some(""), Some("forged-token")] {
+        let out = register(&server, &browser, &good, csrf).await;
+        assert_eq!(status(&out), StatusCode::BAD_REQUEST, "{csrf:?}");
+        assert!(
+            out.html().contains("Die Sitzung ist abgelaufen"),
+            "{}",
+            out.html()
+        );
+        assert!(out.html().contains("carla@example.de"), "values kept");
+    }
+    // Without any session at all.
+    let out = reqwest::Client::new()
+        .post(server.url("/register"))
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::BAD_REQUEST);
+
+    // English by Accept-Language and by ui_locales.
+    let en = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let html = en
+        .get(server.url("/register?ui_locales=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("lang=\"en\"") && html.contains("action=\"/register?ui_locales=en\""));
+    let csrf = hidden(&html, "csrf");
+    let resp = en
+        .post(server.url("/register"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "nope"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("lang=\"en\""));
+    assert_field_error(&html, "email", "valid email address");
+
+    assert!(server.app.db.account_list().await.unwrap().is_empty());
+    assert!(mails(&outbox(&dir)).is_empty());
+    assert!(audit_actions(&server).await.is_empty());
+
+    // And the good form still works afterwards.
+    let ok = register(&server, &browser, &good, None).await;
+    assert!(ok.is_page("/register/done"), "{ok:?}");
+    assert_eq!(server.app.db.account_list().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_inputs_sqlite() {
+    bad_inputs(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn bad_inputs_postgres() {
+    bad_inputs(Backend::Postgres).await;
+}
+
+async fn bad_links(backend: Backend) {
+    let (server, _dir) = start(backend).await;
+    let browser = Browser::new(&server);
+    let bogus = pforte::secrets::new_secret();
+    for path in [
+        format!("/register/verify?token={bogus}"),
+        "/register/verify?token=".to_string(),
+        "/register/verify".to_string(),
+        "/register/verify?token=%00%ff'%22<script>".to_string(),
+        format!("/register/verify?token={}", "a".repeat(5000)),
+    ] {
+        let out = browser.get(&server.url(&path)).await;
+        assert_eq!(status(&out), StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            out.html().contains("Bestätigungslink ist ungültig"),
+            "{path}"
+        );
+        assert!(!out.html().contains("<script>"));
+    }
+    let en = reqwest::Client::new()
+        .get(server.url(&format!("/register/verify?token={bogus}")))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(en.status(), StatusCode::BAD_REQUEST);
+    assert!(en
+        .text()
+        .await
+        .unwrap()
+        .contains("confirmation link is not valid"));
+
+    // An expired link is refused too.
+    let id = server.citizen("dora@example.de", PASSWORD).await;
+    let token = pforte::secrets::new_secret();
+    let t = pforte::store::now();
+    server
+        .app
+        .db
+        .verification_insert(&pforte::store::verifications::Verification {
+            token_hash: pforte::secrets::hash_secret(&token),
+            account_id: id.clone(),
+            email: "dora@example.de".into(),
+            created_at: t - 25 * 3600,
+            expires_at: t - 3600,
+        })
+        .await
+        .unwrap();
+    let out = browser
+        .get(&server.url(&format!("/register/verify?token={token}")))
+        .await;
+    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
+
+    // The done page without a registration leads back to the form.
+    let out = Browser::new(&server)
+        .get(&server.url("/register/done"))
+        .await;
+    assert!(out.is_page("/register"), "{out:?}");
+}
+
+#[tokio::test]
+async fn bad_links_sqlite() {
+    bad_links(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn bad_links_postgres() {
+    bad_links(Backend::Postgres).await;
+}
+
+/// Without a mail transport the registration still succeeds (a warning is logged).
+#[tokio::test]
+async fn without_outbox_registration_still_succeeds() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let out = register(
+        &server,
+        &Browser::new(&server),
+        &[("email", "emil@example.de"), ("password", PASSWORD)],
+        None,
+    )
+    .await;
+    assert!(out.is_page("/register/done"), "{out:?}");
+    let a = server
+        .app
+        .db
+        .account_by_email("emil@example.de")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!a.email_verified);
+}
