@@ -669,3 +669,64 @@ async fn concurrent_first_start_sqlite() {
 async fn concurrent_first_start_postgres() {
     concurrent_first_start(Backend::Postgres).await;
 }
+
+/// A ring with several current or next keys per algorithm (left by instances that started
+/// together on an older version) is repaired by the next rotation.
+async fn rotation_repairs_duplicates(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let keep = server.app.max_token_lifetime();
+    let db = &server.app.db;
+    // Two current keys and no next key per algorithm.
+    sqlx::query("UPDATE signing_keys SET state = 'current' WHERE state = 'next'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    server.app.keys.reload().await.unwrap();
+    let before = fetch_jwks(&server).await;
+    let promoted = server.app.keys.rotate(keep).await.unwrap();
+    assert_ring_well_formed(db).await;
+    let snap = server.app.keys.snapshot().await;
+    for alg in Alg::ALL {
+        assert!(promoted.contains(&snap.signer(alg).unwrap().kid));
+    }
+    let after = fetch_jwks(&server).await;
+    assert!(
+        kids(&before).is_subset(&kids(&after)),
+        "both former current keys stay published"
+    );
+
+    // Several next keys per algorithm.
+    sqlx::query(
+        "UPDATE signing_keys SET state = 'next', retired_at = NULL, remove_after = NULL WHERE state = 'retired'",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let current: Vec<String> = Alg::ALL
+        .iter()
+        .map(|a| snap.signer(*a).unwrap().kid.clone())
+        .collect();
+    let promoted = server.app.keys.rotate(keep).await.unwrap();
+    assert_eq!(promoted.len(), 3, "{promoted:?}");
+    assert_ring_well_formed(db).await;
+    let snap = server.app.keys.snapshot().await;
+    for (i, alg) in Alg::ALL.into_iter().enumerate() {
+        let k = &snap.signer(alg).unwrap().kid;
+        assert!(promoted.contains(k));
+        assert_ne!(k, &current[i]);
+        assert!(
+            snap.verifier(&current[i]).is_some(),
+            "the retired key stays published"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rotation_repairs_duplicates_sqlite() {
+    rotation_repairs_duplicates(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn rotation_repairs_duplicates_postgres() {
+    rotation_repairs_duplicates(Backend::Postgres).await;
+}

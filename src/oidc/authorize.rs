@@ -325,6 +325,9 @@ pub struct Interaction {
     pub logged_in: bool,
     /// The citizen answered the consent page for this very request.
     pub consented: bool,
+    /// The citizen chose not to step up for this request: continue at the current level if
+    /// the request allows it (voluntary acr_values), else fail.
+    pub declined_step_up: bool,
 }
 
 /// What the authorization endpoint does next.
@@ -408,7 +411,7 @@ pub fn decide(req: &AuthRequest, f: &Facts<'_>) -> Next {
         ));
     }
     if level < hard_min {
-        if none || f.reachable < hard_min {
+        if none || f.reachable < hard_min || f.interaction.declined_step_up {
             let which = if essential_min.is_some_and(|e| e >= policy_min) {
                 "the essential acr"
             } else {
@@ -422,7 +425,7 @@ pub fn decide(req: &AuthRequest, f: &Facts<'_>) -> Next {
     }
     // Voluntary acr_values in order of preference (OIDC Core §3.1.2.1): aim for the first one
     // the citizen can reach, falling back in order; never claim more than the session has.
-    if !none && !f.interaction.logged_in {
+    if !none && !f.interaction.declined_step_up {
         let preferred = req
             .acr_values
             .iter()

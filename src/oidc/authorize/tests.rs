@@ -225,7 +225,7 @@ fn decision_table() {
     );
     let fresh = Interaction {
         logged_in: true,
-        consented: false,
+        ..Default::default()
     };
     assert_eq!(
         decide_with(&req_login, &fp, Some(&low), None, Level::Low, fresh, &p),
@@ -244,8 +244,8 @@ fn decision_table() {
         Next::Consent
     );
     let consented = Interaction {
-        logged_in: false,
         consented: true,
+        ..Default::default()
     };
     assert_eq!(
         decide_with(
@@ -406,5 +406,38 @@ fn levels_essential_voluntary_and_policy() {
         Next::StepUp {
             target: Level::Substantial
         }
+    );
+
+    // Voluntary step-up is offered after a fresh password login too; declining continues at
+    // the real level, while a declined hard minimum fails.
+    let fresh = Interaction {
+        logged_in: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        decide_with(&vol, &fp, Some(&low), None, Level::Substantial, fresh, &p),
+        Next::StepUp {
+            target: Level::Substantial
+        }
+    );
+    let declined = Interaction {
+        logged_in: true,
+        declined_step_up: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        decide_with(
+            &vol,
+            &fp,
+            Some(&low),
+            None,
+            Level::Substantial,
+            declined,
+            &p
+        ),
+        Next::Issue { level: Level::Low }
+    );
+    assert!(
+        matches!(decide_with(&ess_subst, &fp, Some(&low), None, Level::Substantial, declined, &p), Next::Error(e) if e.error == "unmet_authentication_requirements")
     );
 }
