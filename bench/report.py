@@ -17,6 +17,10 @@ def med(rs, k):
     return st.median(v) if v else None
 
 
+def lst(rs, k, d=0):
+    return ", ".join(fmt(r[k], d) for r in rs)
+
+
 def fmt(x, d=0):
     return "–" if x is None else f"{x:,.{d}f}"
 
@@ -29,7 +33,8 @@ def span(rs):
 
 out = []
 out.append("### Side by side (medians of the runs; each run: wrk -t1, %s connections, %s s)\n" % (
-    rows[0].get("conns", "?") if rows else "?", next((r["secs"] for r in rows if "secs" in r), "?")))
+    next((r["conns"] for r in rows if r.get("mode") == "token"), "?"),
+    next((r["secs"] for r in rows if r.get("mode") == "token"), "?")))
 out.append("| endpoint | server | runs | rps (median) | p50 ms | p99 ms | server CPU µs/req | wrk CPU s | peak RSS MB | when / load |")
 out.append("|---|---|---|---|---|---|---|---|---|---|")
 ratios = {}
@@ -50,14 +55,17 @@ for mode, (r, pa, pb, cpu) in ratios.items():
     out.append(f"- **{mode}**: Pforte / peer throughput = **{r:.2f}×**; p99 Pforte {pa:.2f} ms vs peer {pb:.2f} ms; "
                f"server CPU per request: peer / Pforte = {cpu:.2f}×")
 
-out.append("\n### Memory (RSS)\n")
-out.append("| server | idle RSS MB | peak RSS MB under load |")
-out.append("|---|---|---|")
+out.append("\n### Memory (RSS, `ps -o rss=`)\n")
+out.append("| server | when | RSS MB | load |")
+out.append("|---|---|---|---|")
 for server in ("peer", "pforte", "pforte-pg"):
-    idle = [r["idle_rss_mb"] for r in rows if r.get("server") == server and r.get("mode") == "idle"]
-    peaks = [r["peak_rss_mb"] for r in rows if r.get("server") == server and "peak_rss_mb" in r]
-    if idle or peaks:
-        out.append(f"| {server} | {fmt(idle[-1] if idle else None, 1)} | {fmt(max(peaks) if peaks else None, 1)} |")
+    for r in rows:
+        if r.get("server") == server and r.get("mode") == "idle":
+            out.append(f"| {server} | idle, {r.get('when', '')} | {r['idle_rss_mb']:.1f} | {r['load1']} |")
+    for mode in ("token", "jwks", "token_during_login_storm"):
+        peaks = [r["peak_rss_mb"] for r in rows if r.get("server") == server and r.get("mode") == mode]
+        if peaks:
+            out.append(f"| {server} | peak under {mode} load | {max(peaks):.1f} | |")
 
 algs = [r for r in rows if str(r.get("server", "")).startswith("pforte-") and r.get("mode") == "token"
         and r["server"] != "pforte-pg"]
@@ -70,7 +78,7 @@ if algs:
 
 pg = runs("pforte-pg", "token")
 if pg:
-    peer_near = [r for r in runs("peer", "token") if r["date"] <= pg[-1]["date"]][-1:]
+    peer_near = runs("peer", "token_pg_companion")[-1:] or [r for r in runs("peer", "token") if r["date"] <= pg[-1]["date"]][-1:]
     out.append("\n### PostgreSQL (one run, next to one peer run)\n")
     out.append("| server | rps | p50 ms | p99 ms | server CPU µs/req | load |")
     out.append("|---|---|---|---|---|---|")
@@ -93,26 +101,37 @@ if sign:
             out.append(f"| {a} | {fmt(s[a])} | {1e6 / s[a]:.1f} |")
 
 ar = [r for r in rows if r.get("mode") == "argon2_bare"]
-login = runs("pforte", "login")
-login_tok = runs("pforte", "login_with_token_load")
-tok_storm = runs("pforte", "token_during_login_storm")
-if ar or login:
-    out.append("\n### Password logins (argon2id m=19 MiB, t=2, p=1)\n")
-    out.append("| what | per s | p99 ms | note | load |")
-    out.append("|---|---|---|---|---|")
-    for r in ar:
-        out.append(f"| bare argon2 verify, {r['impl']}, {r['threads']} threads | {r['per_s']:.1f} | – | {r['ms_each_per_thread']} ms per verify per thread | {r['load1']} |")
-    for r in login:
-        out.append(f"| Pforte POST /login, storm alone ({r['conns']} conns) | {r['logins_per_s']:.1f} | {r['p99_ms']:.0f} | {r['logins_ok']} ok, {r['not_303']} not 303 | {r['load1']} |")
-    for r in login_tok:
-        out.append(f"| Pforte POST /login with client_credentials load | {r['logins_per_s']:.1f} | {r['p99_ms']:.0f} | {r['logins_ok']} ok, {r['not_303']} not 303 | {r['load1']} |")
-    for r in tok_storm:
-        out.append(f"| client_credentials during the storm | {fmt(r['rps'])} rps | **{r['p99_ms']:.2f}** | p50 {r['p50_ms']:.2f} ms, non-2xx {r['non_2xx']} | {r['load1']} |")
+if ar:
+    out.append("\n### Password logins (argon2id m=19 MiB, t=2, p=1; medians over the rounds)\n")
+    out.append("| what | runs | per s (median) | p50 ms | p99 ms | note | load |")
+    out.append("|---|---|---|---|---|---|---|")
+    for impl in sorted({r["impl"] for r in ar}):
+        rs = [r for r in ar if r["impl"] == impl]
+        out.append(f"| bare argon2 verify, {impl}, 2 threads | {len(rs)} ({lst(rs, 'per_s', 1)}) | "
+                   f"{med(rs, 'per_s'):.1f} | – | – | {med(rs, 'ms_each_per_thread'):.1f} ms per verify per thread | {span(rs)} |")
+    for mode, what in (("login", "POST /login, storm alone"),
+                       ("login_with_token_load_full", "POST /login + full-speed client_credentials"),
+                       ("login_with_token_load_paced", "POST /login + paced client_credentials")):
+        rs = runs("pforte", mode)
+        if rs:
+            out.append(f"| {what} ({rs[0]['conns']} conns) | {len(rs)} ({lst(rs, 'logins_per_s', 1)}) | "
+                       f"{med(rs, 'logins_per_s'):.1f} | {med(rs, 'p50_ms'):.0f} | {med(rs, 'p99_ms'):.0f} | "
+                       f"{sum(r['logins_ok'] for r in rs)} ok, {sum(r['not_303'] for r in rs)} not 303 | {span(rs)} |")
+    for mode, what in (("token_during_login_storm", "client_credentials (full speed) during the storm"),
+                       ("token_paced_during_login_storm", "client_credentials (paced) during the storm")):
+        rs = runs("pforte", mode)
+        if rs:
+            out.append(f"| {what} | {len(rs)} ({', '.join(fmt(r['rps']) for r in rs)}) | {fmt(med(rs, 'rps'))} rps | "
+                       f"{med(rs, 'p50_ms'):.2f} | **{med(rs, 'p99_ms'):.2f}** (runs: {lst(rs, 'p99_ms', 1)}) | "
+                       f"non-2xx {sum(r['non_2xx'] for r in rs)} | {span(rs)} |")
     rust = [r for r in ar if r["impl"].startswith("rust")]
-    if rust and login:
-        base = rust[-1]["per_s"]
+    if rust:
+        base = med(rust, "per_s")
         out.append("")
-        out.append(f"- logins/s alone / bare argon2 (same crate, 2 threads): **{login[-1]['logins_per_s'] / base:.0%}**")
-        if login_tok:
-            out.append(f"- logins/s under client_credentials load / bare argon2: **{login_tok[-1]['logins_per_s'] / base:.0%}**")
+        for mode, what in (("login", "storm alone"), ("login_with_token_load_full", "with full-speed client_credentials"),
+                           ("login_with_token_load_paced", "with paced client_credentials")):
+            rs = runs("pforte", mode)
+            if rs:
+                out.append(f"- logins/s {what} / bare argon2 (Rust, same crate, 2 threads), medians: "
+                           f"**{med(rs, 'logins_per_s') / base:.0%}**")
 print("\n".join(out))

@@ -16,7 +16,9 @@
 #     sign    openssl speed: ES256 vs RS256 vs Ed25519 signatures per second per core
 #     argon2  bare argon2id verify throughput, 2 threads (Rust argon2 0.5.3 = Pforte's crate;
 #             argon2-cffi as a cross-check when installed)
-#     login   login storm on Pforte alone, then the storm with client_credentials load at once
+#     login   $RUNS rounds of: bare argon2 (Rust, 2 threads) | login storm alone | storm +
+#             client_credentials at full speed | storm + paced client_credentials (~500/s)
+#     idle    idle RSS of both servers now (5 s after the last load)
 #     stop    stop every server this script started
 #     report  medians, ratios, RSS table from $OUT/results.jsonl
 #
@@ -85,7 +87,9 @@ pforte_env() { # DB_URL ISSUER [extra env...]
 
 start_pforte() { # NAME DB_URL ISSUER [extra env...]
   local name=$1 db=$2 iss=$3; shift 3
-  pforte_env "$db" "$iss" "$@" "$PFORTE" serve >"$WORK/$name.log" 2>&1 &
+  # exec: the background job *is* the server process, so $! is its PID (RSS, CPU, kill).
+  (exec env PFORTE_DATABASE_URL="$db" PFORTE_ISSUER="$iss" PFORTE_LISTEN="${iss#http://}" \
+    PFORTE_LOG=warn "$@" "$PFORTE" serve >"$WORK/$name.log" 2>&1) &
   echo "$name $!" >>"$PIDS"
   wait_up "$iss"
 }
@@ -153,16 +157,32 @@ step_start() {
   echo "peer $!" >>"$PIDS"
   wait_up "$PEER_URL"
   start_pforte pforte "$db" "$PF_URL"
-  # One request each so both have done their lazy set-up, then let them settle.
+  sleep 3
+  idle_record fresh
+  # One token request each (Pforte: one argon2 verify of the client secret, then cached), settle.
   curl -fsS -u rp:rp-secret -d grant_type=client_credentials "$PEER_URL/token" >/dev/null
   curl -fsS -u rp:rp-secret -d grant_type=client_credentials "$PF_URL/token" >/dev/null
   sleep 3
-  for n in peer pforte; do
-    record "{\"date\":\"$(date -u +%FT%TZ)\",\"server\":\"$n\",\"mode\":\"idle\",\"load1\":$(load1),\"idle_rss_mb\":$(python3 -c "print(round($(rss_kb "$(pid_of $n)")/1024,1))")}"
+  idle_record after_first_token
+}
+
+idle_record() { # LABEL [SERVERS...]
+  local label=$1; shift
+  local servers=("$@") n
+  [ ${#servers[@]} -eq 0 ] && servers=(peer pforte)
+  for n in "${servers[@]}"; do
+    record "{\"date\":\"$(date -u +%FT%TZ)\",\"server\":\"$n\",\"mode\":\"idle\",\"when\":\"$label\",\"load1\":$(load1),\"idle_rss_mb\":$(python3 -c "print(round($(rss_kb "$(pid_of "$n")")/1024,1))")}"
   done
 }
 
+# Unrecorded 3 s warm-up of both servers (the peer's JIT, Pforte's caches and pool).
+warm() { # MODE
+  "$BENCH_DIR/run.sh" "$PEER_URL" "$1" 3 "$CONNS" >/dev/null
+  "$BENCH_DIR/run.sh" "$PF_URL" "$1" 3 "$CONNS" >/dev/null
+}
+
 step_token() {
+  warm token
   for i in $(seq 1 "$RUNS"); do
     run_one peer "$PEER_URL" token
     run_one pforte "$PF_URL" token
@@ -170,6 +190,7 @@ step_token() {
 }
 
 step_jwks() {
+  warm jwks
   for i in $(seq 1 "$RUNS"); do
     run_one peer "$PEER_URL" jwks
     run_one pforte "$PF_URL" jwks
@@ -190,20 +211,27 @@ step_pg() {
   local dbname="pforte_bench_$(date +%s)"
   psql -h 127.0.0.1 -U postgres -d "$PG_ADMIN_DB" -qc "create database $dbname" >/dev/null
   local db="$PG_URL_BASE/$dbname"
-  pforte_env "$db" http://127.0.0.1:8081 "$PFORTE" client add --id rp --secret rp-secret \
+  # An explicit key-encryption key: without one, a development issuer on PostgreSQL would
+  # generate ./data/pforte.kek in the current directory.
+  local kek; kek=$(head -c 32 /dev/urandom | base64)
+  PFORTE_KEYS_ENCRYPTION_KEY=$kek pforte_env "$db" http://127.0.0.1:8081 "$PFORTE" client add --id rp --secret rp-secret \
     --redirect-uri http://127.0.0.1:9999/cb --grant-type client_credentials \
     --grant-type authorization_code >/dev/null
-  start_pforte pforte-pg "$db" http://127.0.0.1:8081
+  start_pforte pforte-pg "$db" http://127.0.0.1:8081 PFORTE_KEYS_ENCRYPTION_KEY="$kek"
   curl -fsS -u rp:rp-secret -d grant_type=client_credentials http://127.0.0.1:8081/token >/dev/null
   sleep 2
-  record "{\"date\":\"$(date -u +%FT%TZ)\",\"server\":\"pforte-pg\",\"mode\":\"idle\",\"load1\":$(load1),\"idle_rss_mb\":$(python3 -c "print(round($(rss_kb "$(pid_of pforte-pg)")/1024,1))")}"
-  run_one peer "$PEER_URL" token
+  idle_record after_first_token pforte-pg
+  run_one peer "$PEER_URL" token "$CONNS" "$SECS" token_pg_companion
   run_one pforte-pg http://127.0.0.1:8081 token
   local rows
   rows=$(psql -h 127.0.0.1 -U postgres -d "$dbname" -tAc 'select count(*) from access_tokens')
   record "{\"date\":\"$(date -u +%FT%TZ)\",\"server\":\"pforte-pg\",\"mode\":\"ledger_rows\",\"rows\":$rows}"
   stop_one pforte-pg
-  echo "PostgreSQL database $dbname kept for inspection (drop database $dbname)" >&2
+  if [ "${PG_KEEP:-0}" = 1 ]; then
+    echo "PostgreSQL database $dbname kept for inspection (drop database $dbname)" >&2
+  else
+    psql -h 127.0.0.1 -U postgres -d "$PG_ADMIN_DB" -qc "drop database $dbname" >/dev/null
+  fi
 }
 
 step_sign() {
@@ -217,15 +245,21 @@ step_sign() {
   record "{\"date\":\"$(date -u +%FT%TZ)\",\"mode\":\"sign_per_s_one_core\",\"load1\":$l,\"ES256\":${es:-null},\"RS256\":${rs:-null},\"EdDSA\":${ed:-null},\"tool\":\"$(openssl version | cut -d' ' -f1-2)\"}"
 }
 
-step_argon2() {
+argon2_bare() { # IMPL(rust|cffi) SECS
   local l; l=$(load1)
-  local r; r=$("$ARGON2_BENCH" 2 10)
+  local r
+  case $1 in
+    rust) r=$("$ARGON2_BENCH" 2 "$2") ;;
+    cffi) r=$(python3 "$here/argon2_cffi_bench.py" 2 "$2") ;;
+  esac
   record "$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(date='$(date -u +%FT%TZ)', mode='argon2_bare', load1=$l); print(json.dumps(r))" "$r")"
-  if python3 -c 'import argon2' 2>/dev/null; then
-    l=$(load1)
-    r=$(python3 "$here/argon2_cffi_bench.py" 2 10)
-    record "$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(date='$(date -u +%FT%TZ)', mode='argon2_bare', load1=$l); print(json.dumps(r))" "$r")"
-  fi
+}
+
+# Bare argon2 once per implementation (the cross-check); the Rust figure is re-measured next to
+# every login storm in step_login.
+step_argon2() {
+  argon2_bare rust 10
+  python3 -c 'import argon2' 2>/dev/null && argon2_bare cffi 10
 }
 
 # One session per wrk thread: GET /login with a cookie jar, keep the cookie and the CSRF input.
@@ -247,28 +281,58 @@ login_storm() { # SECS -> prints the wrk JSON line (sessions fetched beforehand)
     --latency -s "$here/login-storm.lua" "$PF_URL/login" | tail -n 1
 }
 
+# $RUNS rounds of: bare argon2 (Rust, 2 threads) | the login storm alone | the storm together
+# with client_credentials load at full speed (run.sh) | the storm with paced client_credentials
+# load (about 500 requests/s). Medians over the rounds.
 step_login() {
   local pid; pid=$(pid_of pforte)
-  # 1. the storm alone
+  local i l t0 t1 out storm
+  for i in $(seq 1 "$RUNS"); do
+    argon2_bare rust "$LOGIN_SECS"
+    fetch_login_sessions "$LOGIN_CONNS" "$WORK/login-sessions.txt"
+    l=$(load1); t0=$(cpu_ticks "$pid")
+    out=$(login_storm "$LOGIN_SECS")
+    t1=$(cpu_ticks "$pid")
+    record_login login "$out" "$l" "$t0" "$t1" "$LOGIN_SECS"
+    # the storm and client_credentials load at the same time ($SECS + 1 s of storm; the token
+    # load starts 0.5 s after it and lasts $SECS s)
+    for variant in full paced; do
+      fetch_login_sessions "$LOGIN_CONNS" "$WORK/login-sessions.txt"
+      l=$(load1); t0=$(cpu_ticks "$pid")
+      login_storm $((SECS + 1)) >"$WORK/login-during.json" &
+      storm=$!
+      sleep 0.5
+      if [ $variant = full ]; then
+        run_one pforte "$PF_URL" token "$CONNS" "$SECS" token_during_login_storm
+      else
+        run_paced pforte "$PF_URL" 16 32 "$SECS" token_paced_during_login_storm
+      fi
+      wait "$storm"
+      t1=$(cpu_ticks "$pid")
+      record_login "login_with_token_load_$variant" "$(cat "$WORK/login-during.json")" "$l" "$t0" "$t1" $((SECS + 1))
+    done
+  done
+}
+
+record_login() { # MODE JSON LOAD T0 T1 SECS
+  record "$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(date='$(date -u +%FT%TZ)', server='pforte', mode='$1', conns=$LOGIN_CONNS, secs=$6, load1=$3, server_cpu_s=round(($5-$4)/$(getconf CLK_TCK),2)); print(json.dumps(r))" "$2")"
+}
+
+# Paced client_credentials load: CONNS connections, each waiting DELAY_MS between requests.
+run_paced() { # NAME URL CONNS DELAY_MS SECS LABEL
+  local name=$1 url=$2 conns=$3 delay=$4 secs=$5 label=$6
+  local pid; pid=$(pid_of "$name")
   local l; l=$(load1)
   local t0; t0=$(cpu_ticks "$pid")
-  fetch_login_sessions "$LOGIN_CONNS" "$WORK/login-sessions.txt"
-  local out; out=$(login_storm "$LOGIN_SECS")
+  local te; te=$(curl -fsS "$url/.well-known/openid-configuration" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token_endpoint"])')
+  local out
+  out=$(BENCH_DIR=$BENCH_DIR DELAY_MS=$delay wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/client-credentials-paced.lua" "$te" | tail -n 1)
   local t1; t1=$(cpu_ticks "$pid")
-  record "$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(date='$(date -u +%FT%TZ)', server='pforte', mode='login', conns=$LOGIN_CONNS, secs=$LOGIN_SECS, load1=$l, server_cpu_s=round(($t1-$t0)/$(getconf CLK_TCK),2)); print(json.dumps(r))" "$out")"
-  # 2. the storm and client_credentials load at the same time ($SECS + 1 s of storm, the token
-  #    load starts 0.5 s after it and lasts $SECS s)
-  fetch_login_sessions "$LOGIN_CONNS" "$WORK/login-sessions.txt"
-  l=$(load1)
-  t0=$(cpu_ticks "$pid")
-  login_storm $((SECS + 1)) >"$WORK/login-during.json" &
-  local storm=$!
-  sleep 0.5
-  run_one pforte "$PF_URL" token "$CONNS" "$SECS" token_during_login_storm
-  wait "$storm"
-  t1=$(cpu_ticks "$pid")
-  record "$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(date='$(date -u +%FT%TZ)', server='pforte', mode='login_with_token_load', conns=$LOGIN_CONNS, secs=$((SECS + 1)), load1=$l, server_cpu_s=round(($t1-$t0)/$(getconf CLK_TCK),2)); print(json.dumps(r))" "$(cat "$WORK/login-during.json")")"
+  record "$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(date='$(date -u +%FT%TZ)', server='$name', mode='$label', conns=$conns, delay_ms=$delay, secs=$secs, load1=$l, server_cpu_s=round(($t1-$t0)/$(getconf CLK_TCK),2)); print(json.dumps(r))" "$out")"
 }
+
+# Idle RSS now (after the loads so far), 5 s after the last request.
+step_idle() { sleep 5; idle_record "after_load_$(date -u +%H%M%S)"; }
 
 step_stop() {
   while read -r name _; do [ -n "$name" ] && stop_one "$name"; done <"$PIDS"
@@ -278,7 +342,7 @@ step_stop() {
 step_report() { python3 "$here/report.py" "$RESULTS"; }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(setup build start token jwks algs pg sign argon2 login stop report)
+[ ${#steps[@]} -eq 0 ] && steps=(setup build start token jwks idle algs pg sign argon2 login idle stop report)
 # KEEP=1: leave the servers running (to run steps one at a time); else stop them on exit.
 [ "${KEEP:-0}" = 1 ] || trap 'step_stop' EXIT
 for s in "${steps[@]}"; do

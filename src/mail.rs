@@ -290,7 +290,7 @@ pub fn rfc5322_date(t: time::OffsetDateTime) -> String {
 /// up to 16 characters.
 fn encode_unstructured(text: &str) -> String {
     if text.is_ascii() {
-        return text.to_string();
+        return fold(text, "Subject: ".len());
     }
     // "=?utf-8?B?" + base64 + "?=" is 12 + 4·⌈n/3⌉ characters; 36 bytes give 60. A chunk never
     // splits a character, so every word decodes on its own.
@@ -312,6 +312,27 @@ fn encode_unstructured(text: &str) -> String {
         .collect::<Vec<_>>()
         // Folding white space between encoded-words is not part of the decoded text.
         .join("\r\n ")
+}
+
+/// ASCII header text folded at spaces so that lines stay within 78 characters where the words
+/// allow (RFC 5322 §2.1.1, §3.2.2); `used` is what the header name takes on the first line.
+fn fold(text: &str, used: usize) -> String {
+    let mut out = String::new();
+    let mut width = used;
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            if width + 1 + word.len() > 78 && !word.is_empty() {
+                out.push_str("\r\n ");
+                width = 1;
+            } else {
+                out.push(' ');
+                width += 1;
+            }
+        }
+        out.push_str(word);
+        width += word.len();
+    }
+    out
 }
 
 /// A display name: an atom sequence as-is, otherwise a quoted string, or encoded-words when
@@ -471,6 +492,13 @@ mod tests {
         }
         assert_eq!(String::from_utf8(decoded).unwrap(), s);
         assert_eq!(encode_unstructured("plain"), "plain");
+        let long = "Registrierungsversuch mit Ihrer E-Mail-Adresse / Registration attempt with your email address";
+        let folded = encode_unstructured(long);
+        assert_eq!(folded.replace("\r\n ", " "), long);
+        assert!(folded
+            .split("\r\n")
+            .enumerate()
+            .all(|(i, l)| l.len() + if i == 0 { 9 } else { 0 } <= 78));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! checking a password login without revealing whether the account exists, and disabling and
 //! proofing accounts. Storage is `store::accounts`; hashing is [`password`].
 
+pub mod passkey;
 pub mod password;
+pub mod totp;
 
 use crate::{
     assurance::{

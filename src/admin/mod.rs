@@ -3,6 +3,8 @@
 //! The CLI and (later) the admin HTTP API call these same functions, so validation and audit
 //! happen in one place. Every change is audited with who did it, before and after.
 
+pub mod api;
+
 use serde_json::json;
 
 use crate::{

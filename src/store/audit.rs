@@ -45,6 +45,19 @@ impl Db {
         Ok(())
     }
 
+    /// How many `action` events about `target` happened at or after `since` (throttles, e.g.
+    /// wrong second-factor codes per account across sessions).
+    pub async fn audit_count_since(&self, action: &str, target: &str, since: i64) -> Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE at >= $1 AND action = $2 AND target = $3",
+        )
+        .bind(since)
+        .bind(action)
+        .bind(target)
+        .fetch_one(&self.pool)
+        .await
+    }
+
     /// Newest first; `action_prefix` filters (`policy.` for policy changes).
     pub async fn audit_list(
         &self,

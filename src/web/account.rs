@@ -121,7 +121,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// `YYYY-MM-DD` (UTC) for a Unix time.
-fn format_date(t: i64) -> String {
+pub(super) fn format_date(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
         .unwrap_or_default()

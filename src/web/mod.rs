@@ -7,10 +7,13 @@ pub mod authorize;
 pub mod i18n;
 pub mod logout;
 pub mod pages;
+pub mod passkey;
 pub mod protocol;
 pub mod register;
+pub mod security;
 pub mod security_headers;
 pub mod session;
+pub mod stepup;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -65,6 +68,35 @@ pub fn router(app: App) -> Router {
             "/account/consents/{client_id}/revoke",
             post(account::revoke_consent),
         )
+        // Passkeys (WebAuthn) JSON endpoints for static/passkey.js.
+        .route(
+            "/account/security/passkey/start",
+            post(passkey::register_start),
+        )
+        .route(
+            "/account/security/passkey/finish",
+            post(passkey::register_finish),
+        )
+        .route("/stepup/passkey/start", post(passkey::stepup_start))
+        .route("/stepup/passkey/finish", post(passkey::stepup_finish))
+        // Second factors and step-up (web::security, web::stepup).
+        .route("/account/security", get(security::security_page))
+        .route(
+            "/account/security/totp",
+            get(security::totp_page).post(security::totp_submit),
+        )
+        .route(
+            "/account/security/recovery-codes",
+            post(security::recovery_regenerate),
+        )
+        .route(
+            "/account/security/credentials/{id}/remove",
+            post(security::credential_remove),
+        )
+        .route("/stepup", get(stepup::stepup_page))
+        .route("/stepup/totp", post(stepup::stepup_totp))
+        .route("/stepup/recovery", post(stepup::stepup_recovery))
+        .route("/stepup/decline", post(stepup::stepup_decline))
         .layer(sessions);
 
     // Machine endpoints: no session, no cookies.
@@ -91,6 +123,15 @@ pub fn router(app: App) -> Router {
             }),
         )
         .route(
+            "/static/passkey.js",
+            get(|| async {
+                static_file(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../static/passkey.js"),
+                )
+            }),
+        )
+        .route(
             "/static/logo.svg",
             get(|| async { static_file("image/svg+xml", include_str!("../../static/logo.svg")) }),
         )
@@ -106,6 +147,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(pages)
         .merge(api)
+        .merge(crate::admin::api::router())
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn(move |req, next| {

@@ -11,10 +11,11 @@ use axum::{
 pub async fn security_headers(hsts: bool, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    // Pages need only our own stylesheet and images; the form_post page sets its own CSP with a
+    // Pages need only our own stylesheet, images and script (static/passkey.js, which calls our
+    // own JSON endpoints: `connect-src 'self'`); the form_post page sets its own CSP with a
     // script nonce. No `form-action`: browsers apply it to the redirect to the client after login.
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
     ));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(

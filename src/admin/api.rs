@@ -1,0 +1,381 @@
+//! The admin HTTP API (`/admin/api/…`, JSON), described by `openapi.json`.
+//!
+//! Authorised by an access token that Pforte issued through client_credentials with the scope
+//! `pforte:admin` (RFC 6750 bearer; a missing token gets 401, a token without the scope 403
+//! `insufficient_scope`). Handlers call the same functions as the CLI, so validation and audit
+//! are identical; the actor recorded in the audit log is `admin:<client id>`.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    extract::{FromRequestParts, Path, Query, State},
+    http::{header, request::Parts, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, put},
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{AdminError, NewClient};
+use crate::{
+    app::App,
+    assurance::Level,
+    oidc::{error::OAuthError, policy, userinfo::verify_access_token},
+};
+
+/// The scope an admin token must carry.
+pub const ADMIN_SCOPE: &str = "pforte:admin";
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/admin/api/openapi.json", get(openapi))
+        .route("/admin/api/policy", get(policy_show))
+        .route("/admin/api/policy/levels/{level}", put(policy_level))
+        .route(
+            "/admin/api/policy/scopes/{scope}",
+            put(policy_scope).delete(policy_scope_delete),
+        )
+        .route("/admin/api/policy/clients/{id}", put(policy_client))
+        .route("/admin/api/clients", get(clients_list).post(clients_add))
+        .route(
+            "/admin/api/clients/{id}",
+            get(client_get).delete(client_remove),
+        )
+        .route("/admin/api/audit", get(audit))
+}
+
+/// An API error: `{ "error", "error_description" }` with its status.
+pub struct ApiError(StatusCode, &'static str, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (
+            self.0,
+            Json(json!({ "error": self.1, "error_description": self.2 })),
+        )
+            .into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"pforte-admin\""),
+            );
+        }
+        resp
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid(m) => ApiError(StatusCode::BAD_REQUEST, "invalid_request", m),
+            AdminError::NotFound(m) => {
+                ApiError(StatusCode::NOT_FOUND, "not_found", format!("{m} not found"))
+            }
+            AdminError::Account(a) => {
+                ApiError(StatusCode::BAD_REQUEST, "invalid_request", a.to_string())
+            }
+            AdminError::Store(s) => ApiError::from(OAuthError::internal(s)),
+        }
+    }
+}
+
+impl From<OAuthError> for ApiError {
+    fn from(e: OAuthError) -> Self {
+        ApiError(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.error,
+            e.error_description,
+        )
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::from(OAuthError::internal(e))
+    }
+}
+
+/// An authenticated admin: the client whose `pforte:admin` token was presented.
+pub struct Admin {
+    pub client_id: String,
+}
+
+impl Admin {
+    fn actor(&self) -> String {
+        format!("admin:{}", self.client_id)
+    }
+}
+
+impl FromRequestParts<App> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(h) = header else {
+            return Err(ApiError(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request",
+                "a bearer token with scope pforte:admin is required".into(),
+            )
+            .into_response());
+        };
+        let token = match h.split_once(' ') {
+            Some((s, t)) if s.eq_ignore_ascii_case("bearer") => t.trim(),
+            _ => {
+                return Err(ApiError(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "expected `Authorization: Bearer <token>`".into(),
+                )
+                .into_response())
+            }
+        };
+        let (claims, _) = verify_access_token(app, token)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?;
+        // Only client_credentials tokens administer: a citizen's token never does.
+        if claims.sub != claims.client_id || !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
+            let _ = app
+                .db
+                .audit(
+                    &format!("client:{}", claims.client_id),
+                    "admin.denied",
+                    None,
+                    json!({ "sub": claims.sub }),
+                )
+                .await;
+            let mut resp = ApiError(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("the token lacks the {ADMIN_SCOPE} scope"),
+            )
+            .into_response();
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"pforte-admin\", error=\"insufficient_scope\", scope=\"pforte:admin\""),
+            );
+            return Err(resp);
+        }
+        Ok(Admin {
+            client_id: claims.client_id,
+        })
+    }
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+fn parse_level(s: &str) -> Result<Level, ApiError> {
+    Level::parse_name(s).ok_or_else(|| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("level: expected low, substantial or high, got `{s}`"),
+        )
+    })
+}
+
+/// The whole assurance policy.
+async fn policy_show(State(app): State<App>, _admin: Admin) -> Result<Json<Value>, ApiError> {
+    let p = policy::load(&app.db).await?;
+    let levels: BTreeMap<&str, Value> = Level::ALL
+        .iter()
+        .map(|l| (l.as_str(), json!({ "max_age": p.max_age_of(*l) })))
+        .collect();
+    let clients: BTreeMap<String, Value> = app
+        .db
+        .client_list()
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                c.id,
+                json!({ "min_level": c.min_level.unwrap_or_else(|| "low".into()) }),
+            )
+        })
+        .collect();
+    Ok(Json(
+        json!({ "levels": levels, "scopes": p.scope_min, "clients": clients }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct MaxAge {
+    max_age: u64,
+}
+
+#[derive(Deserialize)]
+struct MinLevel {
+    min_level: Option<String>,
+}
+
+async fn policy_level(
+    State(app): State<App>,
+    admin: Admin,
+    Path(level): Path<String>,
+    body: Result<Json<MaxAge>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(b) = body.map_err(bad_json)?;
+    super::set_level_max_age(&app.db, &admin.actor(), parse_level(&level)?, b.max_age).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn policy_scope(
+    State(app): State<App>,
+    admin: Admin,
+    Path(scope): Path<String>,
+    body: Result<Json<MinLevel>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(b) = body.map_err(bad_json)?;
+    let level = b.min_level.as_deref().map(parse_level).transpose()?;
+    super::set_scope_min_level(&app.db, &admin.actor(), &scope, level).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn policy_scope_delete(
+    State(app): State<App>,
+    admin: Admin,
+    Path(scope): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    super::set_scope_min_level(&app.db, &admin.actor(), &scope, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn policy_client(
+    State(app): State<App>,
+    admin: Admin,
+    Path(id): Path<String>,
+    body: Result<Json<MinLevel>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(b) = body.map_err(bad_json)?;
+    let level = b.min_level.as_deref().map(parse_level).transpose()?;
+    super::set_client_min_level(&app.db, &admin.actor(), &id, level).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn clients_list(State(app): State<App>, _admin: Admin) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(app.db.client_list().await?)))
+}
+
+async fn client_get(
+    State(app): State<App>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = app.db.client_get(&id).await?.ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("client `{id}` not found"),
+        )
+    })?;
+    Ok(Json(json!(c)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientBody {
+    id: String,
+    name: Option<String>,
+    secret: Option<String>,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    grant_types: Vec<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    min_level: Option<String>,
+    jwks: Option<Value>,
+    jwks_uri: Option<String>,
+    id_token_signed_response_alg: Option<String>,
+    acr_vocabulary: Option<String>,
+    #[serde(default)]
+    first_party: bool,
+}
+
+async fn clients_add(
+    State(app): State<App>,
+    admin: Admin,
+    body: Result<Json<ClientBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(b) = body.map_err(bad_json)?;
+    let n = NewClient {
+        id: b.id,
+        name: b.name,
+        secret: b.secret,
+        redirect_uris: b.redirect_uris,
+        post_logout_redirect_uris: b.post_logout_redirect_uris,
+        grant_types: b.grant_types,
+        scopes: b.scopes,
+        min_level: b.min_level.as_deref().map(parse_level).transpose()?,
+        jwks: b.jwks.map(|j| j.to_string()),
+        jwks_uri: b.jwks_uri,
+        id_token_alg: b.id_token_signed_response_alg,
+        acr_vocabulary: b.acr_vocabulary,
+        first_party: b.first_party,
+    };
+    let c = super::register_client(&app.db, &app.hasher, &admin.actor(), n).await?;
+    Ok((StatusCode::CREATED, Json(json!(c))).into_response())
+}
+
+async fn client_remove(
+    State(app): State<App>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    super::remove_client(&app.db, &admin.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    action: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The audit log, newest first; `action` filters by prefix (e.g. `policy.`).
+async fn audit(
+    State(app): State<App>,
+    _admin: Admin,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) =
+        q.map_err(|e| ApiError(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
+    if q.action.as_ref().is_some_and(|a| {
+        a.len() > 64
+            || !a
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+    }) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "action: a prefix of lower-case letters, `.` and `_`".into(),
+        ));
+    }
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "limit: 1 to 1000".into(),
+        ));
+    }
+    Ok(Json(json!(
+        app.db.audit_list(q.action.as_deref(), limit).await?
+    )))
+}
+
+fn bad_json(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())
+}

@@ -1,0 +1,448 @@
+//! The citizen's second factors: the security page, setting up an authenticator app (TOTP),
+//! recovery codes, and removing a credential.
+//!
+//! - `GET /account/security` lists the credentials (kind, label, created, last used) with a
+//!   remove button each, the recovery codes left, and the passkey button (`passkey.js` and its
+//!   endpoints belong to the passkey module).
+//! - `GET /account/security/totp` shows a fresh secret as QR code and as text; the secret waits
+//!   in the session, sealed with the KEK, until the first code confirms it (`POST`). The
+//!   credential is stored then (`credential.added`), and if the account has no recovery codes
+//!   a set is created and shown once (`recovery_codes.regenerated`).
+//! - `POST /account/security/recovery-codes` replaces the codes and shows the new ones once.
+//! - `POST /account/security/credentials/{id}/remove` removes one (`credential.removed`); with
+//!   the last second factor the recovery codes go too (they stand in for a second factor).
+//!
+//! Changing credentials of an account that already has a second factor needs that factor in
+//! this session ([`may_change_credentials`]): a stolen password alone must not replace or
+//! remove the second factor. Until then the page links to the step-up page (without `req`).
+//! Secrets and codes never reach the audit log or the logs.
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    Form,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::{
+    account::format_date,
+    authorize::{error_page, lang},
+    i18n::Lang,
+    logout::CsrfForm,
+    pages, session,
+};
+use crate::{
+    accounts::totp,
+    app::App,
+    assurance::{level::Method, Level},
+    oidc::{error::OAuthError, SsoLogin},
+    store::{accounts::Account, credentials::Credential, now},
+};
+
+/// Session key of a TOTP secret waiting for its first code.
+const TOTP_SETUP: &str = "totp_setup";
+/// How long a shown secret may wait for its first code.
+const SETUP_TTL: i64 = 15 * 60;
+pub const SECURITY_URL: &str = "/account/security";
+/// The step-up page confirming the second factor for the account pages (no request).
+pub const CONFIRM_URL: &str = "/stepup?level=substantial";
+
+#[derive(Serialize, Deserialize)]
+struct PendingTotp {
+    /// The seed sealed with the KEK, bound to the account.
+    sealed: String,
+    created: i64,
+}
+
+fn setup_aad(account_id: &str) -> String {
+    format!("totp-setup|{account_id}")
+}
+
+fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
+    error_page(lang, &OAuthError::internal(e))
+}
+
+fn expired(lang: Lang) -> Response {
+    error_page(
+        lang,
+        &OAuthError::invalid_request("the form has expired; please try again"),
+    )
+}
+
+/// Whether an account with these credentials counts as having a second factor.
+pub fn has_second_factor(creds: &[Credential]) -> bool {
+    creds
+        .iter()
+        .any(|c| c.kind == totp::KIND || c.kind == "passkey")
+}
+
+/// Whether this session may add, remove or replace the account's credentials now: freely while
+/// the account has no second factor (setting up the first one); otherwise only when a second
+/// factor was used in this session, no longer ago than the maximum age of substantial.
+pub fn may_change_credentials(
+    login: &SsoLogin,
+    creds: &[Credential],
+    max_age: u64,
+    now: i64,
+) -> bool {
+    if !has_second_factor(creds) {
+        return true;
+    }
+    let used = login
+        .methods
+        .iter()
+        .any(|m| matches!(m, Method::Totp | Method::RecoveryCode | Method::Passkey));
+    used && now.saturating_sub(login.auth_time) <= max_age as i64
+}
+
+/// The logged-in citizen, or the response to send instead (login page).
+async fn citizen(app: &App, s: &Session, lang: Lang) -> Result<(SsoLogin, Account), Response> {
+    let login = match session::login(s).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return Err(Redirect::to("/login").into_response()),
+        Err(e) => return Err(internal(lang, e)),
+    };
+    match app.db.account_get(&login.account_id).await {
+        Ok(Some(a)) if a.disabled_at.is_none() => Ok((login, a)),
+        Ok(_) => {
+            let _ = session::clear(s).await;
+            Err(Redirect::to("/login").into_response())
+        }
+        Err(e) => Err(internal(lang, e)),
+    }
+}
+
+/// The credentials and whether this session may change them.
+async fn credentials(
+    app: &App,
+    login: &SsoLogin,
+    lang: Lang,
+) -> Result<(Vec<Credential>, bool), Response> {
+    let creds = app
+        .db
+        .credentials_of(&login.account_id)
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let policy = crate::oidc::policy::load(&app.db)
+        .await
+        .map_err(|e| internal(lang, e))?;
+    let may = may_change_credentials(login, &creds, policy.max_age_of(Level::Substantial), now());
+    Ok((creds, may))
+}
+
+/// Common start of every POST: CSRF, login, credentials, permission to change.
+async fn start_change(
+    app: &App,
+    s: &Session,
+    lang: Lang,
+    csrf: &str,
+) -> Result<(SsoLogin, Account, Vec<Credential>), Response> {
+    match session::csrf_ok(s, csrf).await {
+        Ok(true) => {}
+        Ok(false) => return Err(expired(lang)),
+        Err(e) => return Err(internal(lang, e)),
+    }
+    let (login, account) = citizen(app, s, lang).await?;
+    let (creds, may) = credentials(app, &login, lang).await?;
+    if !may {
+        return Err(Redirect::to(CONFIRM_URL).into_response());
+    }
+    Ok((login, account, creds))
+}
+
+fn actor(account_id: &str) -> String {
+    format!("account:{account_id}")
+}
+
+#[derive(Deserialize)]
+pub struct SecurityQuery {
+    pub done: Option<String>,
+}
+
+/// `GET /account/security`.
+pub async fn security_page(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<SecurityQuery>,
+) -> Response {
+    let lang = lang(&headers, None);
+    let (login, account) = match citizen(&app, &s, lang).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (creds, may) = match credentials(&app, &login, lang).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let recovery_left = match app.db.recovery_codes_left(&account.id).await {
+        Ok(n) => n,
+        Err(e) => return internal(lang, e),
+    };
+    let csrf = match session::csrf_token(&s).await {
+        Ok(t) => t,
+        Err(e) => return internal(lang, e),
+    };
+    let page = pages::SecurityPage {
+        lang,
+        csrf,
+        credentials: creds
+            .iter()
+            .map(|c| pages::CredentialRow {
+                kind: c.kind.clone(),
+                label: c.label.clone(),
+                created: format_date(c.created_at),
+                last_used: c.last_used_at.map(format_date),
+                remove_action: format!("{SECURITY_URL}/credentials/{}/remove", c.id),
+            })
+            .collect(),
+        recovery_left,
+        confirm_url: (!may).then(|| CONFIRM_URL.to_string()),
+        notice: match q.done.as_deref() {
+            Some("totp") => Some(pages::SecurityNotice::TotpAdded),
+            Some("removed") => Some(pages::SecurityNotice::Removed),
+            _ => None,
+        },
+        totp_url: format!("{SECURITY_URL}/totp"),
+        recovery_action: format!("{SECURITY_URL}/recovery-codes"),
+        account_url: "/account".into(),
+    };
+    Html(page.render()).into_response()
+}
+
+/// The secret waiting in the session for its first code, or a new one (kept there).
+async fn setup_seed(app: &App, s: &Session, account_id: &str) -> anyhow::Result<Vec<u8>> {
+    let t = now();
+    if let Some(p) = s.get::<PendingTotp>(TOTP_SETUP).await? {
+        if t - p.created < SETUP_TTL {
+            if let Ok(seed) = app
+                .kek
+                .open("totp-setup", &setup_aad(account_id), &p.sealed)
+            {
+                return Ok(seed);
+            }
+        }
+    }
+    let seed = totp::new_seed();
+    let sealed = app.kek.seal(&setup_aad(account_id), &seed)?;
+    s.insert(TOTP_SETUP, PendingTotp { sealed, created: t })
+        .await?;
+    Ok(seed)
+}
+
+async fn render_setup(
+    app: &App,
+    s: &Session,
+    lang: Lang,
+    account: &Account,
+    error: Option<pages::CodeError>,
+) -> Response {
+    let seed = match setup_seed(app, s, &account.id).await {
+        Ok(seed) => seed,
+        Err(e) => return internal(lang, e),
+    };
+    let csrf = match session::csrf_token(s).await {
+        Ok(t) => t,
+        Err(e) => return internal(lang, e),
+    };
+    let page = pages::TotpSetupPage {
+        lang,
+        csrf,
+        action: format!("{SECURITY_URL}/totp"),
+        email: account.email.clone(),
+        secret: totp::display_secret(&seed),
+        qr: totp::qr_path(&totp::otpauth_uri(&seed, &account.email)),
+        error,
+        cancel_url: SECURITY_URL.into(),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (status, Html(page.render())).into_response()
+}
+
+/// `GET /account/security/totp`.
+pub async fn totp_page(State(app): State<App>, s: Session, headers: HeaderMap) -> Response {
+    let lang = lang(&headers, None);
+    let (login, account) = match citizen(&app, &s, lang).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match credentials(&app, &login, lang).await {
+        Ok((_, true)) => render_setup(&app, &s, lang, &account, None).await,
+        Ok((_, false)) => Redirect::to(CONFIRM_URL).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub code: String,
+}
+
+/// `POST /account/security/totp`: the first code confirms the app.
+pub async fn totp_submit(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let lang = lang(&headers, None);
+    let (_login, account, _) = match start_change(&app, &s, lang, &f.csrf).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let pending = match s.get::<PendingTotp>(TOTP_SETUP).await {
+        Ok(p) => p.filter(|p| now() - p.created < SETUP_TTL),
+        Err(e) => return internal(lang, e),
+    };
+    let Some(pending) = pending else {
+        // The shown secret expired: show a new one.
+        return Redirect::to(&format!("{SECURITY_URL}/totp")).into_response();
+    };
+    let seed = match app
+        .kek
+        .open("totp-setup", &setup_aad(&account.id), &pending.sealed)
+    {
+        Ok(seed) => seed,
+        Err(_) => return Redirect::to(&format!("{SECURITY_URL}/totp")).into_response(),
+    };
+    let t = now();
+    let step = if f.code.trim().is_empty() {
+        Err(pages::CodeError::Missing)
+    } else if totp::normalise_code(&f.code).is_none() {
+        Err(pages::CodeError::Malformed)
+    } else {
+        totp::matching_step(&seed, &f.code, t).ok_or(pages::CodeError::Wrong)
+    };
+    let step = match step {
+        Ok(step) => step,
+        Err(e) => return render_setup(&app, &s, lang, &account, Some(e)).await,
+    };
+    let cred = match totp::enrol(&app.db, &app.kek, &account.id, "", &seed, step, t).await {
+        Ok(c) => c,
+        Err(e) => return internal(lang, e),
+    };
+    let _ = s.remove::<PendingTotp>(TOTP_SETUP).await;
+    let _ = app
+        .db
+        .audit(
+            &actor(&account.id),
+            "credential.added",
+            Some(&account.id),
+            json!({ "kind": totp::KIND, "credential_id": cred.id }),
+        )
+        .await;
+    match app.db.recovery_codes_left(&account.id).await {
+        Ok(0) => {}
+        Ok(_) => return Redirect::to(&format!("{SECURITY_URL}?done=totp")).into_response(),
+        Err(e) => return internal(lang, e),
+    }
+    let codes = match totp::regenerate_recovery_codes(&app.db, &account.id, t).await {
+        Ok(c) => c,
+        Err(e) => return internal(lang, e),
+    };
+    let _ = app
+        .db
+        .audit(
+            &actor(&account.id),
+            "recovery_codes.regenerated",
+            Some(&account.id),
+            json!({ "count": codes.len(), "reason": "first_second_factor" }),
+        )
+        .await;
+    let page = pages::RecoveryCodesPage {
+        lang,
+        codes,
+        totp_added: true,
+        continue_url: format!("{SECURITY_URL}?done=totp"),
+    };
+    Html(page.render()).into_response()
+}
+
+/// `POST /account/security/recovery-codes`: a new set, shown once.
+pub async fn recovery_regenerate(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let lang = lang(&headers, None);
+    let (_login, account, creds) = match start_change(&app, &s, lang, &f.csrf).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !has_second_factor(&creds) {
+        // Recovery codes stand in for a second factor; without one they are meaningless.
+        return Redirect::to(SECURITY_URL).into_response();
+    }
+    let codes = match totp::regenerate_recovery_codes(&app.db, &account.id, now()).await {
+        Ok(c) => c,
+        Err(e) => return internal(lang, e),
+    };
+    let _ = app
+        .db
+        .audit(
+            &actor(&account.id),
+            "recovery_codes.regenerated",
+            Some(&account.id),
+            json!({ "count": codes.len(), "reason": "requested" }),
+        )
+        .await;
+    let page = pages::RecoveryCodesPage {
+        lang,
+        codes,
+        totp_added: false,
+        continue_url: SECURITY_URL.into(),
+    };
+    Html(page.render()).into_response()
+}
+
+/// `POST /account/security/credentials/{id}/remove`.
+pub async fn credential_remove(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let lang = lang(&headers, None);
+    let (_login, account, creds) = match start_change(&app, &s, lang, &f.csrf).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(cred) = creds.iter().find(|c| c.id == id) else {
+        return Redirect::to(SECURITY_URL).into_response();
+    };
+    let t = now();
+    match app.db.credential_delete(&account.id, &id).await {
+        Ok(true) => {}
+        Ok(false) => return Redirect::to(SECURITY_URL).into_response(),
+        Err(e) => return internal(lang, e),
+    }
+    let rest: Vec<Credential> = creds.iter().filter(|c| c.id != id).cloned().collect();
+    let clear_codes = !has_second_factor(&rest);
+    if clear_codes {
+        if let Err(e) = app.db.recovery_codes_replace(&account.id, &[], t).await {
+            return internal(lang, e);
+        }
+    }
+    let _ = app
+        .db
+        .audit(
+            &actor(&account.id),
+            "credential.removed",
+            Some(&account.id),
+            json!({ "kind": cred.kind, "credential_id": cred.id, "recovery_codes_cleared": clear_codes }),
+        )
+        .await;
+    Redirect::to(&format!("{SECURITY_URL}?done=removed")).into_response()
+}

@@ -1,0 +1,494 @@
+//! Step-up: a citizen whose session is below what a request needs reaches the level in the
+//! same session, and the session then carries it.
+//!
+//! - `GET /stepup?req=ID&level=LEVEL` explains why ("Für diesen Dienst ist das Vertrauensniveau
+//!   „substanziell“ nötig.") and offers what the account has: a TOTP code, a recovery code, a
+//!   passkey (button driven by `passkey.js`), and "Ohne höhere Stufe fortfahren".
+//! - `POST /stepup/totp` / `POST /stepup/recovery` (`req`, `csrf`, `code`): a right code adds
+//!   the method to the login ([`SsoLogin::step_up`]), the login is stored under a new session id,
+//!   the request is marked as freshly authenticated and continues (303 to
+//!   `/authorize/continue`); audited `login.step_up` with the new level. A wrong code shows the
+//!   form again with the error tied to the field (401). After [`MAX_FAILURES`] wrong codes for
+//!   one request the request ends with a readable page (429); across sessions an account takes
+//!   at most [`ACCOUNT_MAX_FAILURES`] wrong codes per [`ACCOUNT_WINDOW`].
+//! - `POST /stepup/decline` (`req`, `csrf`): the request continues at the session's real level
+//!   if it allows that (voluntary `acr_values`), or fails with
+//!   `unmet_authentication_requirements` (a hard minimum) — decided by `oidc::authorize::decide`.
+//!
+//! Without `req` the page confirms the second factor for the account pages (changing
+//! credentials needs it, see `web::security`) and returns to `/account/security`.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    Form,
+};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::{
+    authorize::{error_page, lang},
+    i18n::Lang,
+    pages::{self, CodeError, StepUpError},
+    security::SECURITY_URL,
+    session,
+};
+use crate::{
+    accounts::totp,
+    app::App,
+    assurance::{
+        level::{effective_level, Method},
+        Level,
+    },
+    oidc::{error::OAuthError, SsoLogin},
+    store::{accounts::Account, now},
+};
+
+/// Wrong codes allowed per pending request (or per session for the account pages).
+pub const MAX_FAILURES: u32 = 5;
+/// Wrong codes allowed per account within [`ACCOUNT_WINDOW`], across all sessions.
+pub const ACCOUNT_MAX_FAILURES: i64 = 20;
+pub const ACCOUNT_WINDOW: i64 = 15 * 60;
+/// Session key: wrong codes per request id (`""` for the account pages).
+const FAILURES: &str = "stepup_failures";
+const FAILED_ACTION: &str = "login.step_up_failed";
+
+#[derive(Deserialize)]
+pub struct StepUpQuery {
+    pub req: Option<String>,
+    pub level: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct StepUpForm {
+    #[serde(default)]
+    pub req: String,
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub code: String,
+}
+
+fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
+    error_page(lang, &OAuthError::internal(e))
+}
+
+/// Everything a step-up page or form works with.
+struct Ctx {
+    lang: Lang,
+    /// Pending request id; empty for the account pages.
+    req: String,
+    client_name: Option<String>,
+    login: SsoLogin,
+    account: Account,
+}
+
+/// Loads the pending request (if `req`), the login and the account; else the page to show.
+async fn context(app: &App, s: &Session, lang_hint: Lang, req: &str) -> Result<Ctx, Response> {
+    let mut lang = lang_hint;
+    let mut client_name = None;
+    if !req.is_empty() {
+        let pending = match session::pending(s, req, now()).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return Err(expired_request(lang_hint)),
+            Err(e) => return Err(internal(lang_hint, e)),
+        };
+        lang = pending
+            .req
+            .ui_locales
+            .as_deref()
+            .and_then(|u| u.split(' ').find_map(Lang::parse))
+            .unwrap_or(lang_hint);
+        client_name = app
+            .db
+            .client_get(&pending.req.client_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.name);
+    }
+    let login_url = if req.is_empty() {
+        "/login".to_string()
+    } else {
+        format!("/login?req={req}")
+    };
+    let login = match session::login(s).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return Err(Redirect::to(&login_url).into_response()),
+        Err(e) => return Err(internal(lang, e)),
+    };
+    let account = match app.db.account_get(&login.account_id).await {
+        Ok(Some(a)) if a.disabled_at.is_none() => a,
+        Ok(_) => {
+            let _ = session::clear(s).await;
+            return Err(Redirect::to("/login").into_response());
+        }
+        Err(e) => return Err(internal(lang, e)),
+    };
+    Ok(Ctx {
+        lang,
+        req: req.to_string(),
+        client_name,
+        login,
+        account,
+    })
+}
+
+fn expired_request(lang: Lang) -> Response {
+    error_page(
+        lang,
+        &OAuthError::invalid_request(
+            "this login request has expired or was already completed; please start again at the service",
+        ),
+    )
+}
+
+/// Renders the step-up page with the means the account has.
+async fn render(
+    app: &App,
+    s: &Session,
+    ctx: &Ctx,
+    target: Level,
+    error: Option<StepUpError>,
+    attempts_left: Option<u32>,
+    status: StatusCode,
+) -> Response {
+    let lang = ctx.lang;
+    let creds = match app.db.credentials_of(&ctx.account.id).await {
+        Ok(c) => c,
+        Err(e) => return internal(lang, e),
+    };
+    let totp = creds.iter().any(|c| c.kind == totp::KIND);
+    let passkey = creds.iter().any(|c| c.kind == "passkey");
+    let recovery_left = if totp || passkey {
+        match app.db.recovery_codes_left(&ctx.account.id).await {
+            Ok(n) => n,
+            Err(e) => return internal(lang, e),
+        }
+    } else {
+        0
+    };
+    let policy = match crate::oidc::policy::load(&app.db).await {
+        Ok(p) => p,
+        Err(e) => return internal(lang, e),
+    };
+    let age = now().saturating_sub(ctx.login.auth_time).max(0) as u64;
+    let current =
+        effective_level(ctx.login.level, age, |l| policy.max_age_of(l)).unwrap_or(Level::Low);
+    let csrf = match session::csrf_token(s).await {
+        Ok(t) => t,
+        Err(e) => return internal(lang, e),
+    };
+    let page = pages::StepUpPage {
+        lang,
+        client_name: ctx.client_name.clone(),
+        level: target.as_str().into(),
+        current_level: current.as_str().into(),
+        req: ctx.req.clone(),
+        csrf,
+        totp,
+        recovery_left,
+        passkey,
+        error,
+        attempts_left,
+        cancel_url: SECURITY_URL.into(),
+    };
+    (status, Html(page.render())).into_response()
+}
+
+/// `GET /stepup?req=ID&level=LEVEL`.
+pub async fn stepup_page(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<StepUpQuery>,
+) -> Response {
+    let req = q.req.unwrap_or_default();
+    let ctx = match context(&app, &s, lang(&headers, None), &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let target = q
+        .level
+        .as_deref()
+        .and_then(Level::parse_name)
+        .unwrap_or(Level::Substantial);
+    render(&app, &s, &ctx, target, None, None, StatusCode::OK).await
+}
+
+/// `POST /stepup/totp`.
+pub async fn stepup_totp(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Form(f): Form<StepUpForm>,
+) -> Response {
+    submit(&app, &s, &headers, f, Method::Totp).await
+}
+
+/// `POST /stepup/recovery`.
+pub async fn stepup_recovery(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Form(f): Form<StepUpForm>,
+) -> Response {
+    submit(&app, &s, &headers, f, Method::RecoveryCode).await
+}
+
+async fn failures(s: &Session) -> BTreeMap<String, u32> {
+    s.get::<BTreeMap<String, u32>>(FAILURES)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+async fn set_failures(s: &Session, key: &str, n: Option<u32>) -> Result<(), session::SessionError> {
+    let mut map = failures(s).await;
+    match n {
+        Some(n) => map.insert(key.to_string(), n),
+        None => map.remove(key),
+    };
+    s.insert(FAILURES, map)
+        .await
+        .map_err(session::SessionError::from)
+}
+
+fn too_many(lang: Lang) -> Response {
+    error_page(
+        lang,
+        &OAuthError {
+            error: "too_many_requests",
+            error_description:
+                "too many wrong codes; please wait a few minutes and start again at the service"
+                    .into(),
+            status: StatusCode::TOO_MANY_REQUESTS.as_u16(),
+            www_authenticate: None,
+        },
+    )
+}
+
+async fn submit(
+    app: &App,
+    s: &Session,
+    headers: &HeaderMap,
+    f: StepUpForm,
+    method: Method,
+) -> Response {
+    let lang_hint = lang(headers, None);
+    match session::csrf_ok(s, &f.csrf).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return error_page(
+                lang_hint,
+                &OAuthError::invalid_request(
+                    "the form has expired; please start again at the service",
+                ),
+            )
+        }
+        Err(e) => return internal(lang_hint, e),
+    }
+    let ctx = match context(app, s, lang_hint, &f.req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = ctx.lang;
+    let account_id = ctx.account.id.clone();
+    let t = now();
+    let failed = failures(s).await.get(&ctx.req).copied().unwrap_or(0);
+    let account_failed = match app
+        .db
+        .audit_count_since(FAILED_ACTION, &account_id, t - ACCOUNT_WINDOW)
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => return internal(lang, e),
+    };
+    if failed >= MAX_FAILURES || account_failed >= ACCOUNT_MAX_FAILURES {
+        return give_up(app, s, &ctx).await;
+    }
+    let target = Level::Substantial;
+    let wrap = |e: CodeError| match method {
+        Method::RecoveryCode => StepUpError::Recovery(e),
+        _ => StepUpError::Totp(e),
+    };
+    if f.code.trim().is_empty() {
+        return render(
+            app,
+            s,
+            &ctx,
+            target,
+            Some(wrap(CodeError::Missing)),
+            None,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    // Check the code; `Err` is the error to show.
+    let checked: Result<Option<String>, CodeError> = match method {
+        Method::RecoveryCode => {
+            if totp::normalise_recovery_code(&f.code).is_none() {
+                Err(CodeError::Malformed)
+            } else {
+                match totp::use_recovery_code(&app.db, &account_id, &f.code, t).await {
+                    Ok(true) => Ok(None),
+                    Ok(false) => Err(CodeError::Wrong),
+                    Err(e) => return internal(lang, e),
+                }
+            }
+        }
+        _ => match totp::verify(&app.db, &app.kek, &account_id, &f.code, t).await {
+            Ok(totp::Check::Accepted { credential_id, .. }) => Ok(Some(credential_id)),
+            Ok(totp::Check::Replayed) => Err(CodeError::Replayed),
+            Ok(totp::Check::Malformed) => Err(CodeError::Malformed),
+            Ok(totp::Check::Wrong) => Err(CodeError::Wrong),
+            Err(e) => return internal(lang, e),
+        },
+    };
+    let method_name = match method {
+        Method::RecoveryCode => "recovery_code",
+        _ => "otp",
+    };
+    let credential_id = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            let failed = failed + 1;
+            if let Err(err) = set_failures(s, &ctx.req, Some(failed)).await {
+                return internal(lang, err);
+            }
+            let _ = app
+                .db
+                .audit(
+                    &format!("account:{account_id}"),
+                    FAILED_ACTION,
+                    Some(&account_id),
+                    json!({ "method": method_name, "request": !ctx.req.is_empty() }),
+                )
+                .await;
+            if failed >= MAX_FAILURES {
+                return give_up(app, s, &ctx).await;
+            }
+            return render(
+                app,
+                s,
+                &ctx,
+                target,
+                Some(wrap(e)),
+                Some(MAX_FAILURES - failed),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+        }
+    };
+
+    // The code is right: the session now carries the method and the level it yields.
+    let proofing = Level::parse_name(&ctx.account.proofing_level).unwrap_or(Level::Low);
+    let mut login = ctx.login.clone();
+    let before = login.level;
+    login.step_up(method, proofing, t);
+    if let Err(e) = session::set_login(s, &login).await {
+        return internal(lang, e);
+    }
+    let _ = set_failures(s, &ctx.req, None).await;
+    if !ctx.req.is_empty() {
+        if let Err(e) = session::update_pending(s, &ctx.req, |i| i.logged_in = true).await {
+            return internal(lang, e);
+        }
+    }
+    let _ = app
+        .db
+        .audit(
+            &format!("account:{account_id}"),
+            "login.step_up",
+            Some(&account_id),
+            json!({
+                "method": method_name,
+                "credential_id": credential_id,
+                "level_before": before,
+                "level": login.level,
+            }),
+        )
+        .await;
+    if ctx.req.is_empty() {
+        Redirect::to(SECURITY_URL).into_response()
+    } else {
+        Redirect::to(&format!("/authorize/continue?req={}", ctx.req)).into_response()
+    }
+}
+
+/// Too many wrong codes: the request ends (or, on the account pages, the session), with a
+/// readable page.
+async fn give_up(app: &App, s: &Session, ctx: &Ctx) -> Response {
+    let _ = set_failures(s, &ctx.req, None).await;
+    if ctx.req.is_empty() {
+        let _ = session::clear(s).await;
+    } else {
+        let _ = session::finish_pending(s, &ctx.req).await;
+    }
+    let _ = app
+        .db
+        .audit(
+            &format!("account:{}", ctx.account.id),
+            "login.step_up_blocked",
+            Some(&ctx.account.id),
+            json!({ "request": !ctx.req.is_empty() }),
+        )
+        .await;
+    too_many(ctx.lang)
+}
+
+#[derive(Deserialize)]
+pub struct DeclineForm {
+    #[serde(default)]
+    pub req: String,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// `POST /stepup/decline`: continue without the higher level; `decide` then issues at the real
+/// level or fails a hard minimum.
+pub async fn stepup_decline(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Form(f): Form<DeclineForm>,
+) -> Response {
+    let lang_hint = lang(&headers, None);
+    match session::csrf_ok(&s, &f.csrf).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return error_page(
+                lang_hint,
+                &OAuthError::invalid_request(
+                    "the form has expired; please start again at the service",
+                ),
+            )
+        }
+        Err(e) => return internal(lang_hint, e),
+    }
+    if f.req.is_empty() {
+        return Redirect::to(SECURITY_URL).into_response();
+    }
+    let ctx = match context(&app, &s, lang_hint, &f.req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Err(e) = session::update_pending(&s, &f.req, |i| i.declined_step_up = true).await {
+        return internal(ctx.lang, e);
+    }
+    let _ = app
+        .db
+        .audit(
+            &format!("account:{}", ctx.account.id),
+            "login.step_up_declined",
+            Some(&ctx.account.id),
+            json!({ "level": ctx.login.level }),
+        )
+        .await;
+    Redirect::to(&format!("/authorize/continue?req={}", f.req)).into_response()
+}

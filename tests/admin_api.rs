@@ -1,0 +1,293 @@
+//! The admin HTTP API: admin-scoped client_credentials tokens only; policy changes show in the
+//! next login and in the audit log read back through the API; OpenAPI describes every route.
+
+mod common;
+
+use common::*;
+use pforte::admin::NewClient;
+use serde_json::{json, Value};
+
+async fn admin_token(server: &TestServer, id: &str, scope: &str) -> String {
+    let (status, body) = token_request(
+        server,
+        Some((id, &format!("{id}-secret-123"))),
+        &[("grant_type", "client_credentials"), ("scope", scope)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+async fn api(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, server.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    assert!(status < 500, "{path}: {status}");
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn admin_api(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    for (id, scopes) in [
+        ("console", vec!["pforte:admin"]),
+        ("service", vec!["payment"]),
+    ] {
+        server
+            .add_client(NewClient {
+                id: id.into(),
+                secret: Some(format!("{id}-secret-123")),
+                grant_types: vec!["client_credentials".into()],
+                scopes: scopes.into_iter().map(String::from).collect(),
+                ..Default::default()
+            })
+            .await;
+    }
+    server.confidential("rp", true).await;
+    server.citizen("emil@example.de", PASSWORD).await;
+    let admin = admin_token(&server, "console", "pforte:admin").await;
+    let other = admin_token(&server, "service", "payment").await;
+    use reqwest::Method;
+
+    // The OpenAPI document is public and lists every route.
+    let (status, doc) = api(&server, Method::GET, "/admin/api/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/admin/api/policy",
+        "/admin/api/policy/levels/{level}",
+        "/admin/api/policy/scopes/{scope}",
+        "/admin/api/policy/clients/{id}",
+        "/admin/api/clients",
+        "/admin/api/clients/{id}",
+        "/admin/api/audit",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+
+    // No token → 401; a non-admin token → 403 insufficient_scope; a citizen's token → 403.
+    let (status, _) = api(&server, Method::GET, "/admin/api/policy", None, None).await;
+    assert_eq!(status, 401);
+    let (status, body) = api(
+        &server,
+        Method::GET,
+        "/admin/api/policy",
+        Some(&other),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
+    let browser = Browser::new(&server);
+    let (code, verifier) = login_code(&server, &browser, "rp", "emil@example.de").await;
+    let (_, tokens) = exchange(&server, "rp", &code, &verifier).await;
+    let (status, _) = api(
+        &server,
+        Method::GET,
+        "/admin/api/policy",
+        tokens["access_token"].as_str(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = api(
+        &server,
+        Method::GET,
+        "/admin/api/policy",
+        Some("garbage"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Bad input: a clear 400, nothing changed.
+    let (status, body) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/policy/scopes/payment",
+        Some(&admin),
+        Some(json!({"min_level": "very-high"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/policy/levels/medium",
+        Some(&admin),
+        Some(json!({"max_age": 60})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/policy/levels/low",
+        Some(&admin),
+        Some(json!({"max_age": "soon"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/policy/clients/nope",
+        Some(&admin),
+        Some(json!({"min_level": "high"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = api(
+        &server,
+        Method::POST,
+        "/admin/api/clients",
+        Some(&admin),
+        Some(json!({"id": "x", "redirect_uris": ["http://evil.example/cb"]})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = api(
+        &server,
+        Method::GET,
+        "/admin/api/audit?limit=0",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (_, policy) = api(
+        &server,
+        Method::GET,
+        "/admin/api/policy",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert!(policy["scopes"].as_object().unwrap().is_empty());
+
+    // Register a client through the API, then require substantial for it: the next login at it
+    // fails with unmet_authentication_requirements (a password-only citizen cannot reach it).
+    let (status, c) = api(&server, Method::POST, "/admin/api/clients", Some(&admin), Some(json!({
+        "id": "parking", "name": "Knöllchen online", "secret": "parking-secret-123",
+        "redirect_uris": [redirect("parking")], "scopes": ["openid", "profile"], "first_party": true
+    }))).await;
+    assert_eq!(status, 201, "{c}");
+    let (url, verifier) = authorize_url(&server, "parking", &[("scope", "openid profile")]);
+    let code = browser
+        .get(&url)
+        .await
+        .param("code")
+        .expect("SSO code before the policy change");
+    assert_eq!(exchange(&server, "parking", &code, &verifier).await.0, 200);
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/policy/clients/parking",
+        Some(&admin),
+        Some(json!({"min_level": "substantial"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (url, _) = authorize_url(&server, "parking", &[("scope", "openid profile")]);
+    assert_eq!(
+        browser.get(&url).await.param("error").as_deref(),
+        Some("unmet_authentication_requirements")
+    );
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/policy/levels/high",
+        Some(&admin),
+        Some(json!({"max_age": 900})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, policy) = api(
+        &server,
+        Method::GET,
+        "/admin/api/policy",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(policy["clients"]["parking"]["min_level"], "substantial");
+    assert_eq!(policy["levels"]["high"]["max_age"], 900);
+
+    // The audit log, read back through the API: who, when, before and after.
+    let (status, log) = api(
+        &server,
+        Method::GET,
+        "/admin/api/audit?action=policy.",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1]["action"], "policy.client_min_level");
+    assert_eq!(log[1]["actor"], "admin:console");
+    assert_eq!(log[1]["target"], "parking");
+    assert!(log[1]["detail"]["before"].is_null());
+    assert_eq!(log[1]["detail"]["after"], "substantial");
+    assert!(log[1]["at"].as_i64().unwrap() > 0);
+    assert_eq!(log[0]["detail"]["before"], 1800);
+    assert_eq!(log[0]["detail"]["after"], 900);
+    let (_, denied) = api(
+        &server,
+        Method::GET,
+        "/admin/api/audit?action=admin.denied",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert!(
+        !denied.as_array().unwrap().is_empty(),
+        "refused admin calls are audited"
+    );
+
+    let (status, _) = api(
+        &server,
+        Method::DELETE,
+        "/admin/api/clients/parking",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = api(
+        &server,
+        Method::GET,
+        "/admin/api/clients/parking",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn admin_api_sqlite() {
+    admin_api(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn admin_api_postgres() {
+    admin_api(Backend::Postgres).await;
+}

@@ -1,0 +1,625 @@
+//! The real `pforte` binary: migrations, clients, accounts, keys and policy from the command
+//! line, on a SQLite file and on PostgreSQL; error messages for bad input and bad configuration;
+//! the audit trail of policy changes.
+
+mod common;
+
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+};
+
+use common::{fresh_db, tempdir, Backend};
+use serde_json::Value;
+use sqlx::Row;
+
+const ISSUER: &str = "http://127.0.0.1:1";
+
+struct Out {
+    ok: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Out {
+    /// The error reason: the one `pforte: …` line on stderr (log lines aside).
+    fn reason(&self) -> String {
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("pforte:") || l.starts_with("error:"))
+            .collect();
+        assert_eq!(lines.len(), 1, "exactly one reason line: {self:?}");
+        let line = lines[0].to_string();
+        // The cause is given once, not repeated by every layer that wraps it.
+        let parts: Vec<&str> = line.split(": ").filter(|p| p.len() > 12).collect();
+        for (i, p) in parts.iter().enumerate() {
+            assert!(!parts[i + 1..].contains(p), "repeated `{p}` in: {line}");
+        }
+        line
+    }
+}
+
+/// The binary with a clean `PFORTE_*` environment plus `env`.
+fn pforte(env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Out {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pforte"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PFORTE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd.args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run pforte");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    Out {
+        ok: o.status.success(),
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// One database, configured through the environment like an operator would.
+struct Env {
+    db_url: String,
+    kek: String,
+    _dir: Option<tempdir::Dir>,
+}
+
+impl Env {
+    async fn new(backend: Backend) -> Env {
+        let (db_url, dir) = match backend {
+            Backend::Sqlite => {
+                let dir = tempdir::Dir::new(&format!(
+                    "pforte-cli-{}-{}",
+                    std::process::id(),
+                    pforte::secrets::random_token(6).replace(['-', '_'], "x")
+                ));
+                (
+                    format!("sqlite://{}/pforte.db", dir.path.display()),
+                    Some(dir),
+                )
+            }
+            Backend::Postgres => fresh_db(backend).await,
+        };
+        Env {
+            db_url,
+            kek: pforte::tokens::keys::Kek::generate_base64(),
+            _dir: dir,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        self.run_stdin(args, None)
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        pforte(
+            &[
+                ("PFORTE_ISSUER", ISSUER),
+                ("PFORTE_DATABASE_URL", &self.db_url),
+                ("PFORTE_KEYS_ENCRYPTION_KEY", &self.kek),
+            ],
+            args,
+            stdin,
+        )
+    }
+
+    /// Runs and expects success.
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(o.ok, "pforte {args:?} failed: {o:?}");
+        o.stdout
+    }
+
+    /// Runs and expects failure; returns the one-line reason.
+    fn fails(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let o = self.run_stdin(args, stdin);
+        assert!(!o.ok, "pforte {args:?} should fail: {o:?}");
+        assert_eq!(o.code, Some(1), "{o:?}");
+        o.reason()
+    }
+
+    async fn db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.db_url)
+            .await
+            .unwrap()
+    }
+}
+
+async fn audit(pool: &sqlx::AnyPool, action: &str) -> Vec<(String, Option<String>, Value)> {
+    sqlx::query("SELECT actor, target, detail FROM audit_log WHERE action = $1 ORDER BY id")
+        .bind(action)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get::<String, _>("actor"),
+                r.get::<Option<String>, _>("target"),
+                serde_json::from_str(&r.get::<String, _>("detail")).unwrap(),
+            )
+        })
+        .collect()
+}
+
+const CLIENT_ADD: &[&str] = &[
+    "client",
+    "add",
+    "--id",
+    "rp",
+    "--secret",
+    "rp-secret-123",
+    "--redirect-uri",
+    "https://rp.example/cb",
+    "--grant-type",
+    "authorization_code",
+    "--grant-type",
+    "client_credentials",
+    "--scope",
+    "openid",
+    "--scope",
+    "payment",
+    "--name",
+    "Sperrmüll",
+    "--min-level",
+    "substantial",
+];
+
+async fn commands(backend: Backend) {
+    let env = Env::new(backend).await;
+
+    // migrate (twice: idempotent).
+    assert!(env.ok(&["migrate"]).contains("migrations applied"));
+    assert!(env.ok(&["migrate"]).contains("migrations applied"));
+
+    // Clients.
+    let out = env.ok(CLIENT_ADD);
+    assert!(
+        out.contains("client rp registered (client_secret_basic)"),
+        "{out}"
+    );
+    let list = env.ok(&["client", "list"]);
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("rp\t"))
+        .unwrap_or_else(|| panic!("rp listed: {list}"));
+    assert_eq!(
+        line,
+        "rp\tSperrmüll\tclient_secret_basic\tgrants=authorization_code,client_credentials\tscopes=openid,payment\tmin_level=substantial"
+    );
+    let reason = env.fails(CLIENT_ADD, None);
+    assert!(
+        reason.contains("`rp`") && reason.contains("exists already"),
+        "{reason}"
+    );
+    let reason = env.fails(
+        &[
+            "client",
+            "add",
+            "--id",
+            "rp-http",
+            "--secret",
+            "rp-secret-123",
+            "--redirect-uri",
+            "http://rp.example/cb",
+        ],
+        None,
+    );
+    assert!(
+        reason.contains("http://rp.example/cb") && reason.contains("loopback"),
+        "{reason}"
+    );
+    assert!(
+        !env.ok(&["client", "list"]).contains("rp-http"),
+        "nothing registered"
+    );
+
+    // Accounts.
+    let out = env.run_stdin(
+        &[
+            "account",
+            "add",
+            "--email",
+            "anna@example.de",
+            "--password-stdin",
+            "--given-name",
+            "Anna",
+        ],
+        Some("ein langes Passwort für Anna\n"),
+    );
+    assert!(out.ok, "{out:?}");
+    assert!(
+        out.stdout.contains("account anna@example.de created"),
+        "{out:?}"
+    );
+    let reason = env.fails(
+        &[
+            "account",
+            "add",
+            "--email",
+            "ben@example.de",
+            "--password-stdin",
+        ],
+        Some("kurz\n"),
+    );
+    assert!(
+        reason.contains("password too short") && reason.contains("at least 12 characters"),
+        "{reason}"
+    );
+    let reason = env.fails(
+        &[
+            "account",
+            "add",
+            "--email",
+            "anna@example.de",
+            "--password-stdin",
+        ],
+        Some("noch ein langes Passwort\n"),
+    );
+    assert!(reason.contains("exists already"), "{reason}");
+    let list = env.ok(&["account", "list"]);
+    assert!(list.contains("anna@example.de\tproofing=low"), "{list}");
+    assert!(!list.contains("ben@example.de"), "{list}");
+
+    let out = env.ok(&[
+        "account",
+        "proof",
+        "--email",
+        "anna@example.de",
+        "--level",
+        "substantial",
+        "--evidence",
+        "Bürgerbüro, Personalausweis geprüft",
+    ]);
+    assert!(out.contains("proofed at substantial"), "{out}");
+    assert!(env
+        .ok(&["account", "list"])
+        .contains("anna@example.de\tproofing=substantial"));
+    let reason = env.fails(
+        &[
+            "account",
+            "proof",
+            "--email",
+            "nobody@example.de",
+            "--level",
+            "high",
+            "--evidence",
+            "x",
+        ],
+        None,
+    );
+    assert!(
+        reason.contains("nobody@example.de") && reason.contains("not found"),
+        "{reason}"
+    );
+
+    let out = env.ok(&["account", "disable", "--email", "anna@example.de"]);
+    assert!(out.contains("account anna@example.de disabled"), "{out}");
+    let list = env.ok(&["account", "list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.contains("anna@example.de") && l.ends_with("\tdisabled")),
+        "{list}"
+    );
+
+    // Keys.
+    let pool = env.db().await;
+    let current = |pool: sqlx::AnyPool| async move {
+        let mut v: Vec<String> =
+            sqlx::query("SELECT kid FROM signing_keys WHERE state = 'current' ORDER BY kid")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>("kid"))
+                .collect();
+        v.sort();
+        v
+    };
+    let next: Vec<String> =
+        sqlx::query("SELECT kid FROM signing_keys WHERE state = 'next' ORDER BY kid")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("kid"))
+            .collect();
+    let before = current(pool.clone()).await;
+    assert_eq!(before.len(), 3);
+    let out = env.ok(&["keys", "rotate"]);
+    let now_signing: Vec<String> = out
+        .trim()
+        .strip_prefix("rotated; now signing with ")
+        .unwrap_or_else(|| panic!("{out}"))
+        .split(", ")
+        .map(String::from)
+        .collect();
+    let mut sorted = now_signing.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        current(pool.clone()).await,
+        "printed kids are current"
+    );
+    assert_eq!(sorted, next, "the pre-published next keys were promoted");
+    let retired: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM signing_keys WHERE state = 'retired' AND remove_after IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap()
+    .get("n");
+    assert_eq!(retired, 3, "old keys retired but still published");
+    let rotated = audit(&pool, "keys.rotated").await;
+    assert_eq!(rotated.len(), 1);
+    assert_eq!(rotated[0].0, "cli");
+
+    // Policy.
+    let show = env.ok(&["policy", "show"]);
+    assert!(show.contains("levels (max login age):"), "{show}");
+    assert!(show.contains("  rp\tsubstantial"), "{show}");
+    assert!(!show.contains("  high\t900 s"), "{show}");
+    let before_payment = show
+        .lines()
+        .find(|l| l.starts_with("  payment\t"))
+        .map(|l| l.trim().split('\t').nth(1).unwrap().to_string());
+    let before_high: u64 = show
+        .lines()
+        .find(|l| l.starts_with("  high\t") && l.ends_with(" s"))
+        .unwrap()
+        .trim()
+        .split('\t')
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(" s")
+        .parse()
+        .unwrap();
+
+    let out = env.ok(&[
+        "policy",
+        "set",
+        "scope",
+        "payment",
+        "--min-level",
+        "substantial",
+    ]);
+    assert!(
+        out.contains("scope payment: minimum level substantial"),
+        "{out}"
+    );
+    let out = env.ok(&["policy", "set", "level", "high", "--max-age", "900"]);
+    assert!(out.contains("level high: maximum login age 900 s"), "{out}");
+    let out = env.ok(&["policy", "set", "client", "rp", "--min-level", "high"]);
+    assert!(out.contains("client rp: minimum level high"), "{out}");
+    let reason = env.fails(
+        &["policy", "set", "client", "nope", "--min-level", "high"],
+        None,
+    );
+    assert!(
+        reason.contains("nope") && reason.contains("not found"),
+        "{reason}"
+    );
+    let reason = env.fails(&["policy", "set", "level", "high", "--max-age", "0"], None);
+    assert!(reason.contains("max age"), "{reason}");
+    let o = env.run(&[
+        "policy",
+        "set",
+        "scope",
+        "payment",
+        "--min-level",
+        "extreme",
+    ]);
+    assert!(!o.ok && o.stderr.contains("extreme"), "{o:?}");
+
+    let show = env.ok(&["policy", "show"]);
+    assert!(show.contains("  payment\tsubstantial"), "{show}");
+    assert!(show.contains("  high\t900 s"), "{show}");
+    assert!(show.contains("  rp\thigh"), "{show}");
+    assert!(env.ok(&["client", "list"]).contains("min_level=high"));
+
+    // The audit log has each change with before and after.
+    let scope = audit(&pool, "policy.scope_min_level").await;
+    assert_eq!(scope.len(), 1, "{scope:?}");
+    assert_eq!(scope[0].0, "cli");
+    assert_eq!(scope[0].1.as_deref(), Some("payment"));
+    assert_eq!(
+        scope[0].2["before"],
+        before_payment.map(Value::from).unwrap_or(Value::Null)
+    );
+    assert_eq!(scope[0].2["after"], "substantial");
+    let level = audit(&pool, "policy.level_max_age").await;
+    assert_eq!(level.len(), 1, "{level:?}");
+    assert_eq!(level[0].1.as_deref(), Some("high"));
+    assert_eq!(level[0].2["before"], before_high);
+    assert_eq!(level[0].2["after"], 900);
+    let client = audit(&pool, "policy.client_min_level").await;
+    assert_eq!(client.len(), 1, "{client:?}");
+    assert_eq!(client[0].1.as_deref(), Some("rp"));
+    assert_eq!(client[0].2["before"], "substantial");
+    assert_eq!(client[0].2["after"], "high");
+    // Other changes are audited too.
+    for action in [
+        "client.created",
+        "account.created",
+        "account.proofed",
+        "account.disabled",
+    ] {
+        assert_eq!(audit(&pool, action).await.len(), 1, "{action}");
+    }
+    let proofed = &audit(&pool, "account.proofed").await[0].2;
+    assert_eq!(proofed["before"], "low");
+    assert_eq!(proofed["after"], "substantial");
+    assert_eq!(proofed["evidence"], "Bürgerbüro, Personalausweis geprüft");
+    // The audit log never holds a secret.
+    let all: Vec<String> = sqlx::query("SELECT detail FROM audit_log")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("detail"))
+        .collect();
+    for d in &all {
+        assert!(!d.contains("rp-secret-123"), "{d}");
+        assert!(!d.contains("langes Passwort"), "{d}");
+    }
+
+    // Remove the client.
+    let out = env.ok(&["client", "remove", "--id", "rp"]);
+    assert!(out.contains("client rp removed"), "{out}");
+    assert!(!env
+        .ok(&["client", "list"])
+        .lines()
+        .any(|l| l.starts_with("rp\t")));
+    let reason = env.fails(&["client", "remove", "--id", "rp"], None);
+    assert!(
+        reason.contains("`rp`") && reason.contains("not found"),
+        "{reason}"
+    );
+    let removed = audit(&pool, "client.removed").await;
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].2["before"]["id"], "rp");
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn commands_sqlite() {
+    commands(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn commands_postgres() {
+    commands(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn bad_configuration_names_the_problem() {
+    let env = Env::new(Backend::Sqlite).await;
+    let db = env.db_url.as_str();
+    let kek = env.kek.as_str();
+
+    // Plain http issuer off loopback.
+    let o = pforte(
+        &[
+            ("PFORTE_ISSUER", "http://example.com"),
+            ("PFORTE_DATABASE_URL", db),
+            ("PFORTE_KEYS_ENCRYPTION_KEY", kek),
+        ],
+        &["migrate"],
+        None,
+    );
+    assert!(!o.ok, "{o:?}");
+    let r = o.reason();
+    assert!(r.contains("`issuer`") && r.contains("PFORTE_ISSUER"), "{r}");
+
+    // A config file that does not exist.
+    let o = pforte(
+        &[
+            ("PFORTE_DATABASE_URL", db),
+            ("PFORTE_KEYS_ENCRYPTION_KEY", kek),
+        ],
+        &["--config", "/nonexistent.toml", "migrate"],
+        None,
+    );
+    assert!(!o.ok, "{o:?}");
+    let r = o.reason();
+    assert!(r.contains("/nonexistent.toml"), "{r}");
+    assert_eq!(r.matches("No such file").count(), 1, "{r}");
+
+    // A value of the wrong type.
+    let o = pforte(
+        &[
+            ("PFORTE_ISSUER", ISSUER),
+            ("PFORTE_DATABASE_URL", db),
+            ("PFORTE_KEYS_ENCRYPTION_KEY", kek),
+            ("PFORTE_TOKENS_CODE_TTL", "soon"),
+        ],
+        &["migrate"],
+        None,
+    );
+    assert!(!o.ok, "{o:?}");
+    let r = o.reason();
+    assert!(
+        r.contains("code_ttl") && r.contains("soon"),
+        "names the key and the value: {r}"
+    );
+
+    // A malformed key-encryption key.
+    let o = pforte(
+        &[
+            ("PFORTE_ISSUER", ISSUER),
+            ("PFORTE_DATABASE_URL", db),
+            ("PFORTE_KEYS_ENCRYPTION_KEY", "c2hvcnQ="),
+        ],
+        &["migrate"],
+        None,
+    );
+    assert!(!o.ok, "{o:?}");
+    assert!(o.reason().contains("keys.encryption_key"), "{o:?}");
+
+    // No key-encryption key for a production issuer.
+    let o = pforte(
+        &[
+            ("PFORTE_ISSUER", "https://login.example.de"),
+            ("PFORTE_DATABASE_URL", db),
+        ],
+        &["migrate"],
+        None,
+    );
+    assert!(!o.ok, "{o:?}");
+    assert!(o.reason().contains("keys.encryption_key"), "{o:?}");
+
+    // The same database opened with a different key-encryption key.
+    assert!(env.ok(&["migrate"]).contains("migrations applied"));
+    let other = pforte::tokens::keys::Kek::generate_base64();
+    let o = pforte(
+        &[
+            ("PFORTE_ISSUER", ISSUER),
+            ("PFORTE_DATABASE_URL", db),
+            ("PFORTE_KEYS_ENCRYPTION_KEY", &other),
+        ],
+        &["client", "list"],
+        None,
+    );
+    assert!(!o.ok, "{o:?}");
+    let r = o.reason();
+    assert_eq!(r.matches("cannot decrypt").count(), 1, "{r}");
+    assert!(r.contains("key-encryption key"), "{r}");
+    assert!(!o.stderr.contains("panicked"), "{o:?}");
+
+    // `keys kek` prints a usable key without touching any database.
+    let o = pforte(&[], &["keys", "kek"], None);
+    assert!(o.ok, "{o:?}");
+    pforte::tokens::keys::Kek::from_base64(o.stdout.trim()).expect("a valid KEK");
+}
