@@ -45,6 +45,42 @@ pub enum Command {
     /// The assurance policy.
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// Upstream identity sources (Servicekonto.NRW, eID services, other OpenID providers).
+    #[command(subcommand)]
+    Upstream(UpstreamCmd),
+}
+
+#[derive(Subcommand)]
+pub enum UpstreamCmd {
+    /// Register an upstream; Pforte's redirect URI at it is {issuer}/upstream/{ID}/callback.
+    Add {
+        #[arg(long)]
+        id: String,
+        /// servicekonto-nrw, eid or oidc.
+        #[arg(long)]
+        profile: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long = "client-id")]
+        client_id: String,
+        #[arg(long = "client-secret")]
+        client_secret: String,
+        /// The highest level a login through it can count at (default by profile).
+        #[arg(long = "max-level", value_parser = parse_level)]
+        max_level: Option<Level>,
+        #[arg(long)]
+        name: Option<String>,
+        /// How its acr values map to levels: VALUE=LEVEL (repeatable).
+        #[arg(long = "acr-map")]
+        acr_map: Vec<String>,
+    },
+    /// List upstreams.
+    List,
+    /// Remove an upstream.
+    Remove {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -147,11 +183,29 @@ pub enum PolicyCmd {
 
 #[derive(Subcommand)]
 pub enum PolicySet {
-    /// A client's minimum level.
+    /// A client's minimum level, and which login methods and upstreams it may offer.
     Client {
         id: String,
         #[arg(long = "min-level", value_parser = parse_level)]
-        min_level: Level,
+        min_level: Option<Level>,
+        /// Local login methods the client may offer: password, totp, passkey (repeatable).
+        #[arg(long = "method")]
+        method: Vec<String>,
+        /// Upstreams the client may offer (repeatable).
+        #[arg(long = "upstream")]
+        upstream: Vec<String>,
+        /// Allow every method and upstream again.
+        #[arg(long = "all-methods", conflicts_with_all = ["method", "upstream"])]
+        all_methods: bool,
+    },
+    /// How far an upstream is trusted and how its acr values map to levels.
+    Upstream {
+        id: String,
+        #[arg(long = "max-level", value_parser = parse_level)]
+        max_level: Option<Level>,
+        /// VALUE=LEVEL (repeatable); replaces the whole mapping.
+        #[arg(long = "acr-map")]
+        acr_map: Vec<String>,
     },
     /// A scope's minimum level.
     Scope {
@@ -361,14 +415,119 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for (s, l) in &p.scope_min {
                 println!("  {s}\t{l}");
             }
-            println!("clients (minimum level):");
+            println!("clients (minimum level, login methods, upstreams):");
             for c in app.db.client_list().await? {
-                println!("  {}\t{}", c.id, c.min_level.as_deref().unwrap_or("low"));
+                println!(
+                    "  {}\t{}\tmethods={}\tupstreams={}",
+                    c.id,
+                    c.min_level.as_deref().unwrap_or("low"),
+                    c.login_methods
+                        .map(|m| m.join(","))
+                        .unwrap_or_else(|| "all".into()),
+                    c.upstreams
+                        .map(|u| u.join(","))
+                        .unwrap_or_else(|| "all".into())
+                );
+            }
+            println!("upstreams (trust, acr mapping):");
+            for u in app.db.upstream_list().await? {
+                let map: Vec<String> = u.acr_map.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!(
+                    "  {}\tmax_level={}\tacr_map={}",
+                    u.id,
+                    u.max_level,
+                    map.join(",")
+                );
             }
         }
-        Command::Policy(PolicyCmd::Set(PolicySet::Client { id, min_level })) => {
-            admin::set_client_min_level(&app.db, ACTOR, &id, Some(min_level)).await?;
-            println!("client {id}: minimum level {min_level}");
+        Command::Policy(PolicyCmd::Set(PolicySet::Client {
+            id,
+            min_level,
+            method,
+            upstream,
+            all_methods,
+        })) => {
+            if min_level.is_none() && method.is_empty() && upstream.is_empty() && !all_methods {
+                anyhow::bail!(
+                    "policy set client: give --min-level, --method, --upstream or --all-methods"
+                );
+            }
+            if let Some(level) = min_level {
+                admin::set_client_min_level(&app.db, ACTOR, &id, Some(level)).await?;
+                println!("client {id}: minimum level {level}");
+            }
+            if all_methods || !method.is_empty() || !upstream.is_empty() {
+                let m = (!method.is_empty()).then_some(method);
+                let u = (!upstream.is_empty()).then_some(upstream);
+                admin::set_client_methods(&app.db, ACTOR, &id, m.clone(), u.clone()).await?;
+                println!(
+                    "client {id}: methods {}, upstreams {}",
+                    m.map(|m| m.join(",")).unwrap_or_else(|| "all".into()),
+                    u.map(|u| u.join(",")).unwrap_or_else(|| "all".into())
+                );
+            }
+        }
+        Command::Policy(PolicyCmd::Set(PolicySet::Upstream {
+            id,
+            max_level,
+            acr_map,
+        })) => {
+            let map = (!acr_map.is_empty())
+                .then(|| crate::upstream::parse_acr_map(&acr_map))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            admin::set_upstream_trust(&app.db, ACTOR, &id, max_level, map).await?;
+            println!("upstream {id}: trust updated");
+        }
+        Command::Upstream(UpstreamCmd::Add {
+            id,
+            profile,
+            issuer,
+            client_id,
+            client_secret,
+            max_level,
+            name,
+            acr_map,
+        }) => {
+            let acr_map = crate::upstream::parse_acr_map(&acr_map).map_err(anyhow::Error::msg)?;
+            let u = admin::add_upstream(
+                &app.db,
+                &app.kek,
+                ACTOR,
+                admin::NewUpstream {
+                    id,
+                    profile,
+                    issuer,
+                    client_id,
+                    client_secret,
+                    max_level,
+                    name,
+                    acr_map,
+                },
+            )
+            .await?;
+            println!(
+                "upstream {} registered (max level {}); redirect URI at it: {}/upstream/{}/callback",
+                u.id, u.max_level, app.config.issuer, u.id
+            );
+        }
+        Command::Upstream(UpstreamCmd::List) => {
+            for u in app.db.upstream_list().await? {
+                let map: Vec<String> = u.acr_map.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\tmax_level={}\tacr_map={}",
+                    u.id,
+                    u.name,
+                    u.profile,
+                    u.issuer,
+                    u.max_level,
+                    map.join(",")
+                );
+            }
+        }
+        Command::Upstream(UpstreamCmd::Remove { id }) => {
+            admin::remove_upstream(&app.db, ACTOR, &id).await?;
+            println!("upstream {id} removed");
         }
         Command::Policy(PolicyCmd::Set(PolicySet::Scope { name, min_level })) => {
             admin::set_scope_min_level(&app.db, ACTOR, &name, Some(min_level)).await?;

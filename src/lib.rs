@@ -12,6 +12,8 @@
 //! | [`tokens`] | token contents, JWS signing, the key ring and its rotation |
 //! | [`assurance`] | levels, their vocabularies, the level function, the policy |
 //! | [`accounts`] | citizens, credentials, password hashing |
+//! | [`upstream`] | identity sources: profiles, trust, acr mapping |
+//! | [`admin`] | client registration, policy changes, admin HTTP API |
 //! | [`store`] | SQL on SQLite and PostgreSQL |
 //! | [`config`] | typed configuration from TOML and environment |
 
@@ -27,6 +29,7 @@ pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod tokens;
+pub mod upstream;
 pub mod web;
 
 pub use app::App;

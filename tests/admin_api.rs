@@ -65,6 +65,9 @@ async fn admin_api(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
     for path in [
+        "/admin/api/upstreams",
+        "/admin/api/upstreams/{id}/trust",
+        "/admin/api/policy/clients/{id}/methods",
         "/admin/api/policy",
         "/admin/api/policy/levels/{level}",
         "/admin/api/policy/scopes/{scope}",
@@ -261,6 +264,87 @@ async fn admin_api(backend: Backend) {
         !denied.as_array().unwrap().is_empty(),
         "refused admin calls are audited"
     );
+
+    // Upstreams: register with a custom acr mapping (Servicekonto.NRW's values are not
+    // standard), change the trust, restrict a client to it; bad input refused.
+    let (status, u) = api(&server, Method::POST, "/admin/api/upstreams", Some(&admin), Some(json!({
+        "id": "sk-nrw", "profile": "servicekonto-nrw", "issuer": "https://sk.example.nrw/AutentIDConnect/sk",
+        "client_id": "pforte", "client_secret": "upstream-secret", "acr_map": {"urn:sk:loa:3": "substantial"}
+    }))).await;
+    assert_eq!(status, 201, "{u}");
+    assert_eq!(u["max_level"], "substantial", "profile default");
+    assert!(
+        u.get("client_secret").is_none(),
+        "the secret is never returned"
+    );
+    let (status, _) = api(&server, Method::POST, "/admin/api/upstreams", Some(&admin), Some(json!({
+        "id": "bad id!", "profile": "oidc", "issuer": "https://x.example", "client_id": "a", "client_secret": "b"
+    }))).await;
+    assert_eq!(status, 400);
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/upstreams/sk-nrw/trust",
+        Some(&admin),
+        Some(json!({"acr_map": {"urn:sk:loa:3": "extreme"}})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/upstreams/sk-nrw/trust",
+        Some(&admin),
+        Some(json!({"max_level": "low"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/policy/clients/parking/methods",
+        Some(&admin),
+        Some(json!({"login_methods": ["password", "fax"]})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = api(
+        &server,
+        Method::PUT,
+        "/admin/api/policy/clients/parking/methods",
+        Some(&admin),
+        Some(json!({"login_methods": ["password", "passkey"], "upstreams": ["sk-nrw"]})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, policy) = api(
+        &server,
+        Method::GET,
+        "/admin/api/policy",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(policy["upstreams"]["sk-nrw"]["max_level"], "low");
+    assert_eq!(
+        policy["upstreams"]["sk-nrw"]["acr_map"]["urn:sk:loa:3"],
+        "substantial"
+    );
+    assert_eq!(
+        policy["clients"]["parking"]["login_methods"],
+        json!(["password", "passkey"])
+    );
+    assert_eq!(policy["clients"]["parking"]["upstreams"], json!(["sk-nrw"]));
+    let (_, log) = api(
+        &server,
+        Method::GET,
+        "/admin/api/audit?action=policy.upstream_trust",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(log[0]["detail"]["before"]["max_level"], "substantial");
+    assert_eq!(log[0]["detail"]["after"]["max_level"], "low");
 
     let (status, _) = api(
         &server,

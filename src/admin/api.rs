@@ -40,6 +40,19 @@ pub fn router() -> Router<App> {
             put(policy_scope).delete(policy_scope_delete),
         )
         .route("/admin/api/policy/clients/{id}", put(policy_client))
+        .route(
+            "/admin/api/policy/clients/{id}/methods",
+            put(policy_client_methods),
+        )
+        .route(
+            "/admin/api/upstreams",
+            get(upstreams_list).post(upstreams_add),
+        )
+        .route(
+            "/admin/api/upstreams/{id}",
+            axum::routing::delete(upstream_remove),
+        )
+        .route("/admin/api/upstreams/{id}/trust", put(upstream_trust))
         .route("/admin/api/clients", get(clients_list).post(clients_add))
         .route(
             "/admin/api/clients/{id}",
@@ -196,14 +209,28 @@ async fn policy_show(State(app): State<App>, _admin: Admin) -> Result<Json<Value
         .await?
         .into_iter()
         .map(|c| {
+            let v = json!({
+                "min_level": c.min_level.unwrap_or_else(|| "low".into()),
+                "login_methods": c.login_methods,
+                "upstreams": c.upstreams,
+            });
+            (c.id, v)
+        })
+        .collect();
+    let upstreams: BTreeMap<String, Value> = app
+        .db
+        .upstream_list()
+        .await?
+        .into_iter()
+        .map(|u| {
             (
-                c.id,
-                json!({ "min_level": c.min_level.unwrap_or_else(|| "low".into()) }),
+                u.id,
+                json!({ "max_level": u.max_level, "acr_map": u.acr_map }),
             )
         })
         .collect();
     Ok(Json(
-        json!({ "levels": levels, "scopes": p.scope_min, "clients": clients }),
+        json!({ "levels": levels, "scopes": p.scope_min, "clients": clients, "upstreams": upstreams }),
     ))
 }
 
@@ -378,4 +405,88 @@ async fn audit(
 
 fn bad_json(e: axum::extract::rejection::JsonRejection) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MethodsBody {
+    login_methods: Option<Vec<String>>,
+    upstreams: Option<Vec<String>>,
+}
+
+async fn policy_client_methods(
+    State(app): State<App>,
+    admin: Admin,
+    Path(id): Path<String>,
+    body: Result<Json<MethodsBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(b) = body.map_err(bad_json)?;
+    super::set_client_methods(&app.db, &admin.actor(), &id, b.login_methods, b.upstreams).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn upstreams_list(State(app): State<App>, _admin: Admin) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(app.db.upstream_list().await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpstreamBody {
+    id: String,
+    profile: String,
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    max_level: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    acr_map: BTreeMap<String, String>,
+}
+
+async fn upstreams_add(
+    State(app): State<App>,
+    admin: Admin,
+    body: Result<Json<UpstreamBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(b) = body.map_err(bad_json)?;
+    let n = super::NewUpstream {
+        id: b.id,
+        profile: b.profile,
+        issuer: b.issuer,
+        client_id: b.client_id,
+        client_secret: b.client_secret,
+        max_level: b.max_level.as_deref().map(parse_level).transpose()?,
+        name: b.name,
+        acr_map: b.acr_map,
+    };
+    let u = super::add_upstream(&app.db, &app.kek, &admin.actor(), n).await?;
+    Ok((StatusCode::CREATED, Json(json!(u))).into_response())
+}
+
+async fn upstream_remove(
+    State(app): State<App>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    super::remove_upstream(&app.db, &admin.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustBody {
+    max_level: Option<String>,
+    acr_map: Option<BTreeMap<String, String>>,
+}
+
+async fn upstream_trust(
+    State(app): State<App>,
+    admin: Admin,
+    Path(id): Path<String>,
+    body: Result<Json<TrustBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(b) = body.map_err(bad_json)?;
+    let level = b.max_level.as_deref().map(parse_level).transpose()?;
+    super::set_upstream_trust(&app.db, &admin.actor(), &id, level, b.acr_map).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

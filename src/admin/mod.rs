@@ -198,6 +198,8 @@ pub async fn register_client(
         min_level: n.min_level.map(|l| l.as_str().to_string()),
         created_at: store::now(),
         disabled_at: None,
+        login_methods: None,
+        upstreams: None,
     };
     db.client_insert(&client).await.map_err(|e| {
         if store::is_unique_violation(&e) {
@@ -382,4 +384,167 @@ mod tests {
         assert!(check_redirect_uri("/relative").is_err());
         assert!(check_redirect_uri("javascript:alert(1)").is_err());
     }
+}
+
+/// An upstream registration request (`pforte upstream add`).
+#[derive(Clone, Debug, Default)]
+pub struct NewUpstream {
+    pub id: String,
+    pub profile: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub max_level: Option<Level>,
+    pub name: Option<String>,
+    pub acr_map: std::collections::BTreeMap<String, String>,
+}
+
+/// Registers an upstream identity source; its secret is stored encrypted with the KEK.
+pub async fn add_upstream(
+    db: &Db,
+    kek: &crate::tokens::keys::Kek,
+    actor: &str,
+    n: NewUpstream,
+) -> Result<store::upstreams::Upstream, AdminError> {
+    use crate::upstream::{check_acr_map, Profile};
+    let bad = AdminError::Invalid;
+    if n.id.is_empty()
+        || n.id.len() > 64
+        || !n
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(bad(
+            "upstream id: 1–64 letters, digits, `-` or `_` (it is part of the callback URL)".into(),
+        ));
+    }
+    let profile = Profile::parse(&n.profile).ok_or_else(|| {
+        bad(format!(
+            "profile `{}`: expected servicekonto-nrw, eid or oidc",
+            n.profile
+        ))
+    })?;
+    let issuer =
+        url::Url::parse(&n.issuer).map_err(|e| bad(format!("issuer `{}`: {e}", n.issuer)))?;
+    if issuer.scheme() != "https" && check_redirect_uri(issuer.as_str()).is_err() {
+        return Err(bad(format!("issuer `{}`: expected an https URL", n.issuer)));
+    }
+    if n.client_id.is_empty() || n.client_id.len() > 256 {
+        return Err(bad("client id at the upstream: 1–256 characters".into()));
+    }
+    if n.client_secret.is_empty() || n.client_secret.len() > 1024 {
+        return Err(bad(
+            "client secret at the upstream: 1–1024 characters".into()
+        ));
+    }
+    check_acr_map(&n.acr_map).map_err(bad)?;
+    if db.upstream_get(&n.id).await?.is_some() {
+        return Err(bad(format!("upstream `{}` exists already", n.id)));
+    }
+    let secret = kek
+        .seal(&format!("upstream|{}", n.id), n.client_secret.as_bytes())
+        .map_err(|e| bad(e.to_string()))?;
+    let u = store::upstreams::Upstream {
+        id: n.id.clone(),
+        name: n.name.clone().unwrap_or_else(|| n.id.clone()),
+        profile: profile.as_str().into(),
+        issuer: n.issuer.trim_end_matches('/').to_string(),
+        client_id: n.client_id.clone(),
+        client_secret: secret,
+        max_level: n
+            .max_level
+            .unwrap_or(profile.default_max_level())
+            .as_str()
+            .into(),
+        acr_map: n.acr_map.clone(),
+        created_at: store::now(),
+        disabled_at: None,
+    };
+    db.upstream_insert(&u).await?;
+    db.audit(actor, "upstream.added", Some(&u.id), json!({ "after": u }))
+        .await?;
+    Ok(u)
+}
+
+pub async fn remove_upstream(db: &Db, actor: &str, id: &str) -> Result<(), AdminError> {
+    let before = db
+        .upstream_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("upstream `{id}`")))?;
+    db.upstream_delete(id).await?;
+    db.audit(
+        actor,
+        "upstream.removed",
+        Some(id),
+        json!({ "before": before }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes how far an upstream is trusted and how its acr values map to levels.
+pub async fn set_upstream_trust(
+    db: &Db,
+    actor: &str,
+    id: &str,
+    max_level: Option<Level>,
+    acr_map: Option<std::collections::BTreeMap<String, String>>,
+) -> Result<(), AdminError> {
+    let before = db
+        .upstream_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("upstream `{id}`")))?;
+    let map = acr_map.unwrap_or_else(|| before.acr_map.clone());
+    crate::upstream::check_acr_map(&map).map_err(AdminError::Invalid)?;
+    let level = max_level
+        .map(|l| l.as_str().to_string())
+        .unwrap_or_else(|| before.max_level.clone());
+    db.upstream_set_trust(id, &level, &map).await?;
+    db.audit(
+        actor,
+        "policy.upstream_trust",
+        Some(id),
+        json!({ "before": { "max_level": before.max_level, "acr_map": before.acr_map }, "after": { "max_level": level, "acr_map": map } }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Which local login methods and upstreams a client may offer (`None`: all).
+pub async fn set_client_methods(
+    db: &Db,
+    actor: &str,
+    id: &str,
+    methods: Option<Vec<String>>,
+    upstreams: Option<Vec<String>>,
+) -> Result<(), AdminError> {
+    let c = db
+        .client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    if let Some(m) = methods
+        .iter()
+        .flatten()
+        .find(|m| !["password", "totp", "passkey"].contains(&m.as_str()))
+    {
+        return Err(AdminError::Invalid(format!(
+            "login method `{m}`: expected password, totp or passkey"
+        )));
+    }
+    for u in upstreams.iter().flatten() {
+        if db.upstream_get(u).await?.is_none() {
+            return Err(AdminError::NotFound(format!("upstream `{u}`")));
+        }
+    }
+    db.client_set_methods(id, methods.as_deref(), upstreams.as_deref())
+        .await?;
+    db.audit(
+        actor,
+        "policy.client_methods",
+        Some(id),
+        json!({ "before": { "login_methods": c.login_methods, "upstreams": c.upstreams }, "after": { "login_methods": methods, "upstreams": upstreams } }),
+    )
+    .await?;
+    Ok(())
 }

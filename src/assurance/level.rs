@@ -38,6 +38,17 @@ impl Method {
         }
     }
 
+    /// The name admins use in client policy (`password`, `totp`, `passkey`, `eid`, `upstream`).
+    pub fn policy_name(self) -> &'static str {
+        match self {
+            Method::Password => "password",
+            Method::Totp | Method::RecoveryCode => "totp",
+            Method::Passkey => "passkey",
+            Method::EidPin => "eid",
+            Method::Upstream => "upstream",
+        }
+    }
+
     fn is_knowledge(self) -> bool {
         matches!(self, Method::Password)
     }

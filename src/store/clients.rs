@@ -25,6 +25,10 @@ pub struct Client {
     pub min_level: Option<String>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    /// Local login methods this client may offer (`password`, `totp`, `passkey`); `None`: all.
+    pub login_methods: Option<Vec<String>>,
+    /// Upstream identity sources this client may offer; `None`: all.
+    pub upstreams: Option<Vec<String>>,
 }
 
 impl Client {
@@ -37,11 +41,17 @@ impl Client {
     pub fn is_enabled(&self) -> bool {
         self.disabled_at.is_none()
     }
+    /// Whether this client may offer a local login method (`password`, `totp`, `passkey`).
+    pub fn offers_method(&self, method: &str) -> bool {
+        self.login_methods
+            .as_ref()
+            .is_none_or(|m| m.iter().any(|x| x == method))
+    }
 }
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
     token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, acr_vocabulary, first_party, \
-    min_level, created_at, disabled_at";
+    min_level, created_at, disabled_at, login_methods, upstreams";
 
 fn from_row(row: &AnyRow) -> Result<Client> {
     Ok(Client {
@@ -61,13 +71,20 @@ fn from_row(row: &AnyRow) -> Result<Client> {
         min_level: row.try_get("min_level")?,
         created_at: row.try_get("created_at")?,
         disabled_at: row.try_get("disabled_at")?,
+        login_methods: opt_list(row, "login_methods")?,
+        upstreams: opt_list(row, "upstreams")?,
     })
+}
+
+fn opt_list(row: &AnyRow, col: &str) -> Result<Option<Vec<String>>> {
+    let text: Option<String> = row.try_get(col)?;
+    Ok(text.map(|t| super::parse_list(&t)))
 }
 
 impl Db {
     pub async fn client_insert(&self, c: &Client) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
         ))
         .bind(&c.id)
         .bind(&c.name)
@@ -85,6 +102,8 @@ impl Db {
         .bind(&c.min_level)
         .bind(c.created_at)
         .bind(c.disabled_at)
+        .bind(c.login_methods.as_deref().map(json_list))
+        .bind(c.upstreams.as_deref().map(json_list))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -124,6 +143,23 @@ impl Db {
             .await?
             .rows_affected();
         tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Sets which login methods and upstreams the client may offer (`None`: all).
+    pub async fn client_set_methods(
+        &self,
+        id: &str,
+        methods: Option<&[String]>,
+        upstreams: Option<&[String]>,
+    ) -> Result<bool> {
+        let n = sqlx::query("UPDATE clients SET login_methods = $1, upstreams = $2 WHERE id = $3")
+            .bind(methods.map(json_list))
+            .bind(upstreams.map(json_list))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(n > 0)
     }
 

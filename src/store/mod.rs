@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod grants;
 pub mod keys;
 pub mod sessions;
+pub mod upstreams;
 pub mod verifications;
 
 use std::{str::FromStr, time::Duration};

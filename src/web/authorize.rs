@@ -199,7 +199,11 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
     };
     let reachable = match &account {
         Some(a) => match app.db.credentials_of(&a.id).await {
-            Ok(creds) => accounts::reachable_level(a, &accounts::enrolled_methods(a, &creds)),
+            Ok(creds) => {
+                let mut enrolled = accounts::enrolled_methods(a, &creds);
+                enrolled.retain(|m| client.offers_method(m.policy_name()));
+                accounts::reachable_level(a, &enrolled)
+            }
             Err(e) => return internal(lang, e),
         },
         None => Level::Low,

@@ -1626,6 +1626,151 @@ mod tests {
     }
 
     #[test]
+    fn totp_security_and_stepup_pages() {
+        for lang in Lang::ALL {
+            let s = i18n::security_texts(lang);
+            let page = SecurityPage {
+                lang,
+                csrf: XSS.into(),
+                credentials: vec![
+                    CredentialRow {
+                        kind: "totp".into(),
+                        label: String::new(),
+                        created: "2026-01-02".into(),
+                        last_used: None,
+                        remove_action: format!("/account/security/credentials/1/remove?{XSS}"),
+                    },
+                    CredentialRow {
+                        kind: "passkey".into(),
+                        label: XSS.into(),
+                        created: "2026-01-03".into(),
+                        last_used: Some("2026-01-04".into()),
+                        remove_action: "/account/security/credentials/2/remove".into(),
+                    },
+                ],
+                recovery_left: 7,
+                confirm_url: None,
+                notice: Some(SecurityNotice::Removed),
+                totp_url: "/account/security/totp".into(),
+                recovery_action: "/account/security/recovery-codes".into(),
+                account_url: "/account".into(),
+            };
+            let html = page.render();
+            check_common(&html, lang);
+            assert!(html.contains(s.totp_setup_link));
+            assert!(html.contains(s.notice_removed) && html.contains("role=\"status\""));
+            assert_eq!(html.matches("/remove").count(), 2);
+            assert!(html.contains(&fill(s.recovery_left, "count", "7")));
+            assert!(html.contains("id=\"passkey-register\" data-csrf=\"&#60;script"));
+            assert!(html.contains("<script src=\"/static/passkey.js\" defer></script>"));
+            assert!(html.contains(s.cred_never));
+            // Until the second factor is confirmed: a link to confirm, no forms to change things.
+            let locked = SecurityPage {
+                confirm_url: Some("/stepup?level=substantial".into()),
+                ..page.clone()
+            }
+            .render();
+            check_common(&locked, lang);
+            assert!(locked.contains("href=\"/stepup?level=substantial\""));
+            assert!(!locked.contains("<form") && !locked.contains("passkey-register"));
+
+            let setup = TotpSetupPage {
+                lang,
+                csrf: XSS.into(),
+                action: "/account/security/totp".into(),
+                email: XSS.into(),
+                secret: "ABCD EFGH".into(),
+                qr: crate::accounts::totp::qr_path("otpauth://totp/x"),
+                error: None,
+                cancel_url: "/account/security".into(),
+            };
+            let html = setup.render();
+            check_common(&html, lang);
+            assert!(html.contains("<svg class=\"qr\" viewBox=\"-4 -4 "));
+            assert!(html.contains("aria-labelledby=\"qr-title\""));
+            assert!(html.contains("id=\"totp-secret\""));
+            assert!(html.contains("autocomplete=\"one-time-code\""));
+            assert!(html.contains("inputmode=\"numeric\""));
+            let html = TotpSetupPage {
+                error: Some(CodeError::Wrong),
+                ..setup
+            }
+            .render();
+            check_common(&html, lang);
+            assert!(html.contains(s.code_wrong));
+            assert!(html.contains(
+                "aria-describedby=\"totp-code-hint totp-code-error\" aria-invalid=\"true\""
+            ));
+            assert!(html.contains("href=\"#totp-code\""));
+
+            let codes = RecoveryCodesPage {
+                lang,
+                codes: vec!["abcde-fghjk".into(), XSS.into()],
+                totp_added: true,
+                continue_url: "/account/security".into(),
+            }
+            .render();
+            check_common(&codes, lang);
+            assert!(codes.contains("<li><code>abcde-fghjk</code></li>"));
+
+            let stepup = StepUpPage {
+                lang,
+                client_name: Some(XSS.into()),
+                level: "substantial".into(),
+                current_level: "low".into(),
+                req: XSS.into(),
+                csrf: XSS.into(),
+                totp: true,
+                recovery_left: 3,
+                passkey: true,
+                error: None,
+                attempts_left: None,
+                cancel_url: "/account/security".into(),
+            };
+            let html = stepup.render();
+            check_common(&html, lang);
+            assert!(html.contains(s.level_substantial) && html.contains(s.level_low));
+            assert!(html.contains("action=\"/stepup/totp\""));
+            assert!(html.contains("action=\"/stepup/recovery\""));
+            assert!(html.contains("action=\"/stepup/decline\""));
+            assert!(html.contains(&format!(">{}</button>", s.stepup_decline)));
+            assert!(html.contains("id=\"passkey-stepup\" data-req=\"&#60;script"));
+            assert!(!html.contains("<details class=\"more\" open>"));
+            let html = StepUpPage {
+                error: Some(StepUpError::Recovery(CodeError::Wrong)),
+                attempts_left: Some(2),
+                ..stepup.clone()
+            }
+            .render();
+            check_common(&html, lang);
+            assert!(html.contains("<details class=\"more\" open>"));
+            assert!(html.contains(&fill(s.attempts_left, "count", "2")));
+            assert!(html.contains(
+                "aria-describedby=\"recovery-code-hint recovery-code-error\" aria-invalid=\"true\""
+            ));
+            // Nothing to offer, no request: only the way back.
+            let html = StepUpPage {
+                req: String::new(),
+                totp: false,
+                recovery_left: 0,
+                passkey: false,
+                ..stepup
+            }
+            .render();
+            check_common(&html, lang);
+            assert!(html.contains(s.stepup_none) && html.contains(s.stepup_account));
+            assert!(!html.contains("<form"));
+        }
+        let de = StepUpPage {
+            level: "substantial".into(),
+            req: "r".into(),
+            ..Default::default()
+        }
+        .render();
+        assert!(de.contains("Für diesen Dienst ist das Vertrauensniveau „substanziell“ nötig."));
+    }
+
+    #[test]
     fn fallback_is_static_and_localised() {
         assert!(fallback_page(Lang::De).contains("<html lang=\"de\">"));
         assert!(fallback_page(Lang::En).contains("<html lang=\"en\">"));

@@ -180,7 +180,8 @@ async fn take_ceremony<T: DeserializeOwned>(
         .map_err(|e| ApiError::storage(session_error(e)))?
         .ok_or_else(no_ceremony)?;
     let c: Ceremony<T> = serde_json::from_value(raw).map_err(|_| no_ceremony())?;
-    if c.account_id != account_id || t - c.created > CEREMONY_TTL || t < c.created {
+    // A little clock skew between instances is tolerated.
+    if c.account_id != account_id || t - c.created > CEREMONY_TTL || c.created - t > 60 {
         return Err(no_ceremony());
     }
     Ok(c.state)

@@ -29,6 +29,8 @@ fn client(first_party: bool, public: bool) -> Client {
         min_level: None,
         created_at: 0,
         disabled_at: None,
+        login_methods: None,
+        upstreams: None,
     }
 }
 

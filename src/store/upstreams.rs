@@ -1,0 +1,107 @@
+//! Upstream identity sources as stored (the client secret encrypted with the KEK).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::{any::AnyRow, Row};
+
+use super::{Db, Result};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Upstream {
+    pub id: String,
+    pub name: String,
+    /// `servicekonto-nrw`, `eid` or `oidc`.
+    pub profile: String,
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(skip)]
+    pub client_secret: String,
+    /// The admin's trust: the highest level a login through it can count at.
+    pub max_level: String,
+    /// Upstream acr value → Pforte level name.
+    pub acr_map: BTreeMap<String, String>,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, name, profile, issuer, client_id, client_secret, max_level, acr_map, created_at, disabled_at";
+
+fn from_row(r: &AnyRow) -> Result<Upstream> {
+    let map: String = r.try_get("acr_map")?;
+    Ok(Upstream {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        profile: r.try_get("profile")?,
+        issuer: r.try_get("issuer")?,
+        client_id: r.try_get("client_id")?,
+        client_secret: r.try_get("client_secret")?,
+        max_level: r.try_get("max_level")?,
+        acr_map: serde_json::from_str(&map).unwrap_or_default(),
+        created_at: r.try_get("created_at")?,
+        disabled_at: r.try_get("disabled_at")?,
+    })
+}
+
+impl Db {
+    pub async fn upstream_insert(&self, u: &Upstream) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO upstreams ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+        ))
+        .bind(&u.id)
+        .bind(&u.name)
+        .bind(&u.profile)
+        .bind(&u.issuer)
+        .bind(&u.client_id)
+        .bind(&u.client_secret)
+        .bind(&u.max_level)
+        .bind(serde_json::to_string(&u.acr_map).unwrap_or_else(|_| "{}".into()))
+        .bind(u.created_at)
+        .bind(u.disabled_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn upstream_get(&self, id: &str) -> Result<Option<Upstream>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM upstreams WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn upstream_list(&self) -> Result<Vec<Upstream>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM upstreams ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn upstream_delete(&self, id: &str) -> Result<bool> {
+        Ok(sqlx::query("DELETE FROM upstreams WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            > 0)
+    }
+
+    pub async fn upstream_set_trust(
+        &self,
+        id: &str,
+        max_level: &str,
+        acr_map: &BTreeMap<String, String>,
+    ) -> Result<bool> {
+        Ok(
+            sqlx::query("UPDATE upstreams SET max_level = $1, acr_map = $2 WHERE id = $3")
+                .bind(max_level)
+                .bind(serde_json::to_string(acr_map).unwrap_or_else(|_| "{}".into()))
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                > 0,
+        )
+    }
+}
