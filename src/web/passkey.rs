@@ -323,8 +323,21 @@ pub async fn stepup_start(
     let (_login, account) = guard(&app, &s, &headers).await?;
     let f: StepUpStart = body(&bytes)?;
     let t = now();
-    if session::pending(&s, &f.req, t).await?.is_none() {
+    let Some(pending) = session::pending(&s, &f.req, t).await? else {
         return Err(expired_request());
+    };
+    // The client's policy may not offer passkeys (admin: login methods per client).
+    let client = app
+        .db
+        .client_get(&pending.req.client_id)
+        .await
+        .map_err(ApiError::storage)?;
+    if client.is_some_and(|c| !c.offers_method("passkey")) {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "this service does not accept passkeys",
+        ));
     }
     let pk = passkeys(&app)?;
     let (options, auth) = pk.start_authentication(&account.id).await?;

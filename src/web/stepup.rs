@@ -83,14 +83,25 @@ struct Ctx {
     /// Pending request id; empty for the account pages.
     req: String,
     client_name: Option<String>,
+    /// The requesting client: its policy limits which methods are offered.
+    client: Option<crate::store::clients::Client>,
     login: SsoLogin,
     account: Account,
+}
+
+impl Ctx {
+    /// Whether this step-up may use `method` (the client's login-method policy).
+    fn offers(&self, method: Method) -> bool {
+        self.client
+            .as_ref()
+            .is_none_or(|c| c.offers_method(method.policy_name()))
+    }
 }
 
 /// Loads the pending request (if `req`), the login and the account; else the page to show.
 async fn context(app: &App, s: &Session, lang_hint: Lang, req: &str) -> Result<Ctx, Response> {
     let mut lang = lang_hint;
-    let mut client_name = None;
+    let mut client = None;
     if !req.is_empty() {
         let pending = match session::pending(s, req, now()).await {
             Ok(Some(p)) => p,
@@ -103,13 +114,10 @@ async fn context(app: &App, s: &Session, lang_hint: Lang, req: &str) -> Result<C
             .as_deref()
             .and_then(|u| u.split(' ').find_map(Lang::parse))
             .unwrap_or(lang_hint);
-        client_name = app
-            .db
-            .client_get(&pending.req.client_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|c| c.name);
+        client = match app.db.client_get(&pending.req.client_id).await {
+            Ok(c) => c,
+            Err(e) => return Err(internal(lang, e)),
+        };
     }
     let login_url = if req.is_empty() {
         "/login".to_string()
@@ -132,7 +140,8 @@ async fn context(app: &App, s: &Session, lang_hint: Lang, req: &str) -> Result<C
     Ok(Ctx {
         lang,
         req: req.to_string(),
-        client_name,
+        client_name: client.as_ref().map(|c| c.name.clone()),
+        client,
         login,
         account,
     })
@@ -162,8 +171,8 @@ async fn render(
         Ok(c) => c,
         Err(e) => return internal(lang, e),
     };
-    let totp = creds.iter().any(|c| c.kind == totp::KIND);
-    let passkey = creds.iter().any(|c| c.kind == "passkey");
+    let totp = creds.iter().any(|c| c.kind == totp::KIND) && ctx.offers(Method::Totp);
+    let passkey = creds.iter().any(|c| c.kind == "passkey") && ctx.offers(Method::Passkey);
     let recovery_left = if totp || passkey {
         match app.db.recovery_codes_left(&ctx.account.id).await {
             Ok(n) => n,
@@ -298,6 +307,12 @@ async fn submit(
         Err(r) => return r,
     };
     let lang = ctx.lang;
+    if !ctx.offers(method) {
+        return error_page(
+            lang,
+            &OAuthError::access_denied("this service does not accept this kind of second factor"),
+        );
+    }
     let account_id = ctx.account.id.clone();
     let t = now();
     let failed = failures(s).await.get(&ctx.req).copied().unwrap_or(0);
