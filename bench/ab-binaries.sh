@@ -6,7 +6,8 @@
 #
 # usage: bench/ab-binaries.sh NAME=PATH/TO/pforte [NAME=PATH ...]
 #   env: RUNS (3), SECS (10), CONNS (32), BENCH_DIR (/tmp/bench), WORK (/tmp/pforte-ab),
-#        MODE (token | jwks), EXTRA_ENV_<NAME> (extra env for that binary, e.g. MALLOC_...=...)
+#        MODE (token | jwks), EXTRA_ENV_<NAME> (extra env for that binary, e.g. MALLOC_...=...),
+#        DBDIR_<NAME> (folder for that binary's database, e.g. /dev/shm: no fsync cost)
 set -euo pipefail
 RUNS=${RUNS:-3}; SECS=${SECS:-10}; CONNS=${CONNS:-32}; MODE=${MODE:-token}
 BENCH_DIR=${BENCH_DIR:-/tmp/bench}; WORK=${WORK:-/tmp/pforte-ab}
@@ -18,7 +19,7 @@ trap cleanup EXIT
 port=8180
 for spec in "$@"; do
   name=${spec%%=*}; bin=${spec#*=}
-  dir="$WORK/$name"; rm -rf "$dir"; mkdir -p "$dir"
+  dbdir_var="DBDIR_$name"; dir="${!dbdir_var:-$WORK}/$name"; rm -rf "$dir"; mkdir -p "$dir"
   url="http://127.0.0.1:$port"
   common=(PFORTE_DATABASE_URL="sqlite://$dir/db.sqlite" PFORTE_ISSUER="$url" PFORTE_LISTEN="127.0.0.1:$port" PFORTE_LOG=warn)
   env "${common[@]}" "$bin" client add --id rp --secret rp-secret --redirect-uri http://127.0.0.1:9999/cb \

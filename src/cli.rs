@@ -84,6 +84,7 @@ pub enum UpstreamCmd {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum ClientCmd {
     /// Register a relying party (no secret: a public client with PKCE).
     Add(ClientAdd),

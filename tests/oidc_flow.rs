@@ -194,8 +194,8 @@ async fn full_flow(backend: Backend) {
     let logout = format!(
         "{}/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye-1",
         server.issuer,
-        id_token.to_string(),
-        urlencode(&format!("http://127.0.0.1:9999/rp/bye"))
+        id_token,
+        urlencode("http://127.0.0.1:9999/rp/bye")
     );
     let out = browser.get(&logout).await;
     assert_eq!(out.param("state").as_deref(), Some("bye-1"), "{out:?}");

@@ -475,7 +475,9 @@ async fn bad_inputs(backend: Backend) {
             .collect::<Vec<_>>()
     };
 
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    // (form, field with the error, text expected in the page)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             with("email", "carla.example.de"),
             "email",

@@ -140,31 +140,6 @@ pub async fn authenticate(
     Ok(account.filter(|a| ok && a.disabled_at.is_none()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn email_rules() {
-        assert_eq!(
-            normalise_email(" Anna@Example.DE ").unwrap(),
-            "anna@example.de"
-        );
-        for bad in [
-            "",
-            "anna",
-            "anna@",
-            "@example.de",
-            "a@b@c.de",
-            "anna@example",
-            "an na@example.de",
-            "a@.de",
-        ] {
-            assert!(normalise_email(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// The highest level this citizen could reach now: the proofing ceiling, and the strongest
 /// authentication the enrolled methods allow (a password alone: low; with TOTP or a passkey:
 /// substantial). A self-registered identity stays at low whatever it enrols.
@@ -193,4 +168,29 @@ pub fn enrolled_methods(
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_rules() {
+        assert_eq!(
+            normalise_email(" Anna@Example.DE ").unwrap(),
+            "anna@example.de"
+        );
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@example.de",
+            "a@b@c.de",
+            "anna@example",
+            "an na@example.de",
+            "a@.de",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -160,15 +160,18 @@ mod tests {
         }
     }
 
+    /// proofing, methods, upstream (asserted, trust), expected level.
+    type Case = (
+        Level,
+        &'static [Method],
+        Option<(Option<Level>, Level)>,
+        Option<Level>,
+    );
+
     /// proofing × authenticator × upstream × trust → level.
     #[test]
     fn level_table() {
-        let cases: &[(
-            Level,
-            &[Method],
-            Option<(Option<Level>, Level)>,
-            Option<Level>,
-        )] = &[
+        let cases: &[Case] = &[
             // Local logins: strength capped by proofing.
             (Low, &[Password], None, Some(Low)),
             (Low, &[Password, Totp], None, Some(Low)), // self-registered: the proofing ceiling holds

@@ -112,18 +112,20 @@ pub fn validate(
     client: &Client,
     redirect_uri: String,
     id_token_hint_sub: Result<Option<String>, String>,
-) -> Result<AuthRequest, RedirectError> {
+) -> Result<AuthRequest, Box<RedirectError>> {
     let state = p.get("state").map(str::to_string);
     let response_mode = match p.get("response_mode") {
         None | Some("query") => Ok(ResponseMode::Query),
         Some("form_post") => Ok(ResponseMode::FormPost),
         Some(other) => Err(other.to_string()),
     };
-    let fail = |error: OAuthError, mode: ResponseMode| RedirectError {
-        error,
-        redirect_uri: redirect_uri.clone(),
-        response_mode: mode,
-        state: state.clone(),
+    let fail = |error: OAuthError, mode: ResponseMode| {
+        Box::new(RedirectError {
+            error,
+            redirect_uri: redirect_uri.clone(),
+            response_mode: mode,
+            state: state.clone(),
+        })
     };
     let mode = match response_mode {
         Ok(m) => m,

@@ -300,7 +300,7 @@ async fn check_assertion(app: &App, client: &Client, jwt: &str) -> Result<(), OA
         format!("{issuer}/introspect"),
         format!("{issuer}/revoke"),
     ]);
-    v.set_issuer(&[client.id.clone()]);
+    v.set_issuer(std::slice::from_ref(&client.id));
     v.sub = Some(client.id.clone());
     v.leeway = 5;
     v.required_spec_claims = ["exp", "iss", "sub", "aud"]

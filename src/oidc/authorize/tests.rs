@@ -43,7 +43,7 @@ fn params(extra: &str) -> Params {
     .unwrap()
 }
 
-fn validated(extra: &str) -> Result<AuthRequest, RedirectError> {
+fn validated(extra: &str) -> Result<AuthRequest, Box<RedirectError>> {
     let c = client(false, true);
     let p = params(extra);
     let uri = resolve_client(&p, Some(&c)).unwrap();

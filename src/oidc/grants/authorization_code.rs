@@ -91,7 +91,7 @@ pub async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenRes
         return Err(OAuthError::invalid_grant("the authorization was revoked"));
     }
     let account = app.db.account_get(&record.ctx.account_id).await?;
-    if !account.is_some_and(|a| a.disabled_at.is_none()) {
+    if account.is_none_or(|a| a.disabled_at.is_some()) {
         return Err(OAuthError::invalid_grant("the account is disabled"));
     }
     user_tokens(

@@ -58,12 +58,8 @@ pub async fn refresh(app: &App, client: &Client, p: &Params) -> Result<TokenResp
     if !app.db.grant_active(&record.grant_id).await? {
         return Err(OAuthError::invalid_grant("the authorization was revoked"));
     }
-    if !app
-        .db
-        .account_get(&record.ctx.account_id)
-        .await?
-        .is_some_and(|a| a.disabled_at.is_none())
-    {
+    let account = app.db.account_get(&record.ctx.account_id).await?;
+    if account.is_none_or(|a| a.disabled_at.is_some()) {
         return Err(OAuthError::invalid_grant("the account is disabled"));
     }
     let mut ctx = record.ctx.clone();
