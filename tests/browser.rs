@@ -1,0 +1,527 @@
+//! The login in a real browser: Debian's Chromium, headless, driven over WebDriver
+//! (`chromedriver`, started here as a child process), against a real Pforte on SQLite.
+//!
+//! With JavaScript switched off (a Chrome content-setting policy), a citizen opens an
+//! authorization request (PKCE) of a third-party service, sees the German login page (every
+//! input labelled, `lang="de"`, a sensible focus order), gets the error summary and
+//! `aria-invalid` for a wrong password, logs in, allows the consent, and the browser lands on
+//! the service's redirect URI with `code`, `state` and `iss`; the code is then exchanged at
+//! the token endpoint. `ui_locales=en` gives the English pages in the same browser, and an
+//! unknown client gets the readable error page (no redirect).
+//!
+//! Needs `chromium` and `chromium-driver` (`.ci/run` installs them); `PFORTE_TEST_CHROMEDRIVER`
+//! and `PFORTE_TEST_CHROME` override the binaries.
+//!
+//! `screenshots` (ignored; `cargo test --test browser -- --ignored screenshots`) walks every
+//! citizen page with JavaScript on, in German and English at 1280 px and 390 px, and saves
+//! full-page PNGs into `PFORTE_SHOTS` (default `/tmp/shots`) for a person to look at.
+
+mod common;
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use pforte::{admin::NewClient, web::i18n::Lang};
+use reqwest::StatusCode;
+use serde_json::json;
+
+// --- chromedriver and Chromium ------------------------------------------------------------
+
+/// A `chromedriver` child process in its own process group; on drop the whole group (the
+/// driver and the browsers it started) is killed, so a failing test leaves nothing running.
+struct ChromeDriver {
+    child: Child,
+    url: String,
+    dir: tempdir::Dir,
+}
+
+fn find_binary(env: &str, candidates: &[&str]) -> Option<String> {
+    if let Ok(p) = std::env::var(env) {
+        return Some(p);
+    }
+    candidates
+        .iter()
+        .find(|c| std::path::Path::new(c).exists())
+        .map(|c| c.to_string())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl ChromeDriver {
+    async fn start() -> ChromeDriver {
+        use std::os::unix::process::CommandExt;
+        let bin = find_binary(
+            "PFORTE_TEST_CHROMEDRIVER",
+            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+        )
+        .expect(
+            "chromedriver not found: install Debian's chromium and chromium-driver \
+             (apt-get install -y chromium chromium-driver, as .ci/run does) \
+             or set PFORTE_TEST_CHROMEDRIVER",
+        );
+        let dir = tempdir::Dir::new(&format!(
+            "pforte-browser-{}-{}",
+            std::process::id(),
+            pforte::secrets::random_token(4).replace(['-', '_'], "x")
+        ));
+        let port = free_port();
+        let child = Command::new(&bin)
+            .arg(format!("--port={port}"))
+            .arg(format!(
+                "--log-path={}",
+                dir.path.join("chromedriver.log").display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {bin}: {e}"));
+        let driver = ChromeDriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        driver
+    }
+
+    /// A new headless Chromium with a fresh profile. `accept_language` is what the browser
+    /// sends as Accept-Language; `javascript: false` blocks scripts on every page.
+    async fn browser(&self, accept_language: &str, javascript: bool, width: u32) -> Client {
+        let chrome = find_binary(
+            "PFORTE_TEST_CHROME",
+            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        )
+        .expect("chromium not found (apt-get install -y chromium chromium-driver)");
+        let profile = self
+            .dir
+            .path
+            .join(format!("profile-{}", pforte::secrets::random_token(6)));
+        let primary = accept_language.split(',').next().unwrap_or("de");
+        let mut prefs = json!({ "intl.accept_languages": accept_language });
+        if !javascript {
+            prefs["profile.managed_default_content_settings.javascript"] = json!(2);
+        }
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chrome,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    "--hide-scrollbars",
+                    format!("--window-size={width},900"),
+                    format!("--lang={primary}"),
+                    format!("--accept-lang={accept_language}"),
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+                "prefs": prefs,
+            },
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        // Both rustls crypto providers are in the tree (sqlx brings ring): pick one, as
+        // the server does.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        ClientBuilder::rustls()
+            .expect("rustls for the WebDriver client")
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .unwrap_or_else(|e| {
+                let log = std::fs::read_to_string(self.dir.path.join("chromedriver.log"))
+                    .unwrap_or_default();
+                let tail: String = log
+                    .lines()
+                    .rev()
+                    .take(30)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                panic!("new Chromium session: {e}\nchromedriver log:\n{tail}")
+            })
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // The group id is the driver's pid (process_group(0)); Chromium inherits it.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// --- page helpers ---------------------------------------------------------------------------
+
+async fn url(c: &Client) -> url::Url {
+    c.current_url().await.expect("current URL")
+}
+
+async fn path(c: &Client) -> String {
+    url(c).await.path().to_string()
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .attr(name)
+        .await
+        .unwrap()
+}
+
+async fn page_lang(c: &Client) -> String {
+    attr(c, "html", "lang").await.unwrap_or_default()
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Every visible input has an id and exactly one visible, non-empty `label[for=id]`.
+async fn assert_inputs_labelled(c: &Client) {
+    let inputs = c
+        .find_all(Locator::Css("input:not([type=hidden])"))
+        .await
+        .unwrap();
+    assert!(!inputs.is_empty(), "no inputs on {}", url(c).await);
+    for input in inputs {
+        let id = input.attr("id").await.unwrap().unwrap_or_default();
+        let name = input.attr("name").await.unwrap().unwrap_or_default();
+        assert!(
+            !id.is_empty(),
+            "input {name} without id on {}",
+            url(c).await
+        );
+        let labels = c
+            .find_all(Locator::Css(&format!("label[for=\"{id}\"]")))
+            .await
+            .unwrap();
+        assert_eq!(labels.len(), 1, "label[for={id}] on {}", url(c).await);
+        assert!(labels[0].is_displayed().await.unwrap(), "label of {id}");
+        assert!(!labels[0].text().await.unwrap().trim().is_empty());
+    }
+}
+
+/// What has focus, as `tag#id` or `tag.class` or `tag[href]`.
+async fn focused(c: &Client) -> String {
+    let e = c.active_element().await.unwrap();
+    let tag = e.tag_name().await.unwrap().to_lowercase();
+    if let Some(id) = e.attr("id").await.unwrap().filter(|s| !s.is_empty()) {
+        return format!("{tag}#{id}");
+    }
+    if let Some(href) = e.attr("href").await.unwrap() {
+        return format!("{tag}[{href}]");
+    }
+    let class = e.attr("class").await.unwrap().unwrap_or_default();
+    format!("{tag}.{}", class.replace(' ', "."))
+}
+
+/// The order the Tab key walks through the page, from the top.
+async fn tab_order(c: &Client, n: usize) -> Vec<String> {
+    const TAB: &str = "\u{E004}";
+    let mut out = Vec::new();
+    for _ in 0..n {
+        c.active_element()
+            .await
+            .unwrap()
+            .send_keys(TAB)
+            .await
+            .unwrap();
+        out.push(focused(c).await);
+    }
+    out
+}
+
+/// A third-party service (consent asked), secret `{id}-secret-123`, redirect [`redirect`].
+async fn third_party(server: &TestServer, id: &str, name: &str) {
+    server
+        .add_client(NewClient {
+            id: id.into(),
+            name: Some(name.into()),
+            secret: Some(format!("{id}-secret-123")),
+            redirect_uris: vec![redirect(id)],
+            grant_types: vec!["authorization_code".into()],
+            scopes: ["openid", "profile", "email"].map(String::from).to_vec(),
+            first_party: false,
+            ..Default::default()
+        })
+        .await;
+}
+
+fn param(u: &url::Url, name: &str) -> Option<String> {
+    u.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+// --- the test -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn login_without_javascript_in_chromium() {
+    let started = Instant::now();
+    let server = TestServer::start(Backend::Sqlite).await;
+    third_party(&server, "rp", "Hundesteuer Musterstadt").await;
+    let erika = "erika@example.de";
+    server.citizen(erika, PASSWORD).await;
+    let max = "max@example.de";
+    server.citizen(max, PASSWORD).await;
+    let de = Lang::De.texts();
+    let en = Lang::En.texts();
+
+    let driver = ChromeDriver::start().await;
+    let c = driver.browser("de-DE,de", false, 1280).await;
+
+    // --- JavaScript is really off: a page's script does not run.
+    c.goto("data:text/html,<title>off</title><script>document.title='on'</script>")
+        .await
+        .unwrap();
+    assert_eq!(
+        c.title().await.unwrap(),
+        "off",
+        "JavaScript must be disabled"
+    );
+
+    // --- The German login page for a third-party service.
+    let (auth_url, verifier) = authorize_url(&server, "rp", &[]);
+    c.goto(&auth_url).await.unwrap();
+    assert_eq!(path(&c).await, "/login", "{}", url(&c).await);
+    assert_eq!(page_lang(&c).await, "de");
+    assert_eq!(text(&c, "h1").await, de.login_title);
+    assert!(
+        text(&c, ".lead").await.contains("Hundesteuer Musterstadt"),
+        "the service is named"
+    );
+    assert!(c.title().await.unwrap().starts_with(de.login_title));
+    assert_inputs_labelled(&c).await;
+    assert_eq!(
+        attr(&c, "#email", "autocomplete").await.as_deref(),
+        Some("username")
+    );
+    assert_eq!(
+        attr(&c, "#password", "autocomplete").await.as_deref(),
+        Some("current-password")
+    );
+    assert_eq!(text(&c, ".lang-switch a").await, "English");
+    assert!(c
+        .find_all(Locator::Css(".error-summary"))
+        .await
+        .unwrap()
+        .is_empty());
+    // Focus order: skip link, language switch, e-mail, password, the button, then the link to
+    // the registration.
+    let req = param(&url(&c).await, "req").expect("req");
+    assert_eq!(
+        tab_order(&c, 6).await,
+        [
+            "a[#main]".to_string(),
+            format!("a[/login?req={req}&ui_locales=en]"),
+            "input#email".into(),
+            "input#password".into(),
+            "button.button".into(),
+            "a[/register]".into(),
+        ]
+    );
+
+    // --- A wrong password: the error summary (focused), both fields invalid, German texts.
+    fill(&c, "#email", erika).await;
+    fill(&c, "#password", "not the password").await;
+    click(&c, "form button[type=submit]").await;
+    assert_eq!(path(&c).await, "/login");
+    assert_eq!(page_lang(&c).await, "de");
+    let summary = text(&c, ".error-summary").await;
+    assert!(summary.contains(de.error_summary_title), "{summary}");
+    assert!(summary.contains(de.login_failed), "{summary}");
+    assert_eq!(
+        attr(&c, ".error-summary", "role").await.as_deref(),
+        Some("alert")
+    );
+    assert_eq!(focused(&c).await, "div.error-summary", "summary has focus");
+    for f in ["#email", "#password"] {
+        assert_eq!(
+            attr(&c, f, "aria-invalid").await.as_deref(),
+            Some("true"),
+            "{f}"
+        );
+        assert_eq!(
+            attr(&c, f, "aria-describedby").await.as_deref(),
+            Some("credentials-error")
+        );
+    }
+    assert!(text(&c, "#credentials-error")
+        .await
+        .contains(de.login_failed));
+    assert!(c.title().await.unwrap().starts_with(de.error_prefix));
+    // The summary's link leads to the e-mail field, which keeps what was typed.
+    assert_eq!(
+        attr(&c, ".error-summary a", "href").await.as_deref(),
+        Some("#email")
+    );
+    assert_eq!(
+        c.find(Locator::Css("#email"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(erika)
+    );
+    assert_inputs_labelled(&c).await;
+
+    // --- The right password: the consent page, in German, naming the service and the data.
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "form button[type=submit]").await;
+    assert_eq!(path(&c).await, "/consent", "{}", c.source().await.unwrap());
+    assert_eq!(page_lang(&c).await, "de");
+    assert_eq!(text(&c, "h1").await, de.consent_title);
+    assert!(text(&c, ".lead").await.contains("Hundesteuer Musterstadt"));
+    let scopes = c.find_all(Locator::Css(".scope-list__item")).await.unwrap();
+    assert_eq!(scopes.len(), 3, "openid, profile, email");
+    assert_eq!(
+        text(&c, "button[value=allow]").await,
+        de.consent_allow,
+        "allow button"
+    );
+
+    // --- Allow: the browser goes to the service's redirect URI (nothing listens there).
+    click(&c, "button[value=allow]").await;
+    let cb = url(&c).await;
+    assert_eq!(
+        format!("{}://{}{}", cb.scheme(), cb.authority(), cb.path()),
+        redirect("rp"),
+        "{cb}"
+    );
+    assert_eq!(param(&cb, "state").as_deref(), Some("st-123"));
+    assert_eq!(param(&cb, "iss").as_deref(), Some(server.issuer.as_str()));
+    assert!(param(&cb, "error").is_none(), "{cb}");
+    let code = param(&cb, "code").expect("code");
+
+    // --- The code is valid: the token endpoint gives an ID token for Erika.
+    let (status, body) = exchange(&server, "rp", &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["id_token"].as_str().is_some_and(|t| t.len() > 20));
+    assert!(body["access_token"].as_str().is_some());
+    // Once only.
+    let (status, _) = exchange(&server, "rp", &code, &verifier).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // --- ui_locales=en: the same browser (Accept-Language German) gets English pages.
+    c.delete_all_cookies().await.unwrap();
+    let (auth_url, verifier) = authorize_url(&server, "rp", &[("ui_locales", "en")]);
+    c.goto(&auth_url).await.unwrap();
+    assert_eq!(path(&c).await, "/login");
+    assert_eq!(page_lang(&c).await, "en");
+    assert_eq!(text(&c, "h1").await, en.login_title);
+    assert_eq!(text(&c, "label[for=email]").await, en.email_label);
+    assert_eq!(text(&c, ".lang-switch a").await, "Deutsch");
+    assert_eq!(
+        attr(&c, ".lang-switch a", "lang").await.as_deref(),
+        Some("de")
+    );
+    assert_inputs_labelled(&c).await;
+    fill(&c, "#email", max).await;
+    fill(&c, "#password", "wrong").await;
+    click(&c, "form button[type=submit]").await;
+    assert_eq!(page_lang(&c).await, "en");
+    assert!(text(&c, ".error-summary").await.contains(en.login_failed));
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "form button[type=submit]").await;
+    assert_eq!(path(&c).await, "/consent");
+    assert_eq!(page_lang(&c).await, "en");
+    assert_eq!(text(&c, "h1").await, en.consent_title);
+    assert_eq!(text(&c, "button[value=allow]").await, en.consent_allow);
+    click(&c, "button[value=allow]").await;
+    let cb = url(&c).await;
+    let code = param(&cb, "code").unwrap_or_else(|| panic!("no code: {cb}"));
+    assert_eq!(param(&cb, "iss").as_deref(), Some(server.issuer.as_str()));
+    let (status, body) = exchange(&server, "rp", &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // --- An unknown client: the readable error page on Pforte, never a redirect.
+    let bad = format!(
+        "{}?client_id=nobody&redirect_uri={}&response_type=code&scope=openid&state=s",
+        server.url("/authorize"),
+        "http%3A%2F%2F127.0.0.1%3A9999%2Fnobody%2Fcb"
+    );
+    c.goto(&bad).await.unwrap();
+    let here = url(&c).await;
+    assert_eq!(
+        here.origin(),
+        url::Url::parse(&server.issuer).unwrap().origin()
+    );
+    assert_eq!(here.path(), "/authorize");
+    assert_eq!(page_lang(&c).await, "de");
+    assert!(!text(&c, "h1").await.is_empty());
+    assert_eq!(text(&c, ".support code").await, "invalid_request");
+    assert!(text(&c, "main").await.contains(de.error_what_now));
+
+    c.close().await.unwrap();
+    drop(driver);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
