@@ -432,8 +432,11 @@ async fn login_without_javascript_in_chromium() {
 
     // --- The right password: the consent page, in German, naming the service and the data.
     fill(&c, "#password", PASSWORD).await;
+    for f in ["#email", "#password"] {
+        eprintln!("DEBUG {f} = {:?}", c.find(Locator::Css(f)).await.unwrap().prop("value").await);
+    }
     click(&c, "form button[type=submit]").await;
-    assert_eq!(path(&c).await, "/consent", "{}", c.source().await.unwrap());
+    assert_eq!(path(&c).await, "/consent", "{}", url(&c).await);
     assert_eq!(page_lang(&c).await, "de");
     assert_eq!(text(&c, "h1").await, de.consent_title);
     assert!(text(&c, ".lead").await.contains("Hundesteuer Musterstadt"));
