@@ -13,10 +13,7 @@ mod common;
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use aws_lc_rs::{
-    rand::SystemRandom,
-    signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING},
-};
+use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
 use common::*;
 use pforte::admin::NewClient;
@@ -48,7 +45,7 @@ impl Ctx {
         let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
         s.add_client(NewClient {
             id: "jwt".into(),
-            jwks: Some(json!({ "keys": [jwk(&key, "k1")] }).to_string()),
+            jwks: Some(json!({ "keys": [es256_jwk(&key, "k1")] }).to_string()),
             grant_types: vec!["client_credentials".into()],
             scopes: vec!["payment".into()],
             ..Default::default()
@@ -441,16 +438,6 @@ fn s(v: &Value) -> &str {
 
 // --- private_key_jwt helpers ----------------------------------------------------------------
 
-/// The public JWK of a P-256 key (uncompressed point 0x04 ‖ x ‖ y).
-fn jwk(key: &EcdsaKeyPair, kid: &str) -> Value {
-    let point = key.public_key().as_ref();
-    assert_eq!((point.len(), point[0]), (65, 4));
-    json!({
-        "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
-        "x": B64.encode(&point[1..33]), "y": B64.encode(&point[33..]),
-    })
-}
-
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -469,18 +456,6 @@ fn assertion_claims(c: &Ctx, overrides: Value) -> Value {
         v[k] = val.clone();
     }
     v
-}
-
-/// A compact JWS, ES256, kid `k1`, signed by hand.
-fn sign(key: &EcdsaKeyPair, claims: &Value) -> String {
-    let header = json!({ "alg": "ES256", "typ": "JWT", "kid": "k1" });
-    let msg = format!(
-        "{}.{}",
-        B64.encode(header.to_string()),
-        B64.encode(claims.to_string())
-    );
-    let sig = key.sign(&SystemRandom::new(), msg.as_bytes()).unwrap();
-    format!("{msg}.{}", B64.encode(sig.as_ref()))
 }
 
 async fn client_credentials_with(c: &Ctx, assertion: &str) -> Resp {
@@ -931,7 +906,7 @@ async fn two_authentication_methods(c: &Ctx) {
     )
     .await;
     assert_json_error(&r, 400, "invalid_request");
-    let assertion = sign(&c.key, &assertion_claims(c, json!({})));
+    let assertion = es256_sign(&c.key, &assertion_claims(c, json!({})));
     let r = post_form(
         c,
         "/token",
@@ -1019,12 +994,12 @@ async fn token_huge_body(c: &Ctx) {
 // --- private_key_jwt -----------------------------------------------------------------------
 
 async fn private_key_jwt_good_assertion(c: &Ctx) {
-    let r = client_credentials_with(c, &sign(&c.key, &assertion_claims(c, json!({})))).await;
+    let r = client_credentials_with(c, &es256_sign(&c.key, &assertion_claims(c, json!({})))).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.json()["token_type"], "Bearer");
     // The issuer itself is an accepted audience too (OIDC Core §9).
     let claims = assertion_claims(c, json!({ "aud": c.s.issuer }));
-    let r = client_credentials_with(c, &sign(&c.key, &claims)).await;
+    let r = client_credentials_with(c, &es256_sign(&c.key, &claims)).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
 }
 
@@ -1034,7 +1009,7 @@ async fn private_key_jwt_wrong_audience(c: &Ctx) {
         json!(c.s.url("/userinfo")),
     ] {
         let claims = assertion_claims(c, json!({ "aud": aud }));
-        let r = client_credentials_with(c, &sign(&c.key, &claims)).await;
+        let r = client_credentials_with(c, &es256_sign(&c.key, &claims)).await;
         assert_json_error(&r, 401, "invalid_client");
     }
 }
@@ -1042,12 +1017,12 @@ async fn private_key_jwt_wrong_audience(c: &Ctx) {
 async fn private_key_jwt_expired(c: &Ctx) {
     let t = now();
     let claims = assertion_claims(c, json!({ "iat": t - 120, "exp": t - 60 }));
-    let r = client_credentials_with(c, &sign(&c.key, &claims)).await;
+    let r = client_credentials_with(c, &es256_sign(&c.key, &claims)).await;
     assert_json_error(&r, 401, "invalid_client");
 }
 
 async fn private_key_jwt_jti_replay(c: &Ctx) {
-    let jwt = sign(&c.key, &assertion_claims(c, json!({})));
+    let jwt = es256_sign(&c.key, &assertion_claims(c, json!({})));
     let r = client_credentials_with(c, &jwt).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     let r = client_credentials_with(c, &jwt).await;
@@ -1056,29 +1031,29 @@ async fn private_key_jwt_jti_replay(c: &Ctx) {
     let jti = pforte::secrets::random_token(16);
     let claims = assertion_claims(c, json!({ "jti": jti }));
     assert_eq!(
-        client_credentials_with(c, &sign(&c.key, &claims))
+        client_credentials_with(c, &es256_sign(&c.key, &claims))
             .await
             .status,
         200
     );
     let claims = assertion_claims(c, json!({ "jti": jti, "exp": now() + 120 }));
-    let r = client_credentials_with(c, &sign(&c.key, &claims)).await;
+    let r = client_credentials_with(c, &es256_sign(&c.key, &claims)).await;
     assert_json_error(&r, 401, "invalid_client");
 }
 
 async fn private_key_jwt_lifetime_too_long(c: &Ctx) {
     let claims = assertion_claims(c, json!({ "exp": now() + 3600 }));
-    let r = client_credentials_with(c, &sign(&c.key, &claims)).await;
+    let r = client_credentials_with(c, &es256_sign(&c.key, &claims)).await;
     assert_json_error(&r, 401, "invalid_client");
     // Issued in the future.
     let claims = assertion_claims(c, json!({ "iat": now() + 120 }));
-    let r = client_credentials_with(c, &sign(&c.key, &claims)).await;
+    let r = client_credentials_with(c, &es256_sign(&c.key, &claims)).await;
     assert_json_error(&r, 401, "invalid_client");
 }
 
 async fn private_key_jwt_signed_by_another_key(c: &Ctx) {
     let other = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-    let r = client_credentials_with(c, &sign(&other, &assertion_claims(c, json!({})))).await;
+    let r = client_credentials_with(c, &es256_sign(&other, &assertion_claims(c, json!({})))).await;
     assert_json_error(&r, 401, "invalid_client");
     // alg=none and a garbage assertion.
     let claims = assertion_claims(c, json!({}));
@@ -1100,7 +1075,7 @@ async fn private_key_jwt_signed_by_another_key(c: &Ctx) {
         &[
             ("grant_type", "client_credentials"),
             ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", &sign(&c.key, &claims)),
+            ("client_assertion", &es256_sign(&c.key, &claims)),
         ],
     )
     .await;

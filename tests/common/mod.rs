@@ -472,3 +472,39 @@ pub async fn login_code(
         .unwrap_or_else(|| panic!("no code: {out:?}"));
     (code, verifier)
 }
+
+/// The public JWK of a P-256 key (uncompressed point 0x04 ‖ x ‖ y), for private_key_jwt clients.
+pub fn es256_jwk(key: &aws_lc_rs::signature::EcdsaKeyPair, kid: &str) -> serde_json::Value {
+    use aws_lc_rs::signature::KeyPair;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
+    let point = key.public_key().as_ref();
+    assert_eq!((point.len(), point[0]), (65, 4));
+    serde_json::json!({
+        "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+        "x": B64.encode(&point[1..33]), "y": B64.encode(&point[33..]),
+    })
+}
+
+/// A compact JWS, ES256, kid `k1`, signed by hand (so tests control every field).
+pub fn es256_sign(key: &aws_lc_rs::signature::EcdsaKeyPair, claims: &serde_json::Value) -> String {
+    es256_sign_kid(key, "k1", claims)
+}
+
+/// [`es256_sign`] with a chosen `kid`.
+pub fn es256_sign_kid(
+    key: &aws_lc_rs::signature::EcdsaKeyPair,
+    kid: &str,
+    claims: &serde_json::Value,
+) -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
+    let header = serde_json::json!({ "alg": "ES256", "typ": "JWT", "kid": kid });
+    let msg = format!(
+        "{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string())
+    );
+    let sig = key
+        .sign(&aws_lc_rs::rand::SystemRandom::new(), msg.as_bytes())
+        .unwrap();
+    format!("{msg}.{}", B64.encode(sig.as_ref()))
+}
