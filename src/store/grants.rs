@@ -87,6 +87,17 @@ fn ctx_from_row(row: &AnyRow) -> Result<AuthContext> {
     })
 }
 
+fn refresh_from_row(r: &AnyRow) -> Result<RefreshRecord> {
+    Ok(RefreshRecord {
+        token_hash: r.try_get("token_hash")?,
+        grant_id: r.try_get("grant_id")?,
+        client_id: r.try_get("client_id")?,
+        ctx: ctx_from_row(r)?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
 impl Db {
     /// Stores a new grant with its first code.
     pub async fn code_insert(&self, c: &CodeRecord) -> Result<()> {
@@ -265,14 +276,7 @@ impl Db {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(r) = row {
-            return Ok(Redeem::Ok(RefreshRecord {
-                token_hash: r.try_get("token_hash")?,
-                grant_id: r.try_get("grant_id")?,
-                client_id: r.try_get("client_id")?,
-                ctx: ctx_from_row(&r)?,
-                created_at: r.try_get("created_at")?,
-                expires_at: r.try_get("expires_at")?,
-            }));
+            return Ok(Redeem::Ok(refresh_from_row(&r)?));
         }
         self.replay_lookup(
             "SELECT grant_id, client_id FROM refresh_tokens WHERE token_hash = $1",
@@ -292,17 +296,7 @@ impl Db {
         .await?;
         row.map(|r| {
             let used: Option<i64> = r.try_get("used_at")?;
-            Ok((
-                RefreshRecord {
-                    token_hash: r.try_get("token_hash")?,
-                    grant_id: r.try_get("grant_id")?,
-                    client_id: r.try_get("client_id")?,
-                    ctx: ctx_from_row(&r)?,
-                    created_at: r.try_get("created_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                },
-                used.is_none(),
-            ))
+            Ok((refresh_from_row(&r)?, used.is_none()))
         })
         .transpose()
     }

@@ -35,6 +35,25 @@ fn from_row(r: &AnyRow) -> Result<KeyRecord> {
     })
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the nine columns of a key record, in `COLUMNS` order, to `q`.
+fn bind_record<'q>(q: AnyQuery<'q>, k: &'q KeyRecord) -> AnyQuery<'q> {
+    q.bind(&k.kid)
+        .bind(&k.alg)
+        .bind(&k.state)
+        .bind(&k.private_key)
+        .bind(&k.public_jwk)
+        .bind(k.created_at)
+        .bind(k.activated_at)
+        .bind(k.retired_at)
+        .bind(k.remove_after)
+}
+
+fn insert_sql() -> String {
+    format!("INSERT INTO signing_keys ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)")
+}
+
 impl Db {
     /// Keys still published (not past `remove_after`).
     pub async fn keys_published(&self, now: i64) -> Result<Vec<KeyRecord>> {
@@ -48,20 +67,9 @@ impl Db {
     }
 
     pub async fn key_insert(&self, k: &KeyRecord) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO signing_keys ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-        ))
-        .bind(&k.kid)
-        .bind(&k.alg)
-        .bind(&k.state)
-        .bind(&k.private_key)
-        .bind(&k.public_jwk)
-        .bind(k.created_at)
-        .bind(k.activated_at)
-        .bind(k.retired_at)
-        .bind(k.remove_after)
-        .execute(&self.pool)
-        .await?;
+        bind_record(sqlx::query(&insert_sql()), k)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -78,22 +86,14 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
-        let n = sqlx::query(&format!(
+        let sql = format!(
             "INSERT INTO signing_keys ({COLUMNS}) SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9 \
              WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = $2 AND state = $3)"
-        ))
-        .bind(&k.kid)
-        .bind(&k.alg)
-        .bind(&k.state)
-        .bind(&k.private_key)
-        .bind(&k.public_jwk)
-        .bind(k.created_at)
-        .bind(k.activated_at)
-        .bind(k.retired_at)
-        .bind(k.remove_after)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        );
+        let n = bind_record(sqlx::query(&sql), k)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(n == 1)
     }
@@ -163,20 +163,9 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(&format!(
-            "INSERT INTO signing_keys ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-        ))
-        .bind(&new_next.kid)
-        .bind(&new_next.alg)
-        .bind(&new_next.state)
-        .bind(&new_next.private_key)
-        .bind(&new_next.public_jwk)
-        .bind(new_next.created_at)
-        .bind(new_next.activated_at)
-        .bind(new_next.retired_at)
-        .bind(new_next.remove_after)
-        .execute(&mut *tx)
-        .await?;
+        bind_record(sqlx::query(&insert_sql()), new_next)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -2,7 +2,6 @@
 //! authorization response (query redirect or form post).
 
 use axum::{
-    body::Bytes,
     extract::{Query, State},
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
@@ -11,7 +10,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{i18n::Lang, pages, protocol::form_params, session};
+use super::{i18n::Lang, pages, protocol::EndpointParams, session};
 use crate::{
     accounts,
     app::App,
@@ -56,25 +55,14 @@ fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
     error_page(lang, &OAuthError::internal(e))
 }
 
-pub async fn authorize_get(
+/// The authorization endpoint, GET and POST (OIDC Core §3.1.2.1).
+pub async fn authorize(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    Query(q): Query<Vec<(String, String)>>,
+    EndpointParams(p): EndpointParams,
 ) -> Response {
-    match Params::from_pairs(q) {
-        Ok(p) => start(&app, &s, &headers, p).await,
-        Err(e) => error_page(lang(&headers, None), &e),
-    }
-}
-
-pub async fn authorize_post(
-    State(app): State<App>,
-    s: Session,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match form_params(&headers, &body) {
+    match p {
         Ok(p) => start(&app, &s, &headers, p).await,
         Err(e) => error_page(lang(&headers, None), &e),
     }
@@ -431,7 +419,7 @@ async fn render_login(
         req: req.unwrap_or_default().to_string(),
         email,
         error: error.clone(),
-        register_url: "/register".into(),
+        register_url: req.map_or_else(|| "/register".into(), |r| format!("/register?req={r}")),
         lang_urls: (
             format!("/login?{req_q}ui_locales=de"),
             format!("/login?{req_q}ui_locales=en"),

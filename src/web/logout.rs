@@ -1,8 +1,7 @@
 //! RP-Initiated Logout 1.0 (`end_session_endpoint`) and the citizen's own logout.
 
 use axum::{
-    body::Bytes,
-    extract::{Query, State},
+    extract::State,
     http::HeaderMap,
     response::{Html, IntoResponse, Redirect, Response},
     Form,
@@ -13,7 +12,7 @@ use tower_sessions::Session;
 use super::{
     authorize::{error_page, lang},
     pages,
-    protocol::form_params,
+    protocol::EndpointParams,
     session,
 };
 use crate::{
@@ -21,25 +20,14 @@ use crate::{
     oidc::{error::OAuthError, logout, params::Params},
 };
 
-pub async fn logout_get(
+/// The end_session endpoint, GET and POST (RP-Initiated Logout 1.0 §2).
+pub async fn logout(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    Query(q): Query<Vec<(String, String)>>,
+    EndpointParams(p): EndpointParams,
 ) -> Response {
-    match Params::from_pairs(q) {
-        Ok(p) => handle(&app, &s, &headers, p).await,
-        Err(e) => error_page(lang(&headers, None), &e),
-    }
-}
-
-pub async fn logout_post(
-    State(app): State<App>,
-    s: Session,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match form_params(&headers, &body) {
+    match p {
         Ok(p) => handle(&app, &s, &headers, p).await,
         Err(e) => error_page(lang(&headers, None), &e),
     }

@@ -44,7 +44,7 @@ pub fn router(app: App) -> Router {
     let pages = Router::new()
         .route(
             "/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
+            get(authorize::authorize).post(authorize::authorize),
         )
         .route("/authorize/continue", get(authorize::resume))
         .route(
@@ -55,7 +55,7 @@ pub fn router(app: App) -> Router {
             "/consent",
             get(authorize::consent_page).post(authorize::consent_submit),
         )
-        .route("/logout", get(logout::logout_get).post(logout::logout_post))
+        .route("/logout", get(logout::logout).post(logout::logout))
         .route("/account", get(account::account))
         .route(
             "/register",
@@ -63,6 +63,10 @@ pub fn router(app: App) -> Router {
         )
         .route("/register/done", get(register::register_done))
         .route("/register/verify", get(register::verify))
+        .route(
+            "/register/resend",
+            get(register::resend_page).post(register::resend_submit),
+        )
         .route("/account/logout", post(logout::account_logout))
         .route(
             "/account/consents/{client_id}/revoke",
@@ -97,6 +101,8 @@ pub fn router(app: App) -> Router {
         .route("/stepup/totp", post(stepup::stepup_totp))
         .route("/stepup/recovery", post(stepup::stepup_recovery))
         .route("/stepup/decline", post(stepup::stepup_decline))
+        // Per-client-address limit on registration submissions (one per router).
+        .layer(axum::Extension(register::SubmitLimiter::default()))
         .layer(sessions);
 
     // Machine endpoints: no session, no cookies.

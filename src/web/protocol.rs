@@ -2,8 +2,8 @@
 
 use axum::{
     body::Bytes,
-    extract::{Query, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    extract::{FromRequest, Query, Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -71,6 +71,32 @@ pub fn form_params(headers: &HeaderMap, body: &Bytes) -> Result<Params, OAuthErr
     let text = std::str::from_utf8(body)
         .map_err(|_| OAuthError::invalid_request("the request body is not UTF-8"))?;
     Params::parse(text)
+}
+
+/// The parameters of an endpoint that takes them as a query (GET) or a form body (POST), as
+/// the authorization endpoint (OIDC Core §3.1.2.1) and end_session do. Never rejects: a bad
+/// request is carried as the error, for the handler to render as a page.
+pub struct EndpointParams(pub Result<Params, OAuthError>);
+
+impl<S: Send + Sync> FromRequest<S> for EndpointParams {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if req.method() != Method::POST {
+            return Ok(EndpointParams(Params::parse(
+                req.uri().query().unwrap_or(""),
+            )));
+        }
+        let headers = req.headers().clone();
+        Ok(EndpointParams(
+            match Bytes::from_request(req, state).await {
+                Ok(body) => form_params(&headers, &body),
+                Err(_) => Err(OAuthError::invalid_request(
+                    "the request body is too large or could not be read",
+                )),
+            },
+        ))
+    }
 }
 
 fn authorization(headers: &HeaderMap) -> Result<Option<&str>, OAuthError> {
