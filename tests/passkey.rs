@@ -269,20 +269,13 @@ async fn passkeys(backend: Backend) {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].actor, format!("account:{anna}"));
     assert_eq!(audit[0].detail["kind"], "passkey");
-    // A second registration excludes the passkey already enrolled.
-    let (status, options) = a
+    // With a passkey enrolled, adding another needs that second factor used first: the
+    // password login alone is refused.
+    let (status, body) = a
         .post(&server, "/account/security/passkey/start", &json!({}))
         .await;
-    assert_eq!(status, StatusCode::OK);
-    let ccr: CreationChallengeResponse = serde_json::from_value(options).unwrap();
-    let excluded: Vec<Vec<u8>> = ccr
-        .public_key
-        .exclude_credentials
-        .unwrap_or_default()
-        .iter()
-        .map(|c| c.id.as_ref().to_vec())
-        .collect();
-    assert_eq!(excluded, vec![a_cred.raw_id.as_ref().to_vec()]);
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"], "second_factor_required");
 
     // An authorization request needing substantial (essential acr) goes to the step-up page.
     let (url, verifier) = authorize_url(&server, "rp", &[("claims", ESSENTIAL)]);
@@ -311,6 +304,23 @@ async fn passkeys(backend: Backend) {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert!(amr.contains(&"hwk") && amr.contains(&"user"), "amr {amr:?}");
+
+    // After the passkey step-up a second registration is allowed and excludes the passkey
+    // already enrolled.
+    let (status, options) = a
+        .post(&server, "/account/security/passkey/start", &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let ccr: CreationChallengeResponse = serde_json::from_value(options).unwrap();
+    let excluded: Vec<Vec<u8>> = ccr
+        .public_key
+        .exclude_credentials
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.id.as_ref().to_vec())
+        .collect();
+    assert_eq!(excluded, vec![a_cred.raw_id.as_ref().to_vec()]);
+
     let audit = server
         .app
         .db

@@ -532,6 +532,13 @@ pub async fn set_client_methods(
             "login method `{m}`: expected password, totp or passkey"
         )));
     }
+    if let Some(m) = &methods {
+        if m.iter().any(|x| x == "totp") && !m.iter().any(|x| x == "password") {
+            return Err(AdminError::Invalid(
+                "login method `totp` is a second factor: list `password` with it".into(),
+            ));
+        }
+    }
     for u in upstreams.iter().flatten() {
         if db.upstream_get(u).await?.is_none() {
             return Err(AdminError::NotFound(format!("upstream `{u}`")));

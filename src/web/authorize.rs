@@ -201,7 +201,17 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
         Ok(p) => p,
         Err(e) => return internal(lang, e),
     };
-    let view = login.as_ref().map(SsoLogin::view);
+    // The session's level never exceeds what the account's proofing allows now (a proofing
+    // lowered by an admin applies to live sessions at once).
+    let proofing = account
+        .as_ref()
+        .and_then(|a| Level::parse_name(&a.proofing_level))
+        .unwrap_or(Level::Low);
+    let view = login.as_ref().map(|l| {
+        let mut v = l.view();
+        v.level = v.level.min(proofing);
+        v
+    });
     let next = authorize::decide(
         req,
         &Facts {

@@ -255,6 +255,24 @@ pub async fn register_start(State(app): State<App>, s: Session, headers: HeaderM
             "to add a passkey, please log in again first (your last login is too old)",
         ));
     }
+    // The same rule as for every second-factor change: an account that has one already must
+    // have used it recently, so a stolen password alone cannot add a passkey.
+    let creds = app
+        .db
+        .credentials_of(&account.id)
+        .await
+        .map_err(ApiError::storage)?;
+    let policy = crate::oidc::policy::load(&app.db)
+        .await
+        .map_err(ApiError::storage)?;
+    let max_age = policy.max_age_of(crate::assurance::Level::Substantial);
+    if !crate::web::security::may_change_credentials(&login, &creds, max_age, t) {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            "second_factor_required",
+            "confirm with your existing second factor first (step-up on the security page)",
+        ));
+    }
     let pk = passkeys(&app)?;
     let name = display_name(&app, &account).await;
     let (options, state) = pk.start_registration(&account, &name).await?;
