@@ -27,11 +27,15 @@ pub fn spawn(app: App, listener: TcpListener) -> std::io::Result<Running> {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let router = web::router(app);
     let handle = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
+        // The peer address reaches handlers as `ConnectInfo` (registration rate limit).
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
     });
     Ok(Running {
         addr,
@@ -67,7 +71,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
             tracing::info!(%addr, issuer = %app.config.issuer, "Pforte listening (https)");
             axum_server::bind_rustls(addr, tls)
                 .handle(handle)
-                .serve(router.into_make_service())
+                .serve(router.into_make_service_with_connect_info::<SocketAddr>())
                 .await?;
         }
         _ => {
@@ -75,9 +79,12 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("key `listen` ({addr}): {e}"))?;
             tracing::info!(%addr, issuer = %app.config.issuer, "Pforte listening (http)");
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         }
     }
     Ok(())

@@ -221,22 +221,41 @@ async fn page_lang(c: &Client) -> String {
     attr(c, "html", "lang").await.unwrap_or_default()
 }
 
+/// Types `value` into the field, replacing what it had, and checks that it arrived.
 async fn fill(c: &Client, css: &str, value: &str) {
     let e = c
         .find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"));
-    e.clear().await.unwrap();
-    e.send_keys(value).await.unwrap();
+    for _ in 0..3 {
+        e.clear().await.unwrap();
+        e.send_keys(value).await.unwrap();
+        if e.prop("value").await.unwrap().as_deref() == Some(value) {
+            return;
+        }
+    }
+    panic!("could not type into {css}");
 }
 
+/// Clicks what submits a form or follows a link, and waits until the next page replaced this
+/// one (the old document's root goes stale); WebDriver does not always wait for a navigation
+/// that a click starts.
 async fn click(c: &Client, css: &str) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while old.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "no new page after clicking {css}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Every visible input has an id and exactly one visible, non-empty `label[for=id]`.
@@ -364,6 +383,12 @@ async fn login_without_javascript_in_chromium() {
         Some("current-password")
     );
     assert_eq!(text(&c, ".lang-switch a").await, "English");
+    // The stylesheet and the icon the page links are there.
+    for link in c.find_all(Locator::Css("link[href]")).await.unwrap() {
+        let href = link.attr("href").await.unwrap().unwrap();
+        let r = reqwest::get(server.url(&href)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{href}");
+    }
     assert!(c
         .find_all(Locator::Css(".error-summary"))
         .await
@@ -372,17 +397,18 @@ async fn login_without_javascript_in_chromium() {
     // Focus order: skip link, language switch, e-mail, password, the button, then the link to
     // the registration.
     let req = param(&url(&c).await, "req").expect("req");
+    let order = tab_order(&c, 6).await;
     assert_eq!(
-        tab_order(&c, 6).await,
+        order[..5],
         [
             "a[#main]".to_string(),
             format!("a[/login?req={req}&ui_locales=en]"),
             "input#email".into(),
             "input#password".into(),
             "button.button".into(),
-            "a[/register]".into(),
         ]
     );
+    assert!(order[5].starts_with("a[/register"), "{order:?}");
 
     // --- A wrong password: the error summary (focused), both fields invalid, German texts.
     fill(&c, "#email", erika).await;
@@ -432,9 +458,6 @@ async fn login_without_javascript_in_chromium() {
 
     // --- The right password: the consent page, in German, naming the service and the data.
     fill(&c, "#password", PASSWORD).await;
-    for f in ["#email", "#password"] {
-        eprintln!("DEBUG {f} = {:?}", c.find(Locator::Css(f)).await.unwrap().prop("value").await);
-    }
     click(&c, "form button[type=submit]").await;
     assert_eq!(path(&c).await, "/consent", "{}", url(&c).await);
     assert_eq!(page_lang(&c).await, "de");
@@ -471,6 +494,8 @@ async fn login_without_javascript_in_chromium() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // --- ui_locales=en: the same browser (Accept-Language German) gets English pages.
+    // (A new session: cookies are deleted for the page's host, so go back to Pforte first.)
+    c.goto(&server.url("/healthz")).await.unwrap();
     c.delete_all_cookies().await.unwrap();
     let (auth_url, verifier) = authorize_url(&server, "rp", &[("ui_locales", "en")]);
     c.goto(&auth_url).await.unwrap();
@@ -527,4 +552,259 @@ async fn login_without_javascript_in_chromium() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+// --- screenshots for a person to look at ----------------------------------------------------
+
+const ESSENTIAL_SUBSTANTIAL: &str = r#"{"id_token":{"acr":{"essential":true,"values":["http://eidas.europa.eu/LoA/substantial"]}}}"#;
+
+/// RFC 4648 base32 (the TOTP secret as the set-up page shows it, spaces allowed).
+fn base32_decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u64, 0);
+    for c in s.chars().filter(|c| c.is_ascii_alphanumeric()) {
+        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+            .find(c.to_ascii_uppercase())
+            .expect("base32") as u64;
+        buf = (buf << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// RFC 6238 code for time step `step` (HMAC-SHA-1, six digits).
+fn totp(key: &[u8], step: u64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).unwrap();
+    mac.update(&step.to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 0xf) as usize;
+    let n = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000;
+    format!("{n:06}")
+}
+
+fn time_step() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30
+}
+
+/// A Chrome DevTools command through chromedriver's `goog/cdp/execute` endpoint.
+async fn cdp(
+    c: &Client,
+    driver: &ChromeDriver,
+    cmd: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let session = c.session_id().await.unwrap().expect("session id");
+    let r = reqwest::Client::new()
+        .post(format!("{}/session/{session}/goog/cdp/execute", driver.url))
+        .json(&json!({ "cmd": cmd, "params": params }))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    body["value"].clone()
+}
+
+/// Saves full-page screenshots of the current page at each width into `dir` (a 390 px one as
+/// a phone: touch, mobile viewport). The headless window is only as tall as its virtual screen,
+/// so the viewport is set through DevTools to the page's whole height.
+async fn shoot(c: &Client, driver: &ChromeDriver, dir: &std::path::Path, lang: &str, name: &str) {
+    use base64::Engine;
+    for width in [1280u32, 390] {
+        let mobile = width < 600;
+        let mut height = 800u64;
+        for _ in 0..3 {
+            cdp(
+                c,
+                driver,
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+            )
+            .await;
+            let m = cdp(c, driver, "Page.getLayoutMetrics", json!({})).await;
+            let h = m["cssContentSize"]["height"]
+                .as_f64()
+                .unwrap_or(800.0)
+                .ceil() as u64;
+            if h == height {
+                break;
+            }
+            height = h.clamp(400, 8000);
+        }
+        let m = cdp(c, driver, "Page.getLayoutMetrics", json!({})).await;
+        let content_width = m["cssContentSize"]["width"].as_f64().unwrap_or(0.0);
+        assert!(
+            content_width <= width as f64,
+            "{lang} {name}: the page is {content_width} px wide at {width} px (horizontal scrolling)"
+        );
+        let shot = cdp(
+            c,
+            driver,
+            "Page.captureScreenshot",
+            json!({ "format": "png" }),
+        )
+        .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("screenshot data"))
+            .unwrap();
+        std::fs::write(dir.join(format!("{lang}-{width}-{name}.png")), png).unwrap();
+    }
+    cdp(c, driver, "Emulation.clearDeviceMetricsOverride", json!({})).await;
+}
+
+/// Walks every citizen page with JavaScript on, in German and English, at 1280 px and 390 px:
+/// fails if a page scrolls sideways, and saves screenshots into `PFORTE_SHOTS` (default
+/// `/tmp/shots`) for a person to look at.
+#[tokio::test]
+async fn screenshots() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("PFORTE_SHOTS").unwrap_or_else(|_| "/tmp/shots".into()),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let outbox = tempdir::Dir::new(&format!("pforte-shots-outbox-{}", std::process::id()));
+    let outbox_path = outbox.path.clone();
+    let server = TestServer::start_with(Backend::Sqlite, |cfg| {
+        cfg.mail.outbox = Some(outbox_path);
+    })
+    .await;
+    third_party(&server, "rp", "Hundesteuer Musterstadt").await;
+    let driver = ChromeDriver::start().await;
+
+    for (lang, accept, email) in [
+        ("de", "de-DE,de;q=0.9", "erika.mustermann@example.de"),
+        ("en", "en-GB,en;q=0.9", "john.doe@example.org"),
+    ] {
+        server.citizen(email, PASSWORD).await;
+        let c = driver.browser(accept, true, 1280).await;
+
+        // Error page (unknown client).
+        c.goto(&format!(
+            "{}?client_id=nobody&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcb&response_type=code&scope=openid",
+            server.url("/authorize")
+        ))
+        .await
+        .unwrap();
+        shoot(&c, &driver, &dir, lang, "01-error").await;
+
+        // Registration: empty, with errors, done.
+        c.goto(&server.url("/register")).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "02-register").await;
+        fill(&c, "#email", "not-an-address").await;
+        fill(&c, "#password", "short").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "03-register-errors").await;
+        fill(&c, "#email", &format!("new.{email}")).await;
+        fill(&c, "#given_name", "Lena").await;
+        fill(&c, "#family_name", "Müller-Lüdenscheidt").await;
+        fill(&c, "#password", "ein langes gutes Passwort").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "04-register-done").await;
+
+        // Login at Pforte itself, a wrong password first.
+        c.goto(&server.url("/login")).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "05-login").await;
+        // Keyboard focus: the skip link, the language switch, a field, the button.
+        let order = tab_order(&c, 1).await;
+        assert_eq!(order, ["a[#main]"]);
+        shoot(&c, &driver, &dir, lang, "05a-focus-skip-link").await;
+        tab_order(&c, 1).await;
+        shoot(&c, &driver, &dir, lang, "05b-focus-language").await;
+        tab_order(&c, 1).await;
+        shoot(&c, &driver, &dir, lang, "05c-focus-email").await;
+        tab_order(&c, 2).await;
+        shoot(&c, &driver, &dir, lang, "05d-focus-button").await;
+        fill(&c, "#email", email).await;
+        fill(&c, "#password", "falsch").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "06-login-error").await;
+        fill(&c, "#password", PASSWORD).await;
+        click(&c, "form button[type=submit]").await;
+        assert_eq!(path(&c).await, "/account");
+        shoot(&c, &driver, &dir, lang, "07-account").await;
+
+        // Security page, TOTP set-up (a wrong code first), recovery codes.
+        click(&c, "a[href=\"/account/security\"]").await;
+        shoot(&c, &driver, &dir, lang, "08-security").await;
+        // A link styled as a button, hovered and focused.
+        let (x, y, w, h) = c
+            .find(Locator::Css("a.button"))
+            .await
+            .unwrap()
+            .rectangle()
+            .await
+            .unwrap();
+        cdp(
+            &c,
+            &driver,
+            "Input.dispatchMouseEvent",
+            json!({ "type": "mouseMoved", "x": x + w / 2.0, "y": y + h / 2.0 }),
+        )
+        .await;
+        shoot(&c, &driver, &dir, lang, "08a-hover-link-button").await;
+        cdp(
+            &c,
+            &driver,
+            "Input.dispatchMouseEvent",
+            json!({ "type": "mouseMoved", "x": 0, "y": 0 }),
+        )
+        .await;
+        click(&c, "a[href=\"/account/security/totp\"]").await;
+        shoot(&c, &driver, &dir, lang, "09-totp-setup").await;
+        let secret = text(&c, "#totp-secret").await;
+        let key = base32_decode(&secret);
+        fill(&c, "#totp-code", "12345").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "10-totp-setup-error").await;
+        let step = time_step();
+        fill(&c, "#totp-code", &totp(&key, step)).await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "11-recovery-codes").await;
+        click(&c, ".actions a.button").await;
+        shoot(&c, &driver, &dir, lang, "12-security-with-totp").await;
+
+        // Proofed at substantial (as `pforte account proof` does), the service asks for it.
+        pforte::admin::proof_account(
+            &server.app.db,
+            "test",
+            email,
+            pforte::assurance::Level::Substantial,
+            "Bürgerbüro, Personalausweis vorgelegt",
+        )
+        .await
+        .unwrap();
+        let (auth, _) = authorize_url(&server, "rp", &[("claims", ESSENTIAL_SUBSTANTIAL)]);
+        c.goto(&auth).await.unwrap();
+        assert_eq!(path(&c).await, "/stepup", "{}", url(&c).await);
+        shoot(&c, &driver, &dir, lang, "13-stepup").await;
+        fill(&c, "#totp-code", "000000").await;
+        click(&c, "form[action=\"/stepup/totp\"] button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "14-stepup-error").await;
+        // The next step (the set-up used this one); the server accepts one step ahead.
+        let step = (step + 1).max(time_step());
+        fill(&c, "#totp-code", &totp(&key, step)).await;
+        click(&c, "form[action=\"/stepup/totp\"] button[type=submit]").await;
+        assert_eq!(path(&c).await, "/consent", "{}", url(&c).await);
+        shoot(&c, &driver, &dir, lang, "15-consent").await;
+        click(&c, "button[value=allow]").await;
+        assert!(param(&url(&c).await, "code").is_some());
+
+        // The account with the consent, the confirmed security page, logging out.
+        c.goto(&server.url("/account")).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "16-account-with-consent").await;
+        c.goto(&server.url("/account/security")).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "17-security-confirmed").await;
+        c.goto(&server.url("/account")).await.unwrap();
+        click(&c, "form[action=\"/account/logout\"] button").await;
+        shoot(&c, &driver, &dir, lang, "18-logged-out").await;
+        c.close().await.unwrap();
+    }
+    drop(driver);
 }

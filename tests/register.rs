@@ -1,7 +1,9 @@
 //! Self-registration through the real pages, on SQLite and PostgreSQL: the form, the
 //! verification mail in the development outbox, the single-use link, logging in afterwards;
 //! the same answer for an address that already has an account (and the mail that goes there
-//! instead); field errors for bad input; bad and reused links.
+//! instead); field errors for bad input; bad and reused links; required fields and the
+//! configured password minimum on the page; purging expired links; registering from a
+//! service's login and continuing it; requesting a new link; the per-address rate limit.
 
 mod common;
 
@@ -354,12 +356,18 @@ async fn duplicate(backend: Backend) {
         None,
     )
     .await;
-    // The same answer: status, page and wording; only the address differs.
+    // The same answer: status, page and wording; only the address (and each browser's CSRF
+    // token for the resend button) differs.
     assert!(dup.is_page("/register/done"), "{dup:?}");
     assert_eq!(status(&dup), status(&fresh));
+    let neutral = |o: &Outcome, email: &str| {
+        o.html()
+            .replace(email, "X")
+            .replace(&hidden(o.html(), "csrf"), "CSRF")
+    };
     assert_eq!(
-        dup.html().replace("anna@example.de", "X"),
-        fresh.html().replace("bernd@example.de", "X")
+        neutral(&dup, "anna@example.de"),
+        neutral(&fresh, "bernd@example.de")
     );
 
     // No second account, nothing changed on the first.
@@ -701,4 +709,568 @@ async fn without_outbox_registration_still_succeeds() {
         .unwrap()
         .unwrap();
     assert!(!a.email_verified);
+}
+
+/// Polls the outbox until it holds `n` mails (links are re-sent after the answer).
+async fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
+    for _ in 0..100 {
+        // A message being written is a hidden temporary file until it is renamed.
+        let writing = std::fs::read_dir(dir).is_ok_and(|rd| {
+            rd.filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with('.'))
+        });
+        if !writing {
+            let files = mails(dir);
+            if files.len() >= n {
+                return files;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("expected {n} mails, have {:?}", mails(dir));
+}
+
+/// The verification link in a mail.
+fn link_in(server: &TestServer, path: &Path) -> String {
+    let links = Eml::read(path).links(&server.url("/register/verify?token="));
+    assert!(!links.is_empty(), "no verification link in {path:?}");
+    links[0].clone()
+}
+
+/// The `href` of the first `<a>` whose target starts with `prefix`.
+fn href(html: &str, prefix: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse("a[href]").unwrap();
+    doc.select(&sel)
+        .filter_map(|a| a.value().attr("href"))
+        .find(|h| h.starts_with(prefix))
+        .map(String::from)
+}
+
+/// Names of the inputs carrying `required`.
+fn required_inputs(html: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse("input[required]").unwrap();
+    doc.select(&sel)
+        .filter_map(|i| i.value().attr("name"))
+        .map(String::from)
+        .collect()
+}
+
+/// The text of the `<label>` for input `id`.
+fn label(html: &str, id: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(&format!("label[for=\"{id}\"]")).unwrap();
+    doc.select(&sel).next().expect("label").text().collect()
+}
+
+/// Only e-mail and password are required, the names say so; the configured minimum password
+/// length is what the page announces, sets as `minlength` and enforces.
+#[tokio::test]
+async fn form_shows_required_fields_and_configured_minimum() {
+    let server =
+        TestServer::start_with(Backend::Sqlite, |c| c.login.min_password_length = 16).await;
+    let browser = Browser::new(&server);
+    let page = browser.get(&server.url("/register")).await;
+    let html = page.html();
+    assert_eq!(required_inputs(html), ["email", "password"]);
+    assert_eq!(label(html, "given_name"), "Vorname (optional)");
+    assert_eq!(label(html, "family_name"), "Familienname (optional)");
+    assert_eq!(label(html, "email"), "E-Mail-Adresse");
+    assert!(!html.contains("Alle Felder sind Pflichtfelder"));
+    assert!(html.contains("Nötig sind nur Ihre E-Mail-Adresse und ein Passwort"));
+    assert!(html.contains("minlength=\"16\""), "{html}");
+    assert!(html.contains("Mindestens 16 Zeichen."));
+    assert!(!html.contains("minlength=\"12\"") && !html.contains("Mindestens 12"));
+
+    // 15 characters are too short here, with the configured number in the message …
+    let out = register(
+        &server,
+        &browser,
+        &[
+            ("email", "fritz@example.de"),
+            ("password", "fünfzehn Zeich"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
+    assert_field_error(out.html(), "password", "mindestens 16 Zeichen");
+    assert!(out.html().contains("minlength=\"16\""));
+    // … names may stay empty, 16 characters are enough.
+    let out = register(
+        &server,
+        &browser,
+        &[
+            ("email", "fritz@example.de"),
+            ("given_name", ""),
+            ("family_name", ""),
+            ("password", "sechzehn Zeichen"),
+        ],
+        None,
+    )
+    .await;
+    assert!(out.is_page("/register/done"), "{out:?}");
+
+    // English too.
+    let en = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let html = en
+        .get(server.url("/register?ui_locales=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(label(&html, "given_name"), "Given name (optional)");
+    assert!(html.contains("At least 16 characters."));
+    assert!(!html.contains("All fields are required"));
+}
+
+/// The first column of every row, as text.
+async fn column(server: &TestServer, sql: &str) -> Vec<String> {
+    sqlx::query(sql)
+        .fetch_all(&server.app.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect()
+}
+
+async fn purge(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let db = &server.app.db;
+    let a = server.citizen("anna@example.de", PASSWORD).await;
+    let b = server.citizen("bernd@example.de", PASSWORD).await;
+    let t = pforte::store::now();
+    let link =
+        |account: &str, token: &str, expires_at: i64| pforte::store::verifications::Verification {
+            token_hash: pforte::secrets::hash_secret(token),
+            account_id: account.into(),
+            email: "x@example.de".into(),
+            created_at: expires_at - 24 * 3600,
+            expires_at,
+        };
+    db.verification_insert(&link(&a, "expired", t - 10))
+        .await
+        .unwrap();
+    db.verification_insert(&link(&a, "valid", t + 3600))
+        .await
+        .unwrap();
+    db.verification_insert(&link(&b, "expired-too", t - 7200))
+        .await
+        .unwrap();
+    let window = pforte::store::verifications::MAIL_WINDOW;
+    assert!(db
+        .registration_notice_claim(&a, t - window - 5, window)
+        .await
+        .unwrap());
+    assert!(db
+        .registration_notice_claim(&b, t - 60, window)
+        .await
+        .unwrap());
+    assert!(db
+        .verification_resend_claim(&a, t - window - 5, window)
+        .await
+        .unwrap());
+    assert!(db
+        .verification_resend_claim(&b, t - 60, window)
+        .await
+        .unwrap());
+
+    let purged = db.purge_expired(t).await.unwrap();
+    assert_eq!(purged, 4);
+    assert_eq!(
+        column(&server, "SELECT token_hash FROM email_verifications").await,
+        [pforte::secrets::hash_secret("valid")]
+    );
+    assert_eq!(
+        column(&server, "SELECT account_id FROM registration_notices").await,
+        [b.as_str()]
+    );
+    assert_eq!(
+        column(&server, "SELECT account_id FROM verification_resends").await,
+        [b.as_str()]
+    );
+    // A purged throttle entry throttles nothing anyway; a kept one still does.
+    assert!(db.registration_notice_claim(&a, t, window).await.unwrap());
+    assert!(!db.registration_notice_claim(&b, t, window).await.unwrap());
+    assert_eq!(db.purge_expired(t).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn purge_sqlite() {
+    purge(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn purge_postgres() {
+    purge(Backend::Postgres).await;
+}
+
+/// Follows the consent page if one is shown; returns the code.
+async fn finish_login(browser: &Browser, out: Outcome) -> String {
+    let out = if out.is_page("/consent") {
+        browser.consent(&out, true).await
+    } else {
+        out
+    };
+    out.param("code")
+        .unwrap_or_else(|| panic!("no code: {out:?}"))
+}
+
+async fn userinfo(server: &TestServer, code: &str, verifier: &str) -> serde_json::Value {
+    let (st, tokens) = exchange(server, "rp", code, verifier).await;
+    assert_eq!(st, StatusCode::OK, "{tokens}");
+    reqwest::Client::new()
+        .get(server.url("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn continue_service_login(backend: Backend) {
+    let (server, dir) = start(backend).await;
+    server.confidential("rp", true).await;
+
+    // 1. Registering from the service's login and continuing right away (unverified).
+    let browser = Browser::new(&server);
+    let (url, verifier) = authorize_url(&server, "rp", &[("ui_locales", "en")]);
+    let login = browser.get(&url).await;
+    assert!(login.is_page("/login"), "{login:?}");
+    let req = hidden(login.html(), "req");
+    let register_url = href(login.html(), "/register").expect("register link");
+    assert_eq!(register_url, format!("/register?req={req}"));
+    let form = browser.get(&server.url(&register_url)).await;
+    assert_eq!(status(&form), StatusCode::OK);
+    // The request's language and the request itself carry over.
+    assert!(form.html().contains("lang=\"en\""));
+    assert_eq!(hidden(form.html(), "req"), req);
+    assert_eq!(
+        href(form.html(), "/login").as_deref(),
+        Some(format!("/login?req={req}").as_str())
+    );
+    let done = browser
+        .post_form(
+            &server.url("/register"),
+            &[
+                ("csrf", &hidden(form.html(), "csrf")),
+                ("req", &req),
+                ("email", "gerda@example.de"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(done.is_page("/register/done"), "{done:?}");
+    assert!(done.html().contains("lang=\"en\""));
+    assert!(done
+        .html()
+        .contains("You can now continue signing in to “rp”"));
+    let back = href(done.html(), "/login").expect("back to sign-in");
+    assert_eq!(back, format!("/login?req={req}"));
+    let login = browser.get(&server.url(&back)).await;
+    assert!(login.is_page("/login"), "{login:?}");
+    assert_eq!(hidden(login.html(), "req"), req);
+    let out = browser.login(&login, "gerda@example.de", PASSWORD).await;
+    let code = finish_login(&browser, out).await;
+    let info = userinfo(&server, &code, &verifier).await;
+    assert_eq!(info["email"], "gerda@example.de");
+    assert_eq!(info["email_verified"], false);
+
+    // 2. Verifying first, in the same browser: the confirmation page leads back to the login.
+    let browser = Browser::new(&server);
+    let (url, verifier) = authorize_url(&server, "rp", &[]);
+    let login = browser.get(&url).await;
+    let req = hidden(login.html(), "req");
+    let form = browser
+        .get(&server.url(&href(login.html(), "/register").unwrap()))
+        .await;
+    let done = browser
+        .post_form(
+            &server.url("/register"),
+            &[
+                ("csrf", &hidden(form.html(), "csrf")),
+                ("req", &req),
+                ("email", "hugo@example.de"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(
+        done.html().contains("Zurück zur Anmeldung"),
+        "{}",
+        done.html()
+    );
+    let files = mails(&outbox(&dir));
+    let link = link_in(&server, files.last().unwrap());
+    let verified = browser.get(&link).await;
+    assert_eq!(status(&verified), StatusCode::OK);
+    assert!(verified.html().contains("Weiter zur Anmeldung bei „rp“"));
+    let back = href(verified.html(), "/login").expect("continue link");
+    assert_eq!(back, format!("/login?req={req}"));
+    let out = browser
+        .login(
+            &browser.get(&server.url(&back)).await,
+            "hugo@example.de",
+            PASSWORD,
+        )
+        .await;
+    let code = finish_login(&browser, out).await;
+    let info = userinfo(&server, &code, &verifier).await;
+    assert_eq!(info["email_verified"], true);
+
+    // The link opened elsewhere (no pending login there) just confirms.
+    let other = Browser::new(&server);
+    let (url, _) = authorize_url(&server, "rp", &[]);
+    let login = other.get(&url).await;
+    let req = hidden(login.html(), "req");
+    let form = other
+        .get(&server.url(&format!("/register?req={req}")))
+        .await;
+    other
+        .post_form(
+            &server.url("/register"),
+            &[
+                ("csrf", &hidden(form.html(), "csrf")),
+                ("req", &req),
+                ("email", "ida@example.de"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let link = link_in(&server, mails(&outbox(&dir)).last().unwrap());
+    let verified = Browser::new(&server).get(&link).await;
+    assert_eq!(status(&verified), StatusCode::OK);
+    assert!(href(verified.html(), "/login").is_none());
+    assert!(verified.html().contains("href=\"/account\""));
+
+    // A stale or unknown request id is dropped: plain registration, plain login link.
+    let browser = Browser::new(&server);
+    let form = browser.get(&server.url("/register?req=unknown")).await;
+    assert_eq!(status(&form), StatusCode::OK);
+    assert_eq!(hidden(form.html(), "req"), "");
+    assert_eq!(href(form.html(), "/login").as_deref(), Some("/login"));
+    let done = browser
+        .post_form(
+            &server.url("/register"),
+            &[
+                ("csrf", &hidden(form.html(), "csrf")),
+                ("req", "forged"),
+                ("email", "jan@example.de"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(done.is_page("/register/done"), "{done:?}");
+    assert!(href(done.html(), "/login").is_none());
+    // A login page without a pending request links to the plain form.
+    let login = browser.get(&server.url("/login")).await;
+    assert_eq!(
+        href(login.html(), "/register").as_deref(),
+        Some("/register")
+    );
+}
+
+#[tokio::test]
+async fn continue_service_login_sqlite() {
+    continue_service_login(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn continue_service_login_postgres() {
+    continue_service_login(Backend::Postgres).await;
+}
+
+/// Posts the resend form of `page` (the done page's button or the resend form) with `email`.
+async fn resend(server: &TestServer, browser: &Browser, page: &Outcome, email: &str) -> Outcome {
+    browser
+        .post_form(
+            &server.url("/register/resend"),
+            &[("csrf", &hidden(page.html(), "csrf")), ("email", email)],
+        )
+        .await
+}
+
+async fn audit_count(server: &TestServer, action: &str) -> usize {
+    audit_actions(server)
+        .await
+        .iter()
+        .filter(|(a, _)| a == action)
+        .count()
+}
+
+/// Waits until the background resend has audited `n` requests.
+async fn wait_for_audit(server: &TestServer, action: &str, n: usize) {
+    for _ in 0..100 {
+        if audit_count(server, action).await >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("expected {n} × {action}: {:?}", audit_actions(server).await);
+}
+
+async fn resend_link(backend: Backend) {
+    let (server, dir) = start(backend).await;
+    let browser = Browser::new(&server);
+    let done = register(
+        &server,
+        &browser,
+        &[("email", "karl@example.de"), ("password", PASSWORD)],
+        None,
+    )
+    .await;
+    assert!(done.is_page("/register/done"));
+    let first = link_in(&server, &wait_for_mails(&outbox(&dir), 1).await[0]);
+
+    // The done page's button: the same e-mail address, a fresh link.
+    assert_eq!(hidden(done.html(), "email"), "karl@example.de");
+    let sent = resend(&server, &browser, &done, "karl@example.de").await;
+    assert_eq!(status(&sent), StatusCode::OK, "{sent:?}");
+    assert!(sent.html().contains("Bitte prüfen Sie Ihr Postfach"));
+    assert!(sent
+        .html()
+        .contains("Wenn es für karl@example.de ein Servicekonto gibt"));
+    let files = wait_for_mails(&outbox(&dir), 2).await;
+    let second = link_in(&server, &files[1]);
+    assert_ne!(first, second);
+    wait_for_audit(&server, "account.verification_resent", 1).await;
+
+    // At once again: the same page, but no further mail (one per 15 minutes).
+    let again = resend(&server, &browser, &done, "KARL@example.de ").await;
+    assert_eq!(status(&again), StatusCode::OK);
+    assert_eq!(again.html(), sent.html());
+    wait_for_audit(&server, "account.verification_resent", 2).await;
+    assert!(audit_actions(&server)
+        .await
+        .iter()
+        .any(|(a, d)| a == "account.verification_resent" && d.contains("false")));
+    assert_eq!(mails(&outbox(&dir)).len(), 2);
+
+    // An unknown and a verified address: the same answer, no mail.
+    server.citizen("lena@example.de", PASSWORD).await;
+    for email in ["niemand@example.de", "lena@example.de"] {
+        let out = resend(&server, &browser, &done, email).await;
+        assert_eq!(status(&out), StatusCode::OK);
+        assert_eq!(
+            out.html().replace(email, "X"),
+            sent.html().replace("karl@example.de", "X")
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(mails(&outbox(&dir)).len(), 2);
+    assert_eq!(audit_count(&server, "account.verification_resent").await, 2);
+
+    // The new link works (and voids the old one).
+    let verified = browser.get(&second).await;
+    assert_eq!(status(&verified), StatusCode::OK, "{verified:?}");
+    let old = browser.get(&first).await;
+    assert_eq!(status(&old), StatusCode::BAD_REQUEST);
+    // The "link not valid" page carries the form for a new link.
+    assert!(old.html().contains("Bestätigungslink ist ungültig"));
+    assert!(old.html().contains("Neuen Bestätigungslink anfordern"));
+    let doc = scraper::Html::parse_document(old.html());
+    let form = scraper::Selector::parse("form[action=\"/register/resend\"] input[name=\"email\"]")
+        .unwrap();
+    assert!(doc.select(&form).next().is_some(), "{}", old.html());
+    let out = resend(&server, &browser, &old, "karl@example.de").await;
+    assert_eq!(status(&out), StatusCode::OK);
+
+    // The standalone form, its errors, and CSRF.
+    let page = browser.get(&server.url("/register/resend")).await;
+    assert_eq!(status(&page), StatusCode::OK);
+    assert_eq!(required_inputs(page.html()), ["email"]);
+    let out = resend(&server, &browser, &page, "kein-mail").await;
+    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
+    assert_field_error(out.html(), "email", "gültige E-Mail-Adresse");
+    let out = browser
+        .post_form(
+            &server.url("/register/resend"),
+            &[("csrf", "forged"), ("email", "karl@example.de")],
+        )
+        .await;
+    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
+    assert!(out.html().contains("Die Sitzung ist abgelaufen"));
+    assert!(out.html().contains("karl@example.de"), "value kept");
+}
+
+#[tokio::test]
+async fn resend_link_sqlite() {
+    resend_link(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn resend_link_postgres() {
+    resend_link(Backend::Postgres).await;
+}
+
+/// Ten valid submissions per client address and ten minutes (registration and resend
+/// together); then a readable 429 page with Retry-After. Invalid forms do not count.
+#[tokio::test]
+async fn rate_limit_per_client_address() {
+    let (server, dir) = start(Backend::Sqlite).await;
+    let browser = Browser::new(&server);
+    let page = browser.get(&server.url("/register/resend")).await;
+    for i in 0..10 {
+        let out = resend(&server, &browser, &page, &format!("person{i}@example.de")).await;
+        assert_eq!(status(&out), StatusCode::OK, "submission {i}");
+    }
+    // Form errors are still shown (and do not count).
+    let out = resend(&server, &browser, &page, "kein-mail").await;
+    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
+    let out = register(
+        &server,
+        &browser,
+        &[("email", "x@example.de"), ("password", "kurz")],
+        None,
+    )
+    .await;
+    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
+
+    // The eleventh valid one, on either form, is refused.
+    let resp = browser
+        .http
+        .post(server.url("/register/resend"))
+        .form(&[
+            ("csrf", hidden(page.html(), "csrf").as_str()),
+            ("email", "person10@example.de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("Zu viele Versuche") && html.contains("<code>429</code>"),
+        "{html}"
+    );
+    let out = register(
+        &server,
+        &browser,
+        &[("email", "otto@example.de"), ("password", PASSWORD)],
+        None,
+    )
+    .await;
+    assert_eq!(status(&out), StatusCode::TOO_MANY_REQUESTS);
+    assert!(out.html().contains("Zu viele Versuche"));
+    assert!(server.app.db.account_list().await.unwrap().is_empty());
+    assert!(mails(&outbox(&dir)).is_empty());
+
+    // Other pages are not affected.
+    let form = browser.get(&server.url("/register")).await;
+    assert_eq!(status(&form), StatusCode::OK);
 }

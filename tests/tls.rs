@@ -31,8 +31,14 @@ async fn serves_https_with_the_configured_certificate() {
             .arg("serve")
             .env("PFORTE_ISSUER", &issuer)
             .env("PFORTE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PFORTE_DATABASE_URL", format!("sqlite://{}/db.sqlite", dir.path.display()))
-            .env("PFORTE_KEYS_ENCRYPTION_KEY", pforte::tokens::keys::Kek::generate_base64())
+            .env(
+                "PFORTE_DATABASE_URL",
+                format!("sqlite://{}/db.sqlite", dir.path.display()),
+            )
+            .env(
+                "PFORTE_KEYS_ENCRYPTION_KEY",
+                pforte::tokens::keys::Kek::generate_base64(),
+            )
             .env("PFORTE_TLS_CERT", format!("{root}/certs/localhost.pem"))
             .env("PFORTE_TLS_KEY", format!("{root}/certs/localhost-key.pem"))
             .env("PFORTE_LOG", "warn")
@@ -41,7 +47,9 @@ async fn serves_https_with_the_configured_certificate() {
             .spawn()
             .expect("start pforte serve"),
     );
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(format!("{root}/certs/dev-ca.pem")).unwrap()).unwrap();
+    let ca =
+        reqwest::Certificate::from_pem(&std::fs::read(format!("{root}/certs/dev-ca.pem")).unwrap())
+            .unwrap();
     let https = reqwest::Client::builder()
         .add_root_certificate(ca)
         .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
@@ -59,7 +67,9 @@ async fn serves_https_with_the_configured_certificate() {
     let resp = resp.expect("pforte answers over https");
     assert_eq!(resp.status(), 200);
     assert_eq!(
-        resp.headers().get("strict-transport-security").and_then(|v| v.to_str().ok()),
+        resp.headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
         Some("max-age=31536000")
     );
     let meta: serde_json::Value = resp.json().await.unwrap();
@@ -73,6 +83,9 @@ async fn serves_https_with_the_configured_certificate() {
         .build()
         .unwrap();
     assert!(untrusting.get(&url).send().await.is_err());
-    let plain = reqwest::get(format!("http://127.0.0.1:{port}/.well-known/openid-configuration")).await;
+    let plain = reqwest::get(format!(
+        "http://127.0.0.1:{port}/.well-known/openid-configuration"
+    ))
+    .await;
     assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
 }

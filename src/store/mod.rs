@@ -84,17 +84,35 @@ impl Db {
         &self.url
     }
 
-    /// Deletes expired codes, tokens and assertion ids. Run periodically.
+    /// Deletes expired codes, tokens, assertion ids and e-mail verification links (used or
+    /// not), and registration mail throttle entries whose window has passed (they no longer
+    /// throttle anything). Run periodically.
     pub async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let mail_window_start = now - verifications::MAIL_WINDOW;
         let mut n = 0;
-        for sql in [
-            "DELETE FROM authorization_codes WHERE expires_at < $1",
-            "DELETE FROM refresh_tokens WHERE expires_at < $1",
-            "DELETE FROM access_tokens WHERE expires_at < $1",
-            "DELETE FROM client_assertion_jtis WHERE expires_at < $1",
+        for (sql, before) in [
+            (
+                "DELETE FROM authorization_codes WHERE expires_at < $1",
+                now - 60,
+            ),
+            ("DELETE FROM refresh_tokens WHERE expires_at < $1", now - 60),
+            ("DELETE FROM access_tokens WHERE expires_at < $1", now - 60),
+            (
+                "DELETE FROM client_assertion_jtis WHERE expires_at < $1",
+                now - 60,
+            ),
+            ("DELETE FROM email_verifications WHERE expires_at < $1", now),
+            (
+                "DELETE FROM registration_notices WHERE sent_at < $1",
+                mail_window_start,
+            ),
+            (
+                "DELETE FROM verification_resends WHERE sent_at < $1",
+                mail_window_start,
+            ),
         ] {
             n += sqlx::query(sql)
-                .bind(now - 60)
+                .bind(before)
                 .execute(&self.pool)
                 .await?
                 .rows_affected();

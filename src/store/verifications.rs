@@ -1,5 +1,5 @@
-//! E-mail verification links of self-registration, and the throttle for "someone tried to
-//! register with your address" mails.
+//! E-mail verification links of self-registration, and the throttles for "someone tried to
+//! register with your address" mails and for re-sent links.
 //!
 //! A link's token is never stored, only its [`crate::secrets::hash_secret`]. A link is good
 //! once: [`Db::verification_consume`] marks it used and the account's address verified in one
@@ -8,6 +8,10 @@
 use sqlx::Row;
 
 use super::{Db, Result};
+
+/// At most one "someone tried to register with your address" mail, and at most one re-sent
+/// verification link, per account in this many seconds.
+pub const MAIL_WINDOW: i64 = 15 * 60;
 
 /// A verification link waiting to be used.
 #[derive(Clone, Debug)]
@@ -29,13 +33,8 @@ pub struct Verified {
 }
 
 impl Db {
-    /// Stores a new link. Expired links of every account are purged on the way (there are few,
-    /// and the expiry is indexed).
+    /// Stores a new link. Expired links are removed by [`Db::purge_expired`].
     pub async fn verification_insert(&self, v: &Verification) -> Result<()> {
-        sqlx::query("DELETE FROM email_verifications WHERE expires_at < $1")
-            .bind(v.created_at)
-            .execute(&self.pool)
-            .await?;
         sqlx::query(
             "INSERT INTO email_verifications (token_hash, account_id, email, created_at, expires_at, used_at) \
              VALUES ($1,$2,$3,$4,$5,NULL)",
@@ -115,6 +114,28 @@ impl Db {
             "INSERT INTO registration_notices (account_id, sent_at) VALUES ($1, $2) \
              ON CONFLICT (account_id) DO UPDATE SET sent_at = excluded.sent_at \
              WHERE registration_notices.sent_at <= $3",
+        )
+        .bind(account_id)
+        .bind(now)
+        .bind(now - window)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Records that a fresh verification link goes to this account now on request, unless one
+    /// went within the last `window` seconds. `true`: send it; `false`: throttled.
+    pub async fn verification_resend_claim(
+        &self,
+        account_id: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO verification_resends (account_id, sent_at) VALUES ($1, $2) \
+             ON CONFLICT (account_id) DO UPDATE SET sent_at = excluded.sent_at \
+             WHERE verification_resends.sent_at <= $3",
         )
         .bind(account_id)
         .bind(now)

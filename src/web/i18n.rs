@@ -179,7 +179,8 @@ pub fn fill(text: &str, name: &str, value: &str) -> String {
 
 /// All fixed page copy of one language.
 ///
-/// Placeholders: `{client}` (a service's display name), `{email}`, `{scope}`.
+/// Placeholders: `{client}` (a service's display name), `{email}`, `{scope}`, `{min}` (a
+/// configured minimum length).
 #[derive(Debug)]
 pub struct Texts {
     // --- layout ---
@@ -272,11 +273,15 @@ pub struct Texts {
 
     // --- registration ---
     pub register_title: &'static str,
+    /// Says which fields are required; the optional ones carry [`Texts::optional_marker`].
     pub register_intro: &'static str,
+    /// Appended to the label of an optional form field.
+    pub optional_marker: &'static str,
     pub register_email_hint: &'static str,
     pub given_name_label: &'static str,
     pub family_name_label: &'static str,
     pub new_password_label: &'static str,
+    /// `{min}`: the configured minimum password length.
     pub password_hint: &'static str,
     pub register_submit: &'static str,
     pub register_have_account: &'static str,
@@ -284,10 +289,25 @@ pub struct Texts {
     pub register_done_title: &'static str,
     /// `{email}`
     pub register_done_text: &'static str,
+    /// `{client}`: the login at a service that led to the registration can go on.
+    pub register_continue_client: &'static str,
+    /// The same without a known service name.
+    pub register_continue_generic: &'static str,
+    pub register_continue_link: &'static str,
     pub register_done_hint: &'static str,
     pub register_verified_title: &'static str,
     pub register_verified_text: &'static str,
     pub register_verified_link: &'static str,
+    /// `{client}`
+    pub register_verified_continue_client: &'static str,
+    pub register_verified_continue_generic: &'static str,
+    pub register_resend_title: &'static str,
+    pub register_resend_intro: &'static str,
+    pub register_resend_submit: &'static str,
+    pub register_resent_title: &'static str,
+    /// `{email}`; the same wording whether or not anything was sent.
+    pub register_resent_text: &'static str,
+    pub register_resent_hint: &'static str,
 
     // --- fallback ---
     pub fallback_title: &'static str,
@@ -369,21 +389,33 @@ pub static DE: Texts = Texts {
     account_logout: "Abmelden",
 
     register_title: "Servicekonto erstellen",
-    register_intro: "Mit einem Servicekonto nutzen Sie die Online-Dienste Ihrer Kommune. Alle Felder sind Pflichtfelder.",
+    register_intro: "Mit einem Servicekonto nutzen Sie die Online-Dienste Ihrer Kommune. Nötig sind nur Ihre E-Mail-Adresse und ein Passwort; Ihren Namen können Sie freiwillig angeben.",
+    optional_marker: "(optional)",
     register_email_hint: "Wir schicken Ihnen einen Link, um die Adresse zu bestätigen.",
     given_name_label: "Vorname",
     family_name_label: "Familienname",
     new_password_label: "Passwort",
-    password_hint: "Mindestens 12 Zeichen. Ein Satz aus mehreren Wörtern ist leicht zu merken und sicher.",
+    password_hint: "Mindestens {min} Zeichen. Ein Satz aus mehreren Wörtern ist leicht zu merken und sicher.",
     register_submit: "Konto erstellen",
     register_have_account: "Sie haben schon ein Konto?",
     register_login_link: "Anmelden",
     register_done_title: "E-Mail-Adresse bestätigen",
-    register_done_text: "Wir haben Ihnen eine E-Mail an {email} geschickt. Bitte öffnen Sie den Link in dieser E-Mail, um Ihr Servicekonto zu aktivieren.",
-    register_done_hint: "Keine E-Mail erhalten? Prüfen Sie bitte auch Ihren Spam-Ordner. Sie können diese Seite jetzt schließen.",
+    register_done_text: "Wir haben Ihnen eine E-Mail an {email} geschickt. Bitte öffnen Sie den Link in dieser E-Mail, um Ihre Adresse zu bestätigen.",
+    register_continue_client: "Sie können die Anmeldung bei „{client}“ jetzt fortsetzen. Bitte bestätigen Sie Ihre E-Mail-Adresse trotzdem über den Link in der E-Mail.",
+    register_continue_generic: "Sie können die begonnene Anmeldung jetzt fortsetzen. Bitte bestätigen Sie Ihre E-Mail-Adresse trotzdem über den Link in der E-Mail.",
+    register_continue_link: "Zurück zur Anmeldung",
+    register_done_hint: "Keine E-Mail erhalten? Prüfen Sie bitte auch Ihren Spam-Ordner. Sie können sich auch einen neuen Link schicken lassen.",
     register_verified_title: "E-Mail-Adresse bestätigt",
     register_verified_text: "Vielen Dank. Ihre E-Mail-Adresse ist jetzt bestätigt und Ihr Servicekonto ist bereit.",
     register_verified_link: "Zu Ihrem Servicekonto",
+    register_verified_continue_client: "Weiter zur Anmeldung bei „{client}“",
+    register_verified_continue_generic: "Weiter zur Anmeldung",
+    register_resend_title: "Neuen Bestätigungslink anfordern",
+    register_resend_intro: "Geben Sie die E-Mail-Adresse Ihres Servicekontos ein. Ist sie noch nicht bestätigt, schicken wir Ihnen einen neuen Link.",
+    register_resend_submit: "Neuen Link senden",
+    register_resent_title: "Bitte prüfen Sie Ihr Postfach",
+    register_resent_text: "Wenn es für {email} ein Servicekonto gibt, dessen Adresse noch nicht bestätigt ist, haben wir dorthin einen neuen Bestätigungslink geschickt. Er ist 24 Stunden gültig.",
+    register_resent_hint: "Ist Ihre Adresse schon bestätigt, können Sie sich einfach anmelden. Einen weiteren Link können Sie nach 15 Minuten anfordern.",
 
     fallback_title: "Ein Fehler ist aufgetreten",
     fallback_text: "Die Seite konnte nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
@@ -464,21 +496,33 @@ pub static EN: Texts = Texts {
     account_logout: "Sign out",
 
     register_title: "Create a citizen account",
-    register_intro: "With a citizen account you can use your municipality’s online services. All fields are required.",
+    register_intro: "With a citizen account you can use your municipality’s online services. You only need your email address and a password; giving your name is optional.",
+    optional_marker: "(optional)",
     register_email_hint: "We will send you a link to confirm this address.",
     given_name_label: "Given name",
     family_name_label: "Family name",
     new_password_label: "Password",
-    password_hint: "At least 12 characters. A phrase of several words is easy to remember and secure.",
+    password_hint: "At least {min} characters. A phrase of several words is easy to remember and secure.",
     register_submit: "Create account",
     register_have_account: "Already have an account?",
     register_login_link: "Sign in",
     register_done_title: "Confirm your email address",
-    register_done_text: "We have sent an email to {email}. Please open the link in that email to activate your citizen account.",
-    register_done_hint: "No email received? Please also check your spam folder. You can close this page now.",
+    register_done_text: "We have sent an email to {email}. Please open the link in that email to confirm your address.",
+    register_continue_client: "You can now continue signing in to “{client}”. Please still confirm your email address with the link in the email.",
+    register_continue_generic: "You can now continue signing in. Please still confirm your email address with the link in the email.",
+    register_continue_link: "Back to sign-in",
+    register_done_hint: "No email received? Please also check your spam folder. You can also have a new link sent to you.",
     register_verified_title: "Email address confirmed",
     register_verified_text: "Thank you. Your email address is now confirmed and your citizen account is ready.",
     register_verified_link: "Go to your citizen account",
+    register_verified_continue_client: "Continue signing in to “{client}”",
+    register_verified_continue_generic: "Continue signing in",
+    register_resend_title: "Request a new confirmation link",
+    register_resend_intro: "Enter the email address of your citizen account. If it has not been confirmed yet, we will send you a new link.",
+    register_resend_submit: "Send a new link",
+    register_resent_title: "Please check your inbox",
+    register_resent_text: "If there is a citizen account for {email} whose address has not been confirmed yet, we have sent a new confirmation link there. It is valid for 24 hours.",
+    register_resent_hint: "If your address is already confirmed, you can simply sign in. You can request another link after 15 minutes.",
 
     fallback_title: "An error has occurred",
     fallback_text: "The page could not be displayed. Please try again later.",
@@ -639,7 +683,8 @@ pub fn scope_label(lang: Lang, scope: &str) -> String {
 /// The message for a registration/login validation key on a field, or `None` if `key` is
 /// not a known key (the caller then shows `key` itself as the message).
 ///
-/// Known keys: `required`, `email_invalid`, `password_too_short` (12), `password_too_long`,
+/// Known keys: `required`, `email_invalid`, `password_too_short` (with a `{min}` placeholder
+/// for the configured minimum, which the caller fills), `password_too_long`,
 /// `password_common`, `too_long`, `invalid_characters`, `session_expired`.
 /// Fields: `email`, `given_name`, `family_name`, `password`.
 pub fn field_error_text(lang: Lang, field: &str, key: &str) -> Option<&'static str> {
@@ -665,8 +710,8 @@ pub fn field_error_text(lang: Lang, field: &str, key: &str) -> Option<&'static s
             "Enter a valid email address, for example name@example.com.",
         ),
         ("password_too_short", _) => t(
-            "Das Passwort muss mindestens 12 Zeichen lang sein.",
-            "The password must be at least 12 characters long.",
+            "Das Passwort muss mindestens {min} Zeichen lang sein.",
+            "The password must be at least {min} characters long.",
         ),
         ("password_too_long", _) => t("Das Passwort ist zu lang.", "The password is too long."),
         ("password_common", _) => t(
@@ -1112,7 +1157,7 @@ mod tests {
         assert_eq!(scope_label(Lang::En, "urn:x"), "urn:x");
         assert!(field_error_text(Lang::De, "password", "password_too_short")
             .unwrap()
-            .contains("12"));
+            .contains("mindestens {min} Zeichen"));
         assert!(field_error_text(Lang::De, "email", "nonsense").is_none());
         assert!(level_label(Lang::De, "high").is_some());
         assert_eq!(fill("a {client} b", "client", "X"), "a X b");

@@ -7,7 +7,7 @@
 //! `|safe`. A render error (which askama only reports for failing `Display` impls) yields a
 //! minimal static fallback page instead of a panic.
 //!
-//! The pages link `/static/pforte.css` and `/static/favicon.svg`; they need no JavaScript
+//! The pages link `/static/pforte.css` and `/favicon.ico` (an SVG); they need no JavaScript
 //! except the auto-submit of [`FormPostPage`], which carries the CSP nonce.
 //!
 //! Form field names the handlers receive:
@@ -16,13 +16,16 @@
 //! - logout confirm: `csrf`, and when given `post_logout_redirect_uri`, `state`,
 //!   `id_token_hint`, `client_id`
 //! - account: logout and each revoke form post `csrf`
-//! - register: `email`, `given_name`, `family_name`, `password`, `csrf`
+//! - register: `email`, `given_name`, `family_name`, `password`, `csrf`, `req` (the pending
+//!   authorization request the registration started from, or empty)
+//! - request a new verification link (`/register/resend`): `email`, `csrf`
 
 use askama::Template;
 
 use super::i18n::{self, fill, Lang, Texts};
 
-/// Minimum password length announced on the registration page.
+/// The default minimum password length (`login.min_password_length`); the registration page
+/// announces and enforces the configured value it is given in [`RegisterPage::min_password_len`].
 pub const MIN_PASSWORD_LEN: u32 = 12;
 
 // ---------------------------------------------------------------------------------------
@@ -153,12 +156,16 @@ pub struct AccountPage {
 }
 
 /// Self-registration (`POST action` with `email`, `given_name`, `family_name`, `password`,
-/// `csrf`).
-#[derive(Clone, Debug, Default)]
+/// `csrf`, `req`). E-mail and password are required (`required`); the names are optional
+/// and say so in their labels.
+#[derive(Clone, Debug)]
 pub struct RegisterPage {
     pub lang: Lang,
     pub action: String,
     pub csrf: String,
+    /// The pending authorization request the registration belongs to (hidden field `req`;
+    /// empty for none).
+    pub req: String,
     pub email: String,
     pub given_name: String,
     pub family_name: String,
@@ -168,21 +175,78 @@ pub struct RegisterPage {
     /// or else a text shown as-is.
     pub errors: Vec<(String, String)>,
     pub login_url: String,
+    /// The configured minimum password length: the hint, `minlength` and the
+    /// `password_too_short` message use it.
+    pub min_password_len: u32,
 }
 
-/// "Wir haben Ihnen eine E-Mail geschickt…"
+impl Default for RegisterPage {
+    fn default() -> Self {
+        RegisterPage {
+            lang: Lang::default(),
+            action: String::new(),
+            csrf: String::new(),
+            req: String::new(),
+            email: String::new(),
+            given_name: String::new(),
+            family_name: String::new(),
+            errors: Vec::new(),
+            login_url: String::new(),
+            min_password_len: MIN_PASSWORD_LEN,
+        }
+    }
+}
+
+/// "Wir haben Ihnen eine E-Mail geschickt…", a button to have the link sent again
+/// (`POST resend_action` with `email`, `csrf`), and, when the registration started from a
+/// service's login, the way back to that login.
 #[derive(Clone, Debug, Default)]
 pub struct RegisterDonePage {
     pub lang: Lang,
     pub email: String,
+    pub csrf: String,
+    pub resend_action: String,
+    /// The pending login to continue (`/login?req=…`), if it is still open.
+    pub continue_url: Option<String>,
+    /// The service of that login, if known.
+    pub client_name: Option<String>,
 }
 
-/// "E-Mail-Adresse bestätigt", with a link to the account.
+/// "E-Mail-Adresse bestätigt", with a link to the account, and when this browser still has
+/// the service login the registration started from, a button to continue it.
 #[derive(Clone, Debug, Default)]
 pub struct RegisterVerifiedPage {
     pub lang: Lang,
     /// Where the citizen continues (the account page, which asks for a login when needed).
     pub account_url: String,
+    /// The pending login to continue (`/login?req=…`), if it is still open.
+    pub continue_url: Option<String>,
+    /// The service of that login, if known.
+    pub client_name: Option<String>,
+}
+
+/// The form to request a new verification link (`POST action` with `email`, `csrf`). With
+/// `invalid_link` it is the answer to an unusable verification link (heading and explanation
+/// of the `invalid_verification_link` error first).
+#[derive(Clone, Debug, Default)]
+pub struct RegisterResendPage {
+    pub lang: Lang,
+    pub action: String,
+    pub csrf: String,
+    pub email: String,
+    /// `(field, message)` as in [`RegisterPage::errors`]; field `email` or form-level.
+    pub errors: Vec<(String, String)>,
+    pub invalid_link: bool,
+    pub login_url: String,
+}
+
+/// The answer to a request for a new verification link: the same whether or not an
+/// unverified account exists for the address (and whether a link was sent).
+#[derive(Clone, Debug, Default)]
+pub struct RegisterResentPage {
+    pub lang: Lang,
+    pub email: String,
+    pub login_url: String,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -251,7 +315,7 @@ struct FieldView {
     input_type: &'static str,
     autocomplete: &'static str,
     value: String,
-    hint: Option<&'static str>,
+    hint: Option<String>,
     error: Option<String>,
     /// `aria-invalid="true"`
     invalid: bool,
@@ -263,6 +327,8 @@ struct FieldView {
     maxlength: u32,
     /// `inputmode` (e.g. `numeric` for one-time codes).
     inputmode: Option<&'static str>,
+    /// `required`; an optional field says "(optional)" in its label instead.
+    required: bool,
 }
 
 impl FieldView {
@@ -287,14 +353,20 @@ impl FieldView {
             minlength: None,
             maxlength: if input_type == "password" { 1024 } else { 254 },
             inputmode: None,
+            required: true,
         }
     }
     fn value(mut self, v: &str) -> Self {
         self.value = v.to_string();
         self
     }
-    fn hint(mut self, h: &'static str) -> Self {
-        self.hint = Some(h);
+    fn hint(mut self, h: impl Into<String>) -> Self {
+        self.hint = Some(h.into());
+        self
+    }
+    /// Not `required`; the label says "(optional)".
+    fn optional(mut self) -> Self {
+        self.required = false;
         self
     }
     fn error(mut self, e: Option<String>) -> Self {
@@ -411,7 +483,9 @@ struct RegisterView<'a> {
 #[template(path = "register_done.html")]
 struct RegisterDoneView<'a> {
     chrome: Chrome<'a>,
+    p: &'a RegisterDonePage,
     text: String,
+    continue_text: String,
 }
 
 #[derive(Template)]
@@ -419,6 +493,26 @@ struct RegisterDoneView<'a> {
 struct RegisterVerifiedView<'a> {
     chrome: Chrome<'a>,
     p: &'a RegisterVerifiedPage,
+    continue_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "register_resend.html")]
+struct RegisterResendView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a RegisterResendPage,
+    /// The unusable link's heading and explanation, when `p.invalid_link`.
+    invalid: Option<i18n::ErrorText>,
+    summary: Vec<SummaryItem>,
+    fields: Vec<FieldView>,
+}
+
+#[derive(Template)]
+#[template(path = "register_resent.html")]
+struct RegisterResentView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a RegisterResentPage,
+    text: String,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -659,12 +753,47 @@ impl AccountPage {
 
 const REGISTER_FIELDS: [&str; 4] = ["email", "given_name", "family_name", "password"];
 
-impl RegisterPage {
-    fn message(&self, field: &str, msg: &str) -> String {
-        match i18n::field_error_text(self.lang, field, msg) {
-            Some(text) => text.to_string(),
-            None => msg.to_string(),
+/// A field error's text: a known key in the page language (with `{min}` filled), else the
+/// message as-is.
+fn field_message(lang: Lang, min_password_len: u32, field: &str, msg: &str) -> String {
+    match i18n::field_error_text(lang, field, msg) {
+        Some(text) => fill(text, "min", &min_password_len.to_string()),
+        None => msg.to_string(),
+    }
+}
+
+/// The error summary: form-level errors first, then field errors in `fields` order.
+fn error_summary(
+    errors: &[(String, String)],
+    fields: &[&str],
+    message: impl Fn(&str, &str) -> String,
+) -> Vec<SummaryItem> {
+    let mut summary: Vec<SummaryItem> = errors
+        .iter()
+        .filter(|(f, _)| !fields.contains(&f.as_str()))
+        .map(|(f, m)| SummaryItem {
+            href: None,
+            message: message(f, m),
+        })
+        .collect();
+    for field in fields {
+        if let Some((f, m)) = errors.iter().find(|(f, _)| f == field) {
+            summary.push(SummaryItem {
+                href: Some(format!("#{field}")),
+                message: message(f, m),
+            });
         }
+    }
+    summary
+}
+
+impl RegisterPage {
+    fn min_password_len(&self) -> u32 {
+        self.min_password_len.max(1)
+    }
+
+    fn message(&self, field: &str, msg: &str) -> String {
+        field_message(self.lang, self.min_password_len(), field, msg)
     }
 
     fn field_error(&self, field: &str) -> Option<String> {
@@ -677,24 +806,8 @@ impl RegisterPage {
     pub fn render(&self) -> String {
         let lang = self.lang;
         let t = lang.texts();
-        // Summary: form-level errors first, then field errors in form order.
-        let mut summary: Vec<SummaryItem> = self
-            .errors
-            .iter()
-            .filter(|(f, _)| !REGISTER_FIELDS.contains(&f.as_str()))
-            .map(|(f, m)| SummaryItem {
-                href: None,
-                message: self.message(f, m),
-            })
-            .collect();
-        for field in REGISTER_FIELDS {
-            if let Some(message) = self.field_error(field) {
-                summary.push(SummaryItem {
-                    href: Some(format!("#{field}")),
-                    message,
-                });
-            }
-        }
+        let min = self.min_password_len();
+        let summary = error_summary(&self.errors, &REGISTER_FIELDS, |f, m| self.message(f, m));
         let fields = vec![
             FieldView::new("email", t.email_label, "email", "username")
                 .value(&self.email)
@@ -703,15 +816,17 @@ impl RegisterPage {
                 .done(),
             FieldView::new("given_name", t.given_name_label, "text", "given-name")
                 .value(&self.given_name)
+                .optional()
                 .error(self.field_error("given_name"))
                 .done(),
             FieldView::new("family_name", t.family_name_label, "text", "family-name")
                 .value(&self.family_name)
+                .optional()
                 .error(self.field_error("family_name"))
                 .done(),
             FieldView::new("password", t.new_password_label, "password", "new-password")
-                .hint(t.password_hint)
-                .minlength(MIN_PASSWORD_LEN)
+                .hint(fill(t.password_hint, "min", &min.to_string()))
+                .minlength(min)
                 .error(self.field_error("password"))
                 .done(),
         ];
@@ -725,12 +840,26 @@ impl RegisterPage {
     }
 }
 
+/// "Continue signing in to „{client}“" or the generic wording.
+fn continue_text(client_name: Option<&str>, with_client: &str, generic: &str) -> String {
+    match client_name.filter(|n| !n.trim().is_empty()) {
+        Some(name) => fill(with_client, "client", name),
+        None => generic.to_string(),
+    }
+}
+
 impl RegisterDonePage {
     pub fn render(&self) -> String {
         let t = self.lang.texts();
         let view = RegisterDoneView {
             chrome: Chrome::new(self.lang, t.register_done_title, false),
+            p: self,
             text: fill(t.register_done_text, "email", &self.email),
+            continue_text: continue_text(
+                self.client_name.as_deref(),
+                t.register_continue_client,
+                t.register_continue_generic,
+            ),
         };
         finish(&view, self.lang)
     }
@@ -738,9 +867,60 @@ impl RegisterDonePage {
 
 impl RegisterVerifiedPage {
     pub fn render(&self) -> String {
+        let t = self.lang.texts();
         let view = RegisterVerifiedView {
-            chrome: Chrome::new(self.lang, self.lang.texts().register_verified_title, false),
+            chrome: Chrome::new(self.lang, t.register_verified_title, false),
             p: self,
+            continue_label: continue_text(
+                self.client_name.as_deref(),
+                t.register_verified_continue_client,
+                t.register_verified_continue_generic,
+            ),
+        };
+        finish(&view, self.lang)
+    }
+}
+
+impl RegisterResendPage {
+    pub fn render(&self) -> String {
+        let lang = self.lang;
+        let t = lang.texts();
+        let message = |f: &str, m: &str| field_message(lang, MIN_PASSWORD_LEN, f, m);
+        let summary = error_summary(&self.errors, &["email"], message);
+        let email_error = self
+            .errors
+            .iter()
+            .find(|(f, _)| f == "email")
+            .map(|(f, m)| message(f, m));
+        let fields = vec![FieldView::new("email", t.email_label, "email", "username")
+            .value(&self.email)
+            .error(email_error)
+            .done()];
+        let invalid = self
+            .invalid_link
+            .then(|| i18n::error_text(lang, "invalid_verification_link", 400));
+        let title = match &invalid {
+            Some(e) => e.title,
+            None => t.register_resend_title,
+        };
+        let view = RegisterResendView {
+            chrome: Chrome::new(lang, title, !summary.is_empty()),
+            p: self,
+            invalid,
+            summary,
+            fields,
+        };
+        finish(&view, lang)
+    }
+}
+
+impl RegisterResentPage {
+    pub fn render(&self) -> String {
+        let t = self.lang.texts();
+        let view = RegisterResentView {
+            chrome: Chrome::new(self.lang, t.register_resent_title, false),
+            p: self,
+            text: fill(t.register_resent_text, "email", &self.email),
         };
         finish(&view, self.lang)
     }
@@ -1562,15 +1742,18 @@ mod tests {
     #[test]
     fn register_pages() {
         for lang in Lang::ALL {
+            let t = lang.texts();
             let page = RegisterPage {
                 lang,
                 action: "/register".into(),
                 csrf: XSS.into(),
+                req: XSS.into(),
                 email: XSS.into(),
                 given_name: XSS.into(),
                 family_name: XSS.into(),
                 errors: vec![],
                 login_url: "/login".into(),
+                min_password_len: 12,
             };
             let html = page.render();
             check_common(&html, lang);
@@ -1579,8 +1762,34 @@ mod tests {
             assert!(html.contains("autocomplete=\"given-name\""));
             assert!(html.contains("autocomplete=\"family-name\""));
             assert!(html.contains("aria-describedby=\"password-hint\""));
-            assert!(html.contains(lang.texts().password_hint));
+            assert!(html.contains(&fill(t.password_hint, "min", "12")));
+            assert!(html.contains("name=\"req\" value=\"&#60;script"));
             assert!(!html.contains("role=\"alert\""));
+            // Only e-mail and password are required; the names say "(optional)".
+            assert!(
+                !t.register_intro.contains("Alle Felder")
+                    && !t.register_intro.contains("All fields")
+            );
+            let inputs = tags(&html, "input");
+            let required: Vec<String> = inputs
+                .iter()
+                .filter(|i| i.contains(" required "))
+                .flat_map(|i| attr_values(i, "input", "name"))
+                .collect();
+            assert_eq!(required, ["email", "password"]);
+            for (id, label) in [
+                ("given_name", t.given_name_label),
+                ("family_name", t.family_name_label),
+            ] {
+                assert!(html.contains(&format!(
+                    "<label class=\"field__label\" for=\"{id}\">{label} {}</label>",
+                    t.optional_marker
+                )));
+            }
+            assert!(html.contains(&format!(
+                "<label class=\"field__label\" for=\"email\">{}</label>",
+                t.email_label
+            )));
 
             let page = RegisterPage {
                 errors: vec![
@@ -1604,25 +1813,119 @@ mod tests {
                 html.find("href=\"#email\"").unwrap() < html.find("href=\"#password\"").unwrap()
             );
             assert!(html.contains("Freitext &"));
+
             let done = RegisterDonePage {
                 lang,
                 email: XSS.into(),
+                csrf: XSS.into(),
+                resend_action: "/register/resend".into(),
+                continue_url: None,
+                client_name: None,
             }
             .render();
             check_common(&done, lang);
+            assert!(done.contains("action=\"/register/resend\""));
+            assert!(done.contains("name=\"email\" value=\"&#60;script"));
+            assert!(done.contains(t.register_resend_submit));
+            assert!(!done.contains(t.register_continue_link));
+            let back = RegisterDonePage {
+                lang,
+                continue_url: Some("/login?req=abc".into()),
+                client_name: Some(XSS.into()),
+                ..Default::default()
+            }
+            .render();
+            check_common(&back, lang);
+            assert!(back.contains("href=\"/login?req=abc\""));
+            assert!(back.contains(t.register_continue_link));
+
+            let verified = RegisterVerifiedPage {
+                lang,
+                account_url: "/account".into(),
+                continue_url: Some("/login?req=abc".into()),
+                client_name: Some("Hundesteuer".into()),
+            }
+            .render();
+            check_common(&verified, lang);
+            assert!(verified.contains(&fill(
+                t.register_verified_continue_client,
+                "client",
+                "Hundesteuer"
+            )));
+            assert!(
+                verified.contains("href=\"/login?req=abc\"")
+                    && verified.contains("href=\"/account\"")
+            );
+
+            let resend = RegisterResendPage {
+                lang,
+                action: "/register/resend".into(),
+                csrf: XSS.into(),
+                email: XSS.into(),
+                errors: vec![("email".into(), "email_invalid".into())],
+                invalid_link: true,
+                login_url: "/login".into(),
+            }
+            .render();
+            check_common(&resend, lang);
+            let invalid = i18n::error_text(lang, "invalid_verification_link", 400);
+            assert!(resend.contains(&format!("<h1>{}</h1>", invalid.title)));
+            assert!(resend.contains(t.register_resend_title));
+            assert!(resend.contains("aria-describedby=\"email-error\" aria-invalid=\"true\""));
+            let form = RegisterResendPage {
+                lang,
+                ..Default::default()
+            }
+            .render();
+            check_common(&form, lang);
+            assert!(form.contains(&format!("<h1>{}</h1>", t.register_resend_title)));
+            let resent = RegisterResentPage {
+                lang,
+                email: XSS.into(),
+                login_url: "/login".into(),
+            }
+            .render();
+            check_common(&resent, lang);
+            assert!(resent.contains(t.register_resent_title));
         }
         let de = RegisterPage {
             errors: vec![("password".into(), "password_too_short".into())],
             ..Default::default()
         }
         .render();
-        assert!(de.contains("mindestens 12 Zeichen"));
+        assert!(de.contains("mindestens 12 Zeichen lang"));
+        // Another configured minimum: hint, minlength and message all name it.
+        let de16 = RegisterPage {
+            errors: vec![("password".into(), "password_too_short".into())],
+            min_password_len: 16,
+            ..Default::default()
+        }
+        .render();
+        assert!(de16.contains("minlength=\"16\""));
+        assert!(de16.contains("Mindestens 16 Zeichen."));
+        assert!(de16.contains("mindestens 16 Zeichen lang"));
+        assert!(!de16.contains("minlength=\"12\"") && !de16.contains(" 12 Zeichen"));
         let done = RegisterDonePage {
             lang: Lang::De,
             email: "a@b.de".into(),
+            ..Default::default()
         }
         .render();
         assert!(done.contains("Wir haben Ihnen eine E-Mail an a@b.de geschickt"));
+        let back = RegisterDonePage {
+            continue_url: Some("/login?req=r".into()),
+            client_name: Some("Hundesteuer".into()),
+            ..Default::default()
+        }
+        .render();
+        assert!(back.contains("Sie können die Anmeldung bei „Hundesteuer“ jetzt fortsetzen."));
+        assert!(back.contains(">Zurück zur Anmeldung</a>"));
+        let resent = RegisterResentPage {
+            email: "a@b.de".into(),
+            ..Default::default()
+        }
+        .render();
+        assert!(resent.contains("Wenn es für a@b.de ein Servicekonto gibt"));
     }
 
     #[test]

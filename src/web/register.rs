@@ -1,7 +1,9 @@
-//! Self-registration: the form, the "check your mail" page, and the e-mail verification link.
+//! Self-registration: the form, the "check your mail" page, the e-mail verification link,
+//! and a way to have a new link sent.
 //!
 //! - `GET /register` shows the form; `POST /register` checks it (CSRF, e-mail syntax, password
-//!   length, names without control characters) and shows it again with field errors (400).
+//!   length from `login.min_password_length`, names without control characters) and shows it
+//!   again with field errors (400). E-mail and password are required, the names optional.
 //! - A valid submission for a new address creates the account (`email_verified = false`,
 //!   proofing level low), mails a single-use verification link valid for 24 hours, and
 //!   redirects (303) to `GET /register/done`.
@@ -9,18 +11,37 @@
 //!   redirect and page, after the same password-hashing work. Instead of a link, the address
 //!   gets a mail saying that someone tried to register with it (at most one per
 //!   [`NOTICE_WINDOW`]), so the form reveals nothing about which addresses have accounts.
+//! - Registering from a service's login: the login page links to `/register?req=ID`; the form
+//!   carries `req` (hidden field), and the done page, while this browser's pending request is
+//!   still open, offers "Zurück zur Anmeldung" (`/login?req=ID`), so the citizen finishes the
+//!   service's login without starting over (the account can sign in before the address is
+//!   verified; the service sees `email_verified: false` until then). A verification link
+//!   opened in the same browser offers the same way back.
 //! - `GET /register/verify?token=…` uses the link: the address is verified (audited
 //!   `account.email_verified`) and a confirmation page links to the account. An unknown,
-//!   expired or used link gives a readable 400 page.
+//!   expired or used link gives a readable 400 page with the form for a new link.
+//! - `GET|POST /register/resend` (CSRF, `email`): always the same neutral answer; if an
+//!   unverified, enabled account has that address, a fresh link is mailed (at most one per
+//!   [`RESEND_WINDOW`] per account; audited `account.verification_resent`). The lookup and
+//!   the mail run after the answer, so its timing does not tell either.
+//! - Valid submissions of both forms are limited per client address ([`SubmitLimiter`]: 10
+//!   per 10 minutes, in memory per instance); beyond that a readable 429 page.
 //!
 //! Neither the password nor a link's token is written to the audit log or the logs; the
 //! token is stored only as its SHA-256 ([`secrets::hash_secret`]).
 
+use std::{
+    collections::HashMap,
+    net::{IpAddr, Ipv6Addr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
 use axum::{
-    extract::{rejection::FormRejection, Query, State},
-    http::{HeaderMap, StatusCode},
+    extract::{rejection::FormRejection, ConnectInfo, Query, State},
+    http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    Form,
+    Extension, Form,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -29,7 +50,8 @@ use tower_sessions::Session;
 use super::{
     authorize::{error_page, lang},
     i18n::Lang,
-    pages, session,
+    pages,
+    session::{self, Pending},
 };
 use crate::{
     accounts::{self, AccountError, HashError, NewAccount},
@@ -43,23 +65,37 @@ use crate::{
 /// How long a verification link stays valid.
 pub const VERIFICATION_TTL: i64 = 24 * 3600;
 /// At most one "someone tried to register with your address" mail per address in this time.
-pub const NOTICE_WINDOW: i64 = 15 * 60;
+pub const NOTICE_WINDOW: i64 = crate::store::verifications::MAIL_WINDOW;
+/// At most one re-sent verification link per address in this time (the link sent at
+/// registration does not count).
+pub const RESEND_WINDOW: i64 = crate::store::verifications::MAIL_WINDOW;
+/// Valid form submissions (registration and resend together) one client address may make in
+/// a burst …
+pub const SUBMIT_BURST: u32 = 10;
+/// … and the time in which the allowance refills completely.
+pub const SUBMIT_PERIOD: Duration = Duration::from_secs(10 * 60);
 /// Longest password accepted, in bytes (argon2 input stays bounded).
 const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest name accepted, in characters.
 const MAX_NAME_CHARS: usize = 200;
 /// Session key holding the address the done page talks about.
 const DONE_EMAIL: &str = "register_done";
+/// Session key holding the pending authorization request the registration started from.
+const DONE_REQ: &str = "register_req";
 
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
     pub ui_locales: Option<String>,
+    /// The pending authorization request (from the login page's link).
+    pub req: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct RegisterForm {
     #[serde(default)]
     pub csrf: String,
+    #[serde(default)]
+    pub req: String,
     #[serde(default)]
     pub email: String,
     #[serde(default)]
@@ -71,6 +107,14 @@ pub struct RegisterForm {
 }
 
 #[derive(Deserialize, Default)]
+pub struct ResendForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+#[derive(Deserialize, Default)]
 pub struct VerifyQuery {
     pub token: Option<String>,
     pub ui_locales: Option<String>,
@@ -78,18 +122,61 @@ pub struct VerifyQuery {
 
 /// The page language, and the query that keeps an explicit `ui_locales` choice across the
 /// form post and the redirect (built from the chosen language, never echoing the input).
-fn page_lang(headers: &HeaderMap, q: &LangQuery) -> (Lang, String) {
-    let lang = lang(headers, q.ui_locales.as_deref());
-    let explicit = q
-        .ui_locales
-        .as_deref()
-        .is_some_and(|u| u.split_whitespace().any(|t| Lang::parse(t).is_some()));
-    let query = if explicit {
+/// Without an explicit choice, the pending authorization request's `ui_locales` counts
+/// before `Accept-Language`, as on the login page.
+fn page_lang(
+    headers: &HeaderMap,
+    ui_locales: Option<&str>,
+    pending: Option<&Pending>,
+) -> (Lang, String) {
+    let explicit = ui_locales.filter(|u| u.split_whitespace().any(|t| Lang::parse(t).is_some()));
+    let from_request = pending.and_then(|p| p.req.ui_locales.as_deref());
+    let lang = lang(headers, explicit.or(from_request));
+    let query = if explicit.is_some() {
         format!("?ui_locales={}", lang.code())
     } else {
         String::new()
     };
     (lang, query)
+}
+
+/// The pending authorization request `id` names, if this session still has it open.
+async fn open_request(
+    s: &Session,
+    id: Option<&str>,
+) -> Result<Option<(String, Pending)>, session::SessionError> {
+    let Some(id) = id.filter(|i| !i.is_empty() && i.len() <= 128) else {
+        return Ok(None);
+    };
+    Ok(session::pending(s, id, now())
+        .await?
+        .map(|p| (id.to_string(), p)))
+}
+
+/// The open request the last registration in this session started from.
+async fn registration_request(
+    s: &Session,
+) -> Result<Option<(String, Pending)>, session::SessionError> {
+    let id = s.get::<String>(DONE_REQ).await?;
+    open_request(s, id.as_deref()).await
+}
+
+/// `(continue_url, client_name)` for a pending request: back to its login page.
+async fn continue_to(
+    app: &App,
+    pending: Option<&(String, Pending)>,
+) -> (Option<String>, Option<String>) {
+    let Some((id, p)) = pending else {
+        return (None, None);
+    };
+    let client_name = app
+        .db
+        .client_get(&p.req.client_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.name);
+    (Some(format!("/login?req={id}")), client_name)
 }
 
 fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
@@ -107,9 +194,11 @@ fn busy(lang: Lang) -> Response {
 
 /// Renders the form; `errors` as in [`pages::RegisterPage::errors`].
 async fn render_form(
+    app: &App,
     s: &Session,
     lang: Lang,
     query: &str,
+    req: Option<&str>,
     form: &RegisterForm,
     errors: Vec<(String, String)>,
 ) -> Response {
@@ -122,23 +211,52 @@ async fn render_form(
     } else {
         StatusCode::BAD_REQUEST
     };
+    let login_url = match req {
+        Some(id) => format!("/login?req={id}"),
+        None => format!("/login{query}"),
+    };
     let page = pages::RegisterPage {
         lang,
         action: format!("/register{query}"),
         csrf,
+        req: req.unwrap_or_default().to_string(),
         email: form.email.trim().to_string(),
         given_name: form.given_name.clone(),
         family_name: form.family_name.clone(),
         errors,
-        login_url: format!("/login{query}"),
+        login_url,
+        min_password_len: app.config.login.min_password_length,
     };
     (status, Html(page.render())).into_response()
 }
 
-/// `GET /register`
-pub async fn register_page(s: Session, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
-    let (lang, query) = page_lang(&headers, &q);
-    render_form(&s, lang, &query, &RegisterForm::default(), Vec::new()).await
+/// `GET /register[?req=ID]`
+pub async fn register_page(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let pending = match open_request(&s, q.req.as_deref()).await {
+        Ok(p) => p,
+        Err(e) => return internal(lang(&headers, None), e),
+    };
+    let (lang, query) = page_lang(
+        &headers,
+        q.ui_locales.as_deref(),
+        pending.as_ref().map(|p| &p.1),
+    );
+    let req = pending.as_ref().map(|p| p.0.as_str());
+    render_form(
+        &app,
+        &s,
+        lang,
+        &query,
+        req,
+        &RegisterForm::default(),
+        Vec::new(),
+    )
+    .await
 }
 
 /// Characters a name must not contain: control characters and the Unicode bidirectional
@@ -147,24 +265,27 @@ fn forbidden_in_name(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Checks the form. `Ok(normalised e-mail)` or the field errors in form order.
-fn validate(
-    f: &RegisterForm,
-    min_password: usize,
-    lang: Lang,
-) -> Result<String, Vec<(String, String)>> {
+/// The normalised address, or the field error key (`required`, `email_invalid`).
+fn check_email(raw: &str) -> Result<String, &'static str> {
+    if raw.trim().is_empty() {
+        return Err("required");
+    }
+    match accounts::normalise_email(raw) {
+        Ok(e) if mail::is_valid_address(&e) => Ok(e),
+        _ => Err("email_invalid"),
+    }
+}
+
+/// Checks the form. `Ok(normalised e-mail)` or the field errors in form order. A too short
+/// password gets the key `password_too_short`; the page names the configured minimum.
+fn validate(f: &RegisterForm, min_password: usize) -> Result<String, Vec<(String, String)>> {
     let mut errors: Vec<(String, String)> = Vec::new();
-    let mut err = |field: &str, key: String| errors.push((field.to_string(), key));
-    let email = if f.email.trim().is_empty() {
-        err("email", "required".into());
-        None
-    } else {
-        match accounts::normalise_email(&f.email) {
-            Ok(e) if mail::is_valid_address(&e) => Some(e),
-            _ => {
-                err("email", "email_invalid".into());
-                None
-            }
+    let mut err = |field: &str, key: &str| errors.push((field.to_string(), key.to_string()));
+    let email = match check_email(&f.email) {
+        Ok(e) => Some(e),
+        Err(key) => {
+            err("email", key);
+            None
         }
     };
     for (field, value) in [
@@ -172,33 +293,21 @@ fn validate(
         ("family_name", &f.family_name),
     ] {
         if value.chars().any(forbidden_in_name) {
-            err(field, "invalid_characters".into());
+            err(field, "invalid_characters");
         } else if value.trim().chars().count() > MAX_NAME_CHARS {
-            err(field, "too_long".into());
+            err(field, "too_long");
         }
     }
     if f.password.is_empty() {
-        err("password", "required".into());
+        err("password", "required");
     } else if f.password.len() > MAX_PASSWORD_BYTES {
-        err("password", "password_too_long".into());
+        err("password", "password_too_long");
     } else if f.password.chars().count() < min_password {
-        err("password", too_short_message(lang, min_password));
+        err("password", "password_too_short");
     }
     match email {
         Some(e) if errors.is_empty() => Ok(e),
         _ => Err(errors),
-    }
-}
-
-/// The key `password_too_short` names the default minimum; another configured minimum gets
-/// its own sentence.
-fn too_short_message(lang: Lang, min: usize) -> String {
-    if min == pages::MIN_PASSWORD_LEN as usize {
-        return "password_too_short".into();
-    }
-    match lang {
-        Lang::De => format!("Das Passwort muss mindestens {min} Zeichen lang sein."),
-        Lang::En => format!("The password must be at least {min} characters long."),
     }
 }
 
@@ -207,29 +316,59 @@ pub async fn register_submit(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Extension(limiter): Extension<SubmitLimiter>,
     Query(q): Query<LangQuery>,
     form: Result<Form<RegisterForm>, FormRejection>,
 ) -> Response {
-    let (lang, query) = page_lang(&headers, &q);
-    let Ok(Form(f)) = form else {
+    let f = form.map(|Form(f)| f).ok();
+    let req = f
+        .as_ref()
+        .map(|f| f.req.as_str())
+        .filter(|r| !r.is_empty())
+        .or(q.req.as_deref());
+    let pending = match open_request(&s, req).await {
+        Ok(p) => p,
+        Err(e) => return internal(lang(&headers, None), e),
+    };
+    let (lang, query) = page_lang(
+        &headers,
+        q.ui_locales.as_deref(),
+        pending.as_ref().map(|p| &p.1),
+    );
+    let req = pending.as_ref().map(|p| p.0.clone());
+    let Some(f) = f else {
         let errors = vec![("form".to_string(), "session_expired".to_string())];
-        return render_form(&s, lang, &query, &RegisterForm::default(), errors).await;
+        return render_form(
+            &app,
+            &s,
+            lang,
+            &query,
+            req.as_deref(),
+            &RegisterForm::default(),
+            errors,
+        )
+        .await;
     };
     let csrf_ok = match session::csrf_ok(&s, &f.csrf).await {
         Ok(ok) => ok,
         Err(e) => return internal(lang, e),
     };
     let min_password = app.config.login.min_password_length as usize;
-    let email = match (csrf_ok, validate(&f, min_password, lang)) {
+    let email = match (csrf_ok, validate(&f, min_password)) {
         (true, Ok(email)) => email,
         (ok, result) => {
             let mut errors = result.err().unwrap_or_default();
             if !ok {
                 errors.insert(0, ("form".into(), "session_expired".into()));
             }
-            return render_form(&s, lang, &query, &f, errors).await;
+            return render_form(&app, &s, lang, &query, req.as_deref(), &f, errors).await;
         }
     };
+    // Only submissions that get this far cost anything (a password hash, a mail).
+    if let Err(wait) = limiter.take(client_key(peer.map(|Extension(ConnectInfo(a))| a))) {
+        return too_many(lang, wait);
+    }
 
     let existing = match app.db.account_by_email(&email).await {
         Ok(a) => a,
@@ -278,6 +417,13 @@ pub async fn register_submit(
     if let Err(e) = s.insert(DONE_EMAIL, &email).await {
         return internal(lang, e);
     }
+    let kept = match &req {
+        Some(id) => s.insert(DONE_REQ, id).await,
+        None => s.remove::<String>(DONE_REQ).await.map(|_| ()),
+    };
+    if let Err(e) = kept {
+        return internal(lang, e);
+    }
     Redirect::to(&format!("/register/done{query}")).into_response()
 }
 
@@ -286,18 +432,9 @@ enum Failure {
     Internal(String),
 }
 
-/// A new account: store a verification link, mail it, audit.
+/// A new account: store and mail a verification link, audit.
 async fn registered(app: &App, account: &Account) -> Result<(), Failure> {
-    let t = now();
-    let token = secrets::new_secret();
-    app.db
-        .verification_insert(&Verification {
-            token_hash: secrets::hash_secret(&token),
-            account_id: account.id.clone(),
-            email: account.email.clone(),
-            created_at: t,
-            expires_at: t + VERIFICATION_TTL,
-        })
+    send_link(app, account)
         .await
         .map_err(|e| Failure::Internal(e.to_string()))?;
     let _ = app
@@ -314,7 +451,23 @@ async fn registered(app: &App, account: &Account) -> Result<(), Failure> {
             }),
         )
         .await;
-    tracing::info!(account = %account.id, "account registered; verification mail follows");
+    tracing::info!(account = %account.id, "account registered; verification mail sent");
+    Ok(())
+}
+
+/// Stores a new verification link for the account's current address and mails it.
+async fn send_link(app: &App, account: &Account) -> Result<(), crate::store::StoreError> {
+    let t = now();
+    let token = secrets::new_secret();
+    app.db
+        .verification_insert(&Verification {
+            token_hash: secrets::hash_secret(&token),
+            account_id: account.id.clone(),
+            email: account.email.clone(),
+            created_at: t,
+            expires_at: t + VERIFICATION_TTL,
+        })
+        .await?;
     let link = format!("{}/register/verify?token={token}", app.config.issuer);
     deliver(
         app,
@@ -379,24 +532,55 @@ async fn deliver(app: &App, mail: Mail) {
     }
 }
 
-/// `GET /register/done`: "we have sent you an e-mail".
-pub async fn register_done(s: Session, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
-    let (lang, query) = page_lang(&headers, &q);
-    match s.get::<String>(DONE_EMAIL).await {
-        Ok(Some(email)) => Html(pages::RegisterDonePage { lang, email }.render()).into_response(),
-        Ok(None) => Redirect::to(&format!("/register{query}")).into_response(),
-        Err(e) => internal(lang, e),
-    }
+/// `GET /register/done`: "we have sent you an e-mail", a button to send the link again, and
+/// the way back to a service's login the registration started from.
+pub async fn register_done(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let email = match s.get::<String>(DONE_EMAIL).await {
+        Ok(e) => e,
+        Err(e) => return internal(lang(&headers, None), e),
+    };
+    let pending = match registration_request(&s).await {
+        Ok(p) => p,
+        Err(e) => return internal(lang(&headers, None), e),
+    };
+    let (lang, query) = page_lang(
+        &headers,
+        q.ui_locales.as_deref(),
+        pending.as_ref().map(|p| &p.1),
+    );
+    let Some(email) = email else {
+        return Redirect::to(&format!("/register{query}")).into_response();
+    };
+    let csrf = match session::csrf_token(&s).await {
+        Ok(t) => t,
+        Err(e) => return internal(lang, e),
+    };
+    let (continue_url, client_name) = continue_to(&app, pending.as_ref()).await;
+    let page = pages::RegisterDonePage {
+        lang,
+        email,
+        csrf,
+        resend_action: format!("/register/resend{query}"),
+        continue_url,
+        client_name,
+    };
+    Html(page.render()).into_response()
 }
 
 /// `GET /register/verify?token=…`
 pub async fn verify(
     State(app): State<App>,
+    s: Session,
     headers: HeaderMap,
     q: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let q = q.map(|Query(q)| q).unwrap_or_default();
-    let lang = lang(&headers, q.ui_locales.as_deref());
+    let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
     let token = q.token.unwrap_or_default();
     // Tokens are 43 characters of base64url; anything else cannot match.
     let plausible = !token.is_empty()
@@ -418,14 +602,8 @@ pub async fn verify(
     };
     let Some(v) = verified else {
         tracing::info!("e-mail verification link rejected (unknown, expired or used)");
-        let page = pages::ErrorPage {
-            lang,
-            status: 400,
-            title: None,
-            error: "invalid_verification_link".into(),
-            description: "the verification link is unknown, expired or already used".into(),
-        };
-        return (StatusCode::BAD_REQUEST, Html(page.render())).into_response();
+        // The explanation, and right below it the form for a new link.
+        return render_resend(&s, lang, &query, "", Vec::new(), true).await;
     };
     let _ = app
         .db
@@ -437,11 +615,299 @@ pub async fn verify(
         )
         .await;
     tracing::info!(account = %v.account_id, "e-mail address verified");
+    // Opened in the browser that registered from a service's login: offer to continue it.
+    let pending = registration_request(&s).await.unwrap_or_default();
+    let (continue_url, client_name) = continue_to(&app, pending.as_ref()).await;
     let page = pages::RegisterVerifiedPage {
         lang,
         account_url: "/account".into(),
+        continue_url,
+        client_name,
     };
     Html(page.render()).into_response()
+}
+
+/// The form for a new verification link: 200, 400 with `errors`, or 400 as the answer to an
+/// unusable link (`invalid_link`).
+async fn render_resend(
+    s: &Session,
+    lang: Lang,
+    query: &str,
+    email: &str,
+    errors: Vec<(String, String)>,
+    invalid_link: bool,
+) -> Response {
+    let csrf = match session::csrf_token(s).await {
+        Ok(t) => t,
+        Err(e) => return internal(lang, e),
+    };
+    let status = if errors.is_empty() && !invalid_link {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let login_url = match registration_request(s).await {
+        Ok(Some((id, _))) => format!("/login?req={id}"),
+        _ => format!("/login{query}"),
+    };
+    let page = pages::RegisterResendPage {
+        lang,
+        action: format!("/register/resend{query}"),
+        csrf,
+        email: email.trim().to_string(),
+        errors,
+        invalid_link,
+        login_url,
+    };
+    (status, Html(page.render())).into_response()
+}
+
+/// `GET /register/resend`
+pub async fn resend_page(s: Session, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+    let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
+    render_resend(&s, lang, &query, "", Vec::new(), false).await
+}
+
+/// `POST /register/resend`: the same answer for every syntactically valid address.
+pub async fn resend_submit(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Extension(limiter): Extension<SubmitLimiter>,
+    Query(q): Query<LangQuery>,
+    form: Result<Form<ResendForm>, FormRejection>,
+) -> Response {
+    let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
+    let Ok(Form(f)) = form else {
+        let errors = vec![("form".to_string(), "session_expired".to_string())];
+        return render_resend(&s, lang, &query, "", errors, false).await;
+    };
+    let csrf_ok = match session::csrf_ok(&s, &f.csrf).await {
+        Ok(ok) => ok,
+        Err(e) => return internal(lang, e),
+    };
+    let email = match (csrf_ok, check_email(&f.email)) {
+        (true, Ok(email)) => email,
+        (ok, result) => {
+            let mut errors = Vec::new();
+            if !ok {
+                errors.push(("form".to_string(), "session_expired".to_string()));
+            }
+            if let Err(key) = result {
+                errors.push(("email".to_string(), key.to_string()));
+            }
+            return render_resend(&s, lang, &query, &f.email, errors, false).await;
+        }
+    };
+    if let Err(wait) = limiter.take(client_key(peer.map(|Extension(ConnectInfo(a))| a))) {
+        return too_many(lang, wait);
+    }
+    // Whether an account exists must not show in the answer time either: look up and mail
+    // after answering.
+    tokio::spawn(resend_link(app.clone(), email.clone()));
+    let login_url = match registration_request(&s).await {
+        Ok(Some((id, _))) => format!("/login?req={id}"),
+        _ => format!("/login{query}"),
+    };
+    let page = pages::RegisterResentPage {
+        lang,
+        email,
+        login_url,
+    };
+    Html(page.render()).into_response()
+}
+
+/// Mails a fresh verification link if an enabled account with this address is unverified
+/// and none was re-sent within [`RESEND_WINDOW`].
+async fn resend_link(app: App, email: String) {
+    let account = match app.db.account_by_email(&email).await {
+        Ok(Some(a)) if a.disabled_at.is_none() && !a.email_verified => a,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "looking up an account for a new verification link failed");
+            return;
+        }
+    };
+    let send = match app
+        .db
+        .verification_resend_claim(&account.id, now(), RESEND_WINDOW)
+        .await
+    {
+        Ok(send) => send,
+        Err(e) => {
+            tracing::error!(error = %e, "claiming a verification link resend failed");
+            return;
+        }
+    };
+    if send {
+        if let Err(e) = send_link(&app, &account).await {
+            tracing::error!(error = %e, account = %account.id, "storing a new verification link failed");
+            return;
+        }
+        tracing::info!(account = %account.id, "new verification link sent");
+    } else {
+        tracing::info!(account = %account.id, "new verification link requested; throttled");
+    }
+    let _ = app
+        .db
+        .audit(
+            "anonymous",
+            "account.verification_resent",
+            Some(&account.id),
+            json!({ "sent": send }),
+        )
+        .await;
+}
+
+// --- Rate limit per client address ------------------------------------------------------------
+
+/// Limits valid submissions of the registration and resend forms per client address: a token
+/// bucket of [`SUBMIT_BURST`] that refills over [`SUBMIT_PERIOD`]. In memory, per instance
+/// (several instances each allow that much). Cheap to clone; one per router.
+///
+/// The client address is the TCP peer ([`ConnectInfo`]); IPv6 clients count per /64 (one
+/// subscriber's usual share), IPv4-mapped addresses as IPv4. `X-Forwarded-For` is not
+/// trusted: behind a reverse proxy every client has the proxy's address and shares one
+/// allowance. Without a peer address (a router served without connect info) all requests
+/// share one allowance too, as do new addresses while [`MAX_TRACKED`] are being tracked.
+#[derive(Clone)]
+pub struct SubmitLimiter(Arc<Mutex<Buckets>>);
+
+/// Addresses tracked at most; beyond that (after dropping full buckets) new ones share one.
+pub const MAX_TRACKED: usize = 50_000;
+
+/// The shared key: no peer address known, or too many tracked.
+const SHARED: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+
+struct Buckets {
+    capacity: f64,
+    /// Tokens per second.
+    rate: f64,
+    map: HashMap<IpAddr, Bucket>,
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Buckets {
+    fn level(&self, b: &Bucket, now: Instant) -> f64 {
+        (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.rate)
+            .min(self.capacity)
+    }
+}
+
+impl Default for SubmitLimiter {
+    fn default() -> Self {
+        SubmitLimiter::new(SUBMIT_BURST, SUBMIT_PERIOD)
+    }
+}
+
+impl SubmitLimiter {
+    /// `burst` submissions at once, refilled evenly over `period`.
+    pub fn new(burst: u32, period: Duration) -> Self {
+        let capacity = f64::from(burst.max(1));
+        SubmitLimiter(Arc::new(Mutex::new(Buckets {
+            capacity,
+            rate: capacity / period.as_secs_f64().max(1.0),
+            map: HashMap::new(),
+        })))
+    }
+
+    /// Takes one submission for `key`; `Err(wait)` when none is left.
+    pub fn take(&self, key: IpAddr) -> Result<(), Duration> {
+        self.take_at(key, Instant::now())
+    }
+
+    fn take_at(&self, key: IpAddr, now: Instant) -> Result<(), Duration> {
+        let mut b = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut key = key;
+        if !b.map.contains_key(&key) && b.map.len() >= MAX_TRACKED {
+            // A full bucket is the same as none.
+            let full: Vec<IpAddr> = b
+                .map
+                .iter()
+                .filter(|(_, v)| b.level(v, now) >= b.capacity)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in full {
+                b.map.remove(&k);
+            }
+            if b.map.len() >= MAX_TRACKED {
+                key = SHARED;
+            }
+        }
+        let capacity = b.capacity;
+        let level = match b.map.get(&key) {
+            Some(v) => b.level(v, now),
+            None => capacity,
+        };
+        let rate = b.rate;
+        let (tokens, result) = if level >= 1.0 {
+            (level - 1.0, Ok(()))
+        } else {
+            (level, Err(Duration::from_secs_f64((1.0 - level) / rate)))
+        };
+        b.map.insert(key, Bucket { tokens, at: now });
+        if result.is_err() {
+            tracing::warn!(
+                private_network = is_private(key),
+                "registration submissions from one client address exceed the limit{}",
+                if is_private(key) {
+                    " (a private address: if Pforte runs behind a reverse proxy, all clients share it)"
+                } else {
+                    ""
+                }
+            );
+        }
+        result
+    }
+}
+
+/// The key a client counts under: IPv4 as is, IPv6 by its /64, unknown as [`SHARED`].
+pub fn client_key(peer: Option<SocketAddr>) -> IpAddr {
+    match peer.map(|p| p.ip()) {
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+        Some(v4) => v4,
+        None => SHARED,
+    }
+}
+
+/// Loopback, private (RFC 1918), unique-local or link-local: likely a proxy on the way.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// 429 with a readable page and `Retry-After`.
+fn too_many(lang: Lang, wait: Duration) -> Response {
+    let page = pages::ErrorPage {
+        lang,
+        status: 429,
+        title: None,
+        error: "too_many_requests".into(),
+        description: "too many registration requests from this network; please wait a few minutes"
+            .into(),
+    };
+    let secs = wait.as_secs().max(1);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        Html(page.render()),
+    )
+        .into_response()
 }
 
 // --- Mail texts: German first, English below ------------------------------------------------
@@ -542,6 +1008,7 @@ mod tests {
     fn form(email: &str, password: &str, given: &str) -> RegisterForm {
         RegisterForm {
             csrf: String::new(),
+            req: String::new(),
             email: email.into(),
             given_name: given.into(),
             family_name: String::new(),
@@ -557,14 +1024,11 @@ mod tests {
     fn validation() {
         let ok = "correct horse battery staple";
         assert_eq!(
-            validate(&form(" Anna@Example.DE ", ok, "Anna"), 12, Lang::De).unwrap(),
+            validate(&form(" Anna@Example.DE ", ok, "Anna"), 12).unwrap(),
             "anna@example.de"
         );
-        assert_eq!(
-            validate(&form("a@b.de", ok, ""), 12, Lang::De).unwrap(),
-            "a@b.de"
-        );
-        let e = |f: &RegisterForm| keys(validate(f, 12, Lang::De));
+        assert_eq!(validate(&form("a@b.de", ok, ""), 12).unwrap(), "a@b.de");
+        let e = |f: &RegisterForm| keys(validate(f, 12));
         assert_eq!(e(&form("", ok, "")), [("email".into(), "required".into())]);
         assert_eq!(
             e(&form("a,b@c.de", ok, "")),
@@ -592,12 +1056,80 @@ mod tests {
         );
         // Several problems at once, in form order.
         assert_eq!(e(&form("x", "", "A\nB")).len(), 3);
-        // Another configured minimum gets its own sentence.
-        assert!(
-            keys(validate(&form("a@b.de", "short", ""), 16, Lang::En))[0]
-                .1
-                .contains("16")
+        // The configured minimum applies (the page names it).
+        assert_eq!(
+            keys(validate(&form("a@b.de", "fifteen chars..", ""), 16)),
+            [("password".into(), "password_too_short".into())]
         );
+        assert!(validate(&form("a@b.de", "sixteen chars...", ""), 16).is_ok());
+        assert!(validate(&form("a@b.de", "eight ch", ""), 8).is_ok());
+    }
+
+    #[test]
+    fn limiter_allows_a_burst_then_refills() {
+        let l = SubmitLimiter::new(10, Duration::from_secs(600));
+        let a: IpAddr = "198.51.100.7".parse().unwrap();
+        let b: IpAddr = "198.51.100.8".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..10 {
+            assert!(l.take_at(a, t0).is_ok());
+        }
+        let wait = l.take_at(a, t0).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(59) && wait < Duration::from_secs(61),
+            "{wait:?}"
+        );
+        // Another address has its own allowance.
+        assert!(l.take_at(b, t0).is_ok());
+        // One submission back per minute; refused attempts do not cost anything.
+        assert!(l.take_at(a, t0 + Duration::from_secs(30)).is_err());
+        assert!(l.take_at(a, t0 + Duration::from_secs(61)).is_ok());
+        assert!(l.take_at(a, t0 + Duration::from_secs(62)).is_err());
+        // After the whole period the full burst again, not more.
+        let later = t0 + Duration::from_secs(3600);
+        for _ in 0..10 {
+            assert!(l.take_at(a, later).is_ok());
+        }
+        assert!(l.take_at(a, later).is_err());
+    }
+
+    #[test]
+    fn limiter_keys() {
+        let key = |s: &str| client_key(Some(s.parse().unwrap()));
+        assert_eq!(
+            key("203.0.113.9:4711"),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(key("[::ffff:203.0.113.9]:1"), key("203.0.113.9:2"));
+        // One /64 is one client.
+        assert_eq!(
+            key("[2001:db8:1:2:aaaa::1]:1"),
+            key("[2001:db8:1:2:bbbb::2]:1")
+        );
+        assert_ne!(key("[2001:db8:1:2::1]:1"), key("[2001:db8:1:3::1]:1"));
+        assert_eq!(client_key(None), SHARED);
+        assert!(is_private(key("127.0.0.1:1")) && is_private(key("10.1.2.3:1")));
+        assert!(is_private(key("[fd00::1]:1")) && !is_private(key("203.0.113.9:1")));
+    }
+
+    #[test]
+    fn limiter_memory_is_bounded() {
+        let l = SubmitLimiter::new(2, Duration::from_secs(600));
+        let t0 = Instant::now();
+        for i in 0..MAX_TRACKED as u32 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            assert!(l.take_at(ip, t0).is_ok());
+        }
+        // Full table of half-used buckets: a newcomer shares the one overflow allowance.
+        let new = |i: u32| IpAddr::V4(std::net::Ipv4Addr::from(0xc000_0200 + i));
+        assert!(l.take_at(new(1), t0).is_ok());
+        assert!(l.take_at(new(2), t0).is_ok());
+        assert!(l.take_at(new(3), t0).is_err());
+        assert!(l.0.lock().unwrap().map.len() <= MAX_TRACKED + 1);
+        // Once the old buckets have refilled they are dropped and newcomers count alone.
+        let later = t0 + Duration::from_secs(600);
+        assert!(l.take_at(new(4), later).is_ok());
+        assert!(l.0.lock().unwrap().map.len() < 10);
     }
 
     #[test]
