@@ -38,6 +38,19 @@ pub struct Config {
     pub tokens: TokensConfig,
     pub session: SessionConfig,
     pub login: LoginConfig,
+    pub site: SiteConfig,
+}
+
+/// The operator's pages linked from every citizen page's footer.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    /// Impressum (imprint) URL.
+    pub imprint_url: Option<String>,
+    /// Datenschutzerklärung (privacy notice) URL.
+    pub privacy_url: Option<String>,
+    /// Erklärung zur Barrierefreiheit (accessibility statement, BITV 2.0) URL.
+    pub accessibility_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +148,7 @@ impl Default for Config {
             tokens: TokensConfig::default(),
             session: SessionConfig::default(),
             login: LoginConfig::default(),
+            site: SiteConfig::default(),
         }
     }
 }
@@ -201,7 +215,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("PFORTE_MAIL_OUTBOX", "mail.outbox"),
 ];
 const SECTIONS: &[&str] = &[
-    "database", "mail", "tls", "keys", "tokens", "session", "login",
+    "database", "mail", "tls", "keys", "tokens", "session", "login", "site",
 ];
 
 impl Config {
@@ -296,6 +310,17 @@ impl Config {
         if self.tokens.code_ttl > 600 {
             // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
             return Err("key `tokens.code_ttl`: at most 600 seconds (RFC 6749 §4.1.2)".into());
+        }
+        for (key, v) in [
+            ("site.imprint_url", &self.site.imprint_url),
+            ("site.privacy_url", &self.site.privacy_url),
+            ("site.accessibility_url", &self.site.accessibility_url),
+        ] {
+            if let Some(u) = v {
+                if !Url::parse(u).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http") {
+                    return Err(format!("key `{key}`: expected an http(s) URL, got `{u}`"));
+                }
+            }
         }
         if self.login.max_concurrent_hashes == 0 {
             return Err("key `login.max_concurrent_hashes`: expected at least 1".into());
@@ -505,6 +530,25 @@ mod tests {
         let err =
             Config::load_from(None, env(&[("PFORTE_DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn site_links_must_be_urls() {
+        let c = Config::load_from(
+            None,
+            env(&[("PFORTE_SITE_IMPRINT_URL", "https://www.werne.de/impressum")]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.site.imprint_url.as_deref(),
+            Some("https://www.werne.de/impressum")
+        );
+        let err = Config::load_from(
+            None,
+            env(&[("PFORTE_SITE_PRIVACY_URL", "javascript:alert(1)")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("site.privacy_url"), "{err}");
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub async fn account(State(app): State<App>, s: Session, headers: HeaderMap) -> 
         consents.push(pages::ConsentRow {
             client_name,
             scopes: c.scopes,
-            granted_at: format_date(c.granted_at),
+            granted_at: format_date(lang, c.granted_at),
             revoke_action: format!("/account/consents/{}/revoke", urlencode(&c.client_id)),
         });
     }
@@ -120,9 +120,13 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// `YYYY-MM-DD` (UTC) for a Unix time.
-pub(super) fn format_date(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
-        .unwrap_or_default()
+/// A date as people write it in `lang` (UTC): `23.11.2026` / `23 November 2026`.
+pub(super) fn format_date(lang: i18n::Lang, t: i64) -> String {
+    let Ok(d) = time::OffsetDateTime::from_unix_timestamp(t) else {
+        return String::new();
+    };
+    match lang {
+        i18n::Lang::De => format!("{:02}.{:02}.{:04}", d.day(), u8::from(d.month()), d.year()),
+        i18n::Lang::En => format!("{} {} {}", d.day(), d.month(), d.year()),
+    }
 }

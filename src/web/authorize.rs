@@ -412,13 +412,16 @@ async fn render_login(
         Ok(t) => t,
         Err(e) => return internal(lang, e),
     };
-    let email = if email.is_empty() {
-        pending
-            .as_ref()
-            .and_then(|p| p.req.login_hint.clone())
-            .unwrap_or_default()
-    } else {
+    // Prefill: what was typed, else the service's login_hint, else the address just
+    // registered in this browser.
+    let email = if !email.is_empty() {
         email
+    } else if let Some(hint) = pending.as_ref().and_then(|p| p.req.login_hint.clone()) {
+        hint
+    } else {
+        super::register::registered_email(s)
+            .await
+            .unwrap_or_default()
     };
     let req_q = req.map(|r| format!("req={r}&")).unwrap_or_default();
     let page = pages::LoginPage {

@@ -252,6 +252,7 @@ pub struct Texts {
     pub logged_out_title: &'static str,
     pub logged_out_text: &'static str,
     pub logged_out_hint: &'static str,
+    pub logged_out_again: &'static str,
 
     // --- account ---
     pub account_title: &'static str,
@@ -371,6 +372,7 @@ pub static DE: Texts = Texts {
     logged_out_title: "Sie sind abgemeldet",
     logged_out_text: "Sie haben sich von Ihrem Servicekonto abgemeldet.",
     logged_out_hint: "Wenn Sie ein Gerät gemeinsam mit anderen nutzen, schließen Sie bitte alle Fenster Ihres Browsers.",
+    logged_out_again: "Erneut anmelden",
 
     account_title: "Mein Servicekonto",
     account_profile_heading: "Ihre Angaben",
@@ -478,6 +480,7 @@ pub static EN: Texts = Texts {
     logged_out_title: "You are signed out",
     logged_out_text: "You have signed out of your citizen account.",
     logged_out_hint: "If you share this device with others, please close all windows of your browser.",
+    logged_out_again: "Sign in again",
 
     account_title: "My citizen account",
     account_profile_heading: "Your details",

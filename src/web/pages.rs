@@ -260,6 +260,28 @@ struct Chrome<'a> {
     /// Full `<title>` text.
     title: String,
     switch: Option<LangLink<'a>>,
+    /// The operator's legal pages (configured; a link is shown only when set).
+    site: &'static SiteLinks,
+}
+
+/// The operator's imprint, privacy notice and accessibility statement (`[site]` in the
+/// configuration). German public bodies must publish all three; Pforte links to them.
+#[derive(Clone, Debug, Default)]
+pub struct SiteLinks {
+    pub imprint: Option<String>,
+    pub privacy: Option<String>,
+    pub accessibility: Option<String>,
+}
+
+static SITE: std::sync::OnceLock<SiteLinks> = std::sync::OnceLock::new();
+
+/// Sets the footer links once per process (at start-up, from the configuration).
+pub fn set_site_links(links: SiteLinks) {
+    let _ = SITE.set(links);
+}
+
+fn site_links() -> &'static SiteLinks {
+    SITE.get_or_init(SiteLinks::default)
 }
 
 struct LangLink<'a> {
@@ -281,6 +303,7 @@ impl<'a> Chrome<'a> {
             lang: lang.code(),
             title,
             switch: None,
+            site: site_links(),
         }
     }
 

@@ -80,6 +80,11 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 const MAX_NAME_CHARS: usize = 200;
 /// Session key holding the address the done page talks about.
 const DONE_EMAIL: &str = "register_done";
+
+/// The address registered in this browser session, if any (to prefill the login form).
+pub async fn registered_email(s: &Session) -> Option<String> {
+    s.get::<String>(DONE_EMAIL).await.ok().flatten()
+}
 /// Session key holding the pending authorization request the registration started from.
 const DONE_REQ: &str = "register_req";
 

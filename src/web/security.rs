@@ -194,8 +194,8 @@ pub async fn security_page(
             .map(|c| pages::CredentialRow {
                 kind: c.kind.clone(),
                 label: c.label.clone(),
-                created: format_date(c.created_at),
-                last_used: c.last_used_at.map(format_date),
+                created: format_date(lang, c.created_at),
+                last_used: c.last_used_at.map(|t| format_date(lang, t)),
                 remove_action: format!("{SECURITY_URL}/credentials/{}/remove", c.id),
             })
             .collect(),
