@@ -17,14 +17,17 @@
 #     argon2  bare argon2id verify throughput, 2 threads (Rust argon2 0.5.3 = Pforte's crate;
 #             argon2-cffi as a cross-check when installed)
 #     login   $RUNS rounds of: bare argon2 (Rust, 2 threads) | login storm alone | storm +
-#             client_credentials at full speed | storm + paced client_credentials (~500/s)
+#             client_credentials at full speed | storm + paced client_credentials (16 conns,
+#             32 ms apart: ~430 rps)
 #     idle    idle RSS of both servers now (5 s after the last load)
 #     stop    stop every server this script started
-#     report  medians, ratios, RSS table from $OUT/results.jsonl
+#     report  medians, ratios, RSS table from $WORK/results.jsonl (appended to by every step:
+#             use a fresh WORK, or delete it, for a new session)
 #
 # env: TARGET (/work/target-bench), BENCH_DIR (/tmp/bench), WORK (/tmp/pforte-bench),
 #      RUNS (3), SECS (10), CONNS (32), LOGIN_CONNS (4), LOGIN_SECS (20),
-#      PG_URL_BASE (postgres://postgres@127.0.0.1:5432), PG_ADMIN_DB (test)
+#      PG_URL_BASE (postgres://postgres@127.0.0.1:5432), PG_ADMIN_DB (test), PG_KEEP=1 (keep the
+#      PostgreSQL database), KEEP=1 (leave the servers running), ARGON2_BENCH_BIN
 # Every result line in $WORK/results.jsonl carries the date and the 1-minute load average at
 # its start (the box is shared: compare ratios taken in the same minute, not absolute figures).
 set -euo pipefail

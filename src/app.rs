@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use crate::{
     accounts::Hasher,
     config::Config,
-    oidc::client_auth::{ClientJwksCache, SecretCache},
+    oidc::client_auth::{ClientCache, ClientJwksCache, SecretCache},
     store::{sessions::SsoStore, Db},
     tokens::{keys::Kek, KeyRing},
 };
@@ -21,6 +21,7 @@ pub struct App {
     pub hasher: Hasher,
     pub sessions: SsoStore,
     pub secrets: Arc<SecretCache>,
+    pub clients: Arc<ClientCache>,
     pub client_jwks: Arc<ClientJwksCache>,
     pub http: reqwest::Client,
     pub ledger: crate::oidc::ledger::Ledger,
@@ -69,6 +70,7 @@ impl App {
             kek,
             sessions,
             secrets: Arc::new(SecretCache::default()),
+            clients: Arc::new(ClientCache::default()),
             client_jwks: Arc::new(ClientJwksCache::default()),
             http,
             ledger,

@@ -8,9 +8,10 @@ use std::sync::{
 };
 
 use argon2::{
-    password_hash::SaltString, Algorithm, Argon2, Params, PasswordHash, PasswordHasher,
+    password_hash::SaltString, Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher,
     PasswordVerifier, Version,
 };
+use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
 use tokio::sync::Semaphore;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +24,8 @@ pub enum HashError {
 
 /// OWASP Password Storage Cheat Sheet: argon2id, 19 MiB memory, 2 iterations, 1 lane.
 pub fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("static argon2 parameters are valid");
+    let params =
+        Params::new(M_COST, T_COST, P_COST, None).expect("static argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -34,7 +36,15 @@ pub struct Hasher {
     waiting: Arc<AtomicUsize>,
     max_waiting: usize,
     dummy: Arc<String>,
+    /// argon2's 19 MiB working memory, one buffer per slot, reused: allocating it per hash
+    /// made the allocator keep hundreds of MB after a login storm.
+    memory: Arc<std::sync::Mutex<Vec<Vec<Block>>>>,
 }
+
+/// The OWASP parameters, as numbers for building and checking PHC strings.
+const M_COST: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
 
 impl Hasher {
     pub fn new(concurrency: usize, max_waiting: usize) -> Hasher {
@@ -50,12 +60,13 @@ impl Hasher {
             waiting: Arc::new(AtomicUsize::new(0)),
             max_waiting,
             dummy: Arc::new(dummy),
+            memory: Arc::new(std::sync::Mutex::new(Vec::new())),
         }
     }
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> T + Send + 'static,
+        f: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         if self.waiting.fetch_add(1, Ordering::SeqCst)
             >= self.max_waiting + self.permits.available_permits()
@@ -66,8 +77,18 @@ impl Hasher {
         let permit = self.permits.clone().acquire_owned().await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         let permit = permit.map_err(|e| HashError::Internal(e.to_string()))?;
+        let memory = self.memory.clone();
         tokio::task::spawn_blocking(move || {
-            let out = f();
+            let mut blocks = memory
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_else(|| vec![Block::default(); M_COST as usize]);
+            let out = f(&mut blocks);
+            memory
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(blocks);
             drop(permit);
             out
         })
@@ -77,12 +98,19 @@ impl Hasher {
 
     /// Hashes a new password (PHC string).
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
-        self.run(move || {
-            let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        self.run(move |blocks| {
+            let mut salt = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
+            let mut out = [0u8; 32];
             argon2()
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| HashError::Internal(e.to_string()))
+                .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, blocks)
+                .map_err(|e| HashError::Internal(e.to_string()))?;
+            // PHC string format, as argon2's own `hash_password` writes it.
+            Ok(format!(
+                "$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}${}${}",
+                STANDARD_NO_PAD.encode(salt),
+                STANDARD_NO_PAD.encode(out)
+            ))
         })
         .await?
     }
@@ -97,12 +125,34 @@ impl Hasher {
         let exists = stored.is_some();
         let phc = stored.unwrap_or_else(|| self.dummy.as_ref().clone());
         let ok = self
-            .run(move || match PasswordHash::new(&phc) {
-                Ok(h) => argon2().verify_password(password.as_bytes(), &h).is_ok(),
+            .run(move |blocks| match PasswordHash::new(&phc) {
+                Ok(h) => verify_with(&h, password.as_bytes(), blocks),
                 Err(_) => false,
             })
             .await?;
         Ok(ok && exists)
+    }
+}
+
+/// Verifies with the reused working memory when the hash has our parameters; otherwise (an
+/// older parameter set) through argon2's own verification.
+fn verify_with(h: &PasswordHash<'_>, password: &[u8], blocks: &mut [Block]) -> bool {
+    let ours = h.algorithm.as_str() == "argon2id"
+        && Params::try_from(h)
+            .is_ok_and(|p| (p.m_cost(), p.t_cost(), p.p_cost()) == (M_COST, T_COST, P_COST));
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    match (ours, salt.decode_b64(&mut salt_buf)) {
+        (true, Ok(salt)) if (4..=64).contains(&expected.len()) => {
+            let mut out = vec![0u8; expected.len()];
+            argon2()
+                .hash_password_into_with_memory(password, salt, &mut out, blocks)
+                .is_ok()
+                && crate::secrets::ct_eq(&out, expected.as_bytes())
+        }
+        _ => argon2().verify_password(password, h).is_ok(),
     }
 }
 
@@ -115,6 +165,16 @@ mod tests {
         let h = Hasher::new(2, 8);
         let phc = h.hash("correct horse battery".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        // Interoperable with argon2's own verification, both ways.
+        assert!(argon2()
+            .verify_password(b"correct horse battery", &PasswordHash::new(&phc).unwrap())
+            .is_ok());
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let theirs = argon2()
+            .hash_password(b"other one", &salt)
+            .unwrap()
+            .to_string();
+        assert!(h.verify("other one".into(), Some(theirs)).await.unwrap());
         assert!(h
             .verify("correct horse battery".into(), Some(phc.clone()))
             .await

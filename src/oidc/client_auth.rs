@@ -72,6 +72,42 @@ impl SecretCache {
     }
 }
 
+/// Registered clients as the token endpoint sees them, cached for a few seconds: reading the
+/// client row was the largest cost of a client_credentials grant after signing. A change
+/// (new secret, removal, disabling) reaches every instance within [`CLIENT_TTL`].
+#[derive(Default)]
+pub struct ClientCache {
+    entries: Mutex<HashMap<String, (Instant, Option<Client>)>>,
+}
+
+pub const CLIENT_TTL: Duration = Duration::from_secs(5);
+
+impl ClientCache {
+    pub async fn get(
+        &self,
+        db: &crate::store::Db,
+        id: &str,
+    ) -> crate::store::Result<Option<Client>> {
+        if let Some((at, c)) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            if at.elapsed() < CLIENT_TTL {
+                return Ok(c.clone());
+            }
+        }
+        let c = db.client_get(id).await?;
+        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(id.to_string(), (Instant::now(), c.clone()));
+        Ok(c)
+    }
+}
+
 /// Client JWKS fetched from `jwks_uri`, cached for a few minutes and refreshed on an unknown kid.
 #[derive(Default)]
 pub struct ClientJwksCache {
@@ -119,8 +155,8 @@ pub async fn authenticate(
         }
     }
     let client = app
-        .db
-        .client_get(&id)
+        .clients
+        .get(&app.db, &id)
         .await?
         .filter(Client::is_enabled)
         .ok_or_else(|| fail("unknown client"))?;
