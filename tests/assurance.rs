@@ -34,6 +34,39 @@ async fn levels(backend: Backend) {
     server.citizen("carla@example.de", PASSWORD).await;
     let browser = Browser::new(&server);
 
+    // Discovery names every acr spelling and the claims, including acr/amr/auth_time.
+    let meta: serde_json::Value = reqwest::get(server.url("/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for acr in [
+        "http://eidas.europa.eu/LoA/substantial",
+        "http://bsi.bund.de/eID/LoA/hoch",
+        "STORK-QAA-Level-3",
+    ] {
+        assert!(
+            meta["acr_values_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v == acr),
+            "{acr}"
+        );
+    }
+    for claim in ["acr", "amr", "auth_time"] {
+        assert!(
+            meta["claims_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v == claim),
+            "{claim}"
+        );
+    }
+    assert_eq!(meta["claims_parameter_supported"], true);
+
     // acr, amr and auth_time in the ID token, the access token and introspection.
     let (code, verifier) = login_code(&server, &browser, "rp", "carla@example.de").await;
     let (_, body) = exchange(&server, "rp", &code, &verifier).await;
