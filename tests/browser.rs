@@ -558,35 +558,6 @@ async fn login_without_javascript_in_chromium() {
 
 const ESSENTIAL_SUBSTANTIAL: &str = r#"{"id_token":{"acr":{"essential":true,"values":["http://eidas.europa.eu/LoA/substantial"]}}}"#;
 
-/// RFC 4648 base32 (the TOTP secret as the set-up page shows it, spaces allowed).
-fn base32_decode(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut buf, mut bits) = (0u64, 0);
-    for c in s.chars().filter(|c| c.is_ascii_alphanumeric()) {
-        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-            .find(c.to_ascii_uppercase())
-            .expect("base32") as u64;
-        buf = (buf << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-        }
-    }
-    out
-}
-
-/// RFC 6238 code for time step `step` (HMAC-SHA-1, six digits).
-fn totp(key: &[u8], step: u64) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).unwrap();
-    mac.update(&step.to_be_bytes());
-    let h = mac.finalize().into_bytes();
-    let o = (h[19] & 0xf) as usize;
-    let n = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000;
-    format!("{n:06}")
-}
-
 fn time_step() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -764,7 +735,7 @@ async fn screenshots() {
         click(&c, "form button[type=submit]").await;
         shoot(&c, &driver, &dir, lang, "10-totp-setup-error").await;
         let step = time_step();
-        fill(&c, "#totp-code", &totp(&key, step)).await;
+        fill(&c, "#totp-code", &hotp(&key, step)).await;
         click(&c, "form button[type=submit]").await;
         shoot(&c, &driver, &dir, lang, "11-recovery-codes").await;
         click(&c, ".actions a.button").await;
@@ -789,7 +760,7 @@ async fn screenshots() {
         shoot(&c, &driver, &dir, lang, "14-stepup-error").await;
         // The next step (the set-up used this one); the server accepts one step ahead.
         let step = (step + 1).max(time_step());
-        fill(&c, "#totp-code", &totp(&key, step)).await;
+        fill(&c, "#totp-code", &hotp(&key, step)).await;
         click(&c, "form[action=\"/stepup/totp\"] button[type=submit]").await;
         assert_eq!(path(&c).await, "/consent", "{}", url(&c).await);
         shoot(&c, &driver, &dir, lang, "15-consent").await;

@@ -9,7 +9,6 @@ mod common;
 
 use base64::Engine;
 use common::*;
-use hmac::{Hmac, Mac};
 use pforte::{admin, assurance::Level};
 use reqwest::StatusCode;
 
@@ -28,32 +27,6 @@ fn payload(jwt: &str) -> serde_json::Value {
 }
 
 // --- An authenticator app, written from RFC 4648 / RFC 4226 / RFC 6238 ----------------------
-
-fn base32_decode(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut buf, mut bits) = (0u64, 0);
-    for c in s.chars().filter(|c| c.is_ascii_alphanumeric()) {
-        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-            .find(c.to_ascii_uppercase())
-            .expect("base32") as u64;
-        buf = (buf << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-        }
-    }
-    out
-}
-
-fn hotp(key: &[u8], counter: u64) -> String {
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).unwrap();
-    mac.update(&counter.to_be_bytes());
-    let h = mac.finalize().into_bytes();
-    let o = (h[19] & 0xf) as usize;
-    let n = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000;
-    format!("{n:06}")
-}
 
 fn unix() -> f64 {
     std::time::SystemTime::now()

@@ -508,3 +508,33 @@ pub fn es256_sign_kid(
         .unwrap();
     format!("{msg}.{}", B64.encode(sig.as_ref()))
 }
+
+/// RFC 4648 base32 (a TOTP secret as the set-up page shows it, spaces allowed): the test's
+/// own authenticator app, independent of the server's implementation.
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u64, 0);
+    for c in s.chars().filter(|c| c.is_ascii_alphanumeric()) {
+        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+            .find(c.to_ascii_uppercase())
+            .expect("base32") as u64;
+        buf = (buf << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// RFC 4226 HOTP (six digits) for `counter`; with the RFC 6238 time step it is the TOTP code.
+pub fn hotp(key: &[u8], counter: u64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).unwrap();
+    mac.update(&counter.to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 0xf) as usize;
+    let n = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000;
+    format!("{n:06}")
+}
