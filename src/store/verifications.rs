@@ -110,18 +110,8 @@ impl Db {
         now: i64,
         window: i64,
     ) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO registration_notices (account_id, sent_at) VALUES ($1, $2) \
-             ON CONFLICT (account_id) DO UPDATE SET sent_at = excluded.sent_at \
-             WHERE registration_notices.sent_at <= $3",
-        )
-        .bind(account_id)
-        .bind(now)
-        .bind(now - window)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(n == 1)
+        self.throttle_claim("registration_notices", account_id, now, window)
+            .await
     }
 
     /// Records that a fresh verification link goes to this account now on request, unless one
@@ -132,11 +122,24 @@ impl Db {
         now: i64,
         window: i64,
     ) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO verification_resends (account_id, sent_at) VALUES ($1, $2) \
+        self.throttle_claim("verification_resends", account_id, now, window)
+            .await
+    }
+
+    /// One send per account per `window` in `table` (account_id, sent_at), atomically: the
+    /// row is inserted or moved forward only if the last send is old enough.
+    async fn throttle_claim(
+        &self,
+        table: &'static str,
+        account_id: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<bool> {
+        let n = sqlx::query(&format!(
+            "INSERT INTO {table} (account_id, sent_at) VALUES ($1, $2) \
              ON CONFLICT (account_id) DO UPDATE SET sent_at = excluded.sent_at \
-             WHERE verification_resends.sent_at <= $3",
-        )
+             WHERE {table}.sent_at <= $3"
+        ))
         .bind(account_id)
         .bind(now)
         .bind(now - window)

@@ -346,26 +346,7 @@ pub async fn totp_submit(
         Ok(_) => return Redirect::to(&format!("{SECURITY_URL}?done=totp")).into_response(),
         Err(e) => return internal(lang, e),
     }
-    let codes = match totp::regenerate_recovery_codes(&app.db, &account.id, t).await {
-        Ok(c) => c,
-        Err(e) => return internal(lang, e),
-    };
-    let _ = app
-        .db
-        .audit(
-            &actor(&account.id),
-            "recovery_codes.regenerated",
-            Some(&account.id),
-            json!({ "count": codes.len(), "reason": "first_second_factor" }),
-        )
-        .await;
-    let page = pages::RecoveryCodesPage {
-        lang,
-        codes,
-        totp_added: true,
-        continue_url: format!("{SECURITY_URL}?done=totp"),
-    };
-    Html(page.render()).into_response()
+    new_recovery_codes(&app, lang, &account.id, t, "first_second_factor").await
 }
 
 /// `POST /account/security/recovery-codes`: a new set, shown once.
@@ -384,24 +365,41 @@ pub async fn recovery_regenerate(
         // Recovery codes stand in for a second factor; without one they are meaningless.
         return Redirect::to(SECURITY_URL).into_response();
     }
-    let codes = match totp::regenerate_recovery_codes(&app.db, &account.id, now()).await {
+    new_recovery_codes(&app, lang, &account.id, now(), "requested").await
+}
+
+/// Replaces the account's recovery codes, audits it (`reason`) and shows the new set once.
+/// After a first second factor (`first_second_factor`) the page says the app was added.
+async fn new_recovery_codes(
+    app: &App,
+    lang: Lang,
+    account_id: &str,
+    t: i64,
+    reason: &str,
+) -> Response {
+    let codes = match totp::regenerate_recovery_codes(&app.db, account_id, t).await {
         Ok(c) => c,
         Err(e) => return internal(lang, e),
     };
     let _ = app
         .db
         .audit(
-            &actor(&account.id),
+            &actor(account_id),
             "recovery_codes.regenerated",
-            Some(&account.id),
-            json!({ "count": codes.len(), "reason": "requested" }),
+            Some(account_id),
+            json!({ "count": codes.len(), "reason": reason }),
         )
         .await;
+    let totp_added = reason == "first_second_factor";
     let page = pages::RecoveryCodesPage {
         lang,
         codes,
-        totp_added: false,
-        continue_url: SECURITY_URL.into(),
+        totp_added,
+        continue_url: if totp_added {
+            format!("{SECURITY_URL}?done=totp")
+        } else {
+            SECURITY_URL.into()
+        },
     };
     Html(page.render()).into_response()
 }
