@@ -150,6 +150,25 @@ pub fn reachable_level(account: &Account, enrolled: &[Method]) -> Level {
         .min(proofing)
 }
 
+/// How to address the citizen: given and family name from the attributes, else the e-mail.
+pub fn display_name(account: &Account, attributes: &[Attribute]) -> String {
+    let name = ["given_name", "family_name"]
+        .iter()
+        .filter_map(|n| {
+            attributes
+                .iter()
+                .find(|a| a.name == *n)
+                .map(|a| a.value.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        account.email.clone()
+    } else {
+        name
+    }
+}
+
 /// The methods an account can authenticate with now: its password (if it has one) and its
 /// enrolled second factors.
 pub fn enrolled_methods(

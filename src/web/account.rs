@@ -29,41 +29,38 @@ pub async fn account(State(app): State<App>, s: Session, headers: HeaderMap) -> 
         }
         Err(e) => return error_page(lang, &OAuthError::internal(e)),
     };
-    let attrs = app
-        .db
-        .account_attributes(&account.id)
-        .await
-        .unwrap_or_default();
-    let name = ["given_name", "family_name"]
-        .iter()
-        .filter_map(|n| attrs.iter().find(|a| a.name == *n).map(|a| a.value.clone()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut consents = Vec::new();
-    for c in app.db.consent_list(&account.id).await.unwrap_or_default() {
-        let client_name = app
-            .db
-            .client_get(&c.client_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|c| c.name)
-            .unwrap_or(c.client_id.clone());
-        consents.push(pages::ConsentRow {
-            client_name,
-            scopes: c.scopes,
-            granted_at: format_date(lang, c.granted_at),
-            revoke_action: format!("/account/consents/{}/revoke", urlencode(&c.client_id)),
-        });
+    // A database failure shows an error page, never an account page with data missing.
+    let loaded = async {
+        let attrs = app.db.account_attributes(&account.id).await?;
+        let mut consents = Vec::new();
+        for c in app.db.consent_list(&account.id).await? {
+            let client_name = app
+                .db
+                .client_get(&c.client_id)
+                .await?
+                .map(|c| c.name)
+                .unwrap_or_else(|| c.client_id.clone());
+            consents.push(pages::ConsentRow {
+                client_name,
+                scopes: c.scopes,
+                granted_at: format_date(lang, c.granted_at),
+                revoke_action: format!("/account/consents/{}/revoke", urlencode(&c.client_id)),
+            });
+        }
+        Ok::<_, crate::store::StoreError>((attrs, consents))
     }
-    let csrf = session::csrf_token(&s).await.unwrap_or_default();
+    .await;
+    let (attrs, consents) = match loaded {
+        Ok(l) => l,
+        Err(e) => return error_page(lang, &OAuthError::internal(e)),
+    };
+    let csrf = match session::csrf_token(&s).await {
+        Ok(t) => t,
+        Err(e) => return error_page(lang, &OAuthError::internal(e)),
+    };
     let page = pages::AccountPage {
         lang,
-        display_name: if name.is_empty() {
-            account.email.clone()
-        } else {
-            name
-        },
+        display_name: crate::accounts::display_name(&account, &attrs),
         email: account.email.clone(),
         level_label: i18n::level_label(lang, login.level.as_str())
             .unwrap_or(login.level.as_str())

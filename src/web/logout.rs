@@ -51,7 +51,10 @@ async fn handle(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Respo
             .as_ref()
             .is_none_or(|l| Some(&l.account_id) == req.hinted_sub.as_ref());
     if login.is_some() && !hint_matches && !confirmed {
-        let csrf = session::csrf_token(s).await.unwrap_or_default();
+        let csrf = match session::csrf_token(s).await {
+            Ok(t) => t,
+            Err(e) => return error_page(lang, &OAuthError::internal(e)),
+        };
         let client_name = match &req.client_id {
             Some(id) => app.db.client_get(id).await.ok().flatten().map(|c| c.name),
             None => None,

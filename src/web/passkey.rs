@@ -225,21 +225,13 @@ async fn put_ceremony<T: Serialize>(
 }
 
 async fn display_name(app: &App, account: &Account) -> String {
+    // Only the name shown by the authenticator: without attributes the e-mail serves.
     let attrs = app
         .db
         .account_attributes(&account.id)
         .await
         .unwrap_or_default();
-    let name = ["given_name", "family_name"]
-        .iter()
-        .filter_map(|n| attrs.iter().find(|a| a.name == *n).map(|a| a.value.clone()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    if name.is_empty() {
-        account.email.clone()
-    } else {
-        name
-    }
+    crate::accounts::display_name(account, &attrs)
 }
 
 // --- Registration (security page) --------------------------------------------------------
