@@ -329,7 +329,7 @@ async fn passkeys(backend: Backend) {
         .unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].detail["method"], "passkey");
-    assert_eq!(audit[0].detail["level"], "substantial");
+    assert_eq!(audit[0].detail["after"], "substantial");
     assert!(server.app.db.credentials_of(&anna).await.unwrap()[0]
         .last_used_at
         .is_some());
@@ -499,7 +499,7 @@ async fn low_proofing(backend: Backend) {
         .audit_list(Some("login.step_up"), 10)
         .await
         .unwrap();
-    assert_eq!(audit[0].detail["level"], "low");
+    assert_eq!(audit[0].detail["after"], "low");
 }
 
 #[tokio::test]

@@ -525,7 +525,7 @@ async fn second_factor(backend: Backend) {
         .iter()
         .find(|e| e.action == "login.step_up" && e.target.as_deref() == Some(&erika_id))
         .unwrap();
-    assert_eq!(step_up.detail["level"], "substantial");
+    assert_eq!(step_up.detail["after"], "substantial");
     let all = serde_json::to_string(&audit).unwrap();
     for c in recovery.iter().chain(&lena_codes).chain(&new_codes) {
         assert!(!all.contains(c.as_str()) && !all.contains(&c.replace('-', "")));

@@ -4,6 +4,7 @@
 //! checking a password login without revealing whether the account exists, and disabling and
 //! proofing accounts. Storage is `store::accounts`; hashing is [`password`].
 
+pub mod login;
 pub mod passkey;
 pub mod password;
 pub mod totp;
@@ -40,6 +41,7 @@ pub enum AccountError {
 }
 
 /// Input for a new local account.
+#[derive(Default)]
 pub struct NewAccount {
     pub email: String,
     pub password: String,

@@ -49,8 +49,9 @@ impl Method {
         }
     }
 
-    fn is_knowledge(self) -> bool {
-        matches!(self, Method::Password)
+    /// A method that identifies the citizen on its own: a password or an upstream login.
+    fn is_first_factor(self) -> bool {
+        matches!(self, Method::Password | Method::Upstream)
     }
     fn is_second_factor(self) -> bool {
         matches!(self, Method::Totp | Method::RecoveryCode)
@@ -78,19 +79,19 @@ pub struct LoginFacts {
     pub upstream: Option<UpstreamAssertion>,
 }
 
-/// Strength of the authentication alone: password → low; password plus TOTP, or a passkey →
-/// substantial; eID with PIN → high. An upstream login's strength is what the upstream
-/// asserted (capped), applied in [`login_level`].
+/// Strength of the authentication alone: password → low; a first factor (password, or a login
+/// at an upstream source) plus TOTP or a recovery code, or a passkey → substantial; eID with
+/// PIN → high. What an upstream asserted is applied in [`login_level`].
 pub fn authentication_strength(methods: &[Method]) -> Option<Level> {
     if methods.contains(&Method::EidPin) {
         return Some(Level::High);
     }
-    let knowledge = methods.iter().any(|m| m.is_knowledge());
+    let first = methods.iter().any(|m| m.is_first_factor());
     let second = methods.iter().any(|m| m.is_second_factor());
-    if methods.contains(&Method::Passkey) || (knowledge && second) {
+    if methods.contains(&Method::Passkey) || (first && second) {
         return Some(Level::Substantial);
     }
-    if knowledge || methods.contains(&Method::Upstream) {
+    if first {
         return Some(Level::Low);
     }
     None
@@ -98,12 +99,21 @@ pub fn authentication_strength(methods: &[Method]) -> Option<Level> {
 
 /// The level a login reaches, or `None` if the methods do not authenticate at all (a second
 /// factor alone).
+///
+/// For a login through an upstream source the strength is what the upstream asserted, capped
+/// by the admin's trust in it (never reset to the lowest level: Keycloak #25335); a second
+/// factor added here later may raise it as it would raise a password login, but never above
+/// that trust cap, and a step-up never lowers the upstream's part.
 pub fn login_level(facts: &LoginFacts) -> Option<Level> {
+    let local = authentication_strength(&facts.methods);
     let strength = match facts.upstream {
-        // The upstream authenticated the citizen: what it asserted, capped by the admin's
-        // trust in it, is the strength (never reset to the lowest level: Keycloak #25335).
-        Some(up) => up.asserted.unwrap_or(Level::Low).min(up.trust_cap),
-        None => authentication_strength(&facts.methods)?,
+        Some(up) => {
+            let asserted = up.asserted.unwrap_or(Level::Low).min(up.trust_cap);
+            local
+                .map_or(asserted, |l| l.max(asserted))
+                .min(up.trust_cap)
+        }
+        None => local?,
     };
     Some(strength.min(facts.proofing))
 }

@@ -457,5 +457,7 @@ pub fn decide(req: &AuthRequest, f: &Facts<'_>) -> Next {
     Next::Issue { level }
 }
 
+pub mod flow;
+
 #[cfg(test)]
 mod tests;

@@ -163,6 +163,10 @@ fn normalise_url(url: &str) -> Result<(String, Backend)> {
                 }
             }
         }
+        if file == ":memory:" {
+            // One private database per connection: use it with one connection (unit tests).
+            return Ok(("sqlite::memory:".to_string(), Backend::Sqlite));
+        }
         let url = if path.contains("mode=") {
             format!("sqlite://{path}")
         } else if path.contains('?') {

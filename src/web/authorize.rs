@@ -12,21 +12,18 @@ use tower_sessions::Session;
 
 use super::{i18n::Lang, pages, protocol::EndpointParams, session};
 use crate::{
-    accounts,
+    accounts::{self, login::Authenticated},
     app::App,
-    assurance::{level, AcrVocabulary, Level},
+    assurance::Level,
     oidc::{
-        authorize::{self, AuthRequest, Facts, Next, ResponseMode},
+        authorize::{
+            flow::{self, AuthResponse, Step},
+            ResponseMode,
+        },
         error::OAuthError,
         params::Params,
-        SsoLogin,
     },
     secrets,
-    store::{
-        clients::Client,
-        grants::{AuthContext, CodeRecord},
-    },
-    tokens::{self, claims::IdClaims, Expect},
 };
 
 /// The language for a page: the request's `ui_locales`, then Accept-Language.
@@ -70,46 +67,10 @@ pub async fn authorize(
 /// Validates a new authorization request, parks it in the session and proceeds.
 async fn start(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Response {
     let lang = lang(headers, p.get("ui_locales"));
-    let client = match p.get("client_id") {
-        Some(id) => match app.db.client_get(id).await {
-            Ok(c) => c,
-            Err(e) => return internal(lang, e),
-        },
-        None => None,
-    };
-    let redirect_uri = match authorize::resolve_client(&p, client.as_ref()) {
+    let req = match flow::accept(app, &p).await {
         Ok(r) => r,
-        Err(authorize::PageError(e)) => return error_page(lang, &e),
-    };
-    let Some(client) = client else {
-        return error_page(lang, &OAuthError::invalid_request("unknown client"));
-    };
-    let hint = match p.get("id_token_hint") {
-        None => Ok(None),
-        Some(h) => {
-            let expect = Expect {
-                issuer: &app.config.issuer,
-                typ: &["JWT"],
-                check_exp: false,
-            };
-            match tokens::verify::<IdClaims>(&app.keys, h, &expect).await {
-                Ok(c) if c.aud == client.id => Ok(Some(c.sub)),
-                Ok(_) => Err("issued to another client".to_string()),
-                Err(e) => Err(e.to_string()),
-            }
-        }
-    };
-    let req = match authorize::validate(&p, &client, redirect_uri, hint) {
-        Ok(r) => r,
-        Err(e) => {
-            return respond(
-                app,
-                lang,
-                &e.redirect_uri,
-                e.response_mode,
-                error_fields(&e.error, e.state.as_deref(), &app.config.issuer),
-            )
-        }
+        Err(flow::Refused::Page(e)) => return error_page(lang, &e),
+        Err(flow::Refused::Redirect(r)) => return respond(lang, r),
     };
     let id = match session::park(s, req, app.clock.now()).await {
         Ok(id) => id,
@@ -140,10 +101,9 @@ pub async fn resume(
     }
 }
 
-/// Runs the decision for a parked request and carries it out.
+/// Runs the decision for a parked request (`oidc::authorize::flow::advance`) and renders it.
 pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Response {
-    let t = app.clock.now();
-    let pending = match session::pending(s, id, t).await {
+    let pending = match session::pending(s, id, app.clock.now()).await {
         Ok(Some(p)) => p,
         Ok(None) => return expired_page(lang_hint),
         Err(e) => return internal(lang_hint, e),
@@ -154,111 +114,25 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
         .as_deref()
         .and_then(|u| u.split(' ').find_map(Lang::parse))
         .unwrap_or(lang_hint);
-    let client = match app.db.client_get(&req.client_id).await {
-        Ok(Some(c)) if c.is_enabled() => c,
-        Ok(_) => {
-            return error_page(
-                lang,
-                &OAuthError::invalid_request("the client is no longer registered"),
-            )
-        }
-        Err(e) => return internal(lang, e),
-    };
     let login = match session::login(s).await {
         Ok(l) => l,
         Err(e) => return internal(lang, e),
     };
-    // A disabled account's session no longer counts.
-    let account = match &login {
-        Some(l) => match app.db.account_get(&l.account_id).await {
-            Ok(a) => a.filter(|a| a.disabled_at.is_none()),
-            Err(e) => return internal(lang, e),
-        },
-        None => None,
-    };
-    let login = login.filter(|_| account.is_some());
-    let consent = match &login {
-        Some(l) => match app.db.consent_get(&l.account_id, &client.id).await {
-            Ok(c) => c.map(|c| c.scopes),
-            Err(e) => return internal(lang, e),
-        },
-        None => None,
-    };
-    let reachable = match &account {
-        Some(a) => match app.db.credentials_of(&a.id).await {
-            Ok(creds) => {
-                let mut enrolled = accounts::enrolled_methods(a, &creds);
-                enrolled.retain(|m| client.offers_method(m.policy_name()));
-                accounts::reachable_level(a, &enrolled)
-            }
-            Err(e) => return internal(lang, e),
-        },
-        None => Level::Low,
-    };
-    // Read per decision: a policy change (CLI, another instance) applies to the very next request.
-    let policy = match crate::oidc::policy::load(&app.db).await {
-        Ok(p) => p,
-        Err(e) => return internal(lang, e),
-    };
-    // The session's level never exceeds what the account's proofing allows now (a proofing
-    // lowered by an admin applies to live sessions at once).
-    let proofing = account
-        .as_ref()
-        .and_then(|a| Level::parse_name(&a.proofing_level))
-        .unwrap_or(Level::Low);
-    let view = login.as_ref().map(|l| {
-        let mut v = l.view();
-        v.level = v.level.min(proofing);
-        v
-    });
-    let next = authorize::decide(
-        req,
-        &Facts {
-            client: &client,
-            session: view.as_ref(),
-            consented_scopes: consent.as_deref(),
-            policy: &policy,
-            reachable,
-            interaction: pending.interaction,
-            now: t,
-        },
-    );
-    match next {
-        Next::Login => Redirect::to(&format!("/login?req={id}")).into_response(),
+    match flow::advance(app, req, pending.interaction, login.as_ref()).await {
+        Ok(Step::Login) => Redirect::to(&format!("/login?req={id}")).into_response(),
         // The session is too weak but the citizen can reach the level: the step-up page offers
         // the means (second factors now; identity sources with federation).
-        Next::StepUp { target } => {
+        Ok(Step::StepUp { target }) => {
             Redirect::to(&format!("/stepup?req={id}&level={target}")).into_response()
         }
-        Next::Consent => Redirect::to(&format!("/consent?req={id}")).into_response(),
-        Next::Error(e) => {
-            let _ = session::finish_pending(s, id).await;
-            respond(
-                app,
-                lang,
-                &req.redirect_uri,
-                req.response_mode,
-                error_fields(&e, req.state.as_deref(), &app.config.issuer),
-            )
-        }
-        Next::Issue { level } => {
-            let Some(login) = login else {
-                return internal(lang, "issue without login");
-            };
-            match issue_code(app, req, &client, &login, level).await {
-                Ok(code) => {
-                    let _ = session::finish_pending(s, id).await;
-                    let mut fields = vec![("code".to_string(), code)];
-                    if let Some(st) = &req.state {
-                        fields.push(("state".into(), st.clone()));
-                    }
-                    // RFC 9207: identify the issuer in the authorization response.
-                    fields.push(("iss".into(), app.config.issuer.clone()));
-                    respond(app, lang, &req.redirect_uri, req.response_mode, fields)
-                }
-                Err(e) => error_page(lang, &e),
+        Ok(Step::Consent) => Redirect::to(&format!("/consent?req={id}")).into_response(),
+        Ok(Step::Respond(r)) => {
+            if let Err(e) = session::finish_pending(s, id).await {
+                return internal(lang, e);
             }
+            respond(lang, r)
         }
+        Err(e) => error_page(lang, &e),
     }
 }
 
@@ -269,72 +143,18 @@ fn expired_page(lang: Lang) -> Response {
     )
 }
 
-/// Creates and stores a code for the request, carrying the login's level in the client's vocabulary.
-async fn issue_code(
-    app: &App,
-    req: &AuthRequest,
-    client: &Client,
-    login: &SsoLogin,
-    level: Level,
-) -> Result<String, OAuthError> {
-    let code = secrets::new_secret();
-    let t = app.clock.now();
-    let vocab = AcrVocabulary::parse(&client.acr_vocabulary).unwrap_or_default();
-    app.db
-        .code_insert(&CodeRecord {
-            code_hash: secrets::hash_secret(&code),
-            grant_id: secrets::random_token(16),
-            client_id: client.id.clone(),
-            redirect_uri: req.redirect_uri.clone(),
-            nonce: req.nonce.clone(),
-            code_challenge: req.code_challenge.clone(),
-            code_challenge_method: req.code_challenge_method.clone(),
-            ctx: AuthContext {
-                account_id: login.account_id.clone(),
-                scope: req.scope_string(),
-                claims: req.claims.clone(),
-                auth_time: login.auth_time,
-                acr: level.acr(vocab).to_string(),
-                amr: serde_json::to_string(&level::amr(&login.methods))
-                    .unwrap_or_else(|_| "[]".into()),
-                sid: login.sid.clone(),
-            },
-            created_at: t,
-            expires_at: t + app.config.tokens.code_ttl as i64,
-        })
-        .await?;
-    Ok(code)
-}
-
-fn error_fields(e: &OAuthError, state: Option<&str>, issuer: &str) -> Vec<(String, String)> {
-    let mut f = vec![
-        ("error".to_string(), e.error.to_string()),
-        ("error_description".to_string(), e.error_description.clone()),
-    ];
-    if let Some(s) = state {
-        f.push(("state".into(), s.to_string()));
-    }
-    f.push(("iss".into(), issuer.to_string()));
-    f
-}
-
-/// Sends the authorization response to a registered redirect URI.
-fn respond(
-    _app: &App,
-    lang: Lang,
-    redirect_uri: &str,
-    mode: ResponseMode,
-    fields: Vec<(String, String)>,
-) -> Response {
-    match mode {
+/// Sends an authorization response to its registered redirect URI: a 303 with the fields in
+/// the query, or an auto-submitting form (`response_mode=form_post`).
+fn respond(lang: Lang, r: AuthResponse) -> Response {
+    match r.mode {
         ResponseMode::Query => {
-            let Ok(mut url) = url::Url::parse(redirect_uri) else {
+            let Ok(mut url) = url::Url::parse(&r.redirect_uri) else {
                 return error_page(
                     lang,
                     &OAuthError::invalid_request("the registered redirect_uri is not a valid URL"),
                 );
             };
-            url.query_pairs_mut().extend_pairs(fields.iter());
+            url.query_pairs_mut().extend_pairs(r.fields.iter());
             // 303 so that a POSTed authorization request is not re-posted to the client.
             (
                 StatusCode::SEE_OTHER,
@@ -346,8 +166,8 @@ fn respond(
         ResponseMode::FormPost => {
             let nonce = secrets::random_token(16);
             let page = pages::FormPostPage {
-                action: redirect_uri.to_string(),
-                fields,
+                action: r.redirect_uri,
+                fields: r.fields,
                 lang,
                 nonce: nonce.clone(),
             };
@@ -538,41 +358,19 @@ pub async fn login_submit(
         )
         .await;
     };
-    let methods = vec![level::Method::Password];
     let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
-    let reached = level::login_level(&level::LoginFacts {
+    match super::login::finish(
+        &app,
+        &s,
+        &account.id,
         proofing,
-        methods: methods.clone(),
-        upstream: None,
-    })
-    .unwrap_or(Level::Low);
-    let login = SsoLogin {
-        account_id: account.id.clone(),
-        auth_time: app.clock.now(),
-        methods,
-        level: reached,
-        sid: secrets::random_token(16),
-    };
-    if let Err(e) = session::set_login(&s, &login).await {
-        return internal(lang, e);
-    }
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{}", account.id),
-            "login.succeeded",
-            Some(&account.id),
-            serde_json::json!({ "method": "pwd", "level": reached }),
-        )
-        .await;
-    match req {
-        Some(id) => {
-            if let Err(e) = session::update_pending(&s, id, |i| i.logged_in = true).await {
-                return internal(lang, e);
-            }
-            Redirect::to(&format!("/authorize/continue?req={id}")).into_response()
-        }
-        None => Redirect::to("/account").into_response(),
+        Authenticated::Password,
+        req,
+    )
+    .await
+    {
+        Ok(done) => Redirect::to(&done.next.url("/account")).into_response(),
+        Err(e) => internal(lang, e),
     }
 }
 
@@ -686,14 +484,13 @@ pub async fn consent_submit(
             Redirect::to(&format!("/authorize/continue?req={}", f.req)).into_response()
         }
         "deny" => {
-            let _ = session::finish_pending(&s, &f.req).await;
+            if let Err(e) = session::finish_pending(&s, &f.req).await {
+                return internal(lang, e);
+            }
             let e = OAuthError::access_denied("the citizen declined");
             respond(
-                &app,
                 lang,
-                &pending.req.redirect_uri,
-                pending.req.response_mode,
-                error_fields(&e, pending.req.state.as_deref(), &app.config.issuer),
+                AuthResponse::error_for(&pending.req, &e, &app.config.issuer),
             )
         }
         _ => error_page(

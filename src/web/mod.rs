@@ -5,6 +5,7 @@
 pub mod account;
 pub mod authorize;
 pub mod i18n;
+pub mod login;
 pub mod logout;
 pub mod pages;
 pub mod passkey;

@@ -16,14 +16,15 @@ use axum::{
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::session;
+use super::{login, session};
 use crate::{
+    accounts::login::Authenticated,
     accounts::passkey::{
         clean_label, PasskeyAuthentication, PasskeyError, PasskeyRegistration, Passkeys,
         PublicKeyCredential, RegisterPublicKeyCredential,
     },
     app::App,
-    assurance::{level::Method, Level},
+    assurance::Level,
     oidc::SsoLogin,
     store::accounts::Account,
 };
@@ -376,7 +377,7 @@ pub async fn stepup_finish(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> ApiResult {
-    let (mut login, account) = guard(&app, &s, &headers).await?;
+    let (_, account) = guard(&app, &s, &headers).await?;
     let t = app.clock.now();
     // Taken out first: whatever happens next, this challenge cannot be answered twice.
     let state: StepUpState = take_ceremony(&s, AUTHENTICATION, &account.id, t).await?;
@@ -392,42 +393,32 @@ pub async fn stepup_finish(
         return Err(expired_request());
     }
     let pk = passkeys(&app)?;
-    if let Err(e) = pk
+    let credential_id = match pk
         .finish_authentication(&account.id, &state.auth, &f.credential, t)
         .await
     {
-        if matches!(e, PasskeyError::Rejected(_)) {
-            let _ = app
-                .db
-                .audit(
-                    &format!("account:{}", account.id),
-                    "login.failed",
-                    Some(&account.id),
-                    serde_json::json!({ "method": "passkey", "step_up": true }),
-                )
-                .await;
+        Ok(id) => id,
+        Err(e) => {
+            if matches!(e, PasskeyError::Rejected(_)) {
+                app.db
+                    .audit(
+                        &format!("account:{}", account.id),
+                        "login.failed",
+                        Some(&account.id),
+                        serde_json::json!({ "method": "passkey", "step_up": true }),
+                    )
+                    .await
+                    .map_err(ApiError::storage)?;
+            }
+            return Err(e.into());
         }
-        return Err(e.into());
-    }
+    };
     let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
-    let before = login.level;
-    login.step_up(Method::Passkey, proofing, t);
-    session::set_login(&s, &login).await?;
-    session::update_pending(&s, &f.req, |i| i.logged_in = true).await?;
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{}", account.id),
-            "login.step_up",
-            Some(&account.id),
-            serde_json::json!({ "method": "passkey", "before": before, "level": login.level }),
-        )
-        .await;
+    let what = Authenticated::Passkey { credential_id };
+    let done = login::finish(&app, &s, &account.id, proofing, what, Some(&f.req))
+        .await
+        .map_err(ApiError::storage)?;
     ok_json(serde_json::json!({
-        "redirect": format!("/authorize/continue?req={}", urlencode(&f.req)),
+        "redirect": done.next.url(super::security::SECURITY_URL),
     }))
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -5,9 +5,10 @@
 //!   „substanziell“ nötig.") and offers what the account has: a TOTP code, a recovery code, a
 //!   passkey (button driven by `passkey.js`), and "Ohne höhere Stufe fortfahren".
 //! - `POST /stepup/totp` / `POST /stepup/recovery` (`req`, `csrf`, `code`): a right code adds
-//!   the method to the login ([`SsoLogin::step_up`]), the login is stored under a new session id,
-//!   the request is marked as freshly authenticated and continues (303 to
-//!   `/authorize/continue`); audited `login.step_up` with the new level. A wrong code shows the
+//!   the method to the login through the one login pipeline (`web::login::finish`: the
+//!   level is recomputed, the login stored under a new session id, audited `login.step_up`,
+//!   the request marked as freshly authenticated) and the request continues (303 to
+//!   `/authorize/continue`). A wrong code shows the
 //!   form again with the error tied to the field (401). After [`MAX_FAILURES`] wrong codes for
 //!   one request the request ends with a readable page (429); across sessions an account takes
 //!   at most [`ACCOUNT_MAX_FAILURES`] wrong codes per [`ACCOUNT_WINDOW`].
@@ -33,12 +34,13 @@ use tower_sessions::Session;
 use super::{
     authorize::{error_page, lang},
     i18n::Lang,
+    login,
     pages::{self, CodeError, StepUpError},
     security::SECURITY_URL,
     session,
 };
 use crate::{
-    accounts::totp,
+    accounts::{login::Authenticated, totp},
     app::App,
     assurance::{
         level::{effective_level, Method},
@@ -403,36 +405,18 @@ async fn submit(
 
     // The code is right: the session now carries the method and the level it yields.
     let proofing = Level::parse_name(&ctx.account.proofing_level).unwrap_or(Level::Low);
-    let mut login = ctx.login.clone();
-    let before = login.level;
-    login.step_up(method, proofing, t);
-    if let Err(e) = session::set_login(s, &login).await {
-        return internal(lang, e);
-    }
-    let _ = set_failures(s, &ctx.req, None).await;
-    if !ctx.req.is_empty() {
-        if let Err(e) = session::update_pending(s, &ctx.req, |i| i.logged_in = true).await {
-            return internal(lang, e);
+    let what = match (method, credential_id) {
+        (Method::RecoveryCode, _) => Authenticated::RecoveryCode,
+        (_, Some(credential_id)) => Authenticated::Totp { credential_id },
+        (_, None) => return internal(lang, "TOTP accepted without a credential"),
+    };
+    let req = (!ctx.req.is_empty()).then_some(ctx.req.as_str());
+    match login::finish(app, s, &account_id, proofing, what, req).await {
+        Ok(done) => {
+            let _ = set_failures(s, &ctx.req, None).await;
+            Redirect::to(&done.next.url(SECURITY_URL)).into_response()
         }
-    }
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{account_id}"),
-            "login.step_up",
-            Some(&account_id),
-            json!({
-                "method": method_name,
-                "credential_id": credential_id,
-                "level_before": before,
-                "level": login.level,
-            }),
-        )
-        .await;
-    if ctx.req.is_empty() {
-        Redirect::to(SECURITY_URL).into_response()
-    } else {
-        Redirect::to(&format!("/authorize/continue?req={}", ctx.req)).into_response()
+        Err(e) => internal(lang, e),
     }
 }
 

@@ -3,3 +3,6 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
+
+#[cfg(test)]
+mod tests;

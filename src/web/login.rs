@@ -1,0 +1,119 @@
+//! The one way a login finishes, whatever the method: password, TOTP, recovery code, passkey,
+//! and (with federation) an upstream identity source.
+//!
+//! Owns: [`finish`], which carries out what [`accounts::login::apply`] decided: writes the audit
+//! event (a failed write fails the login: it is a security event), stores the login under a
+//! new session id (no session fixation), and marks the pending authorization request so the
+//! decision runs again with the new login. Handlers verify the credential, then call this.
+
+use tower_sessions::Session;
+
+use super::session;
+use crate::{
+    accounts::login::{self, Authenticated, LoginKind, LoginRefused, SsoLogin},
+    app::App,
+    assurance::Level,
+    secrets,
+};
+
+/// Where the citizen goes after the login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Continue {
+    /// Back into the pending authorization request `req`.
+    Request(String),
+    /// No request was pending: to the account pages.
+    Account,
+}
+
+impl Continue {
+    /// The address to redirect to (`/authorize/continue?req=…` or `fallback`).
+    pub fn url(&self, fallback: &str) -> String {
+        match self {
+            Continue::Request(id) => format!(
+                "/authorize/continue?req={}",
+                url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+            ),
+            Continue::Account => fallback.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FinishError {
+    #[error(transparent)]
+    Refused(#[from] LoginRefused),
+    #[error(transparent)]
+    Session(#[from] session::SessionError),
+    #[error("audit: {0}")]
+    Audit(#[from] crate::store::StoreError),
+}
+
+/// The result of a finished login.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub login: SsoLogin,
+    pub kind: LoginKind,
+    pub next: Continue,
+}
+
+/// Finishes a login: the citizen of `account_id`, proofed at `proofing`, just proved `what`;
+/// `req` is the pending authorization request the login was for, if any.
+pub async fn finish(
+    app: &App,
+    s: &Session,
+    account_id: &str,
+    proofing: Level,
+    what: Authenticated,
+    req: Option<&str>,
+) -> Result<Finished, FinishError> {
+    let previous = session::login(s).await?;
+    let now = app.clock.now();
+    let (login, kind) = login::apply(previous.as_ref(), account_id, proofing, &what, now, || {
+        secrets::random_token(16)
+    })?;
+    let (action, before) = match kind {
+        LoginKind::Started => ("login.succeeded", None),
+        LoginKind::SteppedUp { before } => ("login.step_up", Some(before)),
+    };
+    let mut detail = serde_json::json!({
+        "method": amr_name(&what),
+        "before": before,
+        "after": login.level,
+    });
+    if let Some(c) = what.credential_id() {
+        detail["credential_id"] = c.into();
+    }
+    if let Authenticated::Upstream(u) = &what {
+        detail["upstream"] = u.source.clone().into();
+        detail["asserted"] = serde_json::to_value(u.asserted).unwrap_or_default();
+    }
+    app.db
+        .audit(
+            &format!("account:{account_id}"),
+            action,
+            Some(account_id),
+            detail,
+        )
+        .await?;
+    session::set_login(s, &login).await?;
+    let next = match req.filter(|r| !r.is_empty()) {
+        Some(id) => {
+            session::update_pending(s, id, |i| i.logged_in = true).await?;
+            Continue::Request(id.to_string())
+        }
+        None => Continue::Account,
+    };
+    Ok(Finished { login, kind, next })
+}
+
+/// The method's name in the audit trail (as before: `pwd`, `otp`, `recovery_code`, `passkey`,
+/// `upstream`).
+fn amr_name(what: &Authenticated) -> &'static str {
+    match what {
+        Authenticated::Password => "pwd",
+        Authenticated::Totp { .. } => "otp",
+        Authenticated::RecoveryCode => "recovery_code",
+        Authenticated::Passkey { .. } => "passkey",
+        Authenticated::Upstream(_) => "upstream",
+    }
+}
