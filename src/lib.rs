@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod assurance;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -13,6 +13,7 @@ use crate::{
     accounts::login::{self, Authenticated, LoginKind, LoginRefused, SsoLogin},
     app::App,
     assurance::Level,
+    audit::{self, Actor, Entry, Event},
     secrets,
 };
 
@@ -71,30 +72,23 @@ pub async fn finish(
     let (login, kind) = login::apply(previous.as_ref(), account_id, proofing, &what, now, || {
         secrets::random_token(16)
     })?;
-    let (action, before) = match kind {
-        LoginKind::Started => ("login.succeeded", None),
-        LoginKind::SteppedUp { before } => ("login.step_up", Some(before)),
+    let (event, before) = match kind {
+        LoginKind::Started => (Event::LoginSucceeded, None),
+        LoginKind::SteppedUp { before } => (Event::LoginStepUp, Some(before)),
     };
-    let mut detail = serde_json::json!({
-        "method": amr_name(&what),
-        "before": before,
-        "after": login.level,
-    });
+    let mut entry = Entry::new(event, Actor::Account(account_id.to_string()))
+        .subject(account_id)
+        .before(before)
+        .after(login.level)
+        .with("method", amr_name(&what));
     if let Some(c) = what.credential_id() {
-        detail["credential_id"] = c.into();
+        entry = entry.with("credential_id", c);
     }
     if let Authenticated::Upstream(u) = &what {
-        detail["upstream"] = u.source.clone().into();
-        detail["asserted"] = serde_json::to_value(u.asserted).unwrap_or_default();
+        entry = entry.with("upstream", &u.source).with("asserted", u.asserted);
     }
-    app.db
-        .audit(
-            &format!("account:{account_id}"),
-            action,
-            Some(account_id),
-            detail,
-        )
-        .await?;
+    // A security event: if it cannot be recorded, the login does not happen.
+    audit::record(&app.db, entry).await?;
     session::set_login(s, &login).await?;
     let next = match req.filter(|r| !r.is_empty()) {
         Some(id) => {
