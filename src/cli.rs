@@ -1,4 +1,4 @@
-//! The command line (shared/contract.md §Commands). Every command reads the same configuration,
+//! The command line (docs/contract.md, "Commands"). Every command reads the same configuration,
 //! so it reaches the same database as `serve`.
 
 use std::{io::Read, path::PathBuf, process::ExitCode};

@@ -1,7 +1,7 @@
 //! Typed configuration: a TOML file overlaid with `PFORTE_*` environment variables.
 //!
 //! Owns: the configuration schema, its defaults, the environment mapping described in
-//! `shared/contract.md` (`PFORTE_<SECTION>_<KEY>` plus the short forms `PFORTE_ISSUER`,
+//! `docs/contract.md` (`PFORTE_<SECTION>_<KEY>` plus the short forms `PFORTE_ISSUER`,
 //! `PFORTE_LISTEN`, `PFORTE_DATABASE_URL`, `PFORTE_MAIL_OUTBOX`) and validation with errors
 //! that name the key, where it came from and what was expected.
 

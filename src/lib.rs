@@ -5,7 +5,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`cli`] | the command line of `shared/contract.md` |
+//! | [`cli`] | the command line of `docs/contract.md` |
 //! | [`server`] | binding, TLS, graceful shutdown |
 //! | [`web`] | axum routes, session, security headers, citizen pages, i18n |
 //! | [`oidc`] | protocol decisions per endpoint and grant type, free of HTTP types |

@@ -1,94 +1,17 @@
-//! Assurance levels (eIDAS *Vertrauensniveau*) and the three `acr` vocabularies that name them,
-//! plus [`check_level`], the pure decision behind every level demand.
+//! Assurance levels and [`check_level`], the pure decision behind every level demand.
+//!
+//! [`Level`] and [`AcrVocabulary`] come from the `pforte-levels` crate, the one table of `acr`
+//! spellings the Pforte server writes its tokens from: the guard reads every value the server
+//! can write, and its challenges name a level exactly as the server's tokens do (STORK low is
+//! `STORK-QAA-Level-2`; `STORK-QAA-Level-1` is read as low too). Pforte's bare names (`low`,
+//! ...) are not `acr` values and count as no level.
 
-use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use pforte_levels::{AcrVocabulary, Level};
 
 use crate::challenge::{ShortBy, StepUp};
 use crate::validate::Claims;
-
-/// An assurance level, ordered `Low < Substantial < High`.
-///
-/// The three levels are those of eIDAS (Regulation (EU) 910/2014, Art. 8) and of the German
-/// BSI TR-03130 (*normal*, *substantiell*, *hoch*).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// eIDAS *low* / BSI *normal* / STORK QAA 1 or 2: e.g. username and password.
-    Low,
-    /// eIDAS *substantial* / BSI *substantiell* / STORK QAA 3: e.g. two factors on a proofed
-    /// identity, ELSTER certificate.
-    Substantial,
-    /// eIDAS *high* / BSI *hoch* / STORK QAA 4: e.g. the eID function of the identity card.
-    High,
-}
-
-/// The `acr` vocabularies a token may use. All are understood when reading a token; the one
-/// configured on the guard is the one it *writes* into a step-up challenge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum AcrVocabulary {
-    /// `http://eidas.europa.eu/LoA/{low,substantial,high}` (the default).
-    #[default]
-    Eidas,
-    /// BSI TR-03130 §3.3.12: `http://bsi.bund.de/eID/LoA/{normal,substantiell,hoch}`.
-    Bsi,
-    /// STORK QAA as used by BundID: `STORK-QAA-Level-{1,2,3,4}`. A challenge for [`Level::Low`]
-    /// names `STORK-QAA-Level-1`, the lowest value that counts as low.
-    Stork,
-}
-
-impl Level {
-    /// All levels, lowest first.
-    pub const ALL: [Level; 3] = [Level::Low, Level::Substantial, Level::High];
-
-    /// Reads an `acr` value in any of the understood vocabularies. The comparison is exact
-    /// (OpenID Connect compares `acr` values as strings); anything else is `None`, which
-    /// [`check_level`] treats as below [`Level::Low`].
-    pub fn from_acr(acr: &str) -> Option<Level> {
-        Some(match acr {
-            "http://eidas.europa.eu/LoA/low"
-            | "http://bsi.bund.de/eID/LoA/normal"
-            | "STORK-QAA-Level-1"
-            | "STORK-QAA-Level-2" => Level::Low,
-            "http://eidas.europa.eu/LoA/substantial"
-            | "http://bsi.bund.de/eID/LoA/substantiell"
-            | "STORK-QAA-Level-3" => Level::Substantial,
-            "http://eidas.europa.eu/LoA/high"
-            | "http://bsi.bund.de/eID/LoA/hoch"
-            | "STORK-QAA-Level-4" => Level::High,
-            _ => return None,
-        })
-    }
-
-    /// The `acr` value that names this level in `vocabulary`.
-    pub fn acr(self, vocabulary: AcrVocabulary) -> &'static str {
-        match (vocabulary, self) {
-            (AcrVocabulary::Eidas, Level::Low) => "http://eidas.europa.eu/LoA/low",
-            (AcrVocabulary::Eidas, Level::Substantial) => "http://eidas.europa.eu/LoA/substantial",
-            (AcrVocabulary::Eidas, Level::High) => "http://eidas.europa.eu/LoA/high",
-            (AcrVocabulary::Bsi, Level::Low) => "http://bsi.bund.de/eID/LoA/normal",
-            (AcrVocabulary::Bsi, Level::Substantial) => "http://bsi.bund.de/eID/LoA/substantiell",
-            (AcrVocabulary::Bsi, Level::High) => "http://bsi.bund.de/eID/LoA/hoch",
-            (AcrVocabulary::Stork, Level::Low) => "STORK-QAA-Level-1",
-            (AcrVocabulary::Stork, Level::Substantial) => "STORK-QAA-Level-3",
-            (AcrVocabulary::Stork, Level::High) => "STORK-QAA-Level-4",
-        }
-    }
-
-    /// A short lower-case English name (`low`, `substantial`, `high`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Low => "low",
-            Level::Substantial => "substantial",
-            Level::High => "high",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Decides whether a validated token satisfies a level demand.
 ///
@@ -153,25 +76,15 @@ mod tests {
     }
 
     #[test]
-    fn levels_are_ordered() {
-        assert!(Level::Low < Level::Substantial && Level::Substantial < Level::High);
-    }
-
-    #[test]
-    fn every_vocabulary_round_trips() {
-        for vocabulary in [
-            AcrVocabulary::Eidas,
-            AcrVocabulary::Bsi,
-            AcrVocabulary::Stork,
-        ] {
+    fn the_guard_reads_what_the_server_writes() {
+        // The table itself is tested in pforte-levels; here: the guard reads through it.
+        for vocabulary in AcrVocabulary::ALL {
             for level in Level::ALL {
-                assert_eq!(Level::from_acr(level.acr(vocabulary)), Some(level));
+                let c = claims(Some(level.acr(vocabulary)), Some(1_000));
+                assert_eq!(c.level(), Some(level));
             }
         }
-        assert_eq!(Level::from_acr("STORK-QAA-Level-2"), Some(Level::Low));
-        assert_eq!(Level::from_acr("STORK-QAA-Level-5"), None);
-        assert_eq!(Level::from_acr("HTTP://EIDAS.EUROPA.EU/LoA/high"), None);
-        assert_eq!(Level::from_acr(""), None);
+        assert_eq!(claims(Some("low"), None).level(), None);
     }
 
     #[test]

@@ -29,6 +29,9 @@ const TABLE: &[(&str, Option<Level>)] = &[
     ("urn:mace:incommon:iap:silver", None),
     ("http://eidas.europa.eu/LoA/NotNotified/high", None),
     ("1", None),
+    // Pforte's own names are configuration values, not acr values (pforte-levels).
+    ("low", None),
+    ("high", None),
 ];
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The level of a login: a pure function over typed facts (shared/domain.md, "Pforte's model").
+//! The level of a login: a pure function over typed facts (docs/assurance.md, docs/domain.md).
 //!
 //! level = min(identity proofing, authentication strength, [upstream's asserted level capped by
 //! the trust the admin gives that upstream]). A level also ages: past its maximum login age a

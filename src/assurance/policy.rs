@@ -18,7 +18,7 @@ pub struct Policy {
 }
 
 impl Default for Policy {
-    /// Defaults after a municipal portal product's session limits (shared/domain.md):
+    /// Defaults after a municipal portal product's session limits (docs/domain.md):
     /// high 30 min, substantial 2 h, low 12 h.
     fn default() -> Self {
         Policy {
