@@ -39,6 +39,15 @@ pub struct Config {
     pub session: SessionConfig,
     pub login: LoginConfig,
     pub site: SiteConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// Who may read `GET /metrics` (docs/operations.md "Metrics, health and readiness").
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this>`.
+    pub bearer_token: Option<String>,
 }
 
 /// The operator's pages linked from every citizen page's footer.
@@ -149,6 +158,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             login: LoginConfig::default(),
             site: SiteConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -215,7 +225,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("PFORTE_MAIL_OUTBOX", "mail.outbox"),
 ];
 const SECTIONS: &[&str] = &[
-    "database", "mail", "tls", "keys", "tokens", "session", "login", "site",
+    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics",
 ];
 
 impl Config {
@@ -336,6 +346,11 @@ impl Config {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
             return Err("key `session.cookie_name`: expected letters, digits, `_` or `-`".into());
+        }
+        if let Some(t) = &self.metrics.bearer_token {
+            if t.len() < 32 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err("key `metrics.bearer_token`: expected at least 32 visible ASCII characters without spaces, e.g. from `openssl rand -hex 32`".into());
+            }
         }
         let _ = issuer;
         Ok(())
@@ -530,6 +545,18 @@ mod tests {
         let err =
             Config::load_from(None, env(&[("PFORTE_DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn metrics_token_is_long_and_header_safe() {
+        let err =
+            Config::load_from(None, env(&[("PFORTE_METRICS_BEARER_TOKEN", "short")])).unwrap_err();
+        assert!(err.to_string().contains("metrics.bearer_token"), "{err}");
+        let spaced = "a".repeat(20) + " " + &"b".repeat(20);
+        assert!(Config::load_from(None, env(&[("PFORTE_METRICS_BEARER_TOKEN", &spaced)])).is_err());
+        let token = "0123456789abcdef".repeat(4);
+        let c = Config::load_from(None, env(&[("PFORTE_METRICS_BEARER_TOKEN", &token)])).unwrap();
+        assert_eq!(c.metrics.bearer_token.as_deref(), Some(token.as_str()));
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //! | [`admin`] | client registration, policy changes, admin HTTP API |
 //! | [`store`] | SQL on SQLite and PostgreSQL |
 //! | [`config`] | typed configuration from TOML and environment |
+//! | [`metrics`] | the Prometheus registry and the typed recording functions |
+//! | [`readiness`] | what `/readyz` checks and its verdict |
 
 pub mod accounts;
 pub mod admin;
@@ -27,7 +29,9 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod mail;
+pub mod metrics;
 pub mod oidc;
+pub mod readiness;
 pub mod secrets;
 pub mod server;
 pub mod store;

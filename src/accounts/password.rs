@@ -14,6 +14,8 @@ use argon2::{
 use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
 use tokio::sync::Semaphore;
 
+use crate::metrics::Argon2Metrics;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("too many password checks waiting; try again shortly")]
@@ -39,6 +41,8 @@ pub struct Hasher {
     /// argon2's 19 MiB working memory, one buffer per slot, reused: allocating it per hash
     /// made the allocator keep hundreds of MB after a login storm.
     memory: Arc<std::sync::Mutex<Vec<Vec<Block>>>>,
+    /// Queue depth and wait time (`pforte_argon2_*`).
+    metrics: Argon2Metrics,
 }
 
 /// The OWASP parameters, as numbers for building and checking PHC strings.
@@ -61,7 +65,14 @@ impl Hasher {
             max_waiting,
             dummy: Arc::new(dummy),
             memory: Arc::new(std::sync::Mutex::new(Vec::new())),
+            metrics: Argon2Metrics::default(),
         }
+    }
+
+    /// Records queue depth and wait time into `metrics` (an `App`'s registry).
+    pub fn with_metrics(mut self, metrics: Argon2Metrics) -> Hasher {
+        self.metrics = metrics;
+        self
     }
 
     async fn run<T: Send + 'static>(
@@ -74,8 +85,11 @@ impl Hasher {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(HashError::Busy);
         }
+        let since = std::time::Instant::now();
+        self.metrics.enqueued();
         let permit = self.permits.clone().acquire_owned().await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+        self.metrics.dequeued(since);
         let permit = permit.map_err(|e| HashError::Internal(e.to_string()))?;
         let memory = self.memory.clone();
         tokio::task::spawn_blocking(move || {

@@ -39,6 +39,8 @@ pub struct Core {
     pub client_jwks: Arc<ClientJwksCache>,
     pub http: reqwest::Client,
     pub ledger: Ledger,
+    /// The Prometheus registry (`/metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,11 +71,14 @@ impl Core {
             .build()
             .map_err(|e| StartError::Config(format!("HTTP client: {e}")))?;
         let ledger = Ledger::start(db.clone());
+        let metrics = crate::metrics::Metrics::new();
         Ok(Core {
             hasher: Hasher::new(
                 config.login.max_concurrent_hashes as usize,
                 config.login.max_queued_hashes as usize,
-            ),
+            )
+            .with_metrics(metrics.argon2()),
+            metrics,
             config: Arc::new(config),
             db,
             clock,

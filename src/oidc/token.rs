@@ -24,9 +24,13 @@ pub async fn token(
             "this client may not use the {grant_type} grant"
         )));
     }
-    match grant_type {
+    let response = match grant_type {
         "authorization_code" => grants::authorization_code::exchange(core, &client, p).await,
         "refresh_token" => grants::refresh_token::refresh(core, &client, p).await,
         _ => grants::client_credentials::issue(core, &client, p).await,
+    }?;
+    if let Some(grant) = crate::metrics::Grant::parse(grant_type) {
+        core.metrics.token_issued(grant);
     }
+    Ok(response)
 }

@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod grants;
 pub mod keys;
 pub mod ledger;
+pub mod readiness;
 pub mod sessions;
 pub mod upstreams;
 pub mod verifications;

@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod i18n;
 pub mod login;
 pub mod logout;
+pub mod operations;
 pub mod pages;
 pub mod passkey;
 pub mod protocol;
@@ -148,7 +149,9 @@ pub fn router(app: App) -> Router {
                 static_file("image/svg+xml", include_str!("../../static/favicon.svg"))
             }),
         )
-        .route("/healthz", get(|| async { "ok" }));
+        .route("/healthz", get(operations::healthz))
+        .route("/readyz", get(operations::readyz))
+        .route("/metrics", get(operations::metrics));
 
     let hsts = cfg.secure_cookies();
     Router::new()
@@ -157,6 +160,11 @@ pub fn router(app: App) -> Router {
         .merge(crate::admin::api::router())
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(DefaultBodyLimit::max(64 * 1024))
+        // Outermost but for the security headers: counts every answer, limits included.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            operations::track,
+        ))
         .layer(axum::middleware::from_fn(move |req, next| {
             security_headers::security_headers(hsts, req, next)
         }))

@@ -27,6 +27,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::BAD_REQUEST);
         let mut resp = (status, no_store(), Json(&self.0)).into_response();
+        // The OAuth error code is the `kind` of `pforte_http_errors_total`.
+        resp.extensions_mut()
+            .insert(crate::metrics::ErrorKind(self.0.error));
         if let Some(ch) = self
             .0
             .www_authenticate
