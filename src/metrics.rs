@@ -150,24 +150,33 @@ pub struct ErrorKind(pub &'static str);
 impl ErrorKind {
     /// The kind of an error response that did not name one.
     pub fn of_status(status: u16) -> ErrorKind {
-        ErrorKind(match status {
-            400 => "bad_request",
-            401 => "unauthorized",
-            403 => "forbidden",
-            404 => "not_found",
-            405 => "method_not_allowed",
-            409 => "conflict",
-            413 => "payload_too_large",
-            415 => "unsupported_media_type",
-            422 => "unprocessable",
-            429 => "too_many_requests",
-            500 => "internal",
-            502 => "bad_gateway",
-            503 => "unavailable",
-            504 => "timeout",
-            400..=499 => "client_other",
-            _ => "server_other",
-        })
+        const NAMED: [(u16, &str); 14] = [
+            (400, "bad_request"),
+            (401, "unauthorized"),
+            (403, "forbidden"),
+            (404, "not_found"),
+            (405, "method_not_allowed"),
+            (409, "conflict"),
+            (413, "payload_too_large"),
+            (415, "unsupported_media_type"),
+            (422, "unprocessable"),
+            (429, "too_many_requests"),
+            (500, "internal"),
+            (502, "bad_gateway"),
+            (503, "unavailable"),
+            (504, "timeout"),
+        ];
+        let other = if status < 500 {
+            "client_other"
+        } else {
+            "server_other"
+        };
+        ErrorKind(
+            NAMED
+                .iter()
+                .find(|(s, _)| *s == status)
+                .map_or(other, |(_, k)| k),
+        )
     }
 }
 

@@ -59,31 +59,15 @@ impl Report {
 
 /// Runs every check against the live instance.
 pub async fn check(app: &App) -> Report {
-    let database = match tokio::time::timeout(DB_TIMEOUT, app.db.ping()).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: database check failed");
-            Err("the database did not answer".to_string())
-        }
-        Err(_) => Err(format!(
-            "the database did not answer within {} s",
-            DB_TIMEOUT.as_secs()
-        )),
-    };
-    let migrations = if database.is_err() {
-        Err("not checked: the database did not answer".to_string())
-    } else {
-        match tokio::time::timeout(DB_TIMEOUT, app.db.applied_migrations()).await {
-            Ok(Ok(applied)) => self::migrations(&embedded_migrations(), &applied),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "readiness: reading applied migrations failed");
-                Err("cannot read the applied migrations".to_string())
-            }
-            Err(_) => Err(format!(
-                "reading the applied migrations took longer than {} s",
-                DB_TIMEOUT.as_secs()
-            )),
-        }
+    let database = within(app.db.ping(), "SELECT 1 on the database").await;
+    let migrations = match &database {
+        Err(_) => Err("not checked: the database did not answer".to_string()),
+        Ok(()) => within(
+            app.db.applied_migrations(),
+            "reading the applied migrations",
+        )
+        .await
+        .and_then(|applied| self::migrations(&embedded_migrations(), &applied)),
     };
     let ring = app.keys.snapshot().await;
     let missing: Vec<&str> = Alg::ALL
@@ -101,6 +85,25 @@ pub async fn check(app: &App) -> Report {
         Check::new("signing_keys", keys),
         Check::new("migrations", migrations),
     ])
+}
+
+/// `query`'s answer within [`DB_TIMEOUT`]; otherwise a problem naming `what` (the error
+/// itself goes to the log: it may name hosts).
+async fn within<T>(
+    query: impl std::future::Future<Output = crate::store::Result<T>>,
+    what: &str,
+) -> Result<T, String> {
+    match tokio::time::timeout(DB_TIMEOUT, query).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: {what} failed");
+            Err(format!("{what} failed"))
+        }
+        Err(_) => Err(format!(
+            "{what} took longer than {} s",
+            DB_TIMEOUT.as_secs()
+        )),
+    }
 }
 
 /// Whether the applied migrations are exactly the embedded ones; otherwise which differ.
