@@ -66,18 +66,34 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::ConsentRevoked, "consent.revoked", true),
     (Event::CredentialAdded, "credential.added", true),
     (Event::CredentialRemoved, "credential.removed", true),
-    (Event::RecoveryCodesRegenerated, "recovery_codes.regenerated", true),
+    (
+        Event::RecoveryCodesRegenerated,
+        "recovery_codes.regenerated",
+        true,
+    ),
     (Event::AccountCreated, "account.created", true),
     (Event::AccountRegistered, "account.registered", true),
-    (Event::AccountRegistrationRepeated, "account.registration_repeated", false),
-    (Event::AccountVerificationResent, "account.verification_resent", false),
+    (
+        Event::AccountRegistrationRepeated,
+        "account.registration_repeated",
+        false,
+    ),
+    (
+        Event::AccountVerificationResent,
+        "account.verification_resent",
+        false,
+    ),
     (Event::AccountEmailVerified, "account.email_verified", true),
     (Event::AccountDisabled, "account.disabled", true),
     (Event::AccountProofed, "account.proofed", true),
     (Event::ClientCreated, "client.created", true),
     (Event::ClientRemoved, "client.removed", true),
     (Event::ClientAuthFailed, "client.auth_failed", false),
-    (Event::ClientAssertionReplay, "client.assertion_replay", false),
+    (
+        Event::ClientAssertionReplay,
+        "client.assertion_replay",
+        false,
+    ),
     (Event::TokenCodeReplay, "token.code_replay", false),
     (Event::TokenRefreshReuse, "token.refresh_reuse", false),
     (Event::TokenRevoked, "token.revoked", false),
@@ -112,7 +128,10 @@ impl Event {
 
     /// The event with the stored name `name`.
     pub fn parse(name: &str) -> Option<Event> {
-        EVENTS.iter().find(|(_, n, _)| *n == name).map(|(e, _, _)| *e)
+        EVENTS
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(e, _, _)| *e)
     }
 }
 
@@ -207,8 +226,10 @@ impl Entry {
     /// An event-specific field. The names of the shape's own keys are reserved.
     pub fn with(mut self, key: &str, v: impl serde::Serialize) -> Entry {
         debug_assert!(!RESERVED.contains(&key), "reserved audit key {key}");
-        self.fields
-            .insert(key.to_string(), serde_json::to_value(v).unwrap_or(Value::Null));
+        self.fields.insert(
+            key.to_string(),
+            serde_json::to_value(v).unwrap_or(Value::Null),
+        );
         self
     }
 
@@ -337,7 +358,10 @@ mod tests {
             .to_json();
         assert_eq!(j["actor"], "admin:ops");
         assert_eq!(j["subject"], "address");
-        assert_eq!((j["before"].as_str(), j["after"].as_str()), (Some("low"), Some("substantial")));
+        assert_eq!(
+            (j["before"].as_str(), j["after"].as_str()),
+            (Some("low"), Some("substantial"))
+        );
         assert!(j["client"].is_null() && j["address"].is_null());
         let j = Entry::new(Event::LoginFailed, Actor::Anonymous)
             .with("method", "pwd")

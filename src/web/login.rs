@@ -14,6 +14,7 @@ use crate::{
     app::App,
     assurance::Level,
     audit::{self, Actor, Entry, Event},
+    metrics::{LoginMethod, LoginOutcome},
     secrets,
 };
 
@@ -85,11 +86,18 @@ pub async fn finish(
         entry = entry.with("credential_id", c);
     }
     if let Authenticated::Upstream(u) = &what {
-        entry = entry.with("upstream", &u.source).with("asserted", u.asserted);
+        entry = entry
+            .with("upstream", &u.source)
+            .with("asserted", u.asserted);
     }
     // A security event: if it cannot be recorded, the login does not happen.
     audit::record(&app.db, entry).await?;
     session::set_login(s, &login).await?;
+    app.metrics.login(
+        metric_method(&what),
+        Some(login.level),
+        LoginOutcome::Success,
+    );
     let next = match req.filter(|r| !r.is_empty()) {
         Some(id) => {
             session::update_pending(s, id, |i| i.logged_in = true).await?;
@@ -98,6 +106,17 @@ pub async fn finish(
         None => Continue::Account,
     };
     Ok(Finished { login, kind, next })
+}
+
+/// The method as the login metrics label it.
+pub fn metric_method(what: &Authenticated) -> LoginMethod {
+    match what {
+        Authenticated::Password => LoginMethod::Password,
+        Authenticated::Totp { .. } => LoginMethod::Totp,
+        Authenticated::RecoveryCode => LoginMethod::RecoveryCode,
+        Authenticated::Passkey { .. } => LoginMethod::Passkey,
+        Authenticated::Upstream(_) => LoginMethod::Upstream,
+    }
 }
 
 /// The method's name in the audit trail (as before: `pwd`, `otp`, `recovery_code`, `passkey`,
