@@ -9,13 +9,11 @@
 //! session shared through single sign-on, so only one password hash per server); a failing
 //! rule is reported by name and does not stop the others.
 
-mod common;
-
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
+use crate::common::*;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
-use common::*;
 use pforte::admin::NewClient;
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};

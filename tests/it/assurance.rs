@@ -2,10 +2,8 @@
 //! vocabulary, acr_values preference, essential acr, max_age, and the admin policy (per client,
 //! per scope) — on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use pforte::{admin, assurance::Level};
 
 fn payload(jwt: &str) -> serde_json::Value {

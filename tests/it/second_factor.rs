@@ -5,10 +5,8 @@
 //! declining the step-up, the attempt limit, the level's maximum age, and the rule that a
 //! password alone cannot change an account's second factors.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use pforte::{admin, assurance::Level};
 use reqwest::StatusCode;
 

@@ -1,12 +1,10 @@
 //! private_key_jwt with keys fetched from the client's jwks_uri (over real HTTP): the first
 //! assertion fetches the set, a rotated client key is fetched again on its unknown kid.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use common::*;
 use pforte::{admin::NewClient, oidc::client_auth::ASSERTION_TYPE};
 use serde_json::json;
 

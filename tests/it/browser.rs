@@ -12,11 +12,9 @@
 //! Needs `chromium` and `chromium-driver` (`.ci/run` installs them); `PFORTE_TEST_CHROMEDRIVER`
 //! and `PFORTE_TEST_CHROME` override the binaries.
 //!
-//! `screenshots` (ignored; `cargo test --test browser -- --ignored screenshots`) walks every
+//! `screenshots` (alone: `cargo test --test it browser::screenshots`) walks every
 //! citizen page with JavaScript on, in German and English at 1280 px and 390 px, and saves
 //! full-page PNGs into `PFORTE_SHOTS` (default `/tmp/shots`) for a person to look at.
-
-mod common;
 
 use std::{
     net::TcpListener,
@@ -24,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::*;
+use crate::common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use pforte::{admin::NewClient, web::i18n::Lang};
 use reqwest::StatusCode;
