@@ -92,7 +92,7 @@ pub async fn create(
     if db.account_by_email(&email).await?.is_some() {
         return Err(AccountError::EmailTaken);
     }
-    let now = store::now();
+    let now = db.now();
     let account = Account {
         id: crate::secrets::random_token(16),
         email,

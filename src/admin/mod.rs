@@ -196,7 +196,7 @@ pub async fn register_client(
         acr_vocabulary: vocab,
         first_party: n.first_party,
         min_level: n.min_level.map(|l| l.as_str().to_string()),
-        created_at: store::now(),
+        created_at: db.now(),
         disabled_at: None,
         login_methods: None,
         upstreams: None,
@@ -261,7 +261,7 @@ async fn account_by_email(db: &Db, email: &str) -> Result<Account, AdminError> {
 
 pub async fn disable_account(db: &Db, actor: &str, email: &str) -> Result<Account, AdminError> {
     let a = account_by_email(db, email).await?;
-    db.account_disable(&a.id, store::now()).await?;
+    db.account_disable(&a.id, db.now()).await?;
     db.audit(
         actor,
         "account.disabled",
@@ -287,7 +287,7 @@ pub async fn proof_account(
         ));
     }
     let a = account_by_email(db, email).await?;
-    db.account_set_proofing(&a.id, level.as_str(), evidence, store::now())
+    db.account_set_proofing(&a.id, level.as_str(), evidence, db.now())
         .await?;
     db.audit(
         actor,
@@ -458,7 +458,7 @@ pub async fn add_upstream(
             .as_str()
             .into(),
         acr_map: n.acr_map.clone(),
-        created_at: store::now(),
+        created_at: db.now(),
         disabled_at: None,
     };
     db.upstream_insert(&u).await?;

@@ -2,120 +2,22 @@
 //! OIDC Core §9): client_secret_basic, client_secret_post, private_key_jwt (RFC 7523), and
 //! `none` for public clients.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use super::{error::OAuthError, params::Params};
-use crate::{app::App, secrets::ct_eq, store::clients::Client};
+use crate::{
+    core::{
+        caches::{JWKS_MIN_REFRESH, JWKS_TTL},
+        Core,
+    },
+    store::clients::Client,
+};
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Longest lifetime we accept for a client assertion.
 const MAX_ASSERTION_LIFETIME: i64 = 300;
-
-/// Remembers secrets already verified with argon2, as an HMAC under a per-process key, so the
-/// token endpoint does not pay a memory-hard hash on every request. An entry is bound to the
-/// stored hash it was checked against: a changed secret invalidates it.
-pub struct SecretCache {
-    key: [u8; 32],
-    verified: Mutex<HashMap<String, (String, [u8; 32])>>,
-}
-
-impl Default for SecretCache {
-    fn default() -> Self {
-        let mut key = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
-        SecretCache {
-            key,
-            verified: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl SecretCache {
-    fn mac(&self, client_id: &str, secret: &str) -> [u8; 32] {
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
-        m.update(client_id.as_bytes());
-        m.update(&[0]);
-        m.update(secret.as_bytes());
-        m.finalize().into_bytes().into()
-    }
-
-    fn check(&self, client: &Client, secret: &str) -> bool {
-        let Some(hash) = &client.secret_hash else {
-            return false;
-        };
-        let mac = self.mac(&client.id, secret);
-        let map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&client.id)
-            .is_some_and(|(h, m)| h == hash && ct_eq(m, &mac))
-    }
-
-    fn remember(&self, client: &Client, secret: &str) {
-        let Some(hash) = &client.secret_hash else {
-            return;
-        };
-        let mut map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            map.clear();
-        }
-        map.insert(
-            client.id.clone(),
-            (hash.clone(), self.mac(&client.id, secret)),
-        );
-    }
-}
-
-/// Registered clients as the token endpoint sees them, cached for a few seconds: reading the
-/// client row was the largest cost of a client_credentials grant after signing. A change
-/// (new secret, removal, disabling) reaches every instance within [`CLIENT_TTL`].
-#[derive(Default)]
-pub struct ClientCache {
-    entries: Mutex<HashMap<String, (Instant, Option<Client>)>>,
-}
-
-pub const CLIENT_TTL: Duration = Duration::from_secs(5);
-
-impl ClientCache {
-    pub async fn get(
-        &self,
-        db: &crate::store::Db,
-        id: &str,
-    ) -> crate::store::Result<Option<Client>> {
-        if let Some((at, c)) = self
-            .entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-        {
-            if at.elapsed() < CLIENT_TTL {
-                return Ok(c.clone());
-            }
-        }
-        let c = db.client_get(id).await?;
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            map.clear();
-        }
-        map.insert(id.to_string(), (Instant::now(), c.clone()));
-        Ok(c)
-    }
-}
-
-/// Client JWKS fetched from `jwks_uri`, cached for a few minutes and refreshed on an unknown kid.
-#[derive(Default)]
-pub struct ClientJwksCache {
-    sets: Mutex<HashMap<String, (Instant, jsonwebtoken::jwk::JwkSet)>>,
-}
-
-const JWKS_TTL: Duration = Duration::from_secs(300);
-const JWKS_MIN_REFRESH: Duration = Duration::from_secs(10);
 
 /// The client credentials a request carried.
 enum Presented<'a> {
@@ -127,7 +29,7 @@ enum Presented<'a> {
 
 /// Authenticates the client of a token, introspection or revocation request.
 pub async fn authenticate(
-    app: &App,
+    core: &Core,
     authorization: Option<&str>,
     p: &Params,
 ) -> Result<Client, OAuthError> {
@@ -154,9 +56,9 @@ pub async fn authenticate(
             return Err(fail("client_id does not match the assertion's subject"));
         }
     }
-    let client = app
+    let client = core
         .clients
-        .get(&app.db, &id)
+        .get(&core.db, &id)
         .await?
         .filter(Client::is_enabled)
         .ok_or_else(|| fail("unknown client"))?;
@@ -179,9 +81,9 @@ pub async fn authenticate(
         )));
     }
     match presented {
-        Presented::Basic { secret, .. } => check_secret(app, &client, &secret, used_basic).await?,
-        Presented::Post { secret, .. } => check_secret(app, &client, secret, used_basic).await?,
-        Presented::Assertion { jwt, .. } => check_assertion(app, &client, jwt).await?,
+        Presented::Basic { secret, .. } => check_secret(core, &client, &secret, used_basic).await?,
+        Presented::Post { secret, .. } => check_secret(core, &client, secret, used_basic).await?,
+        Presented::Assertion { jwt, .. } => check_assertion(core, &client, jwt).await?,
         Presented::None { .. } => {}
     }
     Ok(client)
@@ -259,21 +161,21 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
 }
 
 async fn check_secret(
-    app: &App,
+    core: &Core,
     client: &Client,
     secret: &str,
     used_basic: bool,
 ) -> Result<(), OAuthError> {
-    if app.secrets.check(client, secret) {
+    if core.secrets.check(client, secret) {
         return Ok(());
     }
-    let ok = app
+    let ok = core
         .hasher
         .verify(secret.to_string(), client.secret_hash.clone())
         .await
         .map_err(|_| OAuthError::temporarily_unavailable("too many requests; retry shortly"))?;
     if !ok {
-        let _ = app
+        let _ = core
             .db
             .audit(
                 &format!("client:{}", client.id),
@@ -287,7 +189,7 @@ async fn check_secret(
             used_basic,
         ));
     }
-    app.secrets.remember(client, secret);
+    core.secrets.remember(client, secret);
     Ok(())
 }
 
@@ -313,7 +215,7 @@ struct AssertionClaims {
 
 /// RFC 7523 §3 and OIDC Core §9: iss = sub = client_id, aud names this server, exp in the
 /// near future, jti never seen before, signature by one of the client's registered keys.
-async fn check_assertion(app: &App, client: &Client, jwt: &str) -> Result<(), OAuthError> {
+async fn check_assertion(core: &Core, client: &Client, jwt: &str) -> Result<(), OAuthError> {
     let fail = |m: String| OAuthError::invalid_client(m, false);
     let header =
         jsonwebtoken::decode_header(jwt).map_err(|_| fail("malformed client_assertion".into()))?;
@@ -327,8 +229,8 @@ async fn check_assertion(app: &App, client: &Client, jwt: &str) -> Result<(), OA
             header.alg
         )));
     }
-    let key = client_key(app, client, header.kid.as_deref(), header.alg).await?;
-    let issuer = &app.config.issuer;
+    let key = client_key(core, client, header.kid.as_deref(), header.alg).await?;
+    let issuer = &core.config.issuer;
     let mut v = jsonwebtoken::Validation::new(header.alg);
     v.set_audience(&[
         issuer.clone(),
@@ -346,7 +248,7 @@ async fn check_assertion(app: &App, client: &Client, jwt: &str) -> Result<(), OA
     let claims = jsonwebtoken::decode::<AssertionClaims>(jwt, &key, &v)
         .map_err(|e| fail(format!("client_assertion rejected: {e}")))?
         .claims;
-    let now = crate::store::now();
+    let now = core.now();
     if claims.iss != client.id || claims.sub != client.id {
         return Err(fail(
             "client_assertion iss and sub must be the client_id".into(),
@@ -358,12 +260,12 @@ async fn check_assertion(app: &App, client: &Client, jwt: &str) -> Result<(), OA
     if claims.jti.is_empty() || claims.jti.len() > 256 {
         return Err(fail("client_assertion needs a jti".into()));
     }
-    if !app
+    if !core
         .db
         .client_assertion_jti_record(&client.id, &claims.jti, claims.exp + 10)
         .await?
     {
-        let _ = app
+        let _ = core
             .db
             .audit(
                 &format!("client:{}", client.id),
@@ -379,7 +281,7 @@ async fn check_assertion(app: &App, client: &Client, jwt: &str) -> Result<(), OA
 
 /// The client's verification key for `kid` from its inline JWKS or its `jwks_uri`.
 async fn client_key(
-    app: &App,
+    core: &Core,
     client: &Client,
     kid: Option<&str>,
     alg: jsonwebtoken::Algorithm,
@@ -406,7 +308,7 @@ async fn client_key(
         .as_deref()
         .ok_or_else(|| fail("the client has no keys registered for private_key_jwt"))?;
     let cached = {
-        let sets = app
+        let sets = core
             .client_jwks
             .sets
             .lock()
@@ -425,11 +327,11 @@ async fn client_key(
             }
         }
     }
-    let set = fetch_jwks(app, uri)
+    let set = fetch_jwks(core, uri)
         .await
         .map_err(|e| fail(&format!("cannot fetch the client's jwks_uri: {e}")))?;
     let key = pick(&set);
-    app.client_jwks
+    core.client_jwks
         .sets
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -437,8 +339,8 @@ async fn client_key(
     key.ok_or_else(|| fail("no key in the client's JWKS matches the assertion's kid"))
 }
 
-async fn fetch_jwks(app: &App, uri: &str) -> Result<jsonwebtoken::jwk::JwkSet, String> {
-    let resp = app
+async fn fetch_jwks(core: &Core, uri: &str) -> Result<jsonwebtoken::jwk::JwkSet, String> {
+    let resp = core
         .http
         .get(uri)
         .send()

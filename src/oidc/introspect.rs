@@ -3,14 +3,14 @@
 use serde_json::{json, Value};
 
 use super::{client_auth, error::OAuthError, params::Params, userinfo::verify_access_token};
-use crate::{app::App, secrets, store::clients::Client};
+use crate::{core::Core, secrets, store::clients::Client};
 
 pub async fn introspect(
-    app: &App,
+    core: &Core,
     authorization: Option<&str>,
     p: &Params,
 ) -> Result<Value, OAuthError> {
-    let client = client_auth::authenticate(app, authorization, p).await?;
+    let client = client_auth::authenticate(core, authorization, p).await?;
     // RFC 7662 §2.1: the caller must be authenticated; a bare public client_id is not
     // (discovery's introspection_endpoint_auth_methods_supported has no `none`).
     if client.is_public() {
@@ -23,7 +23,7 @@ pub async fn introspect(
     let hint = p.get("token_type_hint");
     let inactive = json!({ "active": false });
     let as_access = || async {
-        match verify_access_token(app, token).await {
+        match verify_access_token(core, token).await {
             Ok((c, _)) => Some(json!({
                 "active": true,
                 "token_type": "Bearer",
@@ -34,7 +34,7 @@ pub async fn introspect(
             Err(_) => None,
         }
     };
-    let as_refresh = || async { refresh_info(app, &client, token).await };
+    let as_refresh = || async { refresh_info(core, &client, token).await };
     let found = if hint == Some("refresh_token") {
         match as_refresh().await? {
             Some(v) => Some(v),
@@ -50,23 +50,23 @@ pub async fn introspect(
 }
 
 async fn refresh_info(
-    app: &App,
+    core: &Core,
     client: &Client,
     token: &str,
 ) -> Result<Option<Value>, OAuthError> {
-    let Some((r, unused)) = app.db.refresh_peek(&secrets::hash_secret(token)).await? else {
+    let Some((r, unused)) = core.db.refresh_peek(&secrets::hash_secret(token)).await? else {
         return Ok(None);
     };
     // RFC 7662 §2.2: a client may only learn about its own refresh tokens.
     if !unused
         || r.client_id != client.id
-        || r.expires_at < crate::store::now()
-        || !app.db.grant_active(&r.grant_id).await?
+        || r.expires_at < core.now()
+        || !core.db.grant_active(&r.grant_id).await?
     {
         return Ok(None);
     }
     Ok(Some(json!({
-        "active": true, "token_type": "refresh_token", "iss": app.config.issuer, "sub": r.ctx.account_id,
+        "active": true, "token_type": "refresh_token", "iss": core.config.issuer, "sub": r.ctx.account_id,
         "client_id": r.client_id, "scope": r.ctx.scope, "exp": r.expires_at, "iat": r.created_at,
         "auth_time": r.ctx.auth_time, "acr": r.ctx.acr,
     })))

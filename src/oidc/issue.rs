@@ -4,12 +4,11 @@ use serde::Serialize;
 
 use super::error::OAuthError;
 use crate::{
-    app::App,
+    core::Core,
     secrets,
     store::{
         clients::Client,
         grants::{AccessRecord, AuthContext, RefreshRecord},
-        now,
     },
     tokens::{self, claims, Alg},
 };
@@ -29,19 +28,19 @@ pub struct TokenResponse {
 }
 
 /// The access-token signing algorithm from configuration.
-pub fn access_alg(app: &App) -> Alg {
-    Alg::parse(&app.config.tokens.access_token_alg).unwrap_or(Alg::ES256)
+pub fn access_alg(core: &Core) -> Alg {
+    Alg::parse(&core.config.tokens.access_token_alg).unwrap_or(Alg::ES256)
 }
 
 /// Signs and records an RFC 9068 access token.
 pub async fn access_token(
-    app: &App,
+    core: &Core,
     g: &claims::Grant<'_>,
     grant_id: Option<&str>,
     aud: Option<&str>,
 ) -> Result<String, OAuthError> {
-    let t = now();
-    let ttl = app.config.tokens.access_token_ttl as i64;
+    let t = core.now();
+    let ttl = core.config.tokens.access_token_ttl as i64;
     // Time-ordered (milliseconds, then 96 random bits): ledger inserts append to the index
     // instead of landing at random pages, which halves the disk writes per token.
     let millis = std::time::SystemTime::now()
@@ -50,8 +49,8 @@ pub async fn access_token(
         .unwrap_or(0);
     let jti = format!("{millis:012x}{}", secrets::random_token(12));
     let c = claims::access_claims(g, aud, t, ttl, jti.clone());
-    let token = tokens::sign(&app.keys, access_alg(app), "at+jwt", &c).await?;
-    app.ledger
+    let token = tokens::sign(&core.keys, access_alg(core), "at+jwt", &c).await?;
+    core.ledger
         .record(AccessRecord {
             jti,
             grant_id: grant_id.map(str::to_string),
@@ -65,7 +64,7 @@ pub async fn access_token(
 
 /// Everything a user-bound token response needs (code exchange and refresh).
 pub async fn user_tokens(
-    app: &App,
+    core: &Core,
     client: &Client,
     grant_id: &str,
     ctx: &AuthContext,
@@ -74,7 +73,7 @@ pub async fn user_tokens(
 ) -> Result<TokenResponse, OAuthError> {
     let amr: Vec<String> = serde_json::from_str(&ctx.amr).unwrap_or_default();
     let g = claims::Grant {
-        issuer: &app.config.issuer,
+        issuer: &core.config.issuer,
         client_id: &client.id,
         account_id: Some(&ctx.account_id),
         scope: &ctx.scope,
@@ -83,15 +82,15 @@ pub async fn user_tokens(
         amr: &amr,
         sid: Some(&ctx.sid),
     };
-    let access_token = access_token(app, &g, Some(grant_id), aud).await?;
+    let access_token = access_token(core, &g, Some(grant_id), aud).await?;
     let scopes: Vec<&str> = ctx.scope.split(' ').collect();
     let id_token = if scopes.contains(&"openid") {
-        let account = app
+        let account = core
             .db
             .account_get(&ctx.account_id)
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
-        let attrs = app.db.account_attributes(&ctx.account_id).await?;
+        let attrs = core.db.account_attributes(&ctx.account_id).await?;
         // Profile claims go to the ID token only when requested there (OIDC Core §5.4: with a
         // code flow they are released from userinfo).
         let extra = super::claims::release(
@@ -106,24 +105,24 @@ pub async fn user_tokens(
             nonce,
             Some((&access_token, alg)),
             extra,
-            now(),
-            app.config.tokens.id_token_ttl as i64,
+            core.now(),
+            core.config.tokens.id_token_ttl as i64,
         );
-        Some(tokens::sign(&app.keys, alg, "JWT", &c).await?)
+        Some(tokens::sign(&core.keys, alg, "JWT", &c).await?)
     } else {
         None
     };
     let refresh_token = if client.allows_grant("refresh_token") {
         let token = secrets::new_secret();
-        let t = now();
-        app.db
+        let t = core.now();
+        core.db
             .refresh_insert(&RefreshRecord {
                 token_hash: secrets::hash_secret(&token),
                 grant_id: grant_id.to_string(),
                 client_id: client.id.clone(),
                 ctx: ctx.clone(),
                 created_at: t,
-                expires_at: t + app.config.tokens.refresh_token_ttl as i64,
+                expires_at: t + core.config.tokens.refresh_token_ttl as i64,
             })
             .await?;
         Some(token)
@@ -133,7 +132,7 @@ pub async fn user_tokens(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: app.config.tokens.access_token_ttl,
+        expires_in: core.config.tokens.access_token_ttl,
         refresh_token,
         id_token,
         scope: ctx.scope.clone(),

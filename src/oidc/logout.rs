@@ -2,7 +2,7 @@
 
 use super::{error::OAuthError, params::Params};
 use crate::{
-    app::App,
+    core::Core,
     tokens::{self, claims::IdClaims, Expect},
 };
 
@@ -17,17 +17,17 @@ pub struct LogoutRequest {
     pub state: Option<String>,
 }
 
-pub async fn validate(app: &App, p: &Params) -> Result<LogoutRequest, OAuthError> {
+pub async fn validate(core: &Core, p: &Params) -> Result<LogoutRequest, OAuthError> {
     let mut client_id = p.get("client_id").map(str::to_string);
     let mut hinted_sub = None;
     if let Some(hint) = p.get("id_token_hint") {
         // §2: the hint may be expired; it must be one we issued.
         let expect = Expect {
-            issuer: &app.config.issuer,
+            issuer: &core.config.issuer,
             typ: &["JWT"],
             check_exp: false,
         };
-        let c: IdClaims = tokens::verify(&app.keys, hint, &expect)
+        let c: IdClaims = tokens::verify(&core.keys, hint, &expect)
             .await
             .map_err(|e| OAuthError::invalid_request(format!("id_token_hint is invalid: {e}")))?;
         if client_id.as_ref().is_some_and(|id| *id != c.aud) {
@@ -47,7 +47,7 @@ pub async fn validate(app: &App, p: &Params) -> Result<LogoutRequest, OAuthError
                     "post_logout_redirect_uri needs id_token_hint or client_id",
                 )
             })?;
-            let client = app
+            let client = core
                 .db
                 .client_get(id)
                 .await?
@@ -67,7 +67,7 @@ pub async fn validate(app: &App, p: &Params) -> Result<LogoutRequest, OAuthError
         }
     };
     if let Some(id) = &client_id {
-        if app.db.client_get(id).await?.is_none() {
+        if core.db.client_get(id).await?.is_none() {
             return Err(OAuthError::invalid_request("unknown client"));
         }
     }

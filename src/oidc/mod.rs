@@ -11,7 +11,6 @@ pub mod error;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
-pub mod ledger;
 pub mod logout;
 pub mod params;
 pub mod policy;

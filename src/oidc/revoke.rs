@@ -2,17 +2,20 @@
 
 use super::{client_auth, error::OAuthError, params::Params};
 use crate::{
-    app::App,
+    core::Core,
     secrets,
-    store::now,
     tokens::{self, claims::AccessClaims, Expect},
 };
 
 /// Revokes a refresh token (with its whole grant: RFC 7009 §2.1 "SHOULD also invalidate all
 /// access tokens based on the same authorization grant") or an access token. Unknown tokens
 /// and tokens of other clients answer 200 as well (§2.2), without effect.
-pub async fn revoke(app: &App, authorization: Option<&str>, p: &Params) -> Result<(), OAuthError> {
-    let client = client_auth::authenticate(app, authorization, p).await?;
+pub async fn revoke(
+    core: &Core,
+    authorization: Option<&str>,
+    p: &Params,
+) -> Result<(), OAuthError> {
+    let client = client_auth::authenticate(core, authorization, p).await?;
     let token = p.require("token")?;
     if let Some(h) = p.get("token_type_hint") {
         if h != "access_token" && h != "refresh_token" {
@@ -22,13 +25,13 @@ pub async fn revoke(app: &App, authorization: Option<&str>, p: &Params) -> Resul
             )));
         }
     }
-    let t = now();
-    if let Some((r, _)) = app.db.refresh_peek(&secrets::hash_secret(token)).await? {
+    let t = core.now();
+    if let Some((r, _)) = core.db.refresh_peek(&secrets::hash_secret(token)).await? {
         if r.client_id == client.id {
-            app.db
+            core.db
                 .grant_revoke(&r.grant_id, "revoked_by_client", t)
                 .await?;
-            let _ = app
+            let _ = core
                 .db
                 .audit(
                     &format!("client:{}", client.id),
@@ -42,13 +45,13 @@ pub async fn revoke(app: &App, authorization: Option<&str>, p: &Params) -> Resul
     }
     // An access token: verified signature (even if expired) tells us its jti.
     let expect = Expect {
-        issuer: &app.config.issuer,
+        issuer: &core.config.issuer,
         typ: &["at+jwt", "application/at+jwt"],
         check_exp: false,
     };
-    if let Ok(c) = tokens::verify::<AccessClaims>(&app.keys, token, &expect).await {
-        if c.client_id == client.id && app.db.access_revoke(&c.jti, &client.id, t).await? {
-            let _ = app
+    if let Ok(c) = tokens::verify::<AccessClaims>(&core.keys, token, &expect).await {
+        if c.client_id == client.id && core.db.access_revoke(&c.jti, &client.id, t).await? {
+            let _ = core
                 .db
                 .audit(
                     &format!("client:{}", client.id),

@@ -1,10 +1,10 @@
 //! The token endpoint (RFC 6749 §3.2): authenticate the client, dispatch on `grant_type`.
 
 use super::{client_auth, error::OAuthError, grants, issue::TokenResponse, params::Params};
-use crate::app::App;
+use crate::core::Core;
 
 pub async fn token(
-    app: &App,
+    core: &Core,
     authorization: Option<&str>,
     p: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -18,15 +18,15 @@ pub async fn token(
             grant_type.chars().take(80).collect::<String>()
         )));
     }
-    let client = client_auth::authenticate(app, authorization, p).await?;
+    let client = client_auth::authenticate(core, authorization, p).await?;
     if !client.allows_grant(grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
             "this client may not use the {grant_type} grant"
         )));
     }
     match grant_type {
-        "authorization_code" => grants::authorization_code::exchange(app, &client, p).await,
-        "refresh_token" => grants::refresh_token::refresh(app, &client, p).await,
-        _ => grants::client_credentials::issue(app, &client, p).await,
+        "authorization_code" => grants::authorization_code::exchange(core, &client, p).await,
+        "refresh_token" => grants::refresh_token::refresh(core, &client, p).await,
+        _ => grants::client_credentials::issue(core, &client, p).await,
     }
 }

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::{claims, error::OAuthError};
 use crate::{
-    app::App,
+    core::Core,
     store::grants::AccessState,
     tokens::{self, claims::AccessClaims, Expect},
 };
@@ -12,29 +12,29 @@ use crate::{
 /// Verifies a bearer access token against signature, expiry and the ledger.
 /// Also returns the `claims` request parameter of the token's grant.
 pub async fn verify_access_token(
-    app: &App,
+    core: &Core,
     token: &str,
 ) -> Result<(AccessClaims, Option<String>), OAuthError> {
     let c: AccessClaims = tokens::verify(
-        &app.keys,
+        &core.keys,
         token,
         &Expect {
-            issuer: &app.config.issuer,
+            issuer: &core.config.issuer,
             typ: &["at+jwt", "application/at+jwt"],
             check_exp: true,
         },
     )
     .await
     .map_err(|e| OAuthError::invalid_token(format!("access token rejected: {e}")))?;
-    match app.db.access_state(&c.jti).await? {
+    match core.db.access_state(&c.jti).await? {
         AccessState::Active { claims } => Ok((c, claims)),
         AccessState::Revoked => Err(OAuthError::invalid_token("access token was revoked")),
         AccessState::Unknown => Err(OAuthError::invalid_token("access token is unknown")),
     }
 }
 
-pub async fn userinfo(app: &App, bearer: &str) -> Result<Map<String, Value>, OAuthError> {
-    let (at, claims_param) = verify_access_token(app, bearer).await?;
+pub async fn userinfo(core: &Core, bearer: &str) -> Result<Map<String, Value>, OAuthError> {
+    let (at, claims_param) = verify_access_token(core, bearer).await?;
     let scopes: Vec<&str> = at.scope.split(' ').collect();
     if !scopes.contains(&"openid") {
         return Err(OAuthError::insufficient_scope(
@@ -42,13 +42,13 @@ pub async fn userinfo(app: &App, bearer: &str) -> Result<Map<String, Value>, OAu
             "openid",
         ));
     }
-    let account = app
+    let account = core
         .db
         .account_get(&at.sub)
         .await?
         .filter(|a| a.disabled_at.is_none())
         .ok_or_else(|| OAuthError::invalid_token("the account is not available"))?;
-    let attrs = app.db.account_attributes(&account.id).await?;
+    let attrs = core.db.account_attributes(&account.id).await?;
     // Claims requested for userinfo via the `claims` parameter (OIDC Core §5.5) were stored
     // with the grant.
     let requested = claims::requested_names(claims_param.as_deref(), "userinfo");

@@ -26,7 +26,7 @@ impl Db {
         target: Option<&str>,
         detail: serde_json::Value,
     ) -> Result<()> {
-        let at = super::now();
+        let at = self.now();
         // Time-ordered id: zero-padded microseconds then randomness, unique across instances.
         let micros = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

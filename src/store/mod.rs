@@ -12,11 +12,14 @@ pub mod consents;
 pub mod credentials;
 pub mod grants;
 pub mod keys;
+pub mod ledger;
 pub mod sessions;
 pub mod upstreams;
 pub mod verifications;
 
 use std::{str::FromStr, time::Duration};
+
+use crate::clock::Clock;
 
 use sqlx::{
     any::{AnyPoolOptions, AnyRow},
@@ -41,6 +44,8 @@ pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
     url: String,
+    /// The time source for expiry checks and timestamps written here.
+    clock: Clock,
 }
 
 impl Db {
@@ -70,7 +75,23 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        Ok(Db { pool, backend, url })
+        Ok(Db {
+            pool,
+            backend,
+            url,
+            clock: Clock::system(),
+        })
+    }
+
+    /// The same database, reading time from `clock` (a manual clock in tests).
+    pub fn with_clock(mut self, clock: Clock) -> Db {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, in Unix seconds, from this database's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// Applies pending migrations (idempotent; safe when several instances start together on
@@ -163,14 +184,6 @@ fn normalise_url(url: &str) -> Result<(String, Backend)> {
             .into(),
         ))
     }
-}
-
-/// Current time in Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Encodes a list as the JSON text stored in list columns.

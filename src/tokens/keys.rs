@@ -29,7 +29,7 @@ use serde_json::json;
 use std::str::FromStr;
 use tokio::sync::RwLock;
 
-use crate::store::{keys::KeyRecord, now, Db};
+use crate::store::{keys::KeyRecord, Db};
 
 /// A JWS algorithm Pforte signs with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -299,7 +299,7 @@ impl KeyRing {
 
     /// Makes sure every algorithm has a current and a next key (first start).
     async fn ensure_keys(&self) -> Result<(), KeyError> {
-        let t = now();
+        let t = self.db.now();
         let existing = self.db.keys_published(t).await?;
         for alg in Alg::ALL {
             for state in ["current", "next"] {
@@ -318,7 +318,7 @@ impl KeyRing {
 
     /// Re-reads the ring from the database (keys rotated by another instance or the CLI).
     pub async fn reload(&self) -> Result<(), KeyError> {
-        let t = now();
+        let t = self.db.now();
         let records = self.db.keys_published(t).await?;
         let mut current = Vec::new();
         let mut keys = Vec::new();
@@ -382,7 +382,7 @@ impl KeyRing {
     /// longest lifetime of a token they may have signed).
     pub async fn rotate(&self, keep_secs: i64) -> Result<Vec<String>, KeyError> {
         self.ensure_keys().await?;
-        let t = now();
+        let t = self.db.now();
         let records = self.db.keys_published(t).await?;
         let mut promoted = Vec::new();
         for alg in Alg::ALL {
@@ -426,6 +426,61 @@ impl Ring {
     ) -> Option<&(jsonwebtoken::Algorithm, jsonwebtoken::DecodingKey)> {
         self.verifiers.get(kid)
     }
+}
+
+/// The key-encryption key from config, environment or file. A loopback development issuer
+/// without one gets a generated key file next to the database; anything else must configure it.
+pub fn load_kek(config: &crate::config::Config) -> Result<Kek, String> {
+    if let Some(k) = &config.keys.encryption_key {
+        return Kek::from_base64(k).map_err(|e| format!("key `keys.encryption_key`: {e}"));
+    }
+    let file = match &config.keys.encryption_key_file {
+        Some(f) => f.clone(),
+        None if config.is_development() => dev_kek_path(config),
+        None => {
+            return Err(
+                "key `keys.encryption_key` (PFORTE_KEYS_ENCRYPTION_KEY) or `keys.encryption_key_file` is required \
+                 for a non-development issuer: 32 random bytes in base64, e.g. from `pforte keys kek`"
+                    .into(),
+            )
+        }
+    };
+    if !file.exists() && config.keys.encryption_key_file.is_none() {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        write_private(&file, &Kek::generate_base64())
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        tracing::warn!(path = %file.display(), "generated a development key-encryption key; configure keys.encryption_key in production");
+    }
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("key `keys.encryption_key_file` ({}): {e}", file.display()))?;
+    Kek::from_base64(&text)
+        .map_err(|e| format!("key `keys.encryption_key_file` ({}): {e}", file.display()))
+}
+
+fn dev_kek_path(config: &crate::config::Config) -> std::path::PathBuf {
+    let db_file = config
+        .database
+        .url
+        .strip_prefix("sqlite:")
+        .map(|p| p.trim_start_matches("//").split('?').next().unwrap_or(""));
+    match db_file.and_then(|f| std::path::Path::new(f).parent().map(|p| p.to_path_buf())) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("pforte.kek"),
+        _ => std::path::PathBuf::from("data/pforte.kek"),
+    }
+}
+
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(content.as_bytes())
 }
 
 #[cfg(test)]

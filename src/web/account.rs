@@ -14,7 +14,7 @@ use super::{
     logout::CsrfForm,
     pages, session,
 };
-use crate::{app::App, oidc::error::OAuthError, store::now};
+use crate::{app::App, oidc::error::OAuthError};
 
 pub async fn account(State(app): State<App>, s: Session, headers: HeaderMap) -> Response {
     let lang = lang(&headers, None);
@@ -90,7 +90,7 @@ pub async fn revoke_consent(
     let Ok(Some(login)) = session::login(&s).await else {
         return Redirect::to("/login").into_response();
     };
-    let t = now();
+    let t = app.clock.now();
     let result = async {
         app.db.consent_revoke(&login.account_id, &client_id).await?;
         app.db

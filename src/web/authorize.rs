@@ -25,7 +25,6 @@ use crate::{
     store::{
         clients::Client,
         grants::{AuthContext, CodeRecord},
-        now,
     },
     tokens::{self, claims::IdClaims, Expect},
 };
@@ -112,7 +111,7 @@ async fn start(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Respon
             )
         }
     };
-    let id = match session::park(s, req, now()).await {
+    let id = match session::park(s, req, app.clock.now()).await {
         Ok(id) => id,
         Err(e) => return internal(lang, e),
     };
@@ -143,7 +142,7 @@ pub async fn resume(
 
 /// Runs the decision for a parked request and carries it out.
 pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Response {
-    let t = now();
+    let t = app.clock.now();
     let pending = match session::pending(s, id, t).await {
         Ok(Some(p)) => p,
         Ok(None) => return expired_page(lang_hint),
@@ -279,7 +278,7 @@ async fn issue_code(
     level: Level,
 ) -> Result<String, OAuthError> {
     let code = secrets::new_secret();
-    let t = now();
+    let t = app.clock.now();
     let vocab = AcrVocabulary::parse(&client.acr_vocabulary).unwrap_or_default();
     app.db
         .code_insert(&CodeRecord {
@@ -386,7 +385,7 @@ async fn render_login(
     email: String,
 ) -> Response {
     let pending = match req {
-        Some(id) => match session::pending(s, id, now()).await {
+        Some(id) => match session::pending(s, id, app.clock.now()).await {
             Ok(Some(p)) => Some(p),
             Ok(None) => return expired_page(lang_hint),
             Err(e) => return internal(lang_hint, e),
@@ -549,7 +548,7 @@ pub async fn login_submit(
     .unwrap_or(Level::Low);
     let login = SsoLogin {
         account_id: account.id.clone(),
-        auth_time: now(),
+        auth_time: app.clock.now(),
         methods,
         level: reached,
         sid: secrets::random_token(16),
@@ -589,7 +588,7 @@ pub async fn consent_page(
     let Some(id) = q.req else {
         return expired_page(lang_hint);
     };
-    let pending = match session::pending(&s, &id, now()).await {
+    let pending = match session::pending(&s, &id, app.clock.now()).await {
         Ok(Some(p)) => p,
         Ok(None) => return expired_page(lang_hint),
         Err(e) => return internal(lang_hint, e),
@@ -649,7 +648,7 @@ pub async fn consent_submit(
         }
         Err(e) => return internal(lang, e),
     }
-    let t = now();
+    let t = app.clock.now();
     let (pending, login) = match (
         session::pending(&s, &f.req, t).await,
         session::login(&s).await,

@@ -25,7 +25,7 @@ use crate::{
     app::App,
     assurance::{level::Method, Level},
     oidc::SsoLogin,
-    store::{accounts::Account, now},
+    store::accounts::Account,
 };
 
 const REGISTRATION: &str = "passkey.registration";
@@ -239,7 +239,7 @@ async fn display_name(app: &App, account: &Account) -> String {
 /// `POST /account/security/passkey/start` → `CreationChallengeResponse`.
 pub async fn register_start(State(app): State<App>, s: Session, headers: HeaderMap) -> ApiResult {
     let (login, account) = guard(&app, &s, &headers).await?;
-    let t = now();
+    let t = app.clock.now();
     if t - login.auth_time > REGISTER_MAX_LOGIN_AGE {
         return Err(err(
             StatusCode::FORBIDDEN,
@@ -287,7 +287,7 @@ pub async fn register_finish(
     bytes: Bytes,
 ) -> ApiResult {
     let (_login, account) = guard(&app, &s, &headers).await?;
-    let t = now();
+    let t = app.clock.now();
     let state: PasskeyRegistration = take_ceremony(&s, REGISTRATION, &account.id, t).await?;
     let f: RegisterFinish = body(&bytes)?;
     let label = clean_label(f.label.as_deref())?;
@@ -332,7 +332,7 @@ pub async fn stepup_start(
 ) -> ApiResult {
     let (_login, account) = guard(&app, &s, &headers).await?;
     let f: StepUpStart = body(&bytes)?;
-    let t = now();
+    let t = app.clock.now();
     let Some(pending) = session::pending(&s, &f.req, t).await? else {
         return Err(expired_request());
     };
@@ -377,7 +377,7 @@ pub async fn stepup_finish(
     bytes: Bytes,
 ) -> ApiResult {
     let (mut login, account) = guard(&app, &s, &headers).await?;
-    let t = now();
+    let t = app.clock.now();
     // Taken out first: whatever happens next, this challenge cannot be answered twice.
     let state: StepUpState = take_ceremony(&s, AUTHENTICATION, &account.id, t).await?;
     let f: StepUpFinish = body(&bytes)?;

@@ -59,7 +59,7 @@ use crate::{
     mail::{self, Mail, Mailer},
     oidc::error::OAuthError,
     secrets,
-    store::{accounts::Account, now, verifications::Verification},
+    store::{accounts::Account, verifications::Verification},
 };
 
 /// How long a verification link stays valid.
@@ -149,11 +149,12 @@ fn page_lang(
 async fn open_request(
     s: &Session,
     id: Option<&str>,
+    now: i64,
 ) -> Result<Option<(String, Pending)>, session::SessionError> {
     let Some(id) = id.filter(|i| !i.is_empty() && i.len() <= 128) else {
         return Ok(None);
     };
-    Ok(session::pending(s, id, now())
+    Ok(session::pending(s, id, now)
         .await?
         .map(|p| (id.to_string(), p)))
 }
@@ -161,9 +162,10 @@ async fn open_request(
 /// The open request the last registration in this session started from.
 async fn registration_request(
     s: &Session,
+    now: i64,
 ) -> Result<Option<(String, Pending)>, session::SessionError> {
     let id = s.get::<String>(DONE_REQ).await?;
-    open_request(s, id.as_deref()).await
+    open_request(s, id.as_deref(), now).await
 }
 
 /// `(continue_url, client_name)` for a pending request: back to its login page.
@@ -242,7 +244,7 @@ pub async fn register_page(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    let pending = match open_request(&s, q.req.as_deref()).await {
+    let pending = match open_request(&s, q.req.as_deref(), app.clock.now()).await {
         Ok(p) => p,
         Err(e) => return internal(lang(&headers, None), e),
     };
@@ -332,7 +334,7 @@ pub async fn register_submit(
         .map(|f| f.req.as_str())
         .filter(|r| !r.is_empty())
         .or(q.req.as_deref());
-    let pending = match open_request(&s, req).await {
+    let pending = match open_request(&s, req, app.clock.now()).await {
         Ok(p) => p,
         Err(e) => return internal(lang(&headers, None), e),
     };
@@ -462,7 +464,7 @@ async fn registered(app: &App, account: &Account) -> Result<(), Failure> {
 
 /// Stores a new verification link for the account's current address and mails it.
 async fn send_link(app: &App, account: &Account) -> Result<(), crate::store::StoreError> {
-    let t = now();
+    let t = app.clock.now();
     let token = secrets::new_secret();
     app.db
         .verification_insert(&Verification {
@@ -497,7 +499,7 @@ async fn notify_existing(app: &App, account: &Account) -> Result<(), Failure> {
     let send = account.disabled_at.is_none()
         && app
             .db
-            .registration_notice_claim(&account.id, now(), NOTICE_WINDOW)
+            .registration_notice_claim(&account.id, app.clock.now(), NOTICE_WINDOW)
             .await
             .map_err(|e| Failure::Internal(e.to_string()))?;
     let _ = app
@@ -549,7 +551,7 @@ pub async fn register_done(
         Ok(e) => e,
         Err(e) => return internal(lang(&headers, None), e),
     };
-    let pending = match registration_request(&s).await {
+    let pending = match registration_request(&s, app.clock.now()).await {
         Ok(p) => p,
         Err(e) => return internal(lang(&headers, None), e),
     };
@@ -596,7 +598,7 @@ pub async fn verify(
     let verified = if plausible {
         match app
             .db
-            .verification_consume(&secrets::hash_secret(&token), now())
+            .verification_consume(&secrets::hash_secret(&token), app.clock.now())
             .await
         {
             Ok(v) => v,
@@ -608,7 +610,7 @@ pub async fn verify(
     let Some(v) = verified else {
         tracing::info!("e-mail verification link rejected (unknown, expired or used)");
         // The explanation, and right below it the form for a new link.
-        return render_resend(&s, lang, &query, "", Vec::new(), true).await;
+        return render_resend(&app, &s, lang, &query, "", Vec::new(), true).await;
     };
     let _ = app
         .db
@@ -621,7 +623,9 @@ pub async fn verify(
         .await;
     tracing::info!(account = %v.account_id, "e-mail address verified");
     // Opened in the browser that registered from a service's login: offer to continue it.
-    let pending = registration_request(&s).await.unwrap_or_default();
+    let pending = registration_request(&s, app.clock.now())
+        .await
+        .unwrap_or_default();
     let (continue_url, client_name) = continue_to(&app, pending.as_ref()).await;
     let page = pages::RegisterVerifiedPage {
         lang,
@@ -635,6 +639,7 @@ pub async fn verify(
 /// The form for a new verification link: 200, 400 with `errors`, or 400 as the answer to an
 /// unusable link (`invalid_link`).
 async fn render_resend(
+    app: &App,
     s: &Session,
     lang: Lang,
     query: &str,
@@ -651,7 +656,7 @@ async fn render_resend(
     } else {
         StatusCode::BAD_REQUEST
     };
-    let login_url = match registration_request(s).await {
+    let login_url = match registration_request(s, app.clock.now()).await {
         Ok(Some((id, _))) => format!("/login?req={id}"),
         _ => format!("/login{query}"),
     };
@@ -668,9 +673,14 @@ async fn render_resend(
 }
 
 /// `GET /register/resend`
-pub async fn resend_page(s: Session, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+pub async fn resend_page(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
-    render_resend(&s, lang, &query, "", Vec::new(), false).await
+    render_resend(&app, &s, lang, &query, "", Vec::new(), false).await
 }
 
 /// `POST /register/resend`: the same answer for every syntactically valid address.
@@ -686,7 +696,7 @@ pub async fn resend_submit(
     let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
     let Ok(Form(f)) = form else {
         let errors = vec![("form".to_string(), "session_expired".to_string())];
-        return render_resend(&s, lang, &query, "", errors, false).await;
+        return render_resend(&app, &s, lang, &query, "", errors, false).await;
     };
     let csrf_ok = match session::csrf_ok(&s, &f.csrf).await {
         Ok(ok) => ok,
@@ -702,7 +712,7 @@ pub async fn resend_submit(
             if let Err(key) = result {
                 errors.push(("email".to_string(), key.to_string()));
             }
-            return render_resend(&s, lang, &query, &f.email, errors, false).await;
+            return render_resend(&app, &s, lang, &query, &f.email, errors, false).await;
         }
     };
     if let Err(wait) = limiter.take(client_key(peer.map(|Extension(ConnectInfo(a))| a))) {
@@ -711,7 +721,7 @@ pub async fn resend_submit(
     // Whether an account exists must not show in the answer time either: look up and mail
     // after answering.
     tokio::spawn(resend_link(app.clone(), email.clone()));
-    let login_url = match registration_request(&s).await {
+    let login_url = match registration_request(&s, app.clock.now()).await {
         Ok(Some((id, _))) => format!("/login?req={id}"),
         _ => format!("/login{query}"),
     };
@@ -736,7 +746,7 @@ async fn resend_link(app: App, email: String) {
     };
     let send = match app
         .db
-        .verification_resend_claim(&account.id, now(), RESEND_WINDOW)
+        .verification_resend_claim(&account.id, app.clock.now(), RESEND_WINDOW)
         .await
     {
         Ok(send) => send,

@@ -39,7 +39,7 @@ use crate::{
     app::App,
     assurance::{level::Method, Level},
     oidc::{error::OAuthError, SsoLogin},
-    store::{accounts::Account, credentials::Credential, now},
+    store::{accounts::Account, credentials::Credential},
 };
 
 /// Session key of a TOTP secret waiting for its first code.
@@ -129,7 +129,12 @@ async fn credentials(
     let policy = crate::oidc::policy::load(&app.db)
         .await
         .map_err(|e| internal(lang, e))?;
-    let may = may_change_credentials(login, &creds, policy.max_age_of(Level::Substantial), now());
+    let may = may_change_credentials(
+        login,
+        &creds,
+        policy.max_age_of(Level::Substantial),
+        app.clock.now(),
+    );
     Ok((creds, may))
 }
 
@@ -215,7 +220,7 @@ pub async fn security_page(
 
 /// The secret waiting in the session for its first code, or a new one (kept there).
 async fn setup_seed(app: &App, s: &Session, account_id: &str) -> anyhow::Result<Vec<u8>> {
-    let t = now();
+    let t = app.clock.now();
     if let Some(p) = s.get::<PendingTotp>(TOTP_SETUP).await? {
         if t - p.created < SETUP_TTL {
             if let Ok(seed) = app
@@ -301,7 +306,7 @@ pub async fn totp_submit(
         Err(r) => return r,
     };
     let pending = match s.get::<PendingTotp>(TOTP_SETUP).await {
-        Ok(p) => p.filter(|p| now() - p.created < SETUP_TTL),
+        Ok(p) => p.filter(|p| app.clock.now() - p.created < SETUP_TTL),
         Err(e) => return internal(lang, e),
     };
     let Some(pending) = pending else {
@@ -315,7 +320,7 @@ pub async fn totp_submit(
         Ok(seed) => seed,
         Err(_) => return Redirect::to(&format!("{SECURITY_URL}/totp")).into_response(),
     };
-    let t = now();
+    let t = app.clock.now();
     let step = if f.code.trim().is_empty() {
         Err(pages::CodeError::Missing)
     } else if totp::normalise_code(&f.code).is_none() {
@@ -365,7 +370,7 @@ pub async fn recovery_regenerate(
         // Recovery codes stand in for a second factor; without one they are meaningless.
         return Redirect::to(SECURITY_URL).into_response();
     }
-    new_recovery_codes(&app, lang, &account.id, now(), "requested").await
+    new_recovery_codes(&app, lang, &account.id, app.clock.now(), "requested").await
 }
 
 /// Replaces the account's recovery codes, audits it (`reason`) and shows the new set once.
@@ -420,7 +425,7 @@ pub async fn credential_remove(
     let Some(cred) = creds.iter().find(|c| c.id == id) else {
         return Redirect::to(SECURITY_URL).into_response();
     };
-    let t = now();
+    let t = app.clock.now();
     match app.db.credential_delete(&account.id, &id).await {
         Ok(true) => {}
         Ok(false) => return Redirect::to(SECURITY_URL).into_response(),

@@ -45,7 +45,7 @@ use crate::{
         Level,
     },
     oidc::{error::OAuthError, SsoLogin},
-    store::{accounts::Account, now},
+    store::accounts::Account,
 };
 
 /// Wrong codes allowed per pending request (or per session for the account pages).
@@ -103,7 +103,7 @@ async fn context(app: &App, s: &Session, lang_hint: Lang, req: &str) -> Result<C
     let mut lang = lang_hint;
     let mut client = None;
     if !req.is_empty() {
-        let pending = match session::pending(s, req, now()).await {
+        let pending = match session::pending(s, req, app.clock.now()).await {
             Ok(Some(p)) => p,
             Ok(None) => return Err(expired_request(lang_hint)),
             Err(e) => return Err(internal(lang_hint, e)),
@@ -185,7 +185,7 @@ async fn render(
         Ok(p) => p,
         Err(e) => return internal(lang, e),
     };
-    let age = now().saturating_sub(ctx.login.auth_time).max(0) as u64;
+    let age = app.clock.now().saturating_sub(ctx.login.auth_time).max(0) as u64;
     let current =
         effective_level(ctx.login.level, age, |l| policy.max_age_of(l)).unwrap_or(Level::Low);
     let csrf = match session::csrf_token(s).await {
@@ -314,7 +314,7 @@ async fn submit(
         );
     }
     let account_id = ctx.account.id.clone();
-    let t = now();
+    let t = app.clock.now();
     let failed = failures(s).await.get(&ctx.req).copied().unwrap_or(0);
     let account_failed = match app
         .db

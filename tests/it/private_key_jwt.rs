@@ -9,7 +9,7 @@ use pforte::{admin::NewClient, oidc::client_auth::ASSERTION_TYPE};
 use serde_json::json;
 
 fn assertion(server: &TestServer, key: &EcdsaKeyPair, kid: &str) -> String {
-    let t = pforte::store::now();
+    let t = server.app.clock.now();
     let claims = json!({
         "iss": "svc", "sub": "svc", "aud": server.url("/token"),
         "iat": t, "exp": t + 60, "jti": pforte::secrets::random_token(16),

@@ -652,7 +652,7 @@ async fn bad_links(backend: Backend) {
     // An expired link is refused too.
     let id = server.citizen("dora@example.de", PASSWORD).await;
     let token = pforte::secrets::new_secret();
-    let t = pforte::store::now();
+    let t = server.app.clock.now();
     server
         .app
         .db
@@ -844,7 +844,7 @@ async fn purge(backend: Backend) {
     let db = &server.app.db;
     let a = server.citizen("anna@example.de", PASSWORD).await;
     let b = server.citizen("bernd@example.de", PASSWORD).await;
-    let t = pforte::store::now();
+    let t = server.app.clock.now();
     let link =
         |account: &str, token: &str, expires_at: i64| pforte::store::verifications::Verification {
             token_hash: pforte::secrets::hash_secret(token),

@@ -1,20 +1,24 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
 
 use crate::{
-    app::App,
+    core::Core,
     oidc::{
         error::OAuthError,
         issue::{user_tokens, TokenResponse},
         params::Params,
     },
     secrets,
-    store::{clients::Client, grants::Redeem, now},
+    store::{clients::Client, grants::Redeem},
 };
 
-pub async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+pub async fn exchange(
+    core: &Core,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let code = p.require("code")?;
-    let t = now();
-    let record = match app.db.code_redeem(&secrets::hash_secret(code), t).await? {
+    let t = core.now();
+    let record = match core.db.code_redeem(&secrets::hash_secret(code), t).await? {
         Redeem::Ok(r) => r,
         Redeem::Replayed {
             grant_id,
@@ -22,8 +26,8 @@ pub async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenRes
         } => {
             // RFC 6749 §4.1.2: a code used twice "SHOULD revoke (when possible) all tokens
             // previously issued based on that authorization code".
-            app.db.grant_revoke(&grant_id, "code_replay", t).await?;
-            let _ = app
+            core.db.grant_revoke(&grant_id, "code_replay", t).await?;
+            let _ = core
                 .db
                 .audit(
                     &format!("client:{}", client.id),
@@ -87,15 +91,15 @@ pub async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenRes
         }
         (None, None) => {}
     }
-    if !app.db.grant_active(&record.grant_id).await? {
+    if !core.db.grant_active(&record.grant_id).await? {
         return Err(OAuthError::invalid_grant("the authorization was revoked"));
     }
-    let account = app.db.account_get(&record.ctx.account_id).await?;
+    let account = core.db.account_get(&record.ctx.account_id).await?;
     if account.is_none_or(|a| a.disabled_at.is_some()) {
         return Err(OAuthError::invalid_grant("the account is disabled"));
     }
     user_tokens(
-        app,
+        core,
         client,
         &record.grant_id,
         &record.ctx,

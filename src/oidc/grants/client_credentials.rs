@@ -1,7 +1,7 @@
 //! `grant_type=client_credentials` (RFC 6749 §4.4): the client acts for itself.
 
 use crate::{
-    app::App,
+    core::Core,
     oidc::{
         error::OAuthError,
         issue::{access_token, TokenResponse},
@@ -11,7 +11,7 @@ use crate::{
     tokens::claims::Grant,
 };
 
-pub async fn issue(app: &App, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+pub async fn issue(core: &Core, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
     if client.is_public() {
         return Err(OAuthError::unauthorized_client(
             "public clients cannot use client_credentials",
@@ -28,7 +28,7 @@ pub async fn issue(app: &App, client: &Client, p: &Params) -> Result<TokenRespon
     }
     let scope = scopes.join(" ");
     let g = Grant {
-        issuer: &app.config.issuer,
+        issuer: &core.config.issuer,
         client_id: &client.id,
         account_id: None,
         scope: &scope,
@@ -37,11 +37,11 @@ pub async fn issue(app: &App, client: &Client, p: &Params) -> Result<TokenRespon
         amr: &[],
         sid: None,
     };
-    let access_token = access_token(app, &g, None, None).await?;
+    let access_token = access_token(core, &g, None, None).await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: app.config.tokens.access_token_ttl,
+        expires_in: core.config.tokens.access_token_ttl,
         refresh_token: None,
         id_token: None,
         scope,

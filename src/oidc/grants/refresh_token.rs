@@ -2,20 +2,24 @@
 //! (RFC 9700 §4.14.2: a rotated token presented again revokes the whole family).
 
 use crate::{
-    app::App,
+    core::Core,
     oidc::{
         error::OAuthError,
         issue::{user_tokens, TokenResponse},
         params::{space_list, Params},
     },
     secrets,
-    store::{clients::Client, grants::Redeem, now},
+    store::{clients::Client, grants::Redeem},
 };
 
-pub async fn refresh(app: &App, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+pub async fn refresh(
+    core: &Core,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let token = p.require("refresh_token")?;
-    let t = now();
-    let record = match app
+    let t = core.now();
+    let record = match core
         .db
         .refresh_redeem(&secrets::hash_secret(token), t)
         .await?
@@ -25,10 +29,10 @@ pub async fn refresh(app: &App, client: &Client, p: &Params) -> Result<TokenResp
             grant_id,
             client_id,
         } => {
-            app.db
+            core.db
                 .grant_revoke(&grant_id, "refresh_token_reuse", t)
                 .await?;
-            let _ = app
+            let _ = core
                 .db
                 .audit(
                     &format!("client:{}", client.id),
@@ -55,10 +59,10 @@ pub async fn refresh(app: &App, client: &Client, p: &Params) -> Result<TokenResp
     if record.expires_at < t {
         return Err(OAuthError::invalid_grant("refresh token has expired"));
     }
-    if !app.db.grant_active(&record.grant_id).await? {
+    if !core.db.grant_active(&record.grant_id).await? {
         return Err(OAuthError::invalid_grant("the authorization was revoked"));
     }
-    let account = app.db.account_get(&record.ctx.account_id).await?;
+    let account = core.db.account_get(&record.ctx.account_id).await?;
     if account.is_none_or(|a| a.disabled_at.is_some()) {
         return Err(OAuthError::invalid_grant("the account is disabled"));
     }
@@ -74,5 +78,5 @@ pub async fn refresh(app: &App, client: &Client, p: &Params) -> Result<TokenResp
         }
         ctx.scope = asked.join(" ");
     }
-    user_tokens(app, client, &record.grant_id, &ctx, None, None).await
+    user_tokens(core, client, &record.grant_id, &ctx, None, None).await
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use pforte::{
     accounts::NewAccount,
     admin::{self, NewClient},
+    clock::Clock,
     config::Config,
     server::{self, Running},
     App,
@@ -122,6 +123,24 @@ impl TestServer {
 
     /// Starts with a config adjusted by `tweak`.
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_with_clock(backend, Clock::system(), tweak).await
+    }
+
+    /// Starts on a manual clock set to the current time: the test moves time with
+    /// `server.app.clock.advance(secs)` instead of sleeping.
+    pub async fn start_manual_clock(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        Self::start_with_clock(backend, Clock::manual_from_system(), tweak).await
+    }
+
+    /// Starts with a config adjusted by `tweak`, reading time from `clock`.
+    pub async fn start_with_clock(
+        backend: Backend,
+        clock: Clock,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let (db_url, dir) = fresh_db(backend).await;
         let kek = pforte::tokens::keys::Kek::generate_base64();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -129,7 +148,7 @@ impl TestServer {
         let issuer = format!("http://127.0.0.1:{port}");
         let mut cfg = config(&issuer, &db_url, &kek);
         tweak(&mut cfg);
-        let app = App::open(cfg).await.expect("open app");
+        let app = App::open_with_clock(cfg, clock).await.expect("open app");
         let running = server::spawn(app.clone(), listener).unwrap();
         TestServer {
             backend,
@@ -150,7 +169,9 @@ impl TestServer {
         }
         self.app.db.pool.close().await;
         let cfg = config(&self.issuer, &self.db_url, &self.kek);
-        let app = App::open(cfg).await.expect("reopen app");
+        let app = App::open_with_clock(cfg, self.app.clock.clone())
+            .await
+            .expect("reopen app");
         let listener = TcpListener::bind(("127.0.0.1", self.port))
             .await
             .expect("rebind port");

@@ -1,0 +1,115 @@
+//! Per-instance caches in front of the database and the network, for client authentication:
+//! verified client secrets, client rows, and clients' fetched JWKS.
+//!
+//! Owns: what may be cached, for how long, and how an entry is invalidated. Every entry can be
+//! rebuilt from the database (or the client's `jwks_uri`), so several instances each keep their
+//! own without coordination; a change reaches every instance within the TTLs below.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::{secrets::ct_eq, store::clients::Client};
+
+/// Remembers secrets already verified with argon2, as an HMAC under a per-process key, so the
+/// token endpoint does not pay a memory-hard hash on every request. An entry is bound to the
+/// stored hash it was checked against: a changed secret invalidates it.
+pub struct SecretCache {
+    key: [u8; 32],
+    verified: Mutex<HashMap<String, (String, [u8; 32])>>,
+}
+
+impl Default for SecretCache {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+        SecretCache {
+            key,
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl SecretCache {
+    fn mac(&self, client_id: &str, secret: &str) -> [u8; 32] {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        m.update(client_id.as_bytes());
+        m.update(&[0]);
+        m.update(secret.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+
+    pub(crate) fn check(&self, client: &Client, secret: &str) -> bool {
+        let Some(hash) = &client.secret_hash else {
+            return false;
+        };
+        let mac = self.mac(&client.id, secret);
+        let map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&client.id)
+            .is_some_and(|(h, m)| h == hash && ct_eq(m, &mac))
+    }
+
+    pub(crate) fn remember(&self, client: &Client, secret: &str) {
+        let Some(hash) = &client.secret_hash else {
+            return;
+        };
+        let mut map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(
+            client.id.clone(),
+            (hash.clone(), self.mac(&client.id, secret)),
+        );
+    }
+}
+
+/// Registered clients as the token endpoint sees them, cached for a few seconds: reading the
+/// client row was the largest cost of a client_credentials grant after signing. A change
+/// (new secret, removal, disabling) reaches every instance within [`CLIENT_TTL`].
+#[derive(Default)]
+pub struct ClientCache {
+    entries: Mutex<HashMap<String, (Instant, Option<Client>)>>,
+}
+
+pub const CLIENT_TTL: Duration = Duration::from_secs(5);
+
+impl ClientCache {
+    pub async fn get(
+        &self,
+        db: &crate::store::Db,
+        id: &str,
+    ) -> crate::store::Result<Option<Client>> {
+        if let Some((at, c)) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            if at.elapsed() < CLIENT_TTL {
+                return Ok(c.clone());
+            }
+        }
+        let c = db.client_get(id).await?;
+        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(id.to_string(), (Instant::now(), c.clone()));
+        Ok(c)
+    }
+}
+
+/// Client JWKS fetched from `jwks_uri`, cached for a few minutes and refreshed on an unknown kid.
+#[derive(Default)]
+pub struct ClientJwksCache {
+    pub(crate) sets: Mutex<HashMap<String, (Instant, jsonwebtoken::jwk::JwkSet)>>,
+}
+
+pub(crate) const JWKS_TTL: Duration = Duration::from_secs(300);
+pub(crate) const JWKS_MIN_REFRESH: Duration = Duration::from_secs(10);

@@ -1,0 +1,101 @@
+//! The narrow core that protocol, account and admin code run on.
+//!
+//! Owns: [`Core`], the state every decision beyond a single request may need: configuration,
+//! database (with its clock), the signing key ring, the key-encryption key, the password
+//! hasher, the outgoing HTTP client, the access-token ledger, and the per-instance caches
+//! ([`caches`]). It knows nothing of HTTP requests, sessions or pages: the web layer's
+//! `App` wraps a `Core` and adds those, so `oidc` depends on this module and never on `web`.
+//!
+//! Dependencies point one way: `config`, `clock`, `secrets`, `assurance` → `store`, `tokens`,
+//! `accounts` → `core` → `oidc`, `upstream`, `admin` → `web`, `cli`, `server`.
+
+pub mod caches;
+
+use std::{sync::Arc, time::Duration};
+
+use crate::{
+    accounts::Hasher,
+    clock::Clock,
+    config::Config,
+    store::{ledger::Ledger, Db},
+    tokens::{keys::Kek, KeyRing},
+};
+
+use caches::{ClientCache, ClientJwksCache, SecretCache};
+
+/// Everything protocol code needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    pub config: Arc<Config>,
+    pub db: Db,
+    /// The time source; the same clock the database stamps and compares with.
+    pub clock: Clock,
+    pub keys: KeyRing,
+    /// Key-encryption key: signing keys and second-factor secrets are encrypted with it.
+    pub kek: Kek,
+    pub hasher: Hasher,
+    pub secrets: Arc<SecretCache>,
+    pub clients: Arc<ClientCache>,
+    pub client_jwks: Arc<ClientJwksCache>,
+    pub http: reqwest::Client,
+    pub ledger: Ledger,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::tokens::KeyError),
+}
+
+impl Core {
+    /// Connects, migrates and loads keys: everything `serve`, the CLI and tests share.
+    pub async fn open(config: Config, clock: Clock) -> Result<Core, StartError> {
+        let db = Db::connect(&config.database.url, config.database.max_connections)
+            .await?
+            .with_clock(clock.clone());
+        db.migrate().await?;
+        let kek = crate::tokens::keys::load_kek(&config).map_err(StartError::Config)?;
+        let keys = KeyRing::open(db.clone(), kek.clone()).await?;
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| StartError::Config(format!("HTTP client: {e}")))?;
+        let ledger = Ledger::start(db.clone());
+        Ok(Core {
+            hasher: Hasher::new(
+                config.login.max_concurrent_hashes as usize,
+                config.login.max_queued_hashes as usize,
+            ),
+            config: Arc::new(config),
+            db,
+            clock,
+            keys,
+            kek,
+            secrets: Arc::new(SecretCache::default()),
+            clients: Arc::new(ClientCache::default()),
+            client_jwks: Arc::new(ClientJwksCache::default()),
+            http,
+            ledger,
+        })
+    }
+
+    /// Now, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The longest any token signed now may stay valid: how long a retired key stays published.
+    pub fn max_token_lifetime(&self) -> i64 {
+        let t = &self.config.tokens;
+        // Plus one reload period: other instances may sign with the old key until they reload.
+        t.access_token_ttl.max(t.id_token_ttl) as i64 + self.config.keys.reload_secs as i64 + 300
+    }
+}
