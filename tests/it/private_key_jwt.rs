@@ -48,7 +48,8 @@ async fn jwks_uri(backend: Backend) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let server = TestServer::start(backend).await;
+    // A manual clock: the minimum refresh interval passes without waiting.
+    let server = TestServer::start_manual_clock(backend, |_| {}).await;
     server
         .add_client(NewClient {
             id: "svc".into(),
@@ -67,7 +68,13 @@ async fn jwks_uri(backend: Backend) {
         .as_array_mut()
         .unwrap()
         .push(es256_jwk(&k2, "k2"));
-    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let (status, body) = grant(&server, &assertion(&server, &k2, "k2")).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "an unknown kid within the minimum refresh interval does not refetch"
+    );
+    server.app.clock.advance(11);
     let (status, body) = grant(&server, &assertion(&server, &k2, "k2")).await;
     assert_eq!(status, 200, "{body}");
     // A key the client never published stays refused.
