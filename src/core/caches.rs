@@ -106,10 +106,15 @@ impl ClientCache {
 }
 
 /// Client JWKS fetched from `jwks_uri`, cached for a few minutes and refreshed on an unknown kid.
+/// Each set is stamped with the core's clock (Unix seconds), so a test moves past the refresh
+/// interval with a manual clock instead of sleeping.
 #[derive(Default)]
 pub struct ClientJwksCache {
-    pub(crate) sets: Mutex<HashMap<String, (Instant, jsonwebtoken::jwk::JwkSet)>>,
+    pub(crate) sets: Mutex<HashMap<String, (i64, jsonwebtoken::jwk::JwkSet)>>,
 }
 
-pub(crate) const JWKS_TTL: Duration = Duration::from_secs(300);
-pub(crate) const JWKS_MIN_REFRESH: Duration = Duration::from_secs(10);
+/// How long a fetched set is used, in seconds.
+pub(crate) const JWKS_TTL: i64 = 300;
+/// The shortest time between two fetches for one client, in seconds (an unknown kid refetches
+/// only after it, so a flood of bogus kids cannot hammer the client's server).
+pub(crate) const JWKS_MIN_REFRESH: i64 = 10;

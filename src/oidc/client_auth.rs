@@ -2,8 +2,6 @@
 //! OIDC Core §9): client_secret_basic, client_secret_post, private_key_jwt (RFC 7523), and
 //! `none` for public clients.
 
-use std::time::Instant;
-
 use base64::{engine::general_purpose::STANDARD, Engine};
 
 use super::{error::OAuthError, params::Params};
@@ -315,12 +313,14 @@ async fn client_key(
             .unwrap_or_else(|e| e.into_inner());
         sets.get(&client.id).cloned()
     };
+    let now = core.clock.now();
     if let Some((at, set)) = &cached {
-        if at.elapsed() < JWKS_TTL {
+        let age = now - at;
+        if age < JWKS_TTL {
             if let Some(k) = pick(set) {
                 return Ok(k);
             }
-            if at.elapsed() < JWKS_MIN_REFRESH {
+            if age < JWKS_MIN_REFRESH {
                 return Err(fail(
                     "no key in the client's JWKS matches the assertion's kid",
                 ));
@@ -335,7 +335,7 @@ async fn client_key(
         .sets
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(client.id.clone(), (Instant::now(), set));
+        .insert(client.id.clone(), (core.clock.now(), set));
     key.ok_or_else(|| fail("no key in the client's JWKS matches the assertion's kid"))
 }
 

@@ -1,10 +1,8 @@
 //! Form Post response mode, per-client ID token algorithms (RS256, ES256, EdDSA) verified
 //! against the JWKS, and client_secret_post — on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use pforte::admin::NewClient;
 
 fn header(jwt: &str) -> serde_json::Value {

@@ -5,11 +5,9 @@
 //! declining the step-up, the attempt limit, the level's maximum age, and the rule that a
 //! password alone cannot change an account's second factors.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
-use pforte::{admin, assurance::Level};
+use pforte::{admin, assurance::Level, clock::Clock};
 use reqwest::StatusCode;
 
 const SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
@@ -28,58 +26,47 @@ fn payload(jwt: &str) -> serde_json::Value {
 
 // --- An authenticator app, written from RFC 4648 / RFC 4226 / RFC 6238 ----------------------
 
-fn unix() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
-/// An authenticator app holding one secret. Each code it hands out is for a later time step
-/// than the one before (the server accepts a step once), within the server's ±1 window.
+/// An authenticator app holding one secret, reading the test server's (manual) clock. Each
+/// code it hands out is for a later time step than the one before (the server accepts a step
+/// once), within the server's ±1 window; when the window is used up it moves the clock to the
+/// next step, as a person would wait for the app's next code.
 struct Authenticator {
     key: Vec<u8>,
+    clock: Clock,
     last: i64,
 }
 
 impl Authenticator {
-    fn new(secret: &str) -> Authenticator {
+    fn new(secret: &str, clock: &Clock) -> Authenticator {
         Authenticator {
             key: base32_decode(secret),
+            clock: clock.clone(),
             last: i64::MIN,
         }
     }
 
-    /// The current step, after waiting out the last 3 s of a step (so the server sees the same).
-    async fn current_step() -> i64 {
-        let t = unix();
-        if t % 30.0 > 27.0 {
-            tokio::time::sleep(std::time::Duration::from_secs_f64(30.5 - t % 30.0)).await;
-        }
-        (unix() / 30.0).floor() as i64
+    /// The server's current time step.
+    fn current_step(&self) -> i64 {
+        self.clock.now().div_euclid(30)
     }
 
     /// A fresh code: the next unused step in the window [now-1, now+1].
-    async fn next_code(&mut self) -> String {
+    fn next_code(&mut self) -> String {
         loop {
-            let cur = Self::current_step().await;
+            let cur = self.current_step();
             let step = (self.last + 1).max(cur - 1);
             if step <= cur + 1 {
                 self.last = step;
                 return hotp(&self.key, step as u64);
             }
-            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+            let now = self.clock.now();
+            self.clock.advance(30 - now.rem_euclid(30));
         }
     }
 
     /// The code handed out last (to try it again).
     fn last_code(&self) -> String {
         hotp(&self.key, self.last as u64)
-    }
-
-    /// Whether the last code is still inside the server's window.
-    fn last_in_window(&self) -> bool {
-        ((unix() / 30.0).floor() as i64) <= self.last + 1
     }
 }
 
@@ -139,7 +126,7 @@ async fn enrol_totp(server: &TestServer, browser: &Browser) -> (Authenticator, V
     let again = browser.get(&server.url("/account/security/totp")).await;
     assert_eq!(select_text(again.html(), "#totp-secret")[0], secret);
     let csrf = hidden(&html, "csrf");
-    let mut app = Authenticator::new(&secret);
+    let mut app = Authenticator::new(&secret, &server.app.clock);
 
     // A wrong first code: the form again, the error tied to the field.
     let wrong = browser
@@ -152,7 +139,7 @@ async fn enrol_totp(server: &TestServer, browser: &Browser) -> (Authenticator, V
     let input = select_attr(wrong.html(), "#totp-code", "aria-invalid");
     assert_eq!(input.as_deref(), Some("true"));
 
-    let code = app.next_code().await;
+    let code = app.next_code();
     let done = browser
         .post_form(
             &server.url("/account/security/totp"),
@@ -230,7 +217,8 @@ fn amr(id: &serde_json::Value) -> Vec<String> {
 }
 
 async fn second_factor(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    // A manual clock: TOTP time steps and the level's maximum age move without waiting.
+    let server = TestServer::start_manual_clock(backend, |_| {}).await;
     server.confidential("rp", true).await;
     let erika = "erika@example.de";
     let erika_id = server.citizen(erika, PASSWORD).await;
@@ -292,7 +280,7 @@ async fn second_factor(backend: Backend) {
         Some("totp-code-hint totp-code-error")
     );
     assert!(wrong.html().contains("Sie haben noch 4 Versuche."));
-    let code = app.next_code().await;
+    let code = app.next_code();
     let out = stepup_submit(&server, &b1, &wrong, "totp", &code).await;
     let id = tokens(&server, &out, &verifier).await;
     assert_eq!(id["acr"], SUBSTANTIAL, "{id}");
@@ -307,13 +295,11 @@ async fn second_factor(backend: Backend) {
     assert!(page.is_page("/stepup"), "{page:?}");
     let replay = stepup_submit(&server, &b2, &page, "totp", &app.last_code()).await;
     assert_eq!(status(&replay), StatusCode::UNAUTHORIZED, "{replay:?}");
-    if app.last_in_window() {
-        assert!(
-            replay.html().contains("Dieser Code wurde schon verwendet."),
-            "{}",
-            replay.html()
-        );
-    }
+    assert!(
+        replay.html().contains("Dieser Code wurde schon verwendet."),
+        "{}",
+        replay.html()
+    );
     // A recovery code works (any spelling), once.
     let rc = recovery[0].to_uppercase().replace('-', " ");
     let (page, verifier) = authorize(&server, &b2, erika, &[("claims", ESSENTIAL)]).await;
@@ -391,7 +377,7 @@ async fn second_factor(backend: Backend) {
     admin::set_level_max_age(&server.app.db, "admin:test", Level::Substantial, 1)
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    server.app.clock.advance(2);
     let (url, verifier) = authorize_url(&server, "rp", &[]);
     let id = tokens(&server, &b1.get(&url).await, &verifier).await;
     assert_eq!(id["acr"], LOW);
@@ -404,7 +390,7 @@ async fn second_factor(backend: Backend) {
     admin::set_level_max_age(&server.app.db, "admin:test", Level::Substantial, 7200)
         .await
         .unwrap();
-    let code = app.next_code().await;
+    let code = app.next_code();
     let out = stepup_submit(&server, &b1, &page, "totp", &code).await;
     assert_eq!(tokens(&server, &out, &verifier).await["acr"], SUBSTANTIAL);
 

@@ -9,13 +9,11 @@
 //! session shared through single sign-on, so only one password hash per server); a failing
 //! rule is reported by name and does not stop the others.
 
-mod common;
-
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
+use crate::common::*;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
-use common::*;
 use pforte::admin::NewClient;
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
@@ -176,9 +174,10 @@ async fn negative_postgres() {
     .await;
 }
 
-/// Codes live one second here; runs on its own servers.
+/// Codes live one second here; runs on its own servers, on a manual clock (the code expires
+/// without waiting).
 async fn expired_code_server(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| c.tokens.code_ttl = 1).await;
+    let s = TestServer::start_manual_clock(backend, |c| c.tokens.code_ttl = 1).await;
     run(Ctx::new(s).await, rules![code_expired]).await;
 }
 
@@ -789,7 +788,7 @@ async fn refresh_token_reuse_revokes_the_family(c: &Ctx) {
 
 async fn code_expired(c: &Ctx) {
     let (code, verifier) = sso_code(c, "rp", &[]).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    c.s.app.clock.advance(2);
     assert_json_error(
         &exchange_rp(c, &code, Some(&verifier)).await,
         400,

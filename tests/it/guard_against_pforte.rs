@@ -2,11 +2,9 @@
 //! low-level token gets the exact RFC 9470 challenge, tampering is caught, and keys rotated in
 //! Pforte are picked up by a running guard without a restart.
 
-mod common;
-
 use std::time::SystemTime;
 
-use common::*;
+use crate::common::*;
 use pforte_guard::{check_level, Guard, Level};
 
 async fn guard_against_pforte(backend: Backend) {

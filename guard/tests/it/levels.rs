@@ -1,11 +1,9 @@
 //! Every `acr` vocabulary maps to the right level, end to end: signed token → validation →
 //! `check_level`.
 
-mod common;
-
 use std::time::SystemTime;
 
-use common::{claims, Issuer, TestKey, AUDIENCE};
+use crate::common::{claims, Issuer, TestKey, AUDIENCE};
 use pforte_guard::{check_level, Guard, Level, ShortBy};
 
 /// `(acr, level)`; `None` = not understood, below low.

@@ -1,11 +1,9 @@
 //! The key cache: no network on the hot path, key rotation, rate-limited refresh, background
 //! refresh after the maximum age.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{claims, Issuer, TestKey, AUDIENCE};
+use crate::common::{claims, Issuer, TestKey, AUDIENCE};
 use pforte_guard::{Guard, TokenError};
 
 const LOW: &str = "http://eidas.europa.eu/LoA/low";

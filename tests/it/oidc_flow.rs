@@ -2,9 +2,7 @@
 //! the real login form, ID token validated against JWKS, userinfo, refresh, introspection,
 //! revocation and logout — on SQLite and on PostgreSQL. Plus single sign-on and prompt=none.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use openidconnect::{
     core::{
         CoreClient, CoreProviderMetadata, CoreResponseType, CoreTokenIntrospectionResponse,

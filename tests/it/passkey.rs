@@ -5,10 +5,8 @@
 //! WebAuthn refuses an IP address as relying-party id, so these servers use the issuer
 //! `http://localhost:PORT` while the browser talks to 127.0.0.1 (the same listener).
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use pforte::{
     accounts::passkey::{
         CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,

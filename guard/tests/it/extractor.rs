@@ -1,15 +1,13 @@
 //! The axum side: status codes and exact `WWW-Authenticate` challenges (RFC 6750 §3,
 //! RFC 9470 §3) for requests through a router.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{claims, now, Issuer, TestKey, AUDIENCE};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use common::{claims, now, Issuer, TestKey, AUDIENCE};
 use pforte_guard::{AccessToken, Guard, Level, Rejection, RequireLevel};
 use serde_json::{json, Value};
 use tower::ServiceExt;

@@ -12,11 +12,9 @@
 //! Needs `chromium` and `chromium-driver` (`.ci/run` installs them); `PFORTE_TEST_CHROMEDRIVER`
 //! and `PFORTE_TEST_CHROME` override the binaries.
 //!
-//! `screenshots` (ignored; `cargo test --test browser -- --ignored screenshots`) walks every
+//! `screenshots` (alone: `cargo test --test it browser::screenshots`) walks every
 //! citizen page with JavaScript on, in German and English at 1280 px and 390 px, and saves
 //! full-page PNGs into `PFORTE_SHOTS` (default `/tmp/shots`) for a person to look at.
-
-mod common;
 
 use std::{
     net::TcpListener,
@@ -24,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::*;
+use crate::common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use pforte::{admin::NewClient, web::i18n::Lang};
 use reqwest::StatusCode;
@@ -558,12 +556,9 @@ async fn login_without_javascript_in_chromium() {
 
 const ESSENTIAL_SUBSTANTIAL: &str = r#"{"id_token":{"acr":{"essential":true,"values":["http://eidas.europa.eu/LoA/substantial"]}}}"#;
 
-fn time_step() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        / 30
+/// The server's current TOTP time step.
+fn time_step(server: &TestServer) -> u64 {
+    server.app.clock.now() as u64 / 30
 }
 
 /// A Chrome DevTools command through chromedriver's `goog/cdp/execute` endpoint.
@@ -734,7 +729,7 @@ async fn screenshots() {
         fill(&c, "#totp-code", "12345").await;
         click(&c, "form button[type=submit]").await;
         shoot(&c, &driver, &dir, lang, "10-totp-setup-error").await;
-        let step = time_step();
+        let step = time_step(&server);
         fill(&c, "#totp-code", &hotp(&key, step)).await;
         click(&c, "form button[type=submit]").await;
         shoot(&c, &driver, &dir, lang, "11-recovery-codes").await;
@@ -759,7 +754,7 @@ async fn screenshots() {
         click(&c, "form[action=\"/stepup/totp\"] button[type=submit]").await;
         shoot(&c, &driver, &dir, lang, "14-stepup-error").await;
         // The next step (the set-up used this one); the server accepts one step ahead.
-        let step = (step + 1).max(time_step());
+        let step = (step + 1).max(time_step(&server));
         fill(&c, "#totp-code", &hotp(&key, step)).await;
         click(&c, "form[action=\"/stepup/totp\"] button[type=submit]").await;
         assert_eq!(path(&c).await, "/consent", "{}", url(&c).await);

@@ -5,12 +5,10 @@
 //! configured password minimum on the page; purging expired links; registering from a
 //! service's login and continuing it; requesting a new link; the per-address rate limit.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::*;
 use reqwest::StatusCode;
 use sqlx::Row;
 

@@ -2,14 +2,12 @@
 //! line, on a SQLite file and on PostgreSQL; error messages for bad input and bad configuration;
 //! the audit trail of policy changes.
 
-mod common;
-
 use std::{
     io::Write,
     process::{Command, Stdio},
 };
 
-use common::{fresh_db, tempdir, Backend};
+use crate::common::{fresh_db, tempdir, Backend};
 use serde_json::Value;
 use sqlx::Row;
 

@@ -1,9 +1,7 @@
 //! The admin HTTP API: admin-scoped client_credentials tokens only; policy changes show in the
 //! next login and in the audit log read back through the API; OpenAPI describes every route.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use pforte::admin::NewClient;
 use serde_json::{json, Value};
 

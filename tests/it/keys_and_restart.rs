@@ -4,15 +4,13 @@
 //! rotations do not corrupt the ring, private keys are encrypted at rest, and refresh tokens,
 //! authorization codes and the single sign-on session survive a restart.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::*;
 use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
     Engine,
 };
-use common::*;
 use jsonwebtoken::jwk::JwkSet;
 use pforte::tokens::Alg;
 use serde_json::Value;

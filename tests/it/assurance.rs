@@ -2,10 +2,8 @@
 //! vocabulary, acr_values preference, essential acr, max_age, and the admin policy (per client,
 //! per scope) — on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use pforte::{admin, assurance::Level};
 
 fn payload(jwt: &str) -> serde_json::Value {
@@ -202,12 +200,13 @@ async fn levels_postgres() {
 
 /// A login older than max_age, or older than its level's maximum age, asks for the password again.
 async fn ageing(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    // A manual clock: the login ages without waiting.
+    let server = TestServer::start_manual_clock(backend, |_| {}).await;
     server.confidential("rp", true).await;
     server.citizen("dora@example.de", PASSWORD).await;
     let browser = Browser::new(&server);
     login_code(&server, &browser, "rp", "dora@example.de").await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    server.app.clock.advance(2);
     // max_age=1: the 2-second-old login must be repeated; with prompt=none that is login_required.
     let (url, _) = authorize_url(&server, "rp", &[("max_age", "1")]);
     let page = browser.get(&url).await;
@@ -224,7 +223,7 @@ async fn ageing(backend: Backend) {
     admin::set_level_max_age(&server.app.db, "admin:test", Level::Low, 1)
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    server.app.clock.advance(2);
     let (url, _) = authorize_url(&server, "rp", &[("prompt", "none")]);
     assert_eq!(
         browser.get(&url).await.param("error").as_deref(),

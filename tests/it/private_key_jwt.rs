@@ -1,12 +1,10 @@
 //! private_key_jwt with keys fetched from the client's jwks_uri (over real HTTP): the first
 //! assertion fetches the set, a rotated client key is fetched again on its unknown kid.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use common::*;
 use pforte::{admin::NewClient, oidc::client_auth::ASSERTION_TYPE};
 use serde_json::json;
 
@@ -50,7 +48,8 @@ async fn jwks_uri(backend: Backend) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let server = TestServer::start(backend).await;
+    // A manual clock: the minimum refresh interval passes without waiting.
+    let server = TestServer::start_manual_clock(backend, |_| {}).await;
     server
         .add_client(NewClient {
             id: "svc".into(),
@@ -69,7 +68,13 @@ async fn jwks_uri(backend: Backend) {
         .as_array_mut()
         .unwrap()
         .push(es256_jwk(&k2, "k2"));
-    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let (status, body) = grant(&server, &assertion(&server, &k2, "k2")).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "an unknown kid within the minimum refresh interval does not refetch"
+    );
+    server.app.clock.advance(11);
     let (status, body) = grant(&server, &assertion(&server, &k2, "k2")).await;
     assert_eq!(status, 200, "{body}");
     // A key the client never published stays refused.

@@ -1,8 +1,6 @@
 //! `pforte serve` over HTTPS with rustls: the development CA from certs/ verifies it, HSTS is
 //! sent, and the issuer in discovery is the https one.
 
-mod common;
-
 use std::{
     process::{Child, Command, Stdio},
     time::Duration,
@@ -19,7 +17,7 @@ impl Drop for Server {
 
 #[tokio::test]
 async fn serves_https_with_the_configured_certificate() {
-    let dir = common::tempdir::Dir::new(&format!("pforte-tls-{}", std::process::id()));
+    let dir = crate::common::tempdir::Dir::new(&format!("pforte-tls-{}", std::process::id()));
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()

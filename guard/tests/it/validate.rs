@@ -1,10 +1,8 @@
 //! RFC 9068 §4 validation through the public `Guard::validate`, keys discovered from a local
 //! issuer.
 
-mod common;
-
+use crate::common::{b64, claims, now, Issuer, TestKey, AUDIENCE};
 use aws_lc_rs::hmac;
-use common::{b64, claims, now, Issuer, TestKey, AUDIENCE};
 use pforte_guard::{Guard, Level, TokenError};
 use serde_json::json;
 

@@ -1,0 +1,21 @@
+//! Pforte's end-to-end tests as ONE test binary (`cargo test --test it`): linking the whole
+//! crate once instead of once per file is most of the build time of the test suite. Each
+//! module is one concern (README.md, "What the tests prove"); a test's name starts with its
+//! module, e.g. `negative::negative_sqlite`, so `cargo test --test it negative::` runs one file's tests.
+
+mod common;
+
+mod admin_api;
+mod assurance;
+mod browser;
+mod cli;
+mod guard_against_pforte;
+mod keys_and_restart;
+mod negative;
+mod oidc_flow;
+mod passkey;
+mod private_key_jwt;
+mod register;
+mod response_modes;
+mod second_factor;
+mod tls;
