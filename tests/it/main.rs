@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod guard_against_pforte;
 mod keys_and_restart;
+mod metrics;
 mod negative;
 mod oidc_flow;
 mod passkey;

@@ -3,9 +3,8 @@
 //! `/readyz` (ready when healthy; 503 with Retry-After naming the failed check when the
 //! database is gone or the migrations differ), on SQLite and PostgreSQL.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue, Sample};
 
 type Scrape = MetricsExposition<PrometheusType, PrometheusValue>;
