@@ -7,7 +7,13 @@
 
 use std::{ops::Deref, time::Duration};
 
-use crate::{clock::Clock, config::Config, core::Core, store::sessions::SsoStore};
+use crate::{
+    audit::{self, Actor, Entry, Event},
+    clock::Clock,
+    config::Config,
+    core::Core,
+    store::sessions::SsoStore,
+};
 
 pub use crate::core::StartError;
 
@@ -59,15 +65,11 @@ impl App {
                     match app.keys.rotate(app.max_token_lifetime()).await {
                         Ok(kids) => {
                             tracing::info!(?kids, "signing keys rotated (scheduled)");
-                            let _ = app
-                                .db
-                                .audit(
-                                    "system",
-                                    "keys.rotated",
-                                    None,
-                                    serde_json::json!({ "now_signing": kids }),
-                                )
-                                .await;
+                            audit::record_or_log(
+                                &app.db,
+                                Entry::new(Event::KeysRotated, Actor::System).after(&kids),
+                            )
+                            .await;
                         }
                         Err(e) => tracing::error!(error = %e, "scheduled key rotation failed"),
                     }

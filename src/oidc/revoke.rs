@@ -2,6 +2,7 @@
 
 use super::{client_auth, error::OAuthError, params::Params};
 use crate::{
+    audit::{self, Actor, Entry, Event},
     core::Core,
     secrets,
     tokens::{self, claims::AccessClaims, Expect},
@@ -31,15 +32,14 @@ pub async fn revoke(
             core.db
                 .grant_revoke(&r.grant_id, "revoked_by_client", t)
                 .await?;
-            let _ = core
-                .db
-                .audit(
-                    &format!("client:{}", client.id),
-                    "token.revoked",
-                    Some(&r.grant_id),
-                    serde_json::json!({"type": "refresh_token"}),
-                )
-                .await;
+            audit::record_or_log(
+                &core.db,
+                Entry::new(Event::TokenRevoked, Actor::Client(client.id.clone()))
+                    .subject(&r.grant_id)
+                    .client(&client.id)
+                    .with("type", "refresh_token"),
+            )
+            .await;
         }
         return Ok(());
     }
@@ -51,15 +51,14 @@ pub async fn revoke(
     };
     if let Ok(c) = tokens::verify::<AccessClaims>(&core.keys, token, &expect).await {
         if c.client_id == client.id && core.db.access_revoke(&c.jti, &client.id, t).await? {
-            let _ = core
-                .db
-                .audit(
-                    &format!("client:{}", client.id),
-                    "token.revoked",
-                    Some(&c.jti),
-                    serde_json::json!({"type": "access_token"}),
-                )
-                .await;
+            audit::record_or_log(
+                &core.db,
+                Entry::new(Event::TokenRevoked, Actor::Client(client.id.clone()))
+                    .subject(&c.jti)
+                    .client(&client.id)
+                    .with("type", "access_token"),
+            )
+            .await;
         }
     }
     Ok(())

@@ -3,7 +3,6 @@
 //! `/readyz` (ready when healthy; 503 with Retry-After naming the failed check when the
 //! database is gone or the migrations differ), on SQLite and PostgreSQL.
 
-
 use crate::common::*;
 use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue, Sample};
 

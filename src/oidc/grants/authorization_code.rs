@@ -1,6 +1,7 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
 
 use crate::{
+    audit::{self, Actor, Entry, Event},
     core::Core,
     oidc::{
         error::OAuthError,
@@ -27,15 +28,13 @@ pub async fn exchange(
             // RFC 6749 §4.1.2: a code used twice "SHOULD revoke (when possible) all tokens
             // previously issued based on that authorization code".
             core.db.grant_revoke(&grant_id, "code_replay", t).await?;
-            let _ = core
-                .db
-                .audit(
-                    &format!("client:{}", client.id),
-                    "token.code_replay",
-                    Some(&client_id),
-                    serde_json::json!({ "grant": grant_id }),
-                )
-                .await;
+            audit::record_or_log(
+                &core.db,
+                Entry::new(Event::TokenCodeReplay, Actor::Client(client.id.clone()))
+                    .subject(&grant_id)
+                    .client(&client_id),
+            )
+            .await;
             return Err(OAuthError::invalid_grant(
                 "authorization code was already used; the tokens issued for it are revoked",
             ));

@@ -2,6 +2,7 @@
 //! (RFC 9700 §4.14.2: a rotated token presented again revokes the whole family).
 
 use crate::{
+    audit::{self, Actor, Entry, Event},
     core::Core,
     oidc::{
         error::OAuthError,
@@ -32,15 +33,13 @@ pub async fn refresh(
             core.db
                 .grant_revoke(&grant_id, "refresh_token_reuse", t)
                 .await?;
-            let _ = core
-                .db
-                .audit(
-                    &format!("client:{}", client.id),
-                    "token.refresh_reuse",
-                    Some(&client_id),
-                    serde_json::json!({ "grant": grant_id }),
-                )
-                .await;
+            audit::record_or_log(
+                &core.db,
+                Entry::new(Event::TokenRefreshReuse, Actor::Client(client.id.clone()))
+                    .subject(&grant_id)
+                    .client(&client_id),
+            )
+            .await;
             return Err(OAuthError::invalid_grant(
                 "refresh token was already used; the session's tokens are revoked",
             ));
