@@ -14,7 +14,6 @@ pub mod issue;
 pub mod ledger;
 pub mod logout;
 pub mod params;
-pub mod policy;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -14,7 +14,7 @@ use super::{i18n::Lang, pages, protocol::EndpointParams, session};
 use crate::{
     accounts,
     app::App,
-    assurance::{level, AcrVocabulary, Level},
+    assurance::{level, Level},
     oidc::{
         authorize::{self, AuthRequest, Facts, Next, ResponseMode},
         error::OAuthError,
@@ -197,16 +197,13 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
         None => Level::Low,
     };
     // Read per decision: a policy change (CLI, another instance) applies to the very next request.
-    let policy = match crate::oidc::policy::load(&app.db).await {
+    let policy = match app.db.policy_load().await {
         Ok(p) => p,
         Err(e) => return internal(lang, e),
     };
     // The session's level never exceeds what the account's proofing allows now (a proofing
     // lowered by an admin applies to live sessions at once).
-    let proofing = account
-        .as_ref()
-        .and_then(|a| Level::parse_name(&a.proofing_level))
-        .unwrap_or(Level::Low);
+    let proofing = account.as_ref().map_or(Level::Low, |a| a.proofing_level);
     let view = login.as_ref().map(|l| {
         let mut v = l.view();
         v.level = v.level.min(proofing);
@@ -280,7 +277,6 @@ async fn issue_code(
 ) -> Result<String, OAuthError> {
     let code = secrets::new_secret();
     let t = now();
-    let vocab = AcrVocabulary::parse(&client.acr_vocabulary).unwrap_or_default();
     app.db
         .code_insert(&CodeRecord {
             code_hash: secrets::hash_secret(&code),
@@ -295,9 +291,8 @@ async fn issue_code(
                 scope: req.scope_string(),
                 claims: req.claims.clone(),
                 auth_time: login.auth_time,
-                acr: level.acr(vocab).to_string(),
-                amr: serde_json::to_string(&level::amr(&login.methods))
-                    .unwrap_or_else(|_| "[]".into()),
+                acr: level.acr(client.acr_vocabulary).to_string(),
+                amr: level::amr(&login.methods),
                 sid: login.sid.clone(),
             },
             created_at: t,
@@ -540,7 +535,7 @@ pub async fn login_submit(
         .await;
     };
     let methods = vec![level::Method::Password];
-    let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
+    let proofing = account.proofing_level;
     let reached = level::login_level(&level::LoginFacts {
         proofing,
         methods: methods.clone(),

@@ -23,7 +23,7 @@ use crate::{
         PublicKeyCredential, RegisterPublicKeyCredential,
     },
     app::App,
-    assurance::{level::Method, Level},
+    assurance::level::Method,
     oidc::SsoLogin,
     store::{accounts::Account, now},
 };
@@ -254,9 +254,7 @@ pub async fn register_start(State(app): State<App>, s: Session, headers: HeaderM
         .credentials_of(&account.id)
         .await
         .map_err(ApiError::storage)?;
-    let policy = crate::oidc::policy::load(&app.db)
-        .await
-        .map_err(ApiError::storage)?;
+    let policy = app.db.policy_load().await.map_err(ApiError::storage)?;
     let max_age = policy.max_age_of(crate::assurance::Level::Substantial);
     if !crate::web::security::may_change_credentials(&login, &creds, max_age, t) {
         return Err(err(
@@ -409,7 +407,7 @@ pub async fn stepup_finish(
         }
         return Err(e.into());
     }
-    let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
+    let proofing = account.proofing_level;
     let before = login.level;
     login.step_up(Method::Passkey, proofing, t);
     session::set_login(&s, &login).await?;

@@ -38,7 +38,7 @@ use super::{
     session,
 };
 use crate::{
-    accounts::totp,
+    accounts::{passkey, totp},
     app::App,
     assurance::{
         level::{effective_level, Method},
@@ -172,7 +172,7 @@ async fn render(
         Err(e) => return internal(lang, e),
     };
     let totp = creds.iter().any(|c| c.kind == totp::KIND) && ctx.offers(Method::Totp);
-    let passkey = creds.iter().any(|c| c.kind == "passkey") && ctx.offers(Method::Passkey);
+    let passkey = creds.iter().any(|c| c.kind == passkey::KIND) && ctx.offers(Method::Passkey);
     let recovery_left = if totp || passkey {
         match app.db.recovery_codes_left(&ctx.account.id).await {
             Ok(n) => n,
@@ -181,7 +181,7 @@ async fn render(
     } else {
         0
     };
-    let policy = match crate::oidc::policy::load(&app.db).await {
+    let policy = match app.db.policy_load().await {
         Ok(p) => p,
         Err(e) => return internal(lang, e),
     };
@@ -402,7 +402,7 @@ async fn submit(
     };
 
     // The code is right: the session now carries the method and the level it yields.
-    let proofing = Level::parse_name(&ctx.account.proofing_level).unwrap_or(Level::Low);
+    let proofing = ctx.account.proofing_level;
     let mut login = ctx.login.clone();
     let before = login.level;
     login.step_up(method, proofing, t);
