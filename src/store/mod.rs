@@ -166,7 +166,11 @@ fn normalise_url(url: &str) -> Result<(String, Backend)> {
             )
             .into());
         }
-        if file != ":memory:" {
+        if file == ":memory:" {
+            // A database in memory (tests); each connection has its own, so open one.
+            return Ok(("sqlite::memory:".into(), Backend::Sqlite));
+        }
+        {
             if let Some(dir) = std::path::Path::new(file).parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(|e| {
@@ -257,3 +261,6 @@ pub fn is_unique_violation(err: &StoreError) -> bool {
         StoreError::Corrupt { .. } => false,
     }
 }
+
+#[cfg(test)]
+mod tests;
