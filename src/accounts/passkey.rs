@@ -206,7 +206,7 @@ impl<'a> Passkeys<'a> {
         let credential = Credential {
             id: id.clone(),
             account_id: account_id.to_string(),
-            kind: KIND.into(),
+            kind: KIND,
             label: label.to_string(),
             secret: self.seal(&id, &pk)?,
             created_at: now,

@@ -214,7 +214,7 @@ pub async fn enrol(
         secret: kek.seal(&aad(&id), seed)?,
         id,
         account_id: account_id.to_string(),
-        kind: KIND.into(),
+        kind: KIND,
         label: label.to_string(),
         created_at: now,
         last_used_at: None,

@@ -89,7 +89,7 @@ async fn a_corrupt_proofing_level_is_an_error_not_low() {
         level: Level::Low,
         verified_at: None,
     };
-    db.account_insert(&account(), &[attr.clone()])
+    db.account_insert(&account(), std::slice::from_ref(&attr))
         .await
         .unwrap();
     let read = db.account_get("acc-1").await.unwrap().unwrap();
