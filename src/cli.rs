@@ -324,9 +324,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     c.id,
                     c.name,
                     c.token_endpoint_auth_method,
-                    c.grant_types.join(","),
+                    joined(&c.grant_types),
                     c.scopes.join(","),
-                    c.min_level.as_deref().unwrap_or("-"),
+                    c.min_level.map_or("-", Level::as_str),
                     if c.disabled_at.is_some() {
                         "\tdisabled"
                     } else {
@@ -407,7 +407,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCmd::Kek) => unreachable!("handled above"),
         Command::Policy(PolicyCmd::Show) => {
-            let p = crate::oidc::policy::load(&app.db).await?;
+            let p = app.db.policy_load().await?;
             println!("levels (max login age):");
             for l in Level::ALL {
                 println!("  {l}\t{} s", p.max_age_of(l));
@@ -421,9 +421,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!(
                     "  {}\t{}\tmethods={}\tupstreams={}",
                     c.id,
-                    c.min_level.as_deref().unwrap_or("low"),
+                    c.min_level.unwrap_or(Level::Low),
                     c.login_methods
-                        .map(|m| m.join(","))
+                        .map(|m| joined(&m))
                         .unwrap_or_else(|| "all".into()),
                     c.upstreams
                         .map(|u| u.join(","))
@@ -540,4 +540,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A list of typed stored values as the CLI prints it: their names, comma-separated.
+fn joined<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -17,6 +17,7 @@ use crate::{
     store::{
         self,
         accounts::{Account, Attribute},
+        types::CredentialKind,
         Db,
     },
 };
@@ -100,7 +101,7 @@ pub async fn create(
         email,
         email_verified: new.email_verified,
         password_hash: Some(hasher.hash(new.password).await?),
-        proofing_level: Level::Low.as_str().into(),
+        proofing_level: Level::Low,
         proofing_evidence: None,
         proofed_at: None,
         created_at: now,
@@ -113,7 +114,7 @@ pub async fn create(
                 name: name.into(),
                 value,
                 source: "self".into(),
-                level: Level::Low.as_str().into(),
+                level: Level::Low,
                 verified_at: None,
             })
         })
@@ -146,10 +147,9 @@ pub async fn authenticate(
 /// authentication the enrolled methods allow (a password alone: low; with TOTP or a passkey:
 /// substantial). A self-registered identity stays at low whatever it enrols.
 pub fn reachable_level(account: &Account, enrolled: &[Method]) -> Level {
-    let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
     authentication_strength(enrolled)
         .unwrap_or(Level::Low)
-        .min(proofing)
+        .min(account.proofing_level)
 }
 
 /// How to address the citizen: given and family name from the attributes, else the e-mail.
@@ -182,10 +182,12 @@ pub fn enrolled_methods(
         m.push(Method::Password);
     }
     for c in credentials {
-        match c.kind.as_str() {
-            "totp" if !m.contains(&Method::Totp) => m.push(Method::Totp),
-            "passkey" if !m.contains(&Method::Passkey) => m.push(Method::Passkey),
-            _ => {}
+        let method = match c.kind {
+            CredentialKind::Totp => Method::Totp,
+            CredentialKind::Passkey => Method::Passkey,
+        };
+        if !m.contains(&method) {
+            m.push(method);
         }
     }
     m

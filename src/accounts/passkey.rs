@@ -26,12 +26,12 @@ pub use webauthn_rs::prelude::{
 use webauthn_rs::prelude::{CredentialID, Uuid, Webauthn, WebauthnBuilder};
 
 use crate::{
-    store::{self, accounts::Account, credentials::Credential, Db},
+    store::{self, accounts::Account, credentials::Credential, types::CredentialKind, Db},
     tokens::keys::Kek,
 };
 
 /// `credentials.kind` of a passkey.
-pub const KIND: &str = "passkey";
+pub const KIND: CredentialKind = CredentialKind::Passkey;
 /// Longest label a citizen may give a passkey (characters).
 pub const MAX_LABEL: usize = 100;
 /// Longest credential ID accepted (bytes; WebAuthn Level 3 caps it at 1023).
@@ -206,7 +206,7 @@ impl<'a> Passkeys<'a> {
         let credential = Credential {
             id: id.clone(),
             account_id: account_id.to_string(),
-            kind: KIND.into(),
+            kind: KIND,
             label: label.to_string(),
             secret: self.seal(&id, &pk)?,
             created_at: now,

@@ -19,7 +19,7 @@ use sha1::Sha1;
 
 use crate::{
     secrets,
-    store::{self, credentials::Credential, Db},
+    store::{self, credentials::Credential, types::CredentialKind, Db},
     tokens::keys::{Kek, KeyError},
 };
 
@@ -34,7 +34,7 @@ pub const SEED_LEN: usize = 20;
 /// The issuer shown in authenticator apps.
 pub const ISSUER: &str = "Pforte";
 /// The `kind` of a TOTP credential.
-pub const KIND: &str = "totp";
+pub const KIND: CredentialKind = CredentialKind::Totp;
 /// How many recovery codes a set has.
 pub const RECOVERY_CODES: usize = 10;
 /// Readable alphabet of recovery codes (31 characters, nothing easily confused).
@@ -214,7 +214,7 @@ pub async fn enrol(
         secret: kek.seal(&aad(&id), seed)?,
         id,
         account_id: account_id.to_string(),
-        kind: KIND.into(),
+        kind: KIND,
         label: label.to_string(),
         created_at: now,
         last_used_at: None,

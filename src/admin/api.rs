@@ -21,7 +21,7 @@ use super::{AdminError, NewClient};
 use crate::{
     app::App,
     assurance::Level,
-    oidc::{error::OAuthError, policy, userinfo::verify_access_token},
+    oidc::{error::OAuthError, userinfo::verify_access_token},
 };
 
 /// The scope an admin token must carry.
@@ -198,7 +198,7 @@ fn parse_level(s: &str) -> Result<Level, ApiError> {
 
 /// The whole assurance policy.
 async fn policy_show(State(app): State<App>, _admin: Admin) -> Result<Json<Value>, ApiError> {
-    let p = policy::load(&app.db).await?;
+    let p = app.db.policy_load().await?;
     let levels: BTreeMap<&str, Value> = Level::ALL
         .iter()
         .map(|l| (l.as_str(), json!({ "max_age": p.max_age_of(*l) })))
@@ -210,7 +210,7 @@ async fn policy_show(State(app): State<App>, _admin: Admin) -> Result<Json<Value
         .into_iter()
         .map(|c| {
             let v = json!({
-                "min_level": c.min_level.unwrap_or_else(|| "low".into()),
+                "min_level": c.min_level.unwrap_or(Level::Low),
                 "login_methods": c.login_methods,
                 "upstreams": c.upstreams,
             });

@@ -10,8 +10,13 @@ use serde_json::json;
 use crate::{
     accounts::{self, AccountError, Hasher, NewAccount},
     assurance::{AcrVocabulary, Level},
-    oidc::policy,
-    store::{self, accounts::Account, clients::Client, Db},
+    store::{
+        self,
+        accounts::Account,
+        clients::Client,
+        types::{AuthMethod, GrantType, LoginMethod},
+        Db,
+    },
     tokens::Alg,
 };
 
@@ -45,8 +50,6 @@ pub struct NewClient {
     pub acr_vocabulary: Option<String>,
     pub first_party: bool,
 }
-
-const GRANTS: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 /// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2), https — or http on a
 /// loopback host, or a private-use scheme for native apps (RFC 8252 §7).
@@ -87,27 +90,31 @@ pub async fn register_client(
         ));
     }
     let grant_types = if n.grant_types.is_empty() {
-        vec!["authorization_code".into(), "refresh_token".into()]
+        vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
     } else {
-        n.grant_types.clone()
+        n.grant_types
+            .iter()
+            .map(|g| {
+                GrantType::parse(g).ok_or_else(|| {
+                    bad(format!(
+                        "grant type `{g}`: expected one of {}",
+                        GrantType::ALL.map(GrantType::as_str).join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
     };
-    if let Some(g) = grant_types.iter().find(|g| !GRANTS.contains(&g.as_str())) {
-        return Err(bad(format!(
-            "grant type `{g}`: expected one of {}",
-            GRANTS.join(", ")
-        )));
-    }
     let auth_method = match (&n.secret, &n.jwks, &n.jwks_uri) {
-        (Some(_), None, None) => "client_secret_basic",
-        (None, Some(_), None) | (None, None, Some(_)) => "private_key_jwt",
-        (None, None, None) => "none",
+        (Some(_), None, None) => AuthMethod::ClientSecretBasic,
+        (None, Some(_), None) | (None, None, Some(_)) => AuthMethod::PrivateKeyJwt,
+        (None, None, None) => AuthMethod::None,
         _ => {
             return Err(bad(
                 "give either a secret or keys (jwks / jwks_uri), not both".into(),
             ))
         }
     };
-    if auth_method == "none" && grant_types.iter().any(|g| g == "client_credentials") {
+    if auth_method == AuthMethod::None && grant_types.contains(&GrantType::ClientCredentials) {
         return Err(bad(
             "a public client (no secret, no keys) cannot use client_credentials".into(),
         ));
@@ -117,7 +124,7 @@ pub async fn register_client(
             return Err(bad("client secret: 8 to 512 characters".into()));
         }
     }
-    if grant_types.iter().any(|g| g == "authorization_code") && n.redirect_uris.is_empty() {
+    if grant_types.contains(&GrantType::AuthorizationCode) && n.redirect_uris.is_empty() {
         return Err(bad(
             "at least one --redirect-uri is required for the authorization_code grant".into(),
         ));
@@ -157,18 +164,22 @@ pub async fn register_client(
             "scope `{s}` is not a valid scope token (RFC 6749 §3.3)"
         )));
     }
-    let id_alg = n.id_token_alg.clone().unwrap_or_else(|| "RS256".into());
-    if Alg::parse(&id_alg).is_none() {
-        return Err(bad(format!(
-            "ID token algorithm `{id_alg}`: expected RS256, ES256 or EdDSA"
-        )));
-    }
-    let vocab = n.acr_vocabulary.clone().unwrap_or_else(|| "eidas".into());
-    if AcrVocabulary::parse(&vocab).is_none() {
-        return Err(bad(format!(
-            "acr vocabulary `{vocab}`: expected eidas, bsi or stork"
-        )));
-    }
+    let id_alg = match &n.id_token_alg {
+        None => Alg::RS256,
+        Some(a) => Alg::parse(a).ok_or_else(|| {
+            bad(format!(
+                "ID token algorithm `{a}`: expected RS256, ES256 or EdDSA"
+            ))
+        })?,
+    };
+    let vocab = match &n.acr_vocabulary {
+        None => AcrVocabulary::default(),
+        Some(v) => AcrVocabulary::parse(v).ok_or_else(|| {
+            bad(format!(
+                "acr vocabulary `{v}`: expected eidas, bsi or stork"
+            ))
+        })?,
+    };
     if db.client_get(&n.id).await?.is_some() {
         return Err(bad(format!("client `{}` exists already", n.id)));
     }
@@ -189,13 +200,13 @@ pub async fn register_client(
         post_logout_redirect_uris: n.post_logout_redirect_uris.clone(),
         grant_types,
         scopes,
-        token_endpoint_auth_method: auth_method.into(),
+        token_endpoint_auth_method: auth_method,
         jwks: n.jwks.clone(),
         jwks_uri: n.jwks_uri.clone(),
         id_token_signed_response_alg: id_alg,
         acr_vocabulary: vocab,
         first_party: n.first_party,
-        min_level: n.min_level.map(|l| l.as_str().to_string()),
+        min_level: n.min_level,
         created_at: db.now(),
         disabled_at: None,
         login_methods: None,
@@ -287,7 +298,7 @@ pub async fn proof_account(
         ));
     }
     let a = account_by_email(db, email).await?;
-    db.account_set_proofing(&a.id, level.as_str(), evidence, db.now())
+    db.account_set_proofing(&a.id, level, evidence, db.now())
         .await?;
     db.audit(
         actor,
@@ -309,8 +320,7 @@ pub async fn set_client_min_level(
         .client_get(id)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
-    db.client_set_min_level(id, level.map(|l| l.as_str()))
-        .await?;
+    db.client_set_min_level(id, level).await?;
     db.audit(
         actor,
         "policy.client_min_level",
@@ -336,8 +346,8 @@ pub async fn set_scope_min_level(
             "scope `{scope}` is not a valid scope token"
         )));
     }
-    let before = policy::load(db).await?.scope_min.get(scope).copied();
-    policy::set_scope_min(db, scope, level).await?;
+    let before = db.policy_load().await?.scope_min.get(scope).copied();
+    db.policy_set_scope_min(scope, level).await?;
     db.audit(
         actor,
         "policy.scope_min_level",
@@ -357,8 +367,8 @@ pub async fn set_level_max_age(
     if secs == 0 || secs > 366 * 24 * 3600 {
         return Err(AdminError::Invalid("max age: 1 second to 366 days".into()));
     }
-    let before = policy::load(db).await?.max_age_of(level);
-    policy::set_level_max_age(db, level, secs).await?;
+    let before = db.policy_load().await?.max_age_of(level);
+    db.policy_set_level_max_age(level, secs).await?;
     db.audit(
         actor,
         "policy.level_max_age",
@@ -438,7 +448,7 @@ pub async fn add_upstream(
             "client secret at the upstream: 1–1024 characters".into()
         ));
     }
-    check_acr_map(&n.acr_map).map_err(bad)?;
+    let acr_map = check_acr_map(&n.acr_map).map_err(bad)?;
     if db.upstream_get(&n.id).await?.is_some() {
         return Err(bad(format!("upstream `{}` exists already", n.id)));
     }
@@ -452,12 +462,8 @@ pub async fn add_upstream(
         issuer: n.issuer.trim_end_matches('/').to_string(),
         client_id: n.client_id.clone(),
         client_secret: secret,
-        max_level: n
-            .max_level
-            .unwrap_or(profile.default_max_level())
-            .as_str()
-            .into(),
-        acr_map: n.acr_map.clone(),
+        max_level: n.max_level.unwrap_or(profile.default_max_level()),
+        acr_map,
         created_at: db.now(),
         disabled_at: None,
     };
@@ -495,12 +501,12 @@ pub async fn set_upstream_trust(
         .upstream_get(id)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("upstream `{id}`")))?;
-    let map = acr_map.unwrap_or_else(|| before.acr_map.clone());
-    crate::upstream::check_acr_map(&map).map_err(AdminError::Invalid)?;
-    let level = max_level
-        .map(|l| l.as_str().to_string())
-        .unwrap_or_else(|| before.max_level.clone());
-    db.upstream_set_trust(id, &level, &map).await?;
+    let map = match acr_map {
+        Some(m) => crate::upstream::check_acr_map(&m).map_err(AdminError::Invalid)?,
+        None => before.acr_map.clone(),
+    };
+    let level = max_level.unwrap_or(before.max_level);
+    db.upstream_set_trust(id, level, &map).await?;
     db.audit(
         actor,
         "policy.upstream_trust",
@@ -523,17 +529,21 @@ pub async fn set_client_methods(
         .client_get(id)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
-    if let Some(m) = methods
-        .iter()
-        .flatten()
-        .find(|m| !["password", "totp", "passkey"].contains(&m.as_str()))
-    {
-        return Err(AdminError::Invalid(format!(
-            "login method `{m}`: expected password, totp or passkey"
-        )));
-    }
+    let methods = methods
+        .map(|m| {
+            m.iter()
+                .map(|name| {
+                    LoginMethod::parse(name).ok_or_else(|| {
+                        AdminError::Invalid(format!(
+                            "login method `{name}`: expected password, totp or passkey"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
     if let Some(m) = &methods {
-        if m.iter().any(|x| x == "totp") && !m.iter().any(|x| x == "password") {
+        if m.contains(&LoginMethod::Totp) && !m.contains(&LoginMethod::Password) {
             return Err(AdminError::Invalid(
                 "login method `totp` is a second factor: list `password` with it".into(),
             ));

@@ -48,7 +48,7 @@ pub enum StartError {
     #[error("{0}")]
     Config(String),
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] crate::store::StoreError),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("signing keys: {0}")]

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     assurance::{level::effective_level, policy::Policy, Level},
-    store::clients::Client,
+    store::{clients::Client, types::GrantType},
 };
 
 /// How the authorization response travels (OAuth 2.0 Multiple Response Types §2.1, Form Post).
@@ -94,7 +94,7 @@ pub fn resolve_client(p: &Params, client: Option<&Client>) -> Result<String, Pag
     if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
         return Err(page("redirect_uri is not registered for this client"));
     }
-    if !client.allows_grant("authorization_code") {
+    if !client.allows_grant(GrantType::AuthorizationCode) {
         return Err(PageError(OAuthError::unauthorized_client(
             "this client may not use the authorization code flow",
         )));
@@ -174,7 +174,8 @@ pub fn validate(
             "scope `{s}` is not allowed for this client"
         ))));
     }
-    if scopes.iter().any(|s| s == "offline_access") && !client.allows_grant("refresh_token") {
+    if scopes.iter().any(|s| s == "offline_access") && !client.allows_grant(GrantType::RefreshToken)
+    {
         return Err(bad(OAuthError::invalid_scope(
             "offline_access needs the refresh_token grant",
         )));
@@ -395,7 +396,7 @@ pub fn decide(req: &AuthRequest, f: &Facts<'_>) -> Next {
     };
 
     // Levels the request needs: policy minimum (client and scopes) and essential acr values.
-    let client_min = f.client.min_level.as_deref().and_then(Level::parse_name);
+    let client_min = f.client.min_level;
     let policy_min = f
         .policy
         .required_level(client_min, req.scopes.iter().map(String::as_str));

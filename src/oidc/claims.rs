@@ -160,6 +160,7 @@ pub fn requested_names(claims_param: Option<&str>, target: &str) -> Vec<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assurance::Level;
 
     fn account() -> (Account, Vec<Attribute>) {
         let a = Account {
@@ -167,7 +168,7 @@ mod tests {
             email: "anna@example.de".into(),
             email_verified: true,
             password_hash: None,
-            proofing_level: "low".into(),
+            proofing_level: Level::Low,
             proofing_evidence: None,
             proofed_at: None,
             created_at: 0,
@@ -177,7 +178,7 @@ mod tests {
             name: n.into(),
             value: v.into(),
             source: "self".into(),
-            level: "low".into(),
+            level: Level::Low,
             verified_at: None,
         };
         (

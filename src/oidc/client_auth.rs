@@ -10,7 +10,7 @@ use crate::{
         caches::{JWKS_MIN_REFRESH, JWKS_TTL},
         Core,
     },
-    store::clients::Client,
+    store::{clients::Client, types::AuthMethod},
 };
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -61,17 +61,17 @@ pub async fn authenticate(
         .filter(Client::is_enabled)
         .ok_or_else(|| fail("unknown client"))?;
     let method = match &presented {
-        Presented::Basic { .. } => "client_secret_basic",
-        Presented::Post { .. } => "client_secret_post",
-        Presented::Assertion { .. } => "private_key_jwt",
-        Presented::None { .. } => "none",
+        Presented::Basic { .. } => AuthMethod::ClientSecretBasic,
+        Presented::Post { .. } => AuthMethod::ClientSecretPost,
+        Presented::Assertion { .. } => AuthMethod::PrivateKeyJwt,
+        Presented::None { .. } => AuthMethod::None,
     };
     // A client registered with a secret may send it either way (RFC 6749 §2.3.1 allows both;
     // Basic is the one servers MUST support).
-    let secret_methods = ["client_secret_basic", "client_secret_post"];
+    let secret_methods = [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost];
     let compatible = method == client.token_endpoint_auth_method
         || (secret_methods.contains(&method)
-            && secret_methods.contains(&client.token_endpoint_auth_method.as_str()));
+            && secret_methods.contains(&client.token_endpoint_auth_method));
     if !compatible {
         return Err(fail(&format!(
             "this client must authenticate with {}, not {method}",

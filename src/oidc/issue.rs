@@ -9,6 +9,7 @@ use crate::{
     store::{
         clients::Client,
         grants::{AccessRecord, AuthContext, RefreshRecord},
+        types::GrantType,
     },
     tokens::{self, claims, Alg},
 };
@@ -71,7 +72,6 @@ pub async fn user_tokens(
     nonce: Option<&str>,
     aud: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let amr: Vec<String> = serde_json::from_str(&ctx.amr).unwrap_or_default();
     let g = claims::Grant {
         issuer: &core.config.issuer,
         client_id: &client.id,
@@ -79,7 +79,7 @@ pub async fn user_tokens(
         scope: &ctx.scope,
         auth_time: Some(ctx.auth_time),
         acr: Some(&ctx.acr),
-        amr: &amr,
+        amr: &ctx.amr,
         sid: Some(&ctx.sid),
     };
     let access_token = access_token(core, &g, Some(grant_id), aud).await?;
@@ -99,7 +99,7 @@ pub async fn user_tokens(
             &[],
             &super::claims::requested_names(ctx.claims.as_deref(), "id_token"),
         );
-        let alg = Alg::parse(&client.id_token_signed_response_alg).unwrap_or(Alg::RS256);
+        let alg = client.id_token_signed_response_alg;
         let c = claims::id_claims(
             &g,
             nonce,
@@ -112,7 +112,7 @@ pub async fn user_tokens(
     } else {
         None
     };
-    let refresh_token = if client.allows_grant("refresh_token") {
+    let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
         let token = secrets::new_secret();
         let t = core.now();
         core.db

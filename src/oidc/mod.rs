@@ -13,7 +13,6 @@ pub mod introspect;
 pub mod issue;
 pub mod logout;
 pub mod params;
-pub mod policy;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -3,7 +3,8 @@
 use serde::Serialize;
 use sqlx::{any::AnyRow, Row};
 
-use super::{Db, Result};
+use super::{Cell, Db, Result};
+use crate::assurance::Level;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Account {
@@ -12,7 +13,7 @@ pub struct Account {
     pub email_verified: bool,
     #[serde(skip)]
     pub password_hash: Option<String>,
-    pub proofing_level: String,
+    pub proofing_level: Level,
     pub proofing_evidence: Option<String>,
     pub proofed_at: Option<i64>,
     pub created_at: i64,
@@ -26,7 +27,7 @@ pub struct Attribute {
     pub value: String,
     /// `self`, `eid`, `office`, `upstream:<id>`.
     pub source: String,
-    pub level: String,
+    pub level: Level,
     pub verified_at: Option<i64>,
 }
 
@@ -34,12 +35,22 @@ const COLUMNS: &str =
     "id, email, email_verified, password_hash, proofing_level, proofing_evidence, proofed_at, created_at, disabled_at";
 
 fn from_row(row: &AnyRow) -> Result<Account> {
+    let id: String = row.try_get("id")?;
+    let proofing_level = Cell {
+        table: "accounts",
+        column: "proofing_level",
+        key: &id,
+    }
+    .parse(
+        &row.try_get::<String, _>("proofing_level")?,
+        Level::parse_name,
+    )?;
     Ok(Account {
-        id: row.try_get("id")?,
+        id,
         email: row.try_get("email")?,
         email_verified: row.try_get::<i64, _>("email_verified")? != 0,
         password_hash: row.try_get("password_hash")?,
-        proofing_level: row.try_get("proofing_level")?,
+        proofing_level,
         proofing_evidence: row.try_get("proofing_evidence")?,
         proofed_at: row.try_get("proofed_at")?,
         created_at: row.try_get("created_at")?,
@@ -58,7 +69,7 @@ impl Db {
         .bind(&a.email)
         .bind(a.email_verified as i64)
         .bind(&a.password_hash)
-        .bind(&a.proofing_level)
+        .bind(a.proofing_level.as_str())
         .bind(&a.proofing_evidence)
         .bind(a.proofed_at)
         .bind(a.created_at)
@@ -74,12 +85,12 @@ impl Db {
             .bind(&attr.name)
             .bind(&attr.value)
             .bind(&attr.source)
-            .bind(&attr.level)
+            .bind(attr.level.as_str())
             .bind(attr.verified_at)
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>> {
@@ -139,14 +150,14 @@ impl Db {
     pub async fn account_set_proofing(
         &self,
         id: &str,
-        level: &str,
+        level: Level,
         evidence: &str,
         now: i64,
     ) -> Result<bool> {
         let n = sqlx::query(
             "UPDATE accounts SET proofing_level = $1, proofing_evidence = $2, proofed_at = $3 WHERE id = $4",
         )
-        .bind(level)
+        .bind(level.as_str())
         .bind(evidence)
         .bind(now)
         .bind(id)
@@ -165,11 +176,18 @@ impl Db {
         .await?;
         rows.iter()
             .map(|r| {
+                let name: String = r.try_get("name")?;
+                let level = Cell {
+                    table: "account_attributes",
+                    column: "level",
+                    key: &format!("{id}/{name}"),
+                }
+                .parse(&r.try_get::<String, _>("level")?, Level::parse_name)?;
                 Ok(Attribute {
-                    name: r.try_get("name")?,
+                    name,
                     value: r.try_get("value")?,
                     source: r.try_get("source")?,
-                    level: r.try_get("level")?,
+                    level,
                     verified_at: r.try_get("verified_at")?,
                 })
             })

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Db, Result};
+use super::{Cell, Db, Result};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AuditEvent {
@@ -48,14 +48,14 @@ impl Db {
     /// How many `action` events about `target` happened at or after `since` (throttles, e.g.
     /// wrong second-factor codes per account across sessions).
     pub async fn audit_count_since(&self, action: &str, target: &str, since: i64) -> Result<i64> {
-        sqlx::query_scalar(
+        Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_log WHERE at >= $1 AND action = $2 AND target = $3",
         )
         .bind(since)
         .bind(action)
         .bind(target)
         .fetch_one(&self.pool)
-        .await
+        .await?)
     }
 
     /// Newest first; `action_prefix` filters (`policy.` for policy changes).
@@ -73,14 +73,20 @@ impl Db {
         .await?;
         rows.iter()
             .map(|r| {
-                let detail: String = r.try_get("detail")?;
+                let id: String = r.try_get("id")?;
+                let detail = Cell {
+                    table: "audit_log",
+                    column: "detail",
+                    key: &id,
+                }
+                .json(&r.try_get::<String, _>("detail")?)?;
                 Ok(AuditEvent {
-                    id: r.try_get("id")?,
+                    id,
                     at: r.try_get("at")?,
                     actor: r.try_get("actor")?,
                     action: r.try_get("action")?,
                     target: r.try_get("target")?,
-                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                    detail,
                 })
             })
             .collect()

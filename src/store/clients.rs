@@ -3,7 +3,12 @@
 use serde::Serialize;
 use sqlx::{any::AnyRow, Row};
 
-use super::{json_list, list_col, Db, Result};
+use super::{
+    json_list,
+    types::{Alg, AuthMethod, GrantType, LoginMethod},
+    Cell, Db, Result,
+};
+use crate::assurance::{AcrVocabulary, Level};
 
 /// A registered client. `secret_hash` is `None` for public clients (PKCE, no secret).
 #[derive(Clone, Debug, Serialize)]
@@ -14,29 +19,29 @@ pub struct Client {
     pub secret_hash: Option<String>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     pub scopes: Vec<String>,
-    pub token_endpoint_auth_method: String,
+    pub token_endpoint_auth_method: AuthMethod,
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
-    pub id_token_signed_response_alg: String,
-    pub acr_vocabulary: String,
+    pub id_token_signed_response_alg: Alg,
+    pub acr_vocabulary: AcrVocabulary,
     pub first_party: bool,
-    pub min_level: Option<String>,
+    pub min_level: Option<Level>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
-    /// Local login methods this client may offer (`password`, `totp`, `passkey`); `None`: all.
-    pub login_methods: Option<Vec<String>>,
+    /// Local login methods this client may offer; `None`: all.
+    pub login_methods: Option<Vec<LoginMethod>>,
     /// Upstream identity sources this client may offer; `None`: all.
     pub upstreams: Option<Vec<String>>,
 }
 
 impl Client {
     pub fn is_public(&self) -> bool {
-        self.token_endpoint_auth_method == "none"
+        self.token_endpoint_auth_method == AuthMethod::None
     }
-    pub fn allows_grant(&self, grant: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant)
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
     }
     pub fn is_enabled(&self) -> bool {
         self.disabled_at.is_none()
@@ -45,7 +50,7 @@ impl Client {
     pub fn offers_method(&self, method: &str) -> bool {
         self.login_methods
             .as_ref()
-            .is_none_or(|m| m.iter().any(|x| x == method))
+            .is_none_or(|m| m.iter().any(|x| x.as_str() == method))
     }
 }
 
@@ -54,31 +59,44 @@ const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirec
     min_level, created_at, disabled_at, login_methods, upstreams";
 
 fn from_row(row: &AnyRow) -> Result<Client> {
+    let id: String = row.try_get("id")?;
+    let cell = |column| Cell {
+        table: "clients",
+        column,
+        key: &id,
+    };
+    let text = |column| row.try_get::<String, _>(column);
+    let opt_text = |column| row.try_get::<Option<String>, _>(column);
     Ok(Client {
-        id: row.try_get("id")?,
         name: row.try_get("name")?,
         secret_hash: row.try_get("secret_hash")?,
-        redirect_uris: list_col(row, "redirect_uris")?,
-        post_logout_redirect_uris: list_col(row, "post_logout_redirect_uris")?,
-        grant_types: list_col(row, "grant_types")?,
-        scopes: list_col(row, "scopes")?,
-        token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
+        redirect_uris: cell("redirect_uris").json(&text("redirect_uris")?)?,
+        post_logout_redirect_uris: cell("post_logout_redirect_uris")
+            .json(&text("post_logout_redirect_uris")?)?,
+        grant_types: cell("grant_types").list(&text("grant_types")?, GrantType::parse)?,
+        scopes: cell("scopes").json(&text("scopes")?)?,
+        token_endpoint_auth_method: cell("token_endpoint_auth_method")
+            .parse(&text("token_endpoint_auth_method")?, AuthMethod::parse)?,
         jwks: row.try_get("jwks")?,
         jwks_uri: row.try_get("jwks_uri")?,
-        id_token_signed_response_alg: row.try_get("id_token_signed_response_alg")?,
-        acr_vocabulary: row.try_get("acr_vocabulary")?,
+        id_token_signed_response_alg: cell("id_token_signed_response_alg")
+            .parse(&text("id_token_signed_response_alg")?, Alg::parse)?,
+        acr_vocabulary: cell("acr_vocabulary")
+            .parse(&text("acr_vocabulary")?, AcrVocabulary::parse)?,
         first_party: row.try_get::<i64, _>("first_party")? != 0,
-        min_level: row.try_get("min_level")?,
+        min_level: opt_text("min_level")?
+            .map(|l| cell("min_level").parse(&l, Level::parse_name))
+            .transpose()?,
         created_at: row.try_get("created_at")?,
         disabled_at: row.try_get("disabled_at")?,
-        login_methods: opt_list(row, "login_methods")?,
-        upstreams: opt_list(row, "upstreams")?,
+        login_methods: opt_text("login_methods")?
+            .map(|t| cell("login_methods").list(&t, LoginMethod::parse))
+            .transpose()?,
+        upstreams: opt_text("upstreams")?
+            .map(|t| cell("upstreams").json(&t))
+            .transpose()?,
+        id,
     })
-}
-
-fn opt_list(row: &AnyRow, col: &str) -> Result<Option<Vec<String>>> {
-    let text: Option<String> = row.try_get(col)?;
-    Ok(text.map(|t| super::parse_list(&t)))
 }
 
 impl Db {
@@ -93,13 +111,13 @@ impl Db {
         .bind(json_list(&c.post_logout_redirect_uris))
         .bind(json_list(&c.grant_types))
         .bind(json_list(&c.scopes))
-        .bind(&c.token_endpoint_auth_method)
+        .bind(c.token_endpoint_auth_method.as_str())
         .bind(&c.jwks)
         .bind(&c.jwks_uri)
-        .bind(&c.id_token_signed_response_alg)
-        .bind(&c.acr_vocabulary)
+        .bind(c.id_token_signed_response_alg.as_str())
+        .bind(c.acr_vocabulary.as_str())
         .bind(c.first_party as i64)
-        .bind(&c.min_level)
+        .bind(c.min_level.map(Level::as_str))
         .bind(c.created_at)
         .bind(c.disabled_at)
         .bind(c.login_methods.as_deref().map(json_list))
@@ -150,7 +168,7 @@ impl Db {
     pub async fn client_set_methods(
         &self,
         id: &str,
-        methods: Option<&[String]>,
+        methods: Option<&[LoginMethod]>,
         upstreams: Option<&[String]>,
     ) -> Result<bool> {
         let n = sqlx::query("UPDATE clients SET login_methods = $1, upstreams = $2 WHERE id = $3")
@@ -163,9 +181,9 @@ impl Db {
         Ok(n > 0)
     }
 
-    pub async fn client_set_min_level(&self, id: &str, level: Option<&str>) -> Result<bool> {
+    pub async fn client_set_min_level(&self, id: &str, level: Option<Level>) -> Result<bool> {
         let n = sqlx::query("UPDATE clients SET min_level = $1 WHERE id = $2")
-            .bind(level)
+            .bind(level.map(Level::as_str))
             .bind(id)
             .execute(&self.pool)
             .await?

@@ -1,14 +1,28 @@
 //! Consent a citizen gave a client.
 
-use sqlx::Row;
+use sqlx::{any::AnyRow, Row};
 
-use super::{json_list, parse_list, Db, Result};
+use super::{json_list, Cell, Db, Result};
 
 #[derive(Clone, Debug)]
 pub struct Consent {
     pub client_id: String,
     pub scopes: Vec<String>,
     pub granted_at: i64,
+}
+
+fn from_row(r: &AnyRow, account_id: &str, client_id: String) -> Result<Consent> {
+    let scopes = Cell {
+        table: "consents",
+        column: "scopes",
+        key: &format!("{account_id}/{client_id}"),
+    }
+    .json(&r.try_get::<String, _>("scopes")?)?;
+    Ok(Consent {
+        client_id,
+        scopes,
+        granted_at: r.try_get("granted_at")?,
+    })
 }
 
 impl Db {
@@ -20,14 +34,8 @@ impl Db {
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(Consent {
-                client_id: client_id.to_string(),
-                scopes: parse_list(&r.try_get::<String, _>("scopes")?),
-                granted_at: r.try_get("granted_at")?,
-            })
-        })
-        .transpose()
+        row.map(|r| from_row(&r, account_id, client_id.to_string()))
+            .transpose()
     }
 
     /// Stores consent for `scopes`, merged with what was granted before.
@@ -67,13 +75,7 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| {
-                Ok(Consent {
-                    client_id: r.try_get("client_id")?,
-                    scopes: parse_list(&r.try_get::<String, _>("scopes")?),
-                    granted_at: r.try_get("granted_at")?,
-                })
-            })
+            .map(|r| from_row(r, account_id, r.try_get("client_id")?))
             .collect()
     }
 

@@ -4,14 +4,13 @@
 use serde::Serialize;
 use sqlx::{any::AnyRow, Row};
 
-use super::{Db, Result};
+use super::{types::CredentialKind, Cell, Db, Result};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Credential {
     pub id: String,
     pub account_id: String,
-    /// `totp` or `passkey`.
-    pub kind: String,
+    pub kind: CredentialKind,
     pub label: String,
     #[serde(skip)]
     pub secret: String,
@@ -24,10 +23,17 @@ pub struct Credential {
 const COLUMNS: &str = "id, account_id, kind, label, secret, created_at, last_used_at, last_step";
 
 fn from_row(r: &AnyRow) -> Result<Credential> {
+    let id: String = r.try_get("id")?;
+    let kind = Cell {
+        table: "credentials",
+        column: "kind",
+        key: &id,
+    }
+    .parse(&r.try_get::<String, _>("kind")?, CredentialKind::parse)?;
     Ok(Credential {
-        id: r.try_get("id")?,
+        id,
         account_id: r.try_get("account_id")?,
-        kind: r.try_get("kind")?,
+        kind,
         label: r.try_get("label")?,
         secret: r.try_get("secret")?,
         created_at: r.try_get("created_at")?,
@@ -43,7 +49,7 @@ impl Db {
         ))
         .bind(&c.id)
         .bind(&c.account_id)
-        .bind(&c.kind)
+        .bind(c.kind.as_str())
         .bind(&c.label)
         .bind(&c.secret)
         .bind(c.created_at)
@@ -123,7 +129,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
     /// Uses a recovery code once. False if unknown or already used.
@@ -139,11 +145,11 @@ impl Db {
     }
 
     pub async fn recovery_codes_left(&self, account_id: &str) -> Result<i64> {
-        sqlx::query_scalar(
+        Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
         )
         .bind(account_id)
         .fetch_one(&self.pool)
-        .await
+        .await?)
     }
 }

@@ -5,7 +5,7 @@
 
 use sqlx::{any::AnyRow, Row};
 
-use super::{Db, Result};
+use super::{json_list, Cell, Db, Result};
 
 /// What a code or refresh token carries from the login it stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,8 +15,8 @@ pub struct AuthContext {
     pub claims: Option<String>,
     pub auth_time: i64,
     pub acr: String,
-    /// JSON array of RFC 8176 values.
-    pub amr: String,
+    /// RFC 8176 values (stored as a JSON array).
+    pub amr: Vec<String>,
     pub sid: String,
 }
 
@@ -75,14 +75,22 @@ pub enum AccessState {
     Unknown,
 }
 
-fn ctx_from_row(row: &AnyRow) -> Result<AuthContext> {
+/// The login context of a code or refresh token row (`table`), keyed by its grant in errors.
+fn ctx_from_row(row: &AnyRow, table: &'static str) -> Result<AuthContext> {
+    let grant_id: String = row.try_get("grant_id")?;
+    let amr = Cell {
+        table,
+        column: "amr",
+        key: &grant_id,
+    }
+    .json(&row.try_get::<String, _>("amr")?)?;
     Ok(AuthContext {
         account_id: row.try_get("account_id")?,
         scope: row.try_get("scope")?,
         claims: row.try_get("claims")?,
         auth_time: row.try_get("auth_time")?,
         acr: row.try_get("acr")?,
-        amr: row.try_get("amr")?,
+        amr,
         sid: row.try_get("sid")?,
     })
 }
@@ -92,7 +100,7 @@ fn refresh_from_row(r: &AnyRow) -> Result<RefreshRecord> {
         token_hash: r.try_get("token_hash")?,
         grant_id: r.try_get("grant_id")?,
         client_id: r.try_get("client_id")?,
-        ctx: ctx_from_row(r)?,
+        ctx: ctx_from_row(r, "refresh_tokens")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
     })
@@ -128,13 +136,13 @@ impl Db {
         .bind(&c.ctx.claims)
         .bind(c.ctx.auth_time)
         .bind(&c.ctx.acr)
-        .bind(&c.ctx.amr)
+        .bind(json_list(&c.ctx.amr))
         .bind(&c.ctx.sid)
         .bind(c.created_at)
         .bind(c.expires_at)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
     /// Marks a code used and returns it, exactly once (RFC 6749 §4.1.2: single use).
@@ -157,7 +165,7 @@ impl Db {
                 nonce: r.try_get("nonce")?,
                 code_challenge: r.try_get("code_challenge")?,
                 code_challenge_method: r.try_get("code_challenge_method")?,
-                ctx: ctx_from_row(&r)?,
+                ctx: ctx_from_row(&r, "authorization_codes")?,
                 created_at: r.try_get("created_at")?,
                 expires_at: r.try_get("expires_at")?,
             }));
@@ -215,7 +223,7 @@ impl Db {
             .bind(grant_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
     /// Revokes every grant one client holds for one account (consent withdrawn).
@@ -251,7 +259,7 @@ impl Db {
         .bind(&r.ctx.claims)
         .bind(r.ctx.auth_time)
         .bind(&r.ctx.acr)
-        .bind(&r.ctx.amr)
+        .bind(json_list(&r.ctx.amr))
         .bind(&r.ctx.sid)
         .bind(r.created_at)
         .bind(r.expires_at)

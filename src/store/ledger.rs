@@ -62,11 +62,11 @@ impl Ledger {
         self.tx
             .send((r, done))
             .await
-            .map_err(|_| StoreError::PoolClosed)?;
+            .map_err(|_| sqlx::Error::PoolClosed)?;
         match wait.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Protocol(e)),
-            Err(_) => Err(StoreError::PoolClosed),
+            Ok(Err(e)) => Err(sqlx::Error::Protocol(e).into()),
+            Err(_) => Err(sqlx::Error::PoolClosed.into()),
         }
     }
 }

@@ -13,8 +13,10 @@ pub mod credentials;
 pub mod grants;
 pub mod keys;
 pub mod ledger;
+pub mod policy;
 pub mod readiness;
 pub mod sessions;
+pub mod types;
 pub mod upstreams;
 pub mod verifications;
 
@@ -22,12 +24,44 @@ use std::{str::FromStr, time::Duration};
 
 use crate::clock::Clock;
 
-use sqlx::{
-    any::{AnyPoolOptions, AnyRow},
-    AnyPool, Row,
-};
+use sqlx::{any::AnyPoolOptions, AnyPool};
 
-pub use sqlx::Error as StoreError;
+/// What can go wrong in storage: the database itself, or a stored value that does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// A stored value is not one this version of Pforte writes (a hand-edited row, a broken
+    /// migration). Never read as a default: a corrupt level must not become `low`.
+    #[error("corrupt value in {table}.{column} (row {key}): `{value}`")]
+    Corrupt {
+        table: &'static str,
+        column: &'static str,
+        key: String,
+        value: String,
+    },
+}
+
+impl StoreError {
+    /// A stored value that does not parse; logged here so every occurrence leaves a trace
+    /// with its row, whatever the caller then shows.
+    pub fn corrupt(
+        table: &'static str,
+        column: &'static str,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> StoreError {
+        let (key, value) = (key.into(), value.into());
+        tracing::error!(table, column, key, value, "corrupt stored value");
+        StoreError::Corrupt {
+            table,
+            column,
+            key,
+            value,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -149,15 +183,20 @@ fn normalise_url(url: &str) -> Result<(String, Backend)> {
         let path = rest.trim_start_matches("//");
         let file = path.split('?').next().unwrap_or_default();
         if file.is_empty() {
-            return Err(StoreError::Configuration(
+            return Err(sqlx::Error::Configuration(
                 "database.url: sqlite URL without a path".into(),
-            ));
+            )
+            .into());
         }
-        if file != ":memory:" {
+        if file == ":memory:" {
+            // A database in memory (tests); each connection has its own, so open one.
+            return Ok(("sqlite::memory:".into(), Backend::Sqlite));
+        }
+        {
             if let Some(dir) = std::path::Path::new(file).parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::Configuration(
+                        sqlx::Error::Configuration(
                             format!("cannot create {}: {e}", dir.display()).into(),
                         )
                     })?;
@@ -181,34 +220,65 @@ fn normalise_url(url: &str) -> Result<(String, Backend)> {
         sqlx::postgres::PgConnectOptions::from_str(url)?;
         Ok((url.to_string(), Backend::Postgres))
     } else {
-        Err(StoreError::Configuration(
+        Err(sqlx::Error::Configuration(
             format!(
                 "database.url: expected sqlite:// or postgres://, got `{}`",
                 crate::config::redact_url(url)
             )
             .into(),
-        ))
+        )
+        .into())
     }
 }
 
 /// Encodes a list as the JSON text stored in list columns.
-pub fn json_list(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+pub fn json_list<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).expect("a list of strings always serialises")
 }
 
-/// Decodes a JSON list column; a corrupt value reads as empty rather than failing the request.
-pub fn parse_list(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
+/// Where a stored value came from, for [`StoreError::Corrupt`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cell<'a> {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub key: &'a str,
 }
 
-/// Reads a JSON list column from a row.
-pub(crate) fn list_col(row: &AnyRow, col: &str) -> Result<Vec<String>> {
-    let text: String = row.try_get(col)?;
-    Ok(parse_list(&text))
+impl Cell<'_> {
+    /// The error for `value` found in this cell.
+    pub fn corrupt(&self, value: &str) -> StoreError {
+        StoreError::corrupt(self.table, self.column, self.key, value)
+    }
+
+    /// Parses `text` with `parse`; a value it refuses is [`StoreError::Corrupt`].
+    pub fn parse<T>(&self, text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+        parse(text).ok_or_else(|| self.corrupt(text))
+    }
+
+    /// Decodes the JSON text of this cell (lists, maps, audit details).
+    pub fn json<T: serde::de::DeserializeOwned>(&self, text: &str) -> Result<T> {
+        serde_json::from_str(text).map_err(|_| self.corrupt(text))
+    }
+
+    /// Decodes a JSON list of names, each parsed with `parse`.
+    pub fn list<T>(&self, text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>> {
+        let names: Vec<String> = self.json(text)?;
+        names
+            .iter()
+            .map(|n| parse(n).ok_or_else(|| self.corrupt(text)))
+            .collect()
+    }
 }
 
 /// Whether an error is a unique-constraint violation (a duplicate id).
 pub fn is_unique_violation(err: &StoreError) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.is_unique_violation())
+    match err {
+        StoreError::Db(e) => e
+            .as_database_error()
+            .is_some_and(|e| e.is_unique_violation()),
+        StoreError::Corrupt { .. } => false,
+    }
 }
+
+#[cfg(test)]
+mod tests;

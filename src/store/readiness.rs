@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Db, Result, MIGRATOR};
+use super::{Db, Result, StoreError, MIGRATOR};
 
 impl Db {
     /// One round trip (`SELECT 1`) through the main pool.
@@ -18,7 +18,9 @@ impl Db {
             sqlx::query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.iter().map(|r| r.try_get::<i64, _>(0)).collect()
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+            .collect()
     }
 }
 

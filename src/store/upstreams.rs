@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sqlx::{any::AnyRow, Row};
 
-use super::{Db, Result};
+use super::{Cell, Db, Result};
+use crate::assurance::Level;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Upstream {
@@ -18,9 +19,9 @@ pub struct Upstream {
     #[serde(skip)]
     pub client_secret: String,
     /// The admin's trust: the highest level a login through it can count at.
-    pub max_level: String,
-    /// Upstream acr value → Pforte level name.
-    pub acr_map: BTreeMap<String, String>,
+    pub max_level: Level,
+    /// Upstream acr value → Pforte level.
+    pub acr_map: BTreeMap<String, Level>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
 }
@@ -28,19 +29,38 @@ pub struct Upstream {
 const COLUMNS: &str = "id, name, profile, issuer, client_id, client_secret, max_level, acr_map, created_at, disabled_at";
 
 fn from_row(r: &AnyRow) -> Result<Upstream> {
-    let map: String = r.try_get("acr_map")?;
+    let id: String = r.try_get("id")?;
+    let cell = |column| Cell {
+        table: "upstreams",
+        column,
+        key: &id,
+    };
+    let max_level =
+        cell("max_level").parse(&r.try_get::<String, _>("max_level")?, Level::parse_name)?;
+    let map: BTreeMap<String, String> =
+        cell("acr_map").json(&r.try_get::<String, _>("acr_map")?)?;
+    let acr_map = map
+        .into_iter()
+        .map(|(acr, name)| Ok((acr, cell("acr_map").parse(&name, Level::parse_name)?)))
+        .collect::<Result<_>>()?;
     Ok(Upstream {
-        id: r.try_get("id")?,
         name: r.try_get("name")?,
         profile: r.try_get("profile")?,
         issuer: r.try_get("issuer")?,
         client_id: r.try_get("client_id")?,
         client_secret: r.try_get("client_secret")?,
-        max_level: r.try_get("max_level")?,
-        acr_map: serde_json::from_str(&map).unwrap_or_default(),
+        max_level,
+        acr_map,
         created_at: r.try_get("created_at")?,
         disabled_at: r.try_get("disabled_at")?,
+        id,
     })
+}
+
+/// The stored form of an acr mapping: a JSON object of acr value → level name.
+fn acr_map_json(map: &BTreeMap<String, Level>) -> String {
+    let names: BTreeMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    serde_json::to_string(&names).expect("a map of strings always serialises")
 }
 
 impl Db {
@@ -54,8 +74,8 @@ impl Db {
         .bind(&u.issuer)
         .bind(&u.client_id)
         .bind(&u.client_secret)
-        .bind(&u.max_level)
-        .bind(serde_json::to_string(&u.acr_map).unwrap_or_else(|_| "{}".into()))
+        .bind(u.max_level.as_str())
+        .bind(acr_map_json(&u.acr_map))
         .bind(u.created_at)
         .bind(u.disabled_at)
         .execute(&self.pool)
@@ -90,13 +110,13 @@ impl Db {
     pub async fn upstream_set_trust(
         &self,
         id: &str,
-        max_level: &str,
-        acr_map: &BTreeMap<String, String>,
+        max_level: Level,
+        acr_map: &BTreeMap<String, Level>,
     ) -> Result<bool> {
         Ok(
             sqlx::query("UPDATE upstreams SET max_level = $1, acr_map = $2 WHERE id = $3")
-                .bind(max_level)
-                .bind(serde_json::to_string(acr_map).unwrap_or_else(|_| "{}".into()))
+                .bind(max_level.as_str())
+                .bind(acr_map_json(acr_map))
                 .bind(id)
                 .execute(&self.pool)
                 .await?

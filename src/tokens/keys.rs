@@ -31,27 +31,8 @@ use tokio::sync::RwLock;
 
 use crate::store::{keys::KeyRecord, Db};
 
-/// A JWS algorithm Pforte signs with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Alg {
-    RS256,
-    ES256,
-    EdDSA,
-}
-
-impl Alg {
-    pub const ALL: [Alg; 3] = [Alg::RS256, Alg::ES256, Alg::EdDSA];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Alg::RS256 => "RS256",
-            Alg::ES256 => "ES256",
-            Alg::EdDSA => "EdDSA",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Alg> {
-        Alg::ALL.into_iter().find(|a| a.as_str() == s)
-    }
-}
+/// The algorithms are spelled in the store, which reads them from client rows.
+pub use crate::store::types::Alg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

@@ -50,10 +50,10 @@ impl Profile {
 /// The level an upstream's `acr` stands for: the admin's mapping first (custom values,
 /// Keycloak #24556), then the standard vocabularies (eIDAS, BSI, STORK). `None` if unknown.
 /// The caller caps it with the upstream's trust (`assurance::level::UpstreamAssertion`).
-pub fn map_acr(acr: Option<&str>, map: &BTreeMap<String, String>) -> Option<Level> {
+pub fn map_acr(acr: Option<&str>, map: &BTreeMap<String, Level>) -> Option<Level> {
     let acr = acr?;
     match map.get(acr) {
-        Some(level) => Level::parse_name(level),
+        Some(level) => Some(*level),
         None => Level::from_acr(acr),
     }
 }
@@ -77,19 +77,22 @@ pub fn parse_acr_map(pairs: &[String]) -> Result<BTreeMap<String, String>, Strin
     Ok(map)
 }
 
-/// Checks a mapping read from the API (every level a valid name).
-pub fn check_acr_map(map: &BTreeMap<String, String>) -> Result<(), String> {
-    for (value, level) in map {
-        if value.is_empty() || value.len() > 512 {
-            return Err("acr mapping: acr values must be 1–512 characters".into());
-        }
-        if Level::parse_name(level).is_none() {
-            return Err(format!(
-                "acr mapping for `{value}`: expected low, substantial or high, got `{level}`"
-            ));
-        }
-    }
-    Ok(())
+/// Checks a mapping read from the API or the CLI (every acr value 1–512 characters, every
+/// level a valid name) and returns it typed.
+pub fn check_acr_map(map: &BTreeMap<String, String>) -> Result<BTreeMap<String, Level>, String> {
+    map.iter()
+        .map(|(value, level)| {
+            if value.is_empty() || value.len() > 512 {
+                return Err("acr mapping: acr values must be 1–512 characters".into());
+            }
+            let level = Level::parse_name(level).ok_or_else(|| {
+                format!(
+                    "acr mapping for `{value}`: expected low, substantial or high, got `{level}`"
+                )
+            })?;
+            Ok((value.clone(), level))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -98,10 +101,13 @@ mod tests {
 
     #[test]
     fn acr_mapping_prefers_the_admins_map() {
-        let map = parse_acr_map(&[
-            "urn:sk-nrw:loa:2=substantial".into(),
-            "http://eidas.europa.eu/LoA/high=substantial".into(),
-        ])
+        let map = check_acr_map(
+            &parse_acr_map(&[
+                "urn:sk-nrw:loa:2=substantial".into(),
+                "http://eidas.europa.eu/LoA/high=substantial".into(),
+            ])
+            .unwrap(),
+        )
         .unwrap();
         assert_eq!(
             map_acr(Some("urn:sk-nrw:loa:2"), &map),

@@ -14,7 +14,6 @@ use super::{i18n::Lang, pages, protocol::EndpointParams, session};
 use crate::{
     accounts::{self, login::Authenticated},
     app::App,
-    assurance::Level,
     oidc::{
         authorize::{
             flow::{self, AuthResponse, Step},
@@ -358,7 +357,7 @@ pub async fn login_submit(
         )
         .await;
     };
-    let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
+    let proofing = account.proofing_level;
     match super::login::finish(
         &app,
         &s,

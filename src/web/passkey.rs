@@ -24,7 +24,6 @@ use crate::{
         PublicKeyCredential, RegisterPublicKeyCredential,
     },
     app::App,
-    assurance::Level,
     oidc::SsoLogin,
     store::accounts::Account,
 };
@@ -255,9 +254,7 @@ pub async fn register_start(State(app): State<App>, s: Session, headers: HeaderM
         .credentials_of(&account.id)
         .await
         .map_err(ApiError::storage)?;
-    let policy = crate::oidc::policy::load(&app.db)
-        .await
-        .map_err(ApiError::storage)?;
+    let policy = app.db.policy_load().await.map_err(ApiError::storage)?;
     let max_age = policy.max_age_of(crate::assurance::Level::Substantial);
     if !crate::web::security::may_change_credentials(&login, &creds, max_age, t) {
         return Err(err(
@@ -413,7 +410,7 @@ pub async fn stepup_finish(
             return Err(e.into());
         }
     };
-    let proofing = Level::parse_name(&account.proofing_level).unwrap_or(Level::Low);
+    let proofing = account.proofing_level;
     let what = Authenticated::Passkey { credential_id };
     let done = login::finish(&app, &s, &account.id, proofing, what, Some(&f.req))
         .await

@@ -35,7 +35,7 @@ use super::{
     pages, session,
 };
 use crate::{
-    accounts::totp,
+    accounts::{passkey, totp},
     app::App,
     assurance::{level::Method, Level},
     oidc::{error::OAuthError, SsoLogin},
@@ -76,7 +76,7 @@ fn expired(lang: Lang) -> Response {
 pub fn has_second_factor(creds: &[Credential]) -> bool {
     creds
         .iter()
-        .any(|c| c.kind == totp::KIND || c.kind == "passkey")
+        .any(|c| c.kind == totp::KIND || c.kind == passkey::KIND)
 }
 
 /// Whether this session may add, remove or replace the account's credentials now: freely while
@@ -126,9 +126,7 @@ async fn credentials(
         .credentials_of(&login.account_id)
         .await
         .map_err(|e| internal(lang, e))?;
-    let policy = crate::oidc::policy::load(&app.db)
-        .await
-        .map_err(|e| internal(lang, e))?;
+    let policy = app.db.policy_load().await.map_err(|e| internal(lang, e))?;
     let may = may_change_credentials(
         login,
         &creds,
@@ -197,7 +195,7 @@ pub async fn security_page(
         credentials: creds
             .iter()
             .map(|c| pages::CredentialRow {
-                kind: c.kind.clone(),
+                kind: c.kind.to_string(),
                 label: c.label.clone(),
                 created: format_date(lang, c.created_at),
                 last_used: c.last_used_at.map(|t| format_date(lang, t)),

@@ -40,7 +40,7 @@ use super::{
     session,
 };
 use crate::{
-    accounts::{login::Authenticated, totp},
+    accounts::{login::Authenticated, passkey, totp},
     app::App,
     assurance::{
         level::{effective_level, Method},
@@ -174,7 +174,7 @@ async fn render(
         Err(e) => return internal(lang, e),
     };
     let totp = creds.iter().any(|c| c.kind == totp::KIND) && ctx.offers(Method::Totp);
-    let passkey = creds.iter().any(|c| c.kind == "passkey") && ctx.offers(Method::Passkey);
+    let passkey = creds.iter().any(|c| c.kind == passkey::KIND) && ctx.offers(Method::Passkey);
     let recovery_left = if totp || passkey {
         match app.db.recovery_codes_left(&ctx.account.id).await {
             Ok(n) => n,
@@ -183,7 +183,7 @@ async fn render(
     } else {
         0
     };
-    let policy = match crate::oidc::policy::load(&app.db).await {
+    let policy = match app.db.policy_load().await {
         Ok(p) => p,
         Err(e) => return internal(lang, e),
     };
@@ -404,7 +404,7 @@ async fn submit(
     };
 
     // The code is right: the session now carries the method and the level it yields.
-    let proofing = Level::parse_name(&ctx.account.proofing_level).unwrap_or(Level::Low);
+    let proofing = ctx.account.proofing_level;
     let what = match (method, credential_id) {
         (Method::RecoveryCode, _) => Authenticated::RecoveryCode,
         (_, Some(credential_id)) => Authenticated::Totp { credential_id },

@@ -242,3 +242,35 @@ async fn ageing_sqlite() {
 async fn ageing_postgres() {
     ageing(Backend::Postgres).await;
 }
+
+/// A proofing level the server does not know (a hand-edited row) is a server error page,
+/// never a login counted at low (issue 7: parse once, at the store boundary).
+#[tokio::test]
+async fn corrupt_stored_level_is_refused_not_read_as_low() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    server.confidential("rp", true).await;
+    let id = server.citizen("dora@example.de", PASSWORD).await;
+    sqlx::query("UPDATE accounts SET proofing_level = 'superhigh' WHERE id = $1")
+        .bind(&id)
+        .execute(&server.app.db.pool)
+        .await
+        .unwrap();
+    let browser = Browser::new(&server);
+    let (url, _) = authorize_url(&server, "rp", &[]);
+    let page = browser.get(&url).await;
+    assert!(page.is_page("/login"), "{page:?}");
+    let out = browser.login(&page, "dora@example.de", PASSWORD).await;
+    match &out {
+        Outcome::Page { status, html, .. } => {
+            assert_eq!(status.as_u16(), 500, "{html}");
+            assert!(html.contains("server_error"), "{html}");
+        }
+        Outcome::Callback { url } => panic!("a login went through: {url}"),
+    }
+    // Nothing was issued for the account.
+    let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM authorization_codes")
+        .fetch_one(&server.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(codes, 0);
+}

@@ -241,7 +241,7 @@ async fn passkeys(backend: Backend) {
     let a_cred = a.register(&server, "Laptop").await;
     let stored = server.app.db.credentials_of(&anna).await.unwrap();
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].kind, "passkey");
+    assert_eq!(stored[0].kind.as_str(), "passkey");
     assert_eq!(stored[0].label, "Laptop");
     assert_eq!(stored[0].id, a_cred.id);
     assert!(

@@ -219,7 +219,7 @@ async fn register_verify_login(backend: Backend) {
         .unwrap()
         .expect("account created");
     assert!(!account.email_verified);
-    assert_eq!(account.proofing_level, "low");
+    assert_eq!(account.proofing_level, pforte::assurance::Level::Low);
     let attrs = server.app.db.account_attributes(&account.id).await.unwrap();
     assert!(attrs
         .iter()

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     accounts::{self, login::SsoLogin},
-    assurance::{level, AcrVocabulary, Level},
+    assurance::{level, Level},
     core::Core,
     oidc::{error::OAuthError, params::Params},
     secrets,
@@ -199,15 +199,10 @@ pub async fn advance(
         None => Level::Low,
     };
     // Read per decision: a policy change (CLI, another instance) applies to the very next request.
-    let policy = crate::oidc::policy::load(&core.db)
-        .await
-        .map_err(OAuthError::internal)?;
+    let policy = core.db.policy_load().await.map_err(OAuthError::internal)?;
     // The session's level never exceeds what the account's proofing allows now (a proofing
     // lowered by an admin applies to live sessions at once).
-    let proofing = account
-        .as_ref()
-        .and_then(|a| Level::parse_name(&a.proofing_level))
-        .unwrap_or(Level::Low);
+    let proofing = account.as_ref().map_or(Level::Low, |a| a.proofing_level);
     let view = login.map(|l| {
         let mut v = l.view();
         v.level = v.level.min(proofing);
@@ -251,7 +246,6 @@ async fn issue_code(
 ) -> Result<String, OAuthError> {
     let code = secrets::new_secret();
     let t = core.now();
-    let vocab = AcrVocabulary::parse(&client.acr_vocabulary).unwrap_or_default();
     core.db
         .code_insert(&CodeRecord {
             code_hash: secrets::hash_secret(&code),
@@ -266,9 +260,8 @@ async fn issue_code(
                 scope: req.scope_string(),
                 claims: req.claims.clone(),
                 auth_time: login.auth_time,
-                acr: level.acr(vocab).to_string(),
-                amr: serde_json::to_string(&level::amr(&login.methods))
-                    .unwrap_or_else(|_| "[]".into()),
+                acr: level.acr(client.acr_vocabulary).to_string(),
+                amr: level::amr(&login.methods),
                 sid: login.sid.clone(),
             },
             created_at: t,

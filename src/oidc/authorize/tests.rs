@@ -1,5 +1,11 @@
 use super::*;
-use crate::{assurance::policy::Policy, store::clients::Client};
+use crate::{
+    assurance::{policy::Policy, AcrVocabulary},
+    store::{
+        clients::Client,
+        types::{Alg, AuthMethod},
+    },
+};
 
 fn client(first_party: bool, public: bool) -> Client {
     Client {
@@ -8,7 +14,7 @@ fn client(first_party: bool, public: bool) -> Client {
         secret_hash: (!public).then(|| "x".into()),
         redirect_uris: vec!["https://rp.example/cb".into()],
         post_logout_redirect_uris: vec![],
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         scopes: vec![
             "openid".into(),
             "profile".into(),
@@ -16,15 +22,14 @@ fn client(first_party: bool, public: bool) -> Client {
             "payment".into(),
         ],
         token_endpoint_auth_method: if public {
-            "none"
+            AuthMethod::None
         } else {
-            "client_secret_basic"
-        }
-        .into(),
+            AuthMethod::ClientSecretBasic
+        },
         jwks: None,
         jwks_uri: None,
-        id_token_signed_response_alg: "RS256".into(),
-        acr_vocabulary: "eidas".into(),
+        id_token_signed_response_alg: Alg::RS256,
+        acr_vocabulary: AcrVocabulary::Eidas,
         first_party,
         min_level: None,
         created_at: 0,
@@ -388,7 +393,7 @@ fn levels_essential_voluntary_and_policy() {
         }
     );
     let mut high_client = fp.clone();
-    high_client.min_level = Some("high".into());
+    high_client.min_level = Some(Level::High);
     assert!(
         matches!(decide_with(&validated("").unwrap(), &high_client, Some(&subst), None, Level::Substantial, none, &p), Next::Error(e) if e.error == "unmet_authentication_requirements")
     );

@@ -65,7 +65,7 @@ async fn code(core: &Core, client: &Client) -> String {
     )
     .await
     .unwrap();
-    let scope = if client.allows_grant("refresh_token") {
+    let scope = if client.allows_grant(crate::store::types::GrantType::RefreshToken) {
         "openid offline_access"
     } else {
         "openid"
