@@ -32,7 +32,8 @@ use super::{
     authorize::{error_page, lang},
     i18n::Lang,
     logout::CsrfForm,
-    pages, session,
+    pages,
+    session::{self, keys},
 };
 use crate::{
     accounts::totp,
@@ -42,16 +43,15 @@ use crate::{
     store::{accounts::Account, credentials::Credential, now},
 };
 
-/// Session key of a TOTP secret waiting for its first code.
-const TOTP_SETUP: &str = "totp_setup";
 /// How long a shown secret may wait for its first code.
 const SETUP_TTL: i64 = 15 * 60;
 pub const SECURITY_URL: &str = "/account/security";
 /// The step-up page confirming the second factor for the account pages (no request).
 pub const CONFIRM_URL: &str = "/stepup?level=substantial";
 
+/// A TOTP secret waiting in the session for its first code ([`session::keys::TOTP_SETUP`]).
 #[derive(Serialize, Deserialize)]
-struct PendingTotp {
+pub struct PendingTotp {
     /// The seed sealed with the KEK, bound to the account.
     sealed: String,
     created: i64,
@@ -216,7 +216,7 @@ pub async fn security_page(
 /// The secret waiting in the session for its first code, or a new one (kept there).
 async fn setup_seed(app: &App, s: &Session, account_id: &str) -> anyhow::Result<Vec<u8>> {
     let t = now();
-    if let Some(p) = s.get::<PendingTotp>(TOTP_SETUP).await? {
+    if let Some(p) = keys::TOTP_SETUP.get(s).await? {
         if t - p.created < SETUP_TTL {
             if let Ok(seed) = app
                 .kek
@@ -228,7 +228,8 @@ async fn setup_seed(app: &App, s: &Session, account_id: &str) -> anyhow::Result<
     }
     let seed = totp::new_seed();
     let sealed = app.kek.seal(&setup_aad(account_id), &seed)?;
-    s.insert(TOTP_SETUP, PendingTotp { sealed, created: t })
+    keys::TOTP_SETUP
+        .insert(s, &PendingTotp { sealed, created: t })
         .await?;
     Ok(seed)
 }
@@ -300,7 +301,7 @@ pub async fn totp_submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let pending = match s.get::<PendingTotp>(TOTP_SETUP).await {
+    let pending = match keys::TOTP_SETUP.get(&s).await {
         Ok(p) => p.filter(|p| now() - p.created < SETUP_TTL),
         Err(e) => return internal(lang, e),
     };
@@ -331,7 +332,7 @@ pub async fn totp_submit(
         Ok(c) => c,
         Err(e) => return internal(lang, e),
     };
-    let _ = s.remove::<PendingTotp>(TOTP_SETUP).await;
+    let _ = keys::TOTP_SETUP.remove(&s).await;
     let _ = app
         .db
         .audit(

@@ -52,7 +52,7 @@ use super::{
     authorize::{error_page, lang},
     i18n::Lang,
     pages,
-    session::{self, Pending},
+    session::{self, keys, Pending},
 };
 use crate::{
     accounts::{self, AccountError, HashError, NewAccount},
@@ -74,15 +74,11 @@ pub const RESEND_WINDOW: i64 = crate::store::verifications::MAIL_WINDOW;
 const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest name accepted, in characters.
 const MAX_NAME_CHARS: usize = 200;
-/// Session key holding the address the done page talks about.
-const DONE_EMAIL: &str = "register_done";
 
 /// The address registered in this browser session, if any (to prefill the login form).
 pub async fn registered_email(s: &Session) -> Option<String> {
-    s.get::<String>(DONE_EMAIL).await.ok().flatten()
+    keys::REGISTERED_EMAIL.get(s).await.ok().flatten()
 }
-/// Session key holding the pending authorization request the registration started from.
-const DONE_REQ: &str = "register_req";
 
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
@@ -158,7 +154,7 @@ async fn open_request(
 async fn registration_request(
     s: &Session,
 ) -> Result<Option<(String, Pending)>, session::SessionError> {
-    let id = s.get::<String>(DONE_REQ).await?;
+    let id = keys::REGISTRATION_REQUEST.get(s).await?;
     open_request(s, id.as_deref()).await
 }
 
@@ -415,12 +411,12 @@ pub async fn register_submit(
         Err(Failure::Busy) => return busy(lang),
         Err(Failure::Internal(e)) => return internal(lang, e),
     }
-    if let Err(e) = s.insert(DONE_EMAIL, &email).await {
+    if let Err(e) = keys::REGISTERED_EMAIL.insert(&s, &email).await {
         return internal(lang, e);
     }
     let kept = match &req {
-        Some(id) => s.insert(DONE_REQ, id).await,
-        None => s.remove::<String>(DONE_REQ).await.map(|_| ()),
+        Some(id) => keys::REGISTRATION_REQUEST.insert(&s, id).await,
+        None => keys::REGISTRATION_REQUEST.remove(&s).await,
     };
     if let Err(e) = kept {
         return internal(lang, e);
@@ -541,7 +537,7 @@ pub async fn register_done(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    let email = match s.get::<String>(DONE_EMAIL).await {
+    let email = match keys::REGISTERED_EMAIL.get(&s).await {
         Ok(e) => e,
         Err(e) => return internal(lang(&headers, None), e),
     };
