@@ -42,11 +42,6 @@ pub enum StartError {
 impl App {
     /// Connects, migrates and loads keys: everything `serve` and the CLI share.
     pub async fn open(config: Config) -> Result<App, StartError> {
-        crate::web::pages::set_site_links(crate::web::pages::SiteLinks {
-            imprint: config.site.imprint_url.clone(),
-            privacy: config.site.privacy_url.clone(),
-            accessibility: config.site.accessibility_url.clone(),
-        });
         let db = Db::connect(&config.database.url, config.database.max_connections).await?;
         db.migrate().await?;
         let kek = load_kek(&config)?;

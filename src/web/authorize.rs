@@ -40,19 +40,15 @@ pub fn lang(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
 
 /// A readable error page (never a redirect).
 pub fn error_page(lang: Lang, e: &OAuthError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let page = pages::ErrorPage {
-        lang,
-        status: status.as_u16(),
-        title: None,
-        error: e.error.into(),
-        description: e.error_description.clone(),
-    };
-    (status, Html(page.render())).into_response()
+    super::error::PageError::oauth(e)
+        .in_lang(lang)
+        .into_response()
 }
 
 fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    error_page(lang, &OAuthError::internal(e))
+    super::error::PageError::internal(e)
+        .in_lang(lang)
+        .into_response()
 }
 
 /// The authorization endpoint, GET and POST (OIDC Core §3.1.2.1).
@@ -321,7 +317,7 @@ fn error_fields(e: &OAuthError, state: Option<&str>, issuer: &str) -> Vec<(Strin
 
 /// Sends the authorization response to a registered redirect URI.
 fn respond(
-    _app: &App,
+    app: &App,
     lang: Lang,
     redirect_uri: &str,
     mode: ResponseMode,
@@ -358,7 +354,7 @@ fn respond(
                     (header::CONTENT_SECURITY_POLICY, csp),
                     (header::CACHE_CONTROL, "no-store".to_string()),
                 ],
-                Html(page.render()),
+                Html(page.render(&app.config.site)),
             )
                 .into_response()
         }
@@ -443,7 +439,7 @@ async fn render_login(
     } else {
         StatusCode::OK
     };
-    (status, Html(page.render())).into_response()
+    (status, Html(page.render(&app.config.site))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -617,7 +613,7 @@ pub async fn consent_page(
         csrf,
         req: id,
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 #[derive(Deserialize)]

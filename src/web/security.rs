@@ -21,7 +21,6 @@ use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    Form,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,9 +28,10 @@ use tower_sessions::Session;
 
 use super::{
     account::format_date,
-    authorize::{error_page, lang},
+    authorize::lang,
+    csrf::{CsrfForm, CsrfOnly, HasCsrf},
+    error::PageError,
     i18n::Lang,
-    logout::CsrfForm,
     pages,
     session::{self, keys},
 };
@@ -39,7 +39,7 @@ use crate::{
     accounts::totp,
     app::App,
     assurance::{level::Method, Level},
-    oidc::{error::OAuthError, SsoLogin},
+    oidc::SsoLogin,
     store::{accounts::Account, credentials::Credential, now},
 };
 
@@ -61,15 +61,9 @@ fn setup_aad(account_id: &str) -> String {
     format!("totp-setup|{account_id}")
 }
 
+/// An internal error as the response, in the page language.
 fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    error_page(lang, &OAuthError::internal(e))
-}
-
-fn expired(lang: Lang) -> Response {
-    error_page(
-        lang,
-        &OAuthError::invalid_request("the form has expired; please try again"),
-    )
+    PageError::internal(e).in_lang(lang).into_response()
 }
 
 /// Whether an account with these credentials counts as having a second factor.
@@ -133,18 +127,13 @@ async fn credentials(
     Ok((creds, may))
 }
 
-/// Common start of every POST: CSRF, login, credentials, permission to change.
+/// Common start of every POST (after the CSRF check of [`CsrfForm`]): login, credentials,
+/// permission to change.
 async fn start_change(
     app: &App,
     s: &Session,
     lang: Lang,
-    csrf: &str,
 ) -> Result<(SsoLogin, Account, Vec<Credential>), Response> {
-    match session::csrf_ok(s, csrf).await {
-        Ok(true) => {}
-        Ok(false) => return Err(expired(lang)),
-        Err(e) => return Err(internal(lang, e)),
-    }
     let (login, account) = citizen(app, s, lang).await?;
     let (creds, may) = credentials(app, &login, lang).await?;
     if !may {
@@ -210,7 +199,7 @@ pub async fn security_page(
         recovery_action: format!("{SECURITY_URL}/recovery-codes"),
         account_url: "/account".into(),
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 /// The secret waiting in the session for its first code, or a new one (kept there).
@@ -264,7 +253,7 @@ async fn render_setup(
     } else {
         StatusCode::OK
     };
-    (status, Html(page.render())).into_response()
+    (status, Html(page.render(&app.config.site))).into_response()
 }
 
 /// `GET /account/security/totp`.
@@ -289,15 +278,21 @@ pub struct CodeForm {
     pub code: String,
 }
 
+impl HasCsrf for CodeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /account/security/totp`: the first code confirms the app.
 pub async fn totp_submit(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    Form(f): Form<CodeForm>,
+    CsrfForm(f): CsrfForm<CodeForm>,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (_login, account, _) = match start_change(&app, &s, lang, &f.csrf).await {
+    let (_login, account, _) = match start_change(&app, &s, lang).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -355,10 +350,10 @@ pub async fn recovery_regenerate(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (_login, account, creds) = match start_change(&app, &s, lang, &f.csrf).await {
+    let (_login, account, creds) = match start_change(&app, &s, lang).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -402,7 +397,7 @@ async fn new_recovery_codes(
             SECURITY_URL.into()
         },
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 /// `POST /account/security/credentials/{id}/remove`.
@@ -411,10 +406,10 @@ pub async fn credential_remove(
     s: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (_login, account, creds) = match start_change(&app, &s, lang, &f.csrf).await {
+    let (_login, account, creds) = match start_change(&app, &s, lang).await {
         Ok(c) => c,
         Err(r) => return r,
     };

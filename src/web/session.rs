@@ -119,6 +119,13 @@ pub struct Pending {
 #[error("session storage failed: {0}")]
 pub struct SessionError(String);
 
+impl SessionError {
+    /// The session layer is missing from the route (a programming error).
+    pub fn missing_layer(detail: &str) -> SessionError {
+        SessionError(format!("no session on this route: {detail}"))
+    }
+}
+
 impl From<tower_sessions::session::Error> for SessionError {
     fn from(e: tower_sessions::session::Error) -> Self {
         SessionError(e.to_string())

@@ -205,7 +205,7 @@ async fn render(
         attempts_left,
         cancel_url: SECURITY_URL.into(),
     };
-    (status, Html(page.render())).into_response()
+    (status, Html(page.render(&app.config.site))).into_response()
 }
 
 /// `GET /stepup?req=ID&level=LEVEL`.

@@ -58,6 +58,7 @@ pub struct Texts {
     pub error_code_label: &'static str,
     pub error_status_label: &'static str,
     pub error_description_label: &'static str,
+    pub error_reference_label: &'static str,
 
     // --- form_post ---
     pub formpost_title: &'static str,
@@ -181,6 +182,7 @@ pub static DE: Texts = Texts {
     error_code_label: "Fehlercode",
     error_status_label: "HTTP-Status",
     error_description_label: "Beschreibung",
+    error_reference_label: "Referenznummer",
 
     formpost_title: "Weiterleitung",
     formpost_text: "Sie werden jetzt zum Online-Dienst zurückgeleitet …",
@@ -289,6 +291,7 @@ pub static EN: Texts = Texts {
     error_code_label: "Error code",
     error_status_label: "HTTP status",
     error_description_label: "Description",
+    error_reference_label: "Reference number",
 
     formpost_title: "Redirecting",
     formpost_text: "You are now being returned to the online service …",

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{fill, finish, i18n, Chrome, Lang};
+use super::{fill, finish, i18n, Chrome, Lang, SiteConfig};
 
 /// One service the citizen has given consent to.
 #[derive(Clone, Debug, Default)]
@@ -44,7 +44,7 @@ struct AccountView<'a> {
 }
 
 impl AccountPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let t = lang.texts();
         let consents = self
@@ -63,7 +63,7 @@ impl AccountPage {
             })
             .collect();
         let view = AccountView {
-            chrome: Chrome::new(lang, t.account_title, false),
+            chrome: Chrome::new(site, lang, t.account_title, false),
             s: i18n::security_texts(lang),
             p: self,
             consents,

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{fill, finish, i18n, Chrome, Lang};
+use super::{fill, finish, i18n, Chrome, Lang, SiteConfig};
 
 /// The consent screen (`POST action` with `decision=allow|deny`, `csrf`, `req`).
 #[derive(Clone, Debug, Default)]
@@ -32,7 +32,7 @@ struct ConsentView<'a> {
 }
 
 impl ConsentPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let t = lang.texts();
         let mut seen = Vec::<&str>::new();
@@ -56,7 +56,7 @@ impl ConsentPage {
             });
         }
         let view = ConsentView {
-            chrome: Chrome::new(lang, t.consent_title, false),
+            chrome: Chrome::new(site, lang, t.consent_title, false),
             p: self,
             lead: fill(t.consent_lead, "client", &self.client_name),
             scopes,

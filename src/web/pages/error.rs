@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{finish, i18n, Chrome, Lang};
+use super::{finish, i18n, Chrome, Lang, SiteConfig};
 
 /// An error shown to the citizen instead of redirecting (the redirect URI is not trusted).
 #[derive(Clone, Debug, Default)]
@@ -16,6 +16,8 @@ pub struct ErrorPage {
     pub error: String,
     /// Technical description, shown small for support.
     pub description: String,
+    /// The reference id under which an internal error was logged, shown for support.
+    pub reference: Option<String>,
 }
 
 #[derive(Template)]
@@ -28,7 +30,7 @@ struct ErrorView<'a> {
 }
 
 impl ErrorPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let text = i18n::error_text(lang, &self.error, self.status);
         let heading = match &self.title {
@@ -36,7 +38,7 @@ impl ErrorPage {
             _ => text.title.to_string(),
         };
         let view = ErrorView {
-            chrome: Chrome::new(lang, &heading, false),
+            chrome: Chrome::new(site, lang, &heading, false),
             p: self,
             heading: heading.clone(),
             body: text.body,

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{fallback_page, finish, Chrome, Lang};
+use super::{fallback_page, finish, Chrome, Lang, SiteConfig};
 
 /// OAuth 2.0 Form Post Response Mode: hidden fields auto-posted to the client.
 #[derive(Clone, Debug, Default)]
@@ -32,13 +32,13 @@ fn is_http_url(s: &str) -> bool {
 }
 
 impl FormPostPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         if !is_http_url(&self.action) {
             return fallback_page(lang);
         }
         let view = FormPostView {
-            chrome: Chrome::new(lang, lang.texts().formpost_title, false),
+            chrome: Chrome::new(site, lang, lang.texts().formpost_title, false),
             p: self,
         };
         finish(&view, lang)

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{fill, finish, Chrome, FieldView, Lang, SummaryItem};
+use super::{fill, finish, Chrome, FieldView, Lang, SiteConfig, SummaryItem};
 
 /// Which login field a [`LoginError::MissingField`] is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,7 @@ struct LoginView<'a> {
 }
 
 impl LoginPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let t = lang.texts();
         let mut email =
@@ -112,7 +112,7 @@ impl LoginPage {
             _ => t.login_intro.to_string(),
         };
         let view = LoginView {
-            chrome: Chrome::new(lang, t.login_title, !summary.is_empty())
+            chrome: Chrome::new(site, lang, t.login_title, !summary.is_empty())
                 .with_switch(lang, &self.lang_urls),
             p: self,
             intro,

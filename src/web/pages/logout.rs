@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{fill, finish, Chrome, Lang};
+use super::{fill, finish, Chrome, Lang, SiteConfig};
 
 /// Confirmation of RP-initiated logout without a valid `id_token_hint`.
 #[derive(Clone, Debug, Default)]
@@ -44,7 +44,7 @@ struct LoggedOutView<'a> {
 }
 
 impl LogoutPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let t = lang.texts();
         let mut hidden = Vec::new();
@@ -67,7 +67,7 @@ impl LogoutPage {
             .filter(|n| !n.trim().is_empty())
             .map(|n| fill(t.logout_client, "client", n));
         let view = LogoutView {
-            chrome: Chrome::new(lang, t.logout_title, false),
+            chrome: Chrome::new(site, lang, t.logout_title, false),
             p: self,
             client_line,
             hidden,
@@ -77,9 +77,9 @@ impl LogoutPage {
 }
 
 impl LoggedOutPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let view = LoggedOutView {
-            chrome: Chrome::new(self.lang, self.lang.texts().logged_out_title, false),
+            chrome: Chrome::new(site, self.lang, self.lang.texts().logged_out_title, false),
         };
         finish(&view, self.lang)
     }

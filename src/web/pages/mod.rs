@@ -1,7 +1,8 @@
 //! Pforte's HTML pages.
 //!
 //! One plain data struct per page (all fields owned, so handlers can build them directly)
-//! with `render(&self) -> String`. Rendering goes through private askama view structs that
+//! with `render(&self, site) -> String`; `site` is the operator's `[site]` configuration
+//! (the footer links), passed by the handler. Rendering goes through private askama view structs that
 //! hold the computed, localised strings; templates live in `templates/` and share
 //! `templates/base.html`. Everything printed is HTML-escaped by askama; no template uses
 //! `|safe`. A render error (which askama only reports for failing `Display` impls) yields a
@@ -43,6 +44,7 @@ pub use stepup::*;
 use askama::Template;
 
 use super::i18n::{self, fill, Lang, Texts};
+pub use crate::config::SiteConfig;
 
 /// The default minimum password length (`login.min_password_length`); the registration page
 /// announces and enforces the configured value it is given in [`RegisterPage::min_password_len`].
@@ -59,28 +61,10 @@ struct Chrome<'a> {
     /// Full `<title>` text.
     title: String,
     switch: Option<LangLink<'a>>,
-    /// The operator's legal pages (configured; a link is shown only when set).
-    site: &'static SiteLinks,
-}
-
-/// The operator's imprint, privacy notice and accessibility statement (`[site]` in the
-/// configuration). German public bodies must publish all three; Pforte links to them.
-#[derive(Clone, Debug, Default)]
-pub struct SiteLinks {
-    pub imprint: Option<String>,
-    pub privacy: Option<String>,
-    pub accessibility: Option<String>,
-}
-
-static SITE: std::sync::OnceLock<SiteLinks> = std::sync::OnceLock::new();
-
-/// Sets the footer links once per process (at start-up, from the configuration).
-pub fn set_site_links(links: SiteLinks) {
-    let _ = SITE.set(links);
-}
-
-fn site_links() -> &'static SiteLinks {
-    SITE.get_or_init(SiteLinks::default)
+    /// The operator's imprint, privacy notice and accessibility statement (`[site]` in the
+    /// configuration; a link is shown only when set). German public bodies must publish all
+    /// three; every page links to them.
+    site: &'a SiteConfig,
 }
 
 struct LangLink<'a> {
@@ -90,7 +74,7 @@ struct LangLink<'a> {
 }
 
 impl<'a> Chrome<'a> {
-    fn new(lang: Lang, title: &str, has_errors: bool) -> Self {
+    fn new(site: &'a SiteConfig, lang: Lang, title: &str, has_errors: bool) -> Self {
         let t = lang.texts();
         let title = if has_errors {
             format!("{} {} – {}", t.error_prefix, title, t.product)
@@ -102,7 +86,7 @@ impl<'a> Chrome<'a> {
             lang: lang.code(),
             title,
             switch: None,
-            site: site_links(),
+            site,
         }
     }
 

@@ -3,7 +3,9 @@
 
 use askama::Template;
 
-use super::{fill, finish, i18n, Chrome, FieldView, Lang, SummaryItem, MIN_PASSWORD_LEN};
+use super::{
+    fill, finish, i18n, Chrome, FieldView, Lang, SiteConfig, SummaryItem, MIN_PASSWORD_LEN,
+};
 
 /// Self-registration (`POST action` with `email`, `given_name`, `family_name`, `password`,
 /// `csrf`, `req`). E-mail and password are required (`required`); the names are optional
@@ -196,7 +198,7 @@ impl RegisterPage {
             .map(|(f, m)| self.message(f, m))
     }
 
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let t = lang.texts();
         let min = self.min_password_len();
@@ -224,7 +226,7 @@ impl RegisterPage {
                 .done(),
         ];
         let view = RegisterView {
-            chrome: Chrome::new(lang, t.register_title, !summary.is_empty()),
+            chrome: Chrome::new(site, lang, t.register_title, !summary.is_empty()),
             p: self,
             summary,
             fields,
@@ -242,10 +244,10 @@ fn continue_text(client_name: Option<&str>, with_client: &str, generic: &str) ->
 }
 
 impl RegisterDonePage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let t = self.lang.texts();
         let view = RegisterDoneView {
-            chrome: Chrome::new(self.lang, t.register_done_title, false),
+            chrome: Chrome::new(site, self.lang, t.register_done_title, false),
             p: self,
             text: fill(t.register_done_text, "email", &self.email),
             continue_text: continue_text(
@@ -259,10 +261,10 @@ impl RegisterDonePage {
 }
 
 impl RegisterVerifiedPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let t = self.lang.texts();
         let view = RegisterVerifiedView {
-            chrome: Chrome::new(self.lang, t.register_verified_title, false),
+            chrome: Chrome::new(site, self.lang, t.register_verified_title, false),
             p: self,
             continue_label: continue_text(
                 self.client_name.as_deref(),
@@ -275,7 +277,7 @@ impl RegisterVerifiedPage {
 }
 
 impl RegisterResendPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let t = lang.texts();
         let message = |f: &str, m: &str| field_message(lang, MIN_PASSWORD_LEN, f, m);
@@ -297,7 +299,7 @@ impl RegisterResendPage {
             None => t.register_resend_title,
         };
         let view = RegisterResendView {
-            chrome: Chrome::new(lang, title, !summary.is_empty()),
+            chrome: Chrome::new(site, lang, title, !summary.is_empty()),
             p: self,
             invalid,
             summary,
@@ -308,10 +310,10 @@ impl RegisterResendPage {
 }
 
 impl RegisterResentPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let t = self.lang.texts();
         let view = RegisterResentView {
-            chrome: Chrome::new(self.lang, t.register_resent_title, false),
+            chrome: Chrome::new(site, self.lang, t.register_resent_title, false),
             p: self,
             text: fill(t.register_resent_text, "email", &self.email),
         };

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{fill, finish, i18n, Chrome, FieldView, Lang, SummaryItem};
+use super::{fill, finish, i18n, Chrome, FieldView, Lang, SiteConfig, SummaryItem};
 
 // ---------------------------------------------------------------------------------------
 // Account security (second factors, recovery codes) and step-up
@@ -155,7 +155,7 @@ pub(super) fn code_field(
 }
 
 impl SecurityPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let s = i18n::security_texts(lang);
         let credentials = self
@@ -185,7 +185,7 @@ impl SecurityPage {
             s.recovery_none.to_string()
         };
         let view = SecurityView {
-            chrome: Chrome::new(lang, s.security_title, false),
+            chrome: Chrome::new(site, lang, s.security_title, false),
             s,
             p: self,
             notice: self.notice.map(|n| match n {
@@ -200,7 +200,7 @@ impl SecurityPage {
 }
 
 impl TotpSetupPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let s = i18n::security_texts(lang);
         let error = self
@@ -220,7 +220,7 @@ impl TotpSetupPage {
             .map(|(_, w)| format!("-4 -4 {} {}", w + 8, w + 8))
             .unwrap_or_default();
         let view = TotpSetupView {
-            chrome: Chrome::new(lang, s.totp_setup_title, !summary.is_empty()),
+            chrome: Chrome::new(site, lang, s.totp_setup_title, !summary.is_empty()),
             s,
             p: self,
             summary,
@@ -233,10 +233,10 @@ impl TotpSetupPage {
 }
 
 impl RecoveryCodesPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let s = i18n::security_texts(self.lang);
         let view = RecoveryCodesView {
-            chrome: Chrome::new(self.lang, s.recovery_title, false),
+            chrome: Chrome::new(site, self.lang, s.recovery_title, false),
             s,
             p: self,
         };

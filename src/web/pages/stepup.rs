@@ -5,7 +5,7 @@ use askama::Template;
 use super::{
     fill, finish, i18n,
     security::{code_error_text, code_field, CodeError},
-    Chrome, FieldView, Lang, SummaryItem,
+    Chrome, FieldView, Lang, SiteConfig, SummaryItem,
 };
 
 /// Which step-up form an error belongs to.
@@ -52,7 +52,7 @@ struct StepUpView<'a> {
 }
 
 impl StepUpPage {
-    pub fn render(&self) -> String {
+    pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let s = i18n::security_texts(lang);
         let level = i18n::level_name(lang, &self.level);
@@ -94,7 +94,7 @@ impl StepUpPage {
         }
         let recovery_open = recovery_error.is_some();
         let view = StepUpView {
-            chrome: Chrome::new(lang, s.stepup_title, !summary.is_empty()),
+            chrome: Chrome::new(site, lang, s.stepup_title, !summary.is_empty()),
             s,
             p: self,
             needed,

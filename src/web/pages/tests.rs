@@ -111,7 +111,7 @@ fn login(lang: Lang, error: Option<LoginError>) -> LoginPage {
 #[test]
 fn login_renders_both_languages() {
     for lang in Lang::ALL {
-        let html = login(lang, None).render();
+        let html = login(lang, None).render(&SiteConfig::default());
         check_common(&html, lang);
         let t = lang.texts();
         assert!(html.contains(&format!("<h1>{}</h1>", t.login_title)));
@@ -134,13 +134,13 @@ fn login_renders_both_languages() {
         assert!(html.contains(other.native_name()));
         assert!(html.contains(t.login_register_link));
     }
-    let de = login(Lang::De, None).render();
+    let de = login(Lang::De, None).render(&SiteConfig::default());
     assert!(de.contains("E-Mail-Adresse"));
     assert!(de.contains(">Anmelden</button>"));
     assert!(de.contains("Noch kein Konto?"));
     assert!(de.contains("Servicekonto Ihrer Kommune"));
     assert!(de.contains("href=\"/login?ui_locales=en&#38;"));
-    let en = login(Lang::En, None).render();
+    let en = login(Lang::En, None).render(&SiteConfig::default());
     assert!(en.contains("Your municipality’s citizen account"));
     // password is never echoed back
     assert_eq!(
@@ -155,8 +155,10 @@ fn login_renders_both_languages() {
 #[test]
 fn login_errors_do_not_reveal_account_state() {
     for lang in Lang::ALL {
-        let invalid = login(lang, Some(LoginError::InvalidCredentials)).render();
-        let disabled = login(lang, Some(LoginError::AccountDisabled)).render();
+        let invalid =
+            login(lang, Some(LoginError::InvalidCredentials)).render(&SiteConfig::default());
+        let disabled =
+            login(lang, Some(LoginError::AccountDisabled)).render(&SiteConfig::default());
         assert_eq!(invalid, disabled);
         check_common(&invalid, lang);
         assert!(invalid.contains(lang.texts().login_failed));
@@ -174,7 +176,7 @@ fn login_errors_do_not_reveal_account_state() {
             );
         }
     }
-    let de = login(Lang::De, Some(LoginError::InvalidCredentials)).render();
+    let de = login(Lang::De, Some(LoginError::InvalidCredentials)).render(&SiteConfig::default());
     assert!(de.contains("E-Mail-Adresse oder Passwort ist falsch."));
 }
 
@@ -186,7 +188,7 @@ fn login_missing_field_and_csrf() {
             field: LoginField::Password,
         }),
     )
-    .render();
+    .render(&SiteConfig::default());
     check_common(&html, Lang::De);
     let pw = tags(&html, "input")
         .into_iter()
@@ -208,15 +210,15 @@ fn login_missing_field_and_csrf() {
             field: LoginField::Email,
         }),
     )
-    .render();
+    .render(&SiteConfig::default());
     check_common(&html, Lang::De);
     assert!(html.contains("id=\"email-error\""));
 
-    let html = login(Lang::En, Some(LoginError::CsrfExpired)).render();
+    let html = login(Lang::En, Some(LoginError::CsrfExpired)).render(&SiteConfig::default());
     check_common(&html, Lang::En);
     assert!(html.contains("role=\"alert\""));
     assert!(html.contains(Lang::En.texts().session_expired));
-    let de = login(Lang::De, Some(LoginError::CsrfExpired)).render();
+    let de = login(Lang::De, Some(LoginError::CsrfExpired)).render(&SiteConfig::default());
     assert!(de.contains("Die Sitzung ist abgelaufen, bitte erneut versuchen"));
 }
 
@@ -239,7 +241,7 @@ fn consent_page() {
             csrf: XSS.into(),
             req: XSS.into(),
         };
-        let html = page.render();
+        let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         for s in [
             "openid",
@@ -266,7 +268,7 @@ fn consent_page() {
         scopes: vec!["email".into()],
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(de.contains(">Zulassen</button>") && de.contains(">Ablehnen</button>"));
     assert!(de.contains("„Bibliothek“"));
 }
@@ -280,8 +282,9 @@ fn error_page() {
             title: None,
             error: format!("invalid_request{XSS}"),
             description: format!("redirect_uri https://evil.example/{XSS} not registered"),
+            reference: None,
         };
-        let html = page.render();
+        let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         // Only the skip link and footer links, never the (untrusted) client.
         for href in attr_values(&html, "a", "href") {
@@ -297,14 +300,14 @@ fn error_page() {
         status: 400,
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(html.contains("Die Anmeldung konnte nicht gestartet werden"));
     assert!(html.contains("<code>invalid_request</code>"));
     let html = ErrorPage {
         title: Some(XSS.into()),
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     check_common(&html, Lang::De);
     let html = ErrorPage {
         lang: Lang::En,
@@ -312,7 +315,7 @@ fn error_page() {
         error: "not_found".into(),
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(html.contains("<h1>Page not found</h1>"));
 }
 
@@ -330,7 +333,7 @@ fn form_post_page() {
             lang,
             nonce: format!("n0nce{XSS}"),
         };
-        let html = page.render();
+        let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains("action=\"https://rp.example/cb?a=1&#38;"));
         assert!(html.contains("<script nonce=\"n0nce&"));
@@ -346,7 +349,7 @@ fn form_post_page() {
         action: "https://rp.example/cb".into(),
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(!html.contains("<script") && !html.contains("<noscript>"));
     assert!(html.contains(">Weiter</button>"));
     // Dangerous schemes are never rendered as form actions.
@@ -362,7 +365,7 @@ fn form_post_page() {
             nonce: "n".into(),
             ..Default::default()
         }
-        .render();
+        .render(&SiteConfig::default());
         assert!(!html.contains("<form"), "{bad}");
         assert_eq!(html, fallback_page(Lang::De));
     }
@@ -370,7 +373,7 @@ fn form_post_page() {
         action: "HTTPS://rp.example/".into(),
         ..Default::default()
     }
-    .render()
+    .render(&SiteConfig::default())
     .contains("<form"));
 }
 
@@ -387,21 +390,21 @@ fn logout_pages() {
             id_token_hint: None,
             client_id: Some("rp".into()),
         };
-        let html = page.render();
+        let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains("name=\"post_logout_redirect_uri\""));
         assert!(html.contains("name=\"state\""));
         assert!(html.contains("name=\"client_id\" value=\"rp\""));
         assert!(!html.contains("id_token_hint"));
         assert!(html.contains(lang.texts().logout_heading));
-        let html = LoggedOutPage { lang }.render();
+        let html = LoggedOutPage { lang }.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains(lang.texts().logged_out_title));
     }
-    let html = LogoutPage::default().render();
+    let html = LogoutPage::default().render(&SiteConfig::default());
     assert!(html.contains("Möchten Sie sich abmelden?") && html.contains(">Abmelden</button>"));
     assert!(LoggedOutPage::default()
-        .render()
+        .render(&SiteConfig::default())
         .contains("Sie sind abgemeldet"));
 }
 
@@ -430,7 +433,7 @@ fn account_page() {
                 },
             ],
         };
-        let html = page.render();
+        let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         assert_eq!(
             html.matches(&format!(
@@ -445,14 +448,14 @@ fn account_page() {
             lang,
             ..Default::default()
         }
-        .render();
+        .render(&SiteConfig::default());
         assert!(empty.contains(lang.texts().account_consents_none));
     }
     let html = AccountPage {
         consents: vec![ConsentRow::default()],
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(html.contains("Zugriff entziehen"));
 }
 
@@ -472,7 +475,7 @@ fn register_pages() {
             login_url: "/login".into(),
             min_password_len: 12,
         };
-        let html = page.render();
+        let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains("autocomplete=\"new-password\""));
         assert!(html.contains("minlength=\"12\""));
@@ -515,7 +518,7 @@ fn register_pages() {
             ],
             ..page
         };
-        let html = page.render();
+        let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains("role=\"alert\""));
         assert!(html
@@ -533,7 +536,7 @@ fn register_pages() {
             continue_url: None,
             client_name: None,
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&done, lang);
         assert!(done.contains("action=\"/register/resend\""));
         assert!(done.contains("name=\"email\" value=\"&#60;script"));
@@ -545,7 +548,7 @@ fn register_pages() {
             client_name: Some(XSS.into()),
             ..Default::default()
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&back, lang);
         assert!(back.contains("href=\"/login?req=abc\""));
         assert!(back.contains(t.register_continue_link));
@@ -556,7 +559,7 @@ fn register_pages() {
             continue_url: Some("/login?req=abc".into()),
             client_name: Some("Hundesteuer".into()),
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&verified, lang);
         assert!(verified.contains(&fill(
             t.register_verified_continue_client,
@@ -576,7 +579,7 @@ fn register_pages() {
             invalid_link: true,
             login_url: "/login".into(),
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&resend, lang);
         let invalid = i18n::error_text(lang, "invalid_verification_link", 400);
         assert!(resend.contains(&format!("<h1>{}</h1>", invalid.title)));
@@ -586,7 +589,7 @@ fn register_pages() {
             lang,
             ..Default::default()
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&form, lang);
         assert!(form.contains(&format!("<h1>{}</h1>", t.register_resend_title)));
         let resent = RegisterResentPage {
@@ -594,7 +597,7 @@ fn register_pages() {
             email: XSS.into(),
             login_url: "/login".into(),
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&resent, lang);
         assert!(resent.contains(t.register_resent_title));
     }
@@ -602,7 +605,7 @@ fn register_pages() {
         errors: vec![("password".into(), "password_too_short".into())],
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(de.contains("mindestens 12 Zeichen lang"));
     // Another configured minimum: hint, minlength and message all name it.
     let de16 = RegisterPage {
@@ -610,7 +613,7 @@ fn register_pages() {
         min_password_len: 16,
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(de16.contains("minlength=\"16\""));
     assert!(de16.contains("Mindestens 16 Zeichen."));
     assert!(de16.contains("mindestens 16 Zeichen lang"));
@@ -620,21 +623,21 @@ fn register_pages() {
         email: "a@b.de".into(),
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(done.contains("Wir haben Ihnen eine E-Mail an a@b.de geschickt"));
     let back = RegisterDonePage {
         continue_url: Some("/login?req=r".into()),
         client_name: Some("Hundesteuer".into()),
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(back.contains("Sie können die Anmeldung bei „Hundesteuer“ jetzt fortsetzen."));
     assert!(back.contains(">Zurück zur Anmeldung</a>"));
     let resent = RegisterResentPage {
         email: "a@b.de".into(),
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(resent.contains("Wenn es für a@b.de ein Servicekonto gibt"));
 }
 
@@ -668,7 +671,7 @@ fn totp_security_and_stepup_pages() {
             recovery_action: "/account/security/recovery-codes".into(),
             account_url: "/account".into(),
         };
-        let html = page.render();
+        let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains(s.totp_setup_link));
         assert!(html.contains(s.notice_removed) && html.contains("role=\"status\""));
@@ -682,7 +685,7 @@ fn totp_security_and_stepup_pages() {
             confirm_url: Some("/stepup?level=substantial".into()),
             ..page.clone()
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&locked, lang);
         assert!(locked.contains("href=\"/stepup?level=substantial\""));
         assert!(!locked.contains("<form") && !locked.contains("passkey-register"));
@@ -697,7 +700,7 @@ fn totp_security_and_stepup_pages() {
             error: None,
             cancel_url: "/account/security".into(),
         };
-        let html = setup.render();
+        let html = setup.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains("<svg class=\"qr\" viewBox=\"-4 -4 "));
         assert!(html.contains("aria-labelledby=\"qr-title\""));
@@ -708,7 +711,7 @@ fn totp_security_and_stepup_pages() {
             error: Some(CodeError::Wrong),
             ..setup
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains(s.code_wrong));
         assert!(html
@@ -721,7 +724,7 @@ fn totp_security_and_stepup_pages() {
             totp_added: true,
             continue_url: "/account/security".into(),
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&codes, lang);
         assert!(codes.contains("<li><code>abcde-fghjk</code></li>"));
 
@@ -739,7 +742,7 @@ fn totp_security_and_stepup_pages() {
             attempts_left: None,
             cancel_url: "/account/security".into(),
         };
-        let html = stepup.render();
+        let html = stepup.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains(s.level_substantial) && html.contains(s.level_low));
         assert!(html.contains("action=\"/stepup/totp\""));
@@ -753,7 +756,7 @@ fn totp_security_and_stepup_pages() {
             attempts_left: Some(2),
             ..stepup.clone()
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains("<details class=\"more\" open>"));
         assert!(html.contains(&fill(s.attempts_left, "count", "2")));
@@ -768,7 +771,7 @@ fn totp_security_and_stepup_pages() {
             passkey: false,
             ..stepup
         }
-        .render();
+        .render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains(s.stepup_none) && html.contains(s.stepup_account));
         assert!(!html.contains("<form"));
@@ -778,7 +781,7 @@ fn totp_security_and_stepup_pages() {
         req: "r".into(),
         ..Default::default()
     }
-    .render();
+    .render(&SiteConfig::default());
     assert!(de.contains("Für diesen Dienst ist das Vertrauensniveau „substanziell“ nötig."));
 }
 
@@ -786,4 +789,22 @@ fn totp_security_and_stepup_pages() {
 fn fallback_is_static_and_localised() {
     assert!(fallback_page(Lang::De).contains("<html lang=\"de\">"));
     assert!(fallback_page(Lang::En).contains("<html lang=\"en\">"));
+}
+
+#[test]
+fn footer_links_come_from_the_site_configuration() {
+    let site = SiteConfig {
+        imprint_url: Some("https://stadt.example/impressum".into()),
+        privacy_url: Some("https://stadt.example/datenschutz".into()),
+        accessibility_url: None,
+    };
+    let html = LoggedOutPage { lang: Lang::De }.render(&site);
+    assert!(
+        html.contains("href=\"https://stadt.example/impressum\""),
+        "{html}"
+    );
+    assert!(html.contains("href=\"https://stadt.example/datenschutz\""));
+    assert!(!html.contains(Lang::De.texts().footer_accessibility));
+    let bare = LoggedOutPage { lang: Lang::De }.render(&SiteConfig::default());
+    assert!(!bare.contains(Lang::De.texts().footer_imprint));
 }

@@ -39,17 +39,19 @@ pub use mails::{existing_account_mail, verification_mail};
 use std::{net::SocketAddr, time::Duration};
 
 use axum::{
-    extract::{rejection::FormRejection, ConnectInfo, Query, State},
-    http::{header, HeaderMap, StatusCode},
+    extract::{ConnectInfo, Query, State},
+    http::{HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    Extension, Form,
+    Extension,
 };
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
 use super::{
-    authorize::{error_page, lang},
+    authorize::lang,
+    csrf::{CsrfForm, CsrfRejection, HasCsrf},
+    error::PageError,
     i18n::Lang,
     pages,
     session::{self, keys, Pending},
@@ -103,12 +105,24 @@ pub struct RegisterForm {
     pub password: String,
 }
 
+impl HasCsrf for RegisterForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct ResendForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]
     pub email: String,
+}
+
+impl HasCsrf for ResendForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -176,17 +190,17 @@ async fn continue_to(
     (Some(format!("/login?req={id}")), client_name)
 }
 
+/// An internal error as the response, in the page language.
 fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    error_page(lang, &OAuthError::internal(e))
+    PageError::internal(e).in_lang(lang).into_response()
 }
 
 fn busy(lang: Lang) -> Response {
-    error_page(
-        lang,
-        &OAuthError::temporarily_unavailable(
-            "too many registrations at once; please try again in a moment",
-        ),
-    )
+    PageError::oauth(&OAuthError::temporarily_unavailable(
+        "too many registrations at once; please try again in a moment",
+    ))
+    .in_lang(lang)
+    .into_response()
 }
 
 /// Renders the form; `errors` as in [`pages::RegisterPage::errors`].
@@ -224,7 +238,7 @@ async fn render_form(
         login_url,
         min_password_len: app.config.login.min_password_length,
     };
-    (status, Html(page.render())).into_response()
+    (status, Html(page.render(&app.config.site))).into_response()
 }
 
 /// `GET /register[?req=ID]`
@@ -316,9 +330,14 @@ pub async fn register_submit(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Extension(limiter): Extension<SubmitLimiter>,
     Query(q): Query<LangQuery>,
-    form: Result<Form<RegisterForm>, FormRejection>,
+    form: Result<CsrfForm<RegisterForm>, CsrfRejection<RegisterForm>>,
 ) -> Response {
-    let f = form.map(|Form(f)| f).ok();
+    let (f, csrf_ok) = match form {
+        Ok(CsrfForm(f)) => (Some(f), true),
+        Err(CsrfRejection::Expired(f)) => (Some(f), false),
+        Err(CsrfRejection::Unreadable(_)) => (None, false),
+        Err(CsrfRejection::Session(e)) => return internal(lang(&headers, None), e),
+    };
     let req = f
         .as_ref()
         .map(|f| f.req.as_str())
@@ -346,10 +365,6 @@ pub async fn register_submit(
             errors,
         )
         .await;
-    };
-    let csrf_ok = match session::csrf_ok(&s, &f.csrf).await {
-        Ok(ok) => ok,
-        Err(e) => return internal(lang, e),
     };
     let min_password = app.config.login.min_password_length as usize;
     let email = match (csrf_ok, validate(&f, min_password)) {
@@ -566,7 +581,7 @@ pub async fn register_done(
         continue_url,
         client_name,
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 /// `GET /register/verify?token=…`
@@ -600,7 +615,7 @@ pub async fn verify(
     let Some(v) = verified else {
         tracing::info!("e-mail verification link rejected (unknown, expired or used)");
         // The explanation, and right below it the form for a new link.
-        return render_resend(&s, lang, &query, "", Vec::new(), true).await;
+        return render_resend(&app, &s, lang, &query, "", Vec::new(), true).await;
     };
     let _ = app
         .db
@@ -621,12 +636,13 @@ pub async fn verify(
         continue_url,
         client_name,
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 /// The form for a new verification link: 200, 400 with `errors`, or 400 as the answer to an
 /// unusable link (`invalid_link`).
 async fn render_resend(
+    app: &App,
     s: &Session,
     lang: Lang,
     query: &str,
@@ -656,13 +672,18 @@ async fn render_resend(
         invalid_link,
         login_url,
     };
-    (status, Html(page.render())).into_response()
+    (status, Html(page.render(&app.config.site))).into_response()
 }
 
 /// `GET /register/resend`
-pub async fn resend_page(s: Session, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+pub async fn resend_page(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
-    render_resend(&s, lang, &query, "", Vec::new(), false).await
+    render_resend(&app, &s, lang, &query, "", Vec::new(), false).await
 }
 
 /// `POST /register/resend`: the same answer for every syntactically valid address.
@@ -673,16 +694,17 @@ pub async fn resend_submit(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Extension(limiter): Extension<SubmitLimiter>,
     Query(q): Query<LangQuery>,
-    form: Result<Form<ResendForm>, FormRejection>,
+    form: Result<CsrfForm<ResendForm>, CsrfRejection<ResendForm>>,
 ) -> Response {
     let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
-    let Ok(Form(f)) = form else {
-        let errors = vec![("form".to_string(), "session_expired".to_string())];
-        return render_resend(&s, lang, &query, "", errors, false).await;
-    };
-    let csrf_ok = match session::csrf_ok(&s, &f.csrf).await {
-        Ok(ok) => ok,
-        Err(e) => return internal(lang, e),
+    let (f, csrf_ok) = match form {
+        Ok(CsrfForm(f)) => (f, true),
+        Err(CsrfRejection::Expired(f)) => (f, false),
+        Err(CsrfRejection::Unreadable(_)) => {
+            let errors = vec![("form".to_string(), "session_expired".to_string())];
+            return render_resend(&app, &s, lang, &query, "", errors, false).await;
+        }
+        Err(CsrfRejection::Session(e)) => return internal(lang, e),
     };
     let email = match (csrf_ok, check_email(&f.email)) {
         (true, Ok(email)) => email,
@@ -694,7 +716,7 @@ pub async fn resend_submit(
             if let Err(key) = result {
                 errors.push(("email".to_string(), key.to_string()));
             }
-            return render_resend(&s, lang, &query, &f.email, errors, false).await;
+            return render_resend(&app, &s, lang, &query, &f.email, errors, false).await;
         }
     };
     if let Err(wait) = limiter.take(client_key(peer.map(|Extension(ConnectInfo(a))| a))) {
@@ -712,7 +734,7 @@ pub async fn resend_submit(
         email,
         login_url,
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 /// Mails a fresh verification link if an enabled account with this address is unverified
@@ -759,21 +781,12 @@ async fn resend_link(app: App, email: String) {
 
 /// 429 with a readable page and `Retry-After`.
 fn too_many(lang: Lang, wait: Duration) -> Response {
-    let page = pages::ErrorPage {
-        lang,
-        status: 429,
-        title: None,
-        error: "too_many_requests".into(),
-        description: "too many registration requests from this network; please wait a few minutes"
-            .into(),
-    };
-    let secs = wait.as_secs().max(1);
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, secs.to_string())],
-        Html(page.render()),
+    PageError::too_many(
+        "too many registration requests from this network; please wait a few minutes",
+        wait,
     )
-        .into_response()
+    .in_lang(lang)
+    .into_response()
 }
 
 #[cfg(test)]
