@@ -113,8 +113,16 @@ pub(super) fn format_date(lang: i18n::Lang, t: i64) -> String {
     let Ok(d) = time::OffsetDateTime::from_unix_timestamp(t) else {
         return String::new();
     };
-    match lang {
-        i18n::Lang::De => format!("{:02}.{:02}.{:04}", d.day(), u8::from(d.month()), d.year()),
-        i18n::Lang::En => format!("{} {} {}", d.day(), d.month(), d.year()),
-    }
+    [
+        ("d", d.day().to_string()),
+        ("dd", format!("{:02}", d.day())),
+        ("mm", format!("{:02}", u8::from(d.month()))),
+        ("month", d.month().to_string()),
+        ("yyyy", format!("{:04}", d.year())),
+    ]
+    .iter()
+    .fold(
+        lang.texts().date_pattern.to_string(),
+        |text, (name, value)| i18n::fill(&text, name, value),
+    )
 }

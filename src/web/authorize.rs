@@ -429,10 +429,7 @@ async fn render_login(
         email,
         error: error.clone(),
         register_url: req.map_or_else(|| "/register".into(), |r| format!("/register?req={r}")),
-        lang_urls: (
-            format!("/login?{req_q}ui_locales=de"),
-            format!("/login?{req_q}ui_locales=en"),
-        ),
+        lang_switch: format!("/login?{req_q}"),
     };
     let status = if error.is_some() {
         StatusCode::UNAUTHORIZED

@@ -1,21 +1,57 @@
-//! Languages and every user-visible string of Pforte's pages.
+//! Languages and every user-visible string of Pforte: pages and mails.
 //!
-//! German is the default and the reference wording; English is the second language.
-//! All page copy lives in [`Texts`] (one `static` per language, so a string missing in
-//! one language is a compile error). Strings that are looked up by a runtime key — OAuth /
-//! OIDC error codes, scopes, registration validation keys, assurance levels — have
-//! lookup functions: [`error_text`], [`scope_text`], [`field_error_text`], [`level_label`].
+//! German is the default and the reference wording; English is the second language. Each
+//! language has one [`Catalog`] of text tables, chosen by [`Lang::catalog`] (the only place
+//! that matches a language to its texts):
+//! - [`Texts`] (`pages.rs`): the page copy;
+//! - [`SecurityTexts`] (`security.rs`): account security and step-up pages;
+//! - [`LookupTexts`] (`lookups.rs`): texts looked up by a runtime key — OAuth / OIDC error
+//!   codes, scopes, validation keys, assurance levels — through [`error_text`],
+//!   [`scope_text`], [`field_error_text`], [`level_label`], which map keys to table fields
+//!   once for all languages;
+//! - [`MailTexts`] (`mail.rs`): the mails' subjects and bodies.
+//!
+//! Every table is a struct with one `&'static str` field per text, and every language fills
+//! the whole struct, so a text missing in one language does not compile; a unit test checks
+//! that no text is empty and that every language uses the same placeholders. Adding a
+//! language (for example Leichte Sprache) is a new [`Lang`] variant with its tag and a
+//! catalog; docs/i18n.md describes the steps and why Pforte uses tables rather than Fluent.
 //!
 //! Placeholders such as `{client}` or `{email}` are replaced with [`fill`]; the result is
 //! still plain text and is HTML-escaped by the templates.
 
 mod lookups;
+mod mail;
 mod pages;
 mod security;
 
 pub use lookups::*;
+pub use mail::*;
 pub use pages::*;
 pub use security::*;
+
+/// Every text table of one language.
+#[derive(Debug)]
+pub struct Catalog {
+    pub pages: &'static Texts,
+    pub security: &'static SecurityTexts,
+    pub lookups: &'static LookupTexts,
+    pub mail: &'static MailTexts,
+}
+
+static DE_CATALOG: Catalog = Catalog {
+    pages: &DE,
+    security: &DE_SECURITY,
+    lookups: &DE_LOOKUPS,
+    mail: &DE_MAIL,
+};
+
+static EN_CATALOG: Catalog = Catalog {
+    pages: &EN,
+    security: &EN_SECURITY,
+    lookups: &EN_LOOKUPS,
+    mail: &EN_MAIL,
+};
 
 /// A language Pforte's pages are available in.
 #[derive(
@@ -46,7 +82,15 @@ impl Lang {
             .unwrap_or_default()
     }
 
-    /// The BCP 47 primary language subtag: `"de"` or `"en"`.
+    /// This language's texts.
+    pub fn catalog(self) -> &'static Catalog {
+        match self {
+            Lang::De => &DE_CATALOG,
+            Lang::En => &EN_CATALOG,
+        }
+    }
+
+    /// The BCP 47 tag: `"de"` or `"en"` (a variant would be, say, `"de-x-ls"`).
     pub fn code(self) -> &'static str {
         match self {
             Lang::De => "de",
@@ -54,49 +98,46 @@ impl Lang {
         }
     }
 
-    /// Parses a language tag such as `de`, `de-DE`, `EN-gb`, `en_US` (case-insensitive;
-    /// only the primary subtag counts). Returns `None` for unsupported or malformed tags.
+    /// Parses a language tag such as `de`, `de-DE`, `EN-gb`, `en_US` (case-insensitive).
+    /// A language whose [`code`](Lang::code) is the whole tag matches first (a variant such
+    /// as `de-x-ls`); otherwise the primary subtag counts, for languages whose code is a
+    /// bare primary subtag. Returns `None` for unsupported or malformed tags.
     pub fn parse(tag: &str) -> Option<Lang> {
         let tag = tag.trim();
-        let primary = tag.split(['-', '_']).next().unwrap_or("");
-        let rest_ok = tag[primary.len()..]
+        if !tag
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !rest_ok {
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return None;
         }
-        if primary.eq_ignore_ascii_case("de") {
-            Some(Lang::De)
-        } else if primary.eq_ignore_ascii_case("en") {
-            Some(Lang::En)
-        } else {
-            None
-        }
+        let tag = tag.replace('_', "-");
+        let primary = tag.split('-').next().unwrap_or("");
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(&tag))
+            .or_else(|| {
+                Lang::ALL
+                    .into_iter()
+                    .find(|l| !l.code().contains('-') && l.code().eq_ignore_ascii_case(primary))
+            })
     }
 
-    /// The name of this language, written in this language ("Deutsch", "English"), for a
+    /// The name of this language, written in this language ("Deutsch", "English"), for the
     /// language switch.
     pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::De => "Deutsch",
-            Lang::En => "English",
-        }
-    }
-
-    /// The other supported language (for a two-language switch).
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::De => Lang::En,
-            Lang::En => Lang::De,
-        }
+        self.catalog().pages.language_name
     }
 
     /// All page copy in this language.
     pub fn texts(self) -> &'static Texts {
-        match self {
-            Lang::De => &DE,
-            Lang::En => &EN,
-        }
+        self.catalog().pages
+    }
+}
+
+impl Lang {
+    /// The position in [`Lang::ALL`].
+    fn index(self) -> usize {
+        Lang::ALL.iter().position(|l| *l == self).unwrap_or(0)
     }
 }
 
@@ -110,7 +151,7 @@ impl std::fmt::Display for Lang {
 /// ties go to the range listed first. `None` if nothing supported is acceptable.
 fn negotiate_accept_language(header: &str) -> Option<Lang> {
     // q in thousandths; position of the range that gave it.
-    let mut best: [Option<(u16, usize)>; 2] = [None, None];
+    let mut best: [Option<(u16, usize)>; Lang::ALL.len()] = [None; Lang::ALL.len()];
     let mut wildcard: Option<(u16, usize)> = None;
     for (pos, item) in header.split(',').enumerate() {
         let mut parts = item.split(';');
@@ -137,7 +178,7 @@ fn negotiate_accept_language(header: &str) -> Option<Lang> {
             continue;
         }
         if let Some(lang) = Lang::parse(range) {
-            let slot = &mut best[lang as usize];
+            let slot = &mut best[lang.index()];
             match slot {
                 Some((old_q, _)) if *old_q >= q => {}
                 _ => *slot = Some((q, pos)),
@@ -146,7 +187,7 @@ fn negotiate_accept_language(header: &str) -> Option<Lang> {
     }
     let mut winner: Option<(Lang, u16, usize)> = None;
     for lang in Lang::ALL {
-        let Some((q, pos)) = best[lang as usize].or(wildcard) else {
+        let Some((q, pos)) = best[lang.index()].or(wildcard) else {
             continue;
         };
         if q == 0 {

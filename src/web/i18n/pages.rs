@@ -5,8 +5,13 @@
 ///
 /// Placeholders: `{client}` (a service's display name), `{email}`, `{scope}`, `{min}` (a
 /// configured minimum length).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct Texts {
+    /// The language's own name, for the language switch.
+    pub language_name: &'static str,
+    /// How dates are written: `{d}`/`{dd}` day, `{mm}` month number, `{month}` English month
+    /// name, `{yyyy}` year.
+    pub date_pattern: &'static str,
     // --- layout ---
     pub product: &'static str,
     pub subtitle: &'static str,
@@ -141,6 +146,8 @@ pub struct Texts {
 }
 
 pub static DE: Texts = Texts {
+    language_name: "Deutsch",
+    date_pattern: "{dd}.{mm}.{yyyy}",
     product: "Pforte",
     subtitle: "Servicekonto Ihrer Kommune",
     skip_link: "Zum Inhalt springen",
@@ -250,6 +257,8 @@ pub static DE: Texts = Texts {
 };
 
 pub static EN: Texts = Texts {
+    language_name: "English",
+    date_pattern: "{d} {month} {yyyy}",
     product: "Pforte",
     subtitle: "Your municipality’s citizen account",
     skip_link: "Skip to main content",

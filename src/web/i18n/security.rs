@@ -6,7 +6,7 @@ use super::Lang;
 /// A struct of its own so that these pages can grow without touching [`Texts`](super::Texts).
 ///
 /// Placeholders: `{client}`, `{level}`, `{count}`, `{email}`, `{label}`.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct SecurityTexts {
     // --- security page ---
     pub security_title: &'static str,
@@ -266,10 +266,7 @@ pub static EN_SECURITY: SecurityTexts = SecurityTexts {
 
 /// The security and step-up copy of a language.
 pub fn security_texts(lang: Lang) -> &'static SecurityTexts {
-    match lang {
-        Lang::De => &DE_SECURITY,
-        Lang::En => &EN_SECURITY,
-    }
+    lang.catalog().security
 }
 
 /// A level's name in running text („substanziell“); `level` is Pforte's own name.

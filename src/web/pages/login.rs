@@ -42,7 +42,7 @@ pub struct LoginPage {
     pub error: Option<LoginError>,
     pub register_url: String,
     /// Links to this page in German and English: `(de_url, en_url)`.
-    pub lang_urls: (String, String),
+    pub lang_switch: String,
 }
 
 #[derive(Template)]
@@ -113,7 +113,7 @@ impl LoginPage {
         };
         let view = LoginView {
             chrome: Chrome::new(site, lang, t.login_title, !summary.is_empty())
-                .with_switch(lang, &self.lang_urls),
+                .with_switch(lang, &self.lang_switch),
             p: self,
             intro,
             summary,

@@ -60,15 +60,16 @@ struct Chrome<'a> {
     lang: &'static str,
     /// Full `<title>` text.
     title: String,
-    switch: Option<LangLink<'a>>,
+    /// Links to the page in every other language.
+    switch: Vec<LangLink>,
     /// The operator's imprint, privacy notice and accessibility statement (`[site]` in the
     /// configuration; a link is shown only when set). German public bodies must publish all
     /// three; every page links to them.
     site: &'a SiteConfig,
 }
 
-struct LangLink<'a> {
-    href: &'a str,
+struct LangLink {
+    href: String,
     label: &'static str,
     code: &'static str,
 }
@@ -85,24 +86,26 @@ impl<'a> Chrome<'a> {
             t,
             lang: lang.code(),
             title,
-            switch: None,
+            switch: Vec::new(),
             site,
         }
     }
 
-    fn with_switch(mut self, lang: Lang, urls: &'a (String, String)) -> Self {
-        let other = lang.other();
-        let href = match other {
-            Lang::De => urls.0.as_str(),
-            Lang::En => urls.1.as_str(),
-        };
-        if !href.is_empty() {
-            self.switch = Some(LangLink {
-                href,
-                label: other.native_name(),
-                code: other.code(),
-            });
+    /// Links to the page in every other language of [`Lang::ALL`]: `base` (ending in `?` or
+    /// `&`) followed by `ui_locales=<code>`. No links when `base` is empty.
+    fn with_switch(mut self, lang: Lang, base: &str) -> Self {
+        if base.is_empty() {
+            return self;
         }
+        self.switch = Lang::ALL
+            .into_iter()
+            .filter(|l| *l != lang)
+            .map(|l| LangLink {
+                href: format!("{base}ui_locales={}", l.code()),
+                label: l.native_name(),
+                code: l.code(),
+            })
+            .collect();
         self
     }
 }
