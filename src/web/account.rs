@@ -4,30 +4,33 @@ use axum::{
     extract::{Path, State},
     http::HeaderMap,
     response::{Html, IntoResponse, Redirect, Response},
-    Form,
 };
 use tower_sessions::Session;
 
 use super::{
-    authorize::{error_page, lang},
-    i18n,
-    logout::CsrfForm,
-    pages, session,
+    authorize::lang,
+    csrf::{CsrfForm, CsrfOnly},
+    error::PageError,
+    i18n, pages, session,
 };
-use crate::{app::App, oidc::error::OAuthError};
+use crate::app::App;
 
-pub async fn account(State(app): State<App>, s: Session, headers: HeaderMap) -> Response {
+pub async fn account(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let lang = lang(&headers, None);
     let Ok(Some(login)) = session::login(&s).await else {
-        return Redirect::to("/login").into_response();
+        return Ok(Redirect::to("/login").into_response());
     };
     let account = match app.db.account_get(&login.account_id).await {
         Ok(Some(a)) if a.disabled_at.is_none() => a,
         Ok(_) => {
             let _ = session::clear(&s).await;
-            return Redirect::to("/login").into_response();
+            return Ok(Redirect::to("/login").into_response());
         }
-        Err(e) => return error_page(lang, &OAuthError::internal(e)),
+        Err(e) => return Err(PageError::from(e).in_lang(lang)),
     };
     // A database failure shows an error page, never an account page with data missing.
     let loaded = async {
@@ -47,17 +50,12 @@ pub async fn account(State(app): State<App>, s: Session, headers: HeaderMap) -> 
                 revoke_action: format!("/account/consents/{}/revoke", urlencode(&c.client_id)),
             });
         }
-        Ok::<_, crate::store::StoreError>((attrs, consents))
-    }
-    .await;
-    let (attrs, consents) = match loaded {
-        Ok(l) => l,
-        Err(e) => return error_page(lang, &OAuthError::internal(e)),
+        Ok::<_, PageError>((attrs, consents))
     };
-    let csrf = match session::csrf_token(&s).await {
-        Ok(t) => t,
-        Err(e) => return error_page(lang, &OAuthError::internal(e)),
-    };
+    let (attrs, consents) = loaded.await.map_err(|e| e.in_lang(lang))?;
+    let csrf = session::csrf_token(&s)
+        .await
+        .map_err(|e| PageError::from(e).in_lang(lang))?;
     let page = pages::AccountPage {
         lang,
         display_name: crate::accounts::display_name(&account, &attrs),
@@ -69,7 +67,7 @@ pub async fn account(State(app): State<App>, s: Session, headers: HeaderMap) -> 
         logout_action: "/account/logout".into(),
         consents,
     };
-    Html(page.render()).into_response()
+    Ok(Html(page.render(&app.config.site)).into_response())
 }
 
 /// Withdraws consent for one service and revokes what it holds.
@@ -78,29 +76,22 @@ pub async fn revoke_consent(
     s: Session,
     headers: HeaderMap,
     Path(client_id): Path<String>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
     let lang = lang(&headers, None);
-    if !session::csrf_ok(&s, &f.csrf).await.unwrap_or(false) {
-        return error_page(
-            lang,
-            &OAuthError::invalid_request("the form has expired; please try again"),
-        );
-    }
     let Ok(Some(login)) = session::login(&s).await else {
-        return Redirect::to("/login").into_response();
+        return Ok(Redirect::to("/login").into_response());
     };
     let t = app.clock.now();
-    let result = async {
+    let revoked = async {
         app.db.consent_revoke(&login.account_id, &client_id).await?;
         app.db
             .grants_revoke_for(&login.account_id, &client_id, t)
             .await
-    }
-    .await;
-    if let Err(e) = result {
-        return error_page(lang, &OAuthError::internal(e));
-    }
+    };
+    revoked
+        .await
+        .map_err(|e| PageError::from(e).in_lang(lang))?;
     let _ = app
         .db
         .audit(
@@ -110,7 +101,7 @@ pub async fn revoke_consent(
             serde_json::json!({}),
         )
         .await;
-    Redirect::to("/account").into_response()
+    Ok(Redirect::to("/account").into_response())
 }
 
 fn urlencode(s: &str) -> String {
@@ -122,8 +113,16 @@ pub(super) fn format_date(lang: i18n::Lang, t: i64) -> String {
     let Ok(d) = time::OffsetDateTime::from_unix_timestamp(t) else {
         return String::new();
     };
-    match lang {
-        i18n::Lang::De => format!("{:02}.{:02}.{:04}", d.day(), u8::from(d.month()), d.year()),
-        i18n::Lang::En => format!("{} {} {}", d.day(), d.month(), d.year()),
-    }
+    [
+        ("d", d.day().to_string()),
+        ("dd", format!("{:02}", d.day())),
+        ("mm", format!("{:02}", u8::from(d.month()))),
+        ("month", d.month().to_string()),
+        ("yyyy", format!("{:04}", d.year())),
+    ]
+    .iter()
+    .fold(
+        lang.texts().date_pattern.to_string(),
+        |text, (name, value)| i18n::fill(&text, name, value),
+    )
 }

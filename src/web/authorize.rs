@@ -35,19 +35,15 @@ pub fn lang(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
 
 /// A readable error page (never a redirect).
 pub fn error_page(lang: Lang, e: &OAuthError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let page = pages::ErrorPage {
-        lang,
-        status: status.as_u16(),
-        title: None,
-        error: e.error.into(),
-        description: e.error_description.clone(),
-    };
-    (status, Html(page.render())).into_response()
+    super::error::PageError::oauth(e)
+        .in_lang(lang)
+        .into_response()
 }
 
 fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    error_page(lang, &OAuthError::internal(e))
+    super::error::PageError::internal(e)
+        .in_lang(lang)
+        .into_response()
 }
 
 /// The authorization endpoint, GET and POST (OIDC Core §3.1.2.1).
@@ -69,7 +65,7 @@ async fn start(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Respon
     let req = match flow::accept(app, &p).await {
         Ok(r) => r,
         Err(flow::Refused::Page(e)) => return error_page(lang, &e),
-        Err(flow::Refused::Redirect(r)) => return respond(lang, r),
+        Err(flow::Refused::Redirect(r)) => return respond(app, lang, r),
     };
     let id = match session::park(s, req, app.clock.now()).await {
         Ok(id) => id,
@@ -129,7 +125,7 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
             if let Err(e) = session::finish_pending(s, id).await {
                 return internal(lang, e);
             }
-            respond(lang, r)
+            respond(app, lang, r)
         }
         Err(e) => error_page(lang, &e),
     }
@@ -144,7 +140,7 @@ fn expired_page(lang: Lang) -> Response {
 
 /// Sends an authorization response to its registered redirect URI: a 303 with the fields in
 /// the query, or an auto-submitting form (`response_mode=form_post`).
-fn respond(lang: Lang, r: AuthResponse) -> Response {
+fn respond(app: &App, lang: Lang, r: AuthResponse) -> Response {
     match r.mode {
         ResponseMode::Query => {
             let Ok(mut url) = url::Url::parse(&r.redirect_uri) else {
@@ -176,7 +172,7 @@ fn respond(lang: Lang, r: AuthResponse) -> Response {
                     (header::CONTENT_SECURITY_POLICY, csp),
                     (header::CACHE_CONTROL, "no-store".to_string()),
                 ],
-                Html(page.render()),
+                Html(page.render(&app.config.site)),
             )
                 .into_response()
         }
@@ -251,17 +247,14 @@ async fn render_login(
         email,
         error: error.clone(),
         register_url: req.map_or_else(|| "/register".into(), |r| format!("/register?req={r}")),
-        lang_urls: (
-            format!("/login?{req_q}ui_locales=de"),
-            format!("/login?{req_q}ui_locales=en"),
-        ),
+        lang_switch: format!("/login?{req_q}"),
     };
     let status = if error.is_some() {
         StatusCode::UNAUTHORIZED
     } else {
         StatusCode::OK
     };
-    (status, Html(page.render())).into_response()
+    (status, Html(page.render(&app.config.site))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -413,7 +406,7 @@ pub async fn consent_page(
         csrf,
         req: id,
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -488,6 +481,7 @@ pub async fn consent_submit(
             }
             let e = OAuthError::access_denied("the citizen declined");
             respond(
+                &app,
                 lang,
                 AuthResponse::error_for(&pending.req, &e, &app.config.issuer),
             )

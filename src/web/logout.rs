@@ -4,20 +4,20 @@ use axum::{
     extract::State,
     http::HeaderMap,
     response::{Html, IntoResponse, Redirect, Response},
-    Form,
 };
-use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    authorize::{error_page, lang},
+    authorize::lang,
+    csrf::{CsrfForm, CsrfOnly},
+    error::PageError,
     pages,
     protocol::EndpointParams,
     session,
 };
 use crate::{
     app::App,
-    oidc::{error::OAuthError, logout, params::Params},
+    oidc::{logout, params::Params},
 };
 
 /// The end_session endpoint, GET and POST (RP-Initiated Logout 1.0 §2).
@@ -26,21 +26,25 @@ pub async fn logout(
     s: Session,
     headers: HeaderMap,
     EndpointParams(p): EndpointParams,
-) -> Response {
+) -> Result<Response, PageError> {
     match p {
         Ok(p) => handle(&app, &s, &headers, p).await,
-        Err(e) => error_page(lang(&headers, None), &e),
+        Err(e) => Err(PageError::oauth(&e).in_lang(lang(&headers, None))),
     }
 }
 
 /// With a valid id_token_hint naming the logged-in citizen the logout happens at once; without
 /// one the citizen confirms first (§2: the OP SHOULD ask, so a third party cannot log them out).
-async fn handle(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Response {
+async fn handle(
+    app: &App,
+    s: &Session,
+    headers: &HeaderMap,
+    p: Params,
+) -> Result<Response, PageError> {
     let lang = lang(headers, p.get("ui_locales"));
-    let req = match logout::validate(app, &p).await {
-        Ok(r) => r,
-        Err(e) => return error_page(lang, &e),
-    };
+    let req = logout::validate(app, &p)
+        .await
+        .map_err(|e| PageError::oauth(&e).in_lang(lang))?;
     let login = session::login(s).await.ok().flatten();
     let confirmed = p.get("confirm").is_some()
         && session::csrf_ok(s, p.get("csrf").unwrap_or(""))
@@ -51,10 +55,9 @@ async fn handle(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Respo
             .as_ref()
             .is_none_or(|l| Some(&l.account_id) == req.hinted_sub.as_ref());
     if login.is_some() && !hint_matches && !confirmed {
-        let csrf = match session::csrf_token(s).await {
-            Ok(t) => t,
-            Err(e) => return error_page(lang, &OAuthError::internal(e)),
-        };
+        let csrf = session::csrf_token(s)
+            .await
+            .map_err(|e| PageError::from(e).in_lang(lang))?;
         let client_name = match &req.client_id {
             Some(id) => app.db.client_get(id).await.ok().flatten().map(|c| c.name),
             None => None,
@@ -69,7 +72,7 @@ async fn handle(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Respo
             id_token_hint: p.get("id_token_hint").map(str::to_string),
             client_id: p.get("client_id").map(str::to_string),
         };
-        return Html(page.render()).into_response();
+        return Ok(Html(page.render(&app.config.site)).into_response());
     }
     if let Some(l) = &login {
         let _ = app
@@ -82,19 +85,13 @@ async fn handle(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Respo
             )
             .await;
     }
-    if let Err(e) = session::clear(s).await {
-        return error_page(lang, &OAuthError::internal(e));
-    }
-    match req.redirect {
+    session::clear(s)
+        .await
+        .map_err(|e| PageError::from(e).in_lang(lang))?;
+    Ok(match req.redirect {
         Some(uri) => Redirect::to(&uri).into_response(),
-        None => Html(pages::LoggedOutPage { lang }.render()).into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
+        None => Html(pages::LoggedOutPage { lang }.render(&app.config.site)).into_response(),
+    })
 }
 
 /// The account page's logout button.
@@ -102,15 +99,9 @@ pub async fn account_logout(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Response {
     let lang = lang(&headers, None);
-    if !session::csrf_ok(&s, &f.csrf).await.unwrap_or(false) {
-        return error_page(
-            lang,
-            &OAuthError::invalid_request("the form has expired; please try again"),
-        );
-    }
     if let Ok(Some(l)) = session::login(&s).await {
         let _ = app
             .db
@@ -123,5 +114,5 @@ pub async fn account_logout(
             .await;
     }
     let _ = session::clear(&s).await;
-    Html(pages::LoggedOutPage { lang }.render()).into_response()
+    Html(pages::LoggedOutPage { lang }.render(&app.config.site)).into_response()
 }

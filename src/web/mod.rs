@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod authorize;
+pub mod csrf;
+pub mod error;
 pub mod i18n;
 pub mod login;
 pub mod logout;
@@ -105,6 +107,11 @@ pub fn router(app: App) -> Router {
         .route("/stepup/decline", post(stepup::stepup_decline))
         // Per-client-address limit on registration submissions (one per router).
         .layer(axum::Extension(register::SubmitLimiter::default()))
+        // Renders `error::PageError` answers with the configured footer links.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            error::render_error_pages,
+        ))
         .layer(sessions);
 
     // Machine endpoints: no session, no cookies.

@@ -16,7 +16,10 @@ use axum::{
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::{login, session};
+use super::{
+    login,
+    session::{self, keys, Key},
+};
 use crate::{
     accounts::login::Authenticated,
     accounts::passkey::{
@@ -28,8 +31,6 @@ use crate::{
     store::accounts::Account,
 };
 
-const REGISTRATION: &str = "passkey.registration";
-const AUTHENTICATION: &str = "passkey.authentication";
 /// A ceremony must finish within this many seconds (webauthn-rs' authenticator timeout).
 const CEREMONY_TTL: i64 = 300;
 /// Adding a passkey needs a login (or step-up) at most this old: a session left open, or a
@@ -161,9 +162,9 @@ fn passkeys(app: &App) -> Result<Passkeys<'_>, ApiError> {
 }
 
 /// Takes a ceremony out of the session (single use), checking its owner and age.
-async fn take_ceremony<T: DeserializeOwned>(
+async fn take_ceremony<T: Serialize + DeserializeOwned>(
     s: &Session,
-    key: &str,
+    key: Key<Ceremony<T>>,
     account_id: &str,
     t: i64,
 ) -> Result<T, ApiError> {
@@ -174,12 +175,11 @@ async fn take_ceremony<T: DeserializeOwned>(
             "no passkey request is in progress, or it has expired; please start again",
         )
     };
-    let raw = s
-        .remove_value(key)
+    let c = key
+        .take(s)
         .await
-        .map_err(|e| ApiError::storage(session_error(e)))?
+        .map_err(ApiError::storage)?
         .ok_or_else(no_ceremony)?;
-    let c: Ceremony<T> = serde_json::from_value(raw).map_err(|_| no_ceremony())?;
     // A little clock skew between instances is tolerated.
     if c.account_id != account_id || t - c.created > CEREMONY_TTL || c.created - t > 60 {
         return Err(no_ceremony());
@@ -187,12 +187,13 @@ async fn take_ceremony<T: DeserializeOwned>(
     Ok(c.state)
 }
 
-fn session_error(e: tower_sessions::session::Error) -> session::SessionError {
-    e.into()
-}
+/// A ceremony in progress, as the session keeps it ([`session::keys`]).
+pub type RegistrationCeremony = Ceremony<PasskeyRegistration>;
+/// A step-up ceremony in progress, as the session keeps it ([`session::keys`]).
+pub type AuthenticationCeremony = Ceremony<StepUpState>;
 
 #[derive(Serialize, Deserialize)]
-struct Ceremony<T> {
+pub struct Ceremony<T> {
     account_id: String,
     created: i64,
     state: T,
@@ -200,28 +201,24 @@ struct Ceremony<T> {
 
 /// The state of a step-up: which pending authorization request it serves.
 #[derive(Serialize, Deserialize)]
-struct StepUpState {
+pub struct StepUpState {
     req: String,
     auth: PasskeyAuthentication,
 }
 
-async fn put_ceremony<T: Serialize>(
+async fn put_ceremony<T: Serialize + DeserializeOwned>(
     s: &Session,
-    key: &str,
+    key: Key<Ceremony<T>>,
     account_id: &str,
     t: i64,
     state: T,
 ) -> Result<(), ApiError> {
-    s.insert(
-        key,
-        Ceremony {
-            account_id: account_id.to_string(),
-            created: t,
-            state,
-        },
-    )
-    .await
-    .map_err(|e| ApiError::storage(session_error(e)))
+    let ceremony = Ceremony {
+        account_id: account_id.to_string(),
+        created: t,
+        state,
+    };
+    key.insert(s, &ceremony).await.map_err(ApiError::storage)
 }
 
 async fn display_name(app: &App, account: &Account) -> String {
@@ -266,7 +263,7 @@ pub async fn register_start(State(app): State<App>, s: Session, headers: HeaderM
     let pk = passkeys(&app)?;
     let name = display_name(&app, &account).await;
     let (options, state) = pk.start_registration(&account, &name).await?;
-    put_ceremony::<PasskeyRegistration>(&s, REGISTRATION, &account.id, t, state).await?;
+    put_ceremony(&s, keys::PASSKEY_REGISTRATION, &account.id, t, state).await?;
     ok_json(options)
 }
 
@@ -286,7 +283,8 @@ pub async fn register_finish(
 ) -> ApiResult {
     let (_login, account) = guard(&app, &s, &headers).await?;
     let t = app.clock.now();
-    let state: PasskeyRegistration = take_ceremony(&s, REGISTRATION, &account.id, t).await?;
+    let state: PasskeyRegistration =
+        take_ceremony(&s, keys::PASSKEY_REGISTRATION, &account.id, t).await?;
     let f: RegisterFinish = body(&bytes)?;
     let label = clean_label(f.label.as_deref())?;
     let pk = passkeys(&app)?;
@@ -351,7 +349,7 @@ pub async fn stepup_start(
     let (options, auth) = pk.start_authentication(&account.id).await?;
     put_ceremony(
         &s,
-        AUTHENTICATION,
+        keys::PASSKEY_AUTHENTICATION,
         &account.id,
         t,
         StepUpState { req: f.req, auth },
@@ -377,7 +375,8 @@ pub async fn stepup_finish(
     let (_, account) = guard(&app, &s, &headers).await?;
     let t = app.clock.now();
     // Taken out first: whatever happens next, this challenge cannot be answered twice.
-    let state: StepUpState = take_ceremony(&s, AUTHENTICATION, &account.id, t).await?;
+    let state: StepUpState =
+        take_ceremony(&s, keys::PASSKEY_AUTHENTICATION, &account.id, t).await?;
     let f: StepUpFinish = body(&bytes)?;
     if f.req != state.req {
         return Err(err(

@@ -21,7 +21,6 @@ use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    Form,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,29 +28,30 @@ use tower_sessions::Session;
 
 use super::{
     account::format_date,
-    authorize::{error_page, lang},
+    authorize::lang,
+    csrf::{CsrfForm, CsrfOnly, HasCsrf},
+    error::PageError,
     i18n::Lang,
-    logout::CsrfForm,
-    pages, session,
+    pages,
+    session::{self, keys},
 };
 use crate::{
     accounts::{passkey, totp},
     app::App,
     assurance::{level::Method, Level},
-    oidc::{error::OAuthError, SsoLogin},
+    oidc::SsoLogin,
     store::{accounts::Account, credentials::Credential},
 };
 
-/// Session key of a TOTP secret waiting for its first code.
-const TOTP_SETUP: &str = "totp_setup";
 /// How long a shown secret may wait for its first code.
 const SETUP_TTL: i64 = 15 * 60;
 pub const SECURITY_URL: &str = "/account/security";
 /// The step-up page confirming the second factor for the account pages (no request).
 pub const CONFIRM_URL: &str = "/stepup?level=substantial";
 
+/// A TOTP secret waiting in the session for its first code ([`session::keys::TOTP_SETUP`]).
 #[derive(Serialize, Deserialize)]
-struct PendingTotp {
+pub struct PendingTotp {
     /// The seed sealed with the KEK, bound to the account.
     sealed: String,
     created: i64,
@@ -61,15 +61,9 @@ fn setup_aad(account_id: &str) -> String {
     format!("totp-setup|{account_id}")
 }
 
+/// An internal error as the response, in the page language.
 fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    error_page(lang, &OAuthError::internal(e))
-}
-
-fn expired(lang: Lang) -> Response {
-    error_page(
-        lang,
-        &OAuthError::invalid_request("the form has expired; please try again"),
-    )
+    PageError::internal(e).in_lang(lang).into_response()
 }
 
 /// Whether an account with these credentials counts as having a second factor.
@@ -136,18 +130,13 @@ async fn credentials(
     Ok((creds, may))
 }
 
-/// Common start of every POST: CSRF, login, credentials, permission to change.
+/// Common start of every POST (after the CSRF check of [`CsrfForm`]): login, credentials,
+/// permission to change.
 async fn start_change(
     app: &App,
     s: &Session,
     lang: Lang,
-    csrf: &str,
 ) -> Result<(SsoLogin, Account, Vec<Credential>), Response> {
-    match session::csrf_ok(s, csrf).await {
-        Ok(true) => {}
-        Ok(false) => return Err(expired(lang)),
-        Err(e) => return Err(internal(lang, e)),
-    }
     let (login, account) = citizen(app, s, lang).await?;
     let (creds, may) = credentials(app, &login, lang).await?;
     if !may {
@@ -213,13 +202,13 @@ pub async fn security_page(
         recovery_action: format!("{SECURITY_URL}/recovery-codes"),
         account_url: "/account".into(),
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 /// The secret waiting in the session for its first code, or a new one (kept there).
 async fn setup_seed(app: &App, s: &Session, account_id: &str) -> anyhow::Result<Vec<u8>> {
     let t = app.clock.now();
-    if let Some(p) = s.get::<PendingTotp>(TOTP_SETUP).await? {
+    if let Some(p) = keys::TOTP_SETUP.get(s).await? {
         if t - p.created < SETUP_TTL {
             if let Ok(seed) = app
                 .kek
@@ -231,7 +220,8 @@ async fn setup_seed(app: &App, s: &Session, account_id: &str) -> anyhow::Result<
     }
     let seed = totp::new_seed();
     let sealed = app.kek.seal(&setup_aad(account_id), &seed)?;
-    s.insert(TOTP_SETUP, PendingTotp { sealed, created: t })
+    keys::TOTP_SETUP
+        .insert(s, &PendingTotp { sealed, created: t })
         .await?;
     Ok(seed)
 }
@@ -266,7 +256,7 @@ async fn render_setup(
     } else {
         StatusCode::OK
     };
-    (status, Html(page.render())).into_response()
+    (status, Html(page.render(&app.config.site))).into_response()
 }
 
 /// `GET /account/security/totp`.
@@ -291,19 +281,25 @@ pub struct CodeForm {
     pub code: String,
 }
 
+impl HasCsrf for CodeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /account/security/totp`: the first code confirms the app.
 pub async fn totp_submit(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    Form(f): Form<CodeForm>,
+    CsrfForm(f): CsrfForm<CodeForm>,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (_login, account, _) = match start_change(&app, &s, lang, &f.csrf).await {
+    let (_login, account, _) = match start_change(&app, &s, lang).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let pending = match s.get::<PendingTotp>(TOTP_SETUP).await {
+    let pending = match keys::TOTP_SETUP.get(&s).await {
         Ok(p) => p.filter(|p| app.clock.now() - p.created < SETUP_TTL),
         Err(e) => return internal(lang, e),
     };
@@ -334,7 +330,7 @@ pub async fn totp_submit(
         Ok(c) => c,
         Err(e) => return internal(lang, e),
     };
-    let _ = s.remove::<PendingTotp>(TOTP_SETUP).await;
+    let _ = keys::TOTP_SETUP.remove(&s).await;
     let _ = app
         .db
         .audit(
@@ -357,10 +353,10 @@ pub async fn recovery_regenerate(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (_login, account, creds) = match start_change(&app, &s, lang, &f.csrf).await {
+    let (_login, account, creds) = match start_change(&app, &s, lang).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -404,7 +400,7 @@ async fn new_recovery_codes(
             SECURITY_URL.into()
         },
     };
-    Html(page.render()).into_response()
+    Html(page.render(&app.config.site)).into_response()
 }
 
 /// `POST /account/security/credentials/{id}/remove`.
@@ -413,10 +409,10 @@ pub async fn credential_remove(
     s: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (_login, account, creds) = match start_change(&app, &s, lang, &f.csrf).await {
+    let (_login, account, creds) = match start_change(&app, &s, lang).await {
         Ok(c) => c,
         Err(r) => return r,
     };

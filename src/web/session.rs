@@ -1,9 +1,11 @@
 //! The single sign-on session as the web layer keeps it in tower-sessions: the login, pending
-//! authorization requests, and the CSRF token.
+//! authorization requests, and the CSRF token; and every other value kept in the session, each
+//! under a typed [`Key`] listed in [`keys`], so a key and the type stored under it cannot
+//! disagree and no two features share a name by accident.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, marker::PhantomData};
 
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::{
@@ -14,9 +16,92 @@ use crate::{
     secrets,
 };
 
-const LOGIN: &str = "login";
-const PENDING: &str = "pending";
-const CSRF: &str = "csrf";
+/// A session key together with the type of the value stored under it.
+pub struct Key<T> {
+    name: &'static str,
+    value: PhantomData<fn() -> T>,
+}
+
+impl<T> Key<T> {
+    const fn new(name: &'static str) -> Self {
+        Key {
+            name,
+            value: PhantomData,
+        }
+    }
+
+    /// The name the value is stored under.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Key<T> {
+    /// The stored value, if any. A value that does not decode as `T` is an error.
+    pub async fn get(&self, s: &Session) -> Result<Option<T>, SessionError> {
+        Ok(s.get::<T>(self.name).await?)
+    }
+
+    pub async fn insert(&self, s: &Session, value: &T) -> Result<(), SessionError> {
+        Ok(s.insert(self.name, value).await?)
+    }
+
+    /// Removes and returns the stored value. A value that does not decode as `T` is removed
+    /// and reported as absent (it cannot be used anyway, and the caller starts afresh).
+    pub async fn take(&self, s: &Session) -> Result<Option<T>, SessionError> {
+        Ok(s.remove_value(self.name)
+            .await?
+            .and_then(|v| serde_json::from_value(v).ok()))
+    }
+
+    pub async fn remove(&self, s: &Session) -> Result<(), SessionError> {
+        s.remove_value(self.name).await?;
+        Ok(())
+    }
+}
+
+/// Every key Pforte keeps in the session, with the type of its value.
+pub mod keys {
+    use std::collections::BTreeMap;
+
+    use super::{Key, Pending};
+    use crate::oidc::SsoLogin;
+
+    /// The login of this browser.
+    pub const LOGIN: Key<SsoLogin> = Key::new("login");
+    /// Authorization requests waiting for login, step-up or consent, by id.
+    pub const PENDING: Key<BTreeMap<String, Pending>> = Key::new("pending");
+    /// The CSRF token of this session's forms.
+    pub const CSRF: Key<String> = Key::new("csrf");
+    /// Wrong step-up codes per pending request (`web::stepup`).
+    pub const STEPUP_FAILURES: Key<BTreeMap<String, u32>> = Key::new("stepup_failures");
+    /// A passkey registration ceremony in progress (`web::passkey`).
+    pub const PASSKEY_REGISTRATION: Key<crate::web::passkey::RegistrationCeremony> =
+        Key::new("passkey.registration");
+    /// A passkey step-up ceremony in progress (`web::passkey`).
+    pub const PASSKEY_AUTHENTICATION: Key<crate::web::passkey::AuthenticationCeremony> =
+        Key::new("passkey.authentication");
+    /// A TOTP secret shown for set-up, waiting for its first code (`web::security`).
+    pub const TOTP_SETUP: Key<crate::web::security::PendingTotp> = Key::new("totp_setup");
+    /// The address registered in this browser (the done page, the login form's prefill).
+    pub const REGISTERED_EMAIL: Key<String> = Key::new("register_done");
+    /// The pending authorization request the last registration started from.
+    pub const REGISTRATION_REQUEST: Key<String> = Key::new("register_req");
+
+    /// Every key's name, for the uniqueness test.
+    #[cfg(test)]
+    pub(super) const NAMES: [&str; 9] = [
+        LOGIN.name,
+        PENDING.name,
+        CSRF.name,
+        STEPUP_FAILURES.name,
+        PASSKEY_REGISTRATION.name,
+        PASSKEY_AUTHENTICATION.name,
+        TOTP_SETUP.name,
+        REGISTERED_EMAIL.name,
+        REGISTRATION_REQUEST.name,
+    ];
+}
 /// At most this many authorization requests wait in one session (several tabs).
 const MAX_PENDING: usize = 8;
 /// A pending request older than this is dropped (the citizen starts again at the service).
@@ -34,6 +119,13 @@ pub struct Pending {
 #[error("session storage failed: {0}")]
 pub struct SessionError(String);
 
+impl SessionError {
+    /// The session layer is missing from the route (a programming error).
+    pub fn missing_layer(detail: &str) -> SessionError {
+        SessionError(format!("no session on this route: {detail}"))
+    }
+}
+
 impl From<tower_sessions::session::Error> for SessionError {
     fn from(e: tower_sessions::session::Error) -> Self {
         SessionError(e.to_string())
@@ -41,14 +133,13 @@ impl From<tower_sessions::session::Error> for SessionError {
 }
 
 pub async fn login(s: &Session) -> Result<Option<SsoLogin>, SessionError> {
-    Ok(s.get::<SsoLogin>(LOGIN).await?)
+    keys::LOGIN.get(s).await
 }
 
 /// Stores a fresh login. The session id changes (no session fixation).
 pub async fn set_login(s: &Session, login: &SsoLogin) -> Result<(), SessionError> {
     s.cycle_id().await?;
-    s.insert(LOGIN, login).await?;
-    Ok(())
+    keys::LOGIN.insert(s, login).await
 }
 
 /// Ends the session entirely (logout).
@@ -58,9 +149,7 @@ pub async fn clear(s: &Session) -> Result<(), SessionError> {
 }
 
 async fn pending_map(s: &Session) -> Result<BTreeMap<String, Pending>, SessionError> {
-    Ok(s.get::<BTreeMap<String, Pending>>(PENDING)
-        .await?
-        .unwrap_or_default())
+    Ok(keys::PENDING.get(s).await?.unwrap_or_default())
 }
 
 /// Parks a validated request; returns its id.
@@ -86,7 +175,7 @@ pub async fn park(s: &Session, req: AuthRequest, now: i64) -> Result<String, Ses
             created: now,
         },
     );
-    s.insert(PENDING, map).await?;
+    keys::PENDING.insert(s, &map).await?;
     Ok(id)
 }
 
@@ -105,7 +194,7 @@ pub async fn update_pending(
     let mut map = pending_map(s).await?;
     if let Some(p) = map.get_mut(id) {
         f(&mut p.interaction);
-        s.insert(PENDING, map).await?;
+        keys::PENDING.insert(s, &map).await?;
     }
     Ok(())
 }
@@ -113,25 +202,37 @@ pub async fn update_pending(
 pub async fn finish_pending(s: &Session, id: &str) -> Result<(), SessionError> {
     let mut map = pending_map(s).await?;
     if map.remove(id).is_some() {
-        s.insert(PENDING, map).await?;
+        keys::PENDING.insert(s, &map).await?;
     }
     Ok(())
 }
 
 /// The session's CSRF token, created on first use.
 pub async fn csrf_token(s: &Session) -> Result<String, SessionError> {
-    if let Some(t) = s.get::<String>(CSRF).await? {
+    if let Some(t) = keys::CSRF.get(s).await? {
         return Ok(t);
     }
     let t = secrets::new_secret();
-    s.insert(CSRF, &t).await?;
+    keys::CSRF.insert(s, &t).await?;
     Ok(t)
 }
 
 /// Checks a submitted CSRF token in constant time.
 pub async fn csrf_ok(s: &Session, submitted: &str) -> Result<bool, SessionError> {
-    Ok(match s.get::<String>(CSRF).await? {
+    Ok(match keys::CSRF.get(s).await? {
         Some(t) => secrets::ct_eq(t.as_bytes(), submitted.as_bytes()),
         None => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keys::NAMES;
+
+    #[test]
+    fn session_keys_are_distinct() {
+        for (i, a) in NAMES.iter().enumerate() {
+            assert!(!NAMES[i + 1..].contains(a), "session key {a} used twice");
+        }
+    }
 }

@@ -56,7 +56,6 @@ pub const MAX_FAILURES: u32 = 5;
 pub const ACCOUNT_MAX_FAILURES: i64 = 20;
 pub const ACCOUNT_WINDOW: i64 = 15 * 60;
 /// Session key: wrong codes per request id (`""` for the account pages).
-const FAILURES: &str = "stepup_failures";
 const FAILED_ACTION: &str = "login.step_up_failed";
 
 #[derive(Deserialize)]
@@ -208,7 +207,7 @@ async fn render(
         attempts_left,
         cancel_url: SECURITY_URL.into(),
     };
-    (status, Html(page.render())).into_response()
+    (status, Html(page.render(&app.config.site))).into_response()
 }
 
 /// `GET /stepup?req=ID&level=LEVEL`.
@@ -252,7 +251,8 @@ pub async fn stepup_recovery(
 }
 
 async fn failures(s: &Session) -> BTreeMap<String, u32> {
-    s.get::<BTreeMap<String, u32>>(FAILURES)
+    session::keys::STEPUP_FAILURES
+        .get(s)
         .await
         .ok()
         .flatten()
@@ -265,9 +265,7 @@ async fn set_failures(s: &Session, key: &str, n: Option<u32>) -> Result<(), sess
         Some(n) => map.insert(key.to_string(), n),
         None => map.remove(key),
     };
-    s.insert(FAILURES, map)
-        .await
-        .map_err(session::SessionError::from)
+    session::keys::STEPUP_FAILURES.insert(s, &map).await
 }
 
 fn too_many(lang: Lang) -> Response {
