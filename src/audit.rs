@@ -233,6 +233,30 @@ impl Entry {
         self
     }
 
+    /// The subject, if there is one.
+    pub fn subject_opt(mut self, s: Option<&str>) -> Entry {
+        self.subject = s.map(str::to_string);
+        self
+    }
+
+    /// Fields from a JSON object: its `before` and `after` become the entry's, the other
+    /// keys event-specific fields (a reserved key other than those two is dropped).
+    pub fn fields(mut self, v: Value) -> Entry {
+        if let Value::Object(m) = v {
+            for (k, v) in m {
+                match k.as_str() {
+                    "before" => self.before = v,
+                    "after" => self.after = v,
+                    k if RESERVED.contains(&k) => {}
+                    _ => {
+                        self.fields.insert(k, v);
+                    }
+                }
+            }
+        }
+        self
+    }
+
     /// The one JSON shape: `actor`, `subject`, `client`, `address`, `before`, `after` always
     /// present (null when not applicable), then the event's own fields.
     pub fn to_json(&self) -> Value {

@@ -10,6 +10,7 @@ use crate::{
     admin::{self, NewClient},
     app::App,
     assurance::Level,
+    audit::{self, Actor, Entry, Event},
     config::Config,
 };
 
@@ -272,7 +273,7 @@ fn one_line(e: &anyhow::Error) -> String {
     msg.replace('\n', " ")
 }
 
-const ACTOR: &str = "cli";
+const ACTOR: &Actor = &Actor::Cli;
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Keys(KeysCmd::Kek) = cli.command {
@@ -395,14 +396,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCmd::Rotate) => {
             let kids = app.keys.rotate(app.max_token_lifetime()).await?;
-            app.db
-                .audit(
-                    ACTOR,
-                    "keys.rotated",
-                    None,
-                    serde_json::json!({ "now_signing": kids }),
-                )
-                .await?;
+            audit::record(
+                &app.db,
+                Entry::new(Event::KeysRotated, Actor::Cli).after(&kids),
+            )
+            .await?;
             println!("rotated; now signing with {}", kids.join(", "));
         }
         Command::Keys(KeysCmd::Kek) => unreachable!("handled above"),

@@ -21,6 +21,7 @@ use super::{AdminError, NewClient};
 use crate::{
     app::App,
     assurance::Level,
+    audit::{self, Actor, Entry, Event},
     oidc::{error::OAuthError, userinfo::verify_access_token},
 };
 
@@ -118,8 +119,8 @@ pub struct Admin {
 }
 
 impl Admin {
-    fn actor(&self) -> String {
-        format!("admin:{}", self.client_id)
+    fn actor(&self) -> Actor {
+        Actor::Admin(self.client_id.clone())
     }
 }
 
@@ -155,15 +156,15 @@ impl FromRequestParts<App> for Admin {
             .map_err(|e| ApiError::from(e).into_response())?;
         // Only client_credentials tokens administer: a citizen's token never does.
         if claims.sub != claims.client_id || !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
-            let _ = app
-                .db
-                .audit(
-                    &format!("client:{}", claims.client_id),
-                    "admin.denied",
-                    None,
-                    json!({ "sub": claims.sub }),
+            audit::record_or_log(
+                &app.db,
+                Entry::new(
+                    Event::AdminDenied,
+                    Actor::Client(claims.client_id.to_string()),
                 )
-                .await;
+                .fields(json!({ "sub": claims.sub })),
+            )
+            .await;
             let mut resp = ApiError(
                 StatusCode::FORBIDDEN,
                 "insufficient_scope",

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::{
     accounts::{self, AccountError, Hasher, NewAccount},
     assurance::{AcrVocabulary, Level},
+    audit::{self, Actor, Entry, Event},
     store::{
         self,
         accounts::Account,
@@ -74,7 +75,7 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
 pub async fn register_client(
     db: &Db,
     hasher: &Hasher,
-    actor: &str,
+    actor: &Actor,
     n: NewClient,
 ) -> Result<Client, AdminError> {
     let bad = |m: String| AdminError::Invalid(m);
@@ -219,27 +220,27 @@ pub async fn register_client(
             e.into()
         }
     })?;
-    db.audit(
-        actor,
-        "client.created",
-        Some(&client.id),
-        json!({ "after": client }),
+    audit::record(
+        db,
+        Entry::new(Event::ClientCreated, actor.clone())
+            .subject(&client.id)
+            .fields(json!({ "after": client })),
     )
     .await?;
     Ok(client)
 }
 
-pub async fn remove_client(db: &Db, actor: &str, id: &str) -> Result<(), AdminError> {
+pub async fn remove_client(db: &Db, actor: &Actor, id: &str) -> Result<(), AdminError> {
     let before = db
         .client_get(id)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
     db.client_delete(id).await?;
-    db.audit(
-        actor,
-        "client.removed",
-        Some(id),
-        json!({ "before": before }),
+    audit::record(
+        db,
+        Entry::new(Event::ClientRemoved, actor.clone())
+            .subject(id)
+            .fields(json!({ "before": before })),
     )
     .await?;
     Ok(())
@@ -248,16 +249,16 @@ pub async fn remove_client(db: &Db, actor: &str, id: &str) -> Result<(), AdminEr
 pub async fn add_account(
     db: &Db,
     hasher: &Hasher,
-    actor: &str,
+    actor: &Actor,
     new: NewAccount,
     min_password: usize,
 ) -> Result<Account, AdminError> {
     let a = accounts::create(db, hasher, new, min_password).await?;
-    db.audit(
-        actor,
-        "account.created",
-        Some(&a.id),
-        json!({ "email": a.email }),
+    audit::record(
+        db,
+        Entry::new(Event::AccountCreated, actor.clone())
+            .subject(&a.id)
+            .fields(json!({ "email": a.email })),
     )
     .await?;
     Ok(a)
@@ -270,14 +271,14 @@ async fn account_by_email(db: &Db, email: &str) -> Result<Account, AdminError> {
         .ok_or_else(|| AdminError::NotFound(format!("account `{e}`")))
 }
 
-pub async fn disable_account(db: &Db, actor: &str, email: &str) -> Result<Account, AdminError> {
+pub async fn disable_account(db: &Db, actor: &Actor, email: &str) -> Result<Account, AdminError> {
     let a = account_by_email(db, email).await?;
     db.account_disable(&a.id, db.now()).await?;
-    db.audit(
-        actor,
-        "account.disabled",
-        Some(&a.id),
-        json!({ "email": a.email }),
+    audit::record(
+        db,
+        Entry::new(Event::AccountDisabled, actor.clone())
+            .subject(&a.id)
+            .fields(json!({ "email": a.email })),
     )
     .await?;
     Ok(a)
@@ -286,7 +287,7 @@ pub async fn disable_account(db: &Db, actor: &str, email: &str) -> Result<Accoun
 /// Records identity proofing (e.g. in person at the citizen office against the ID card).
 pub async fn proof_account(
     db: &Db,
-    actor: &str,
+    actor: &Actor,
     email: &str,
     level: Level,
     evidence: &str,
@@ -300,11 +301,11 @@ pub async fn proof_account(
     let a = account_by_email(db, email).await?;
     db.account_set_proofing(&a.id, level, evidence, db.now())
         .await?;
-    db.audit(
-        actor,
-        "account.proofed",
-        Some(&a.id),
-        json!({ "before": a.proofing_level, "after": level, "evidence": evidence }),
+    audit::record(
+        db,
+        Entry::new(Event::AccountProofed, actor.clone())
+            .subject(&a.id)
+            .fields(json!({ "before": a.proofing_level, "after": level, "evidence": evidence })),
     )
     .await?;
     Ok(a)
@@ -312,7 +313,7 @@ pub async fn proof_account(
 
 pub async fn set_client_min_level(
     db: &Db,
-    actor: &str,
+    actor: &Actor,
     id: &str,
     level: Option<Level>,
 ) -> Result<(), AdminError> {
@@ -321,11 +322,11 @@ pub async fn set_client_min_level(
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
     db.client_set_min_level(id, level).await?;
-    db.audit(
-        actor,
-        "policy.client_min_level",
-        Some(id),
-        json!({ "before": c.min_level, "after": level }),
+    audit::record(
+        db,
+        Entry::new(Event::PolicyClientMinLevel, actor.clone())
+            .subject(id)
+            .fields(json!({ "before": c.min_level, "after": level })),
     )
     .await?;
     Ok(())
@@ -333,7 +334,7 @@ pub async fn set_client_min_level(
 
 pub async fn set_scope_min_level(
     db: &Db,
-    actor: &str,
+    actor: &Actor,
     scope: &str,
     level: Option<Level>,
 ) -> Result<(), AdminError> {
@@ -348,11 +349,11 @@ pub async fn set_scope_min_level(
     }
     let before = db.policy_load().await?.scope_min.get(scope).copied();
     db.policy_set_scope_min(scope, level).await?;
-    db.audit(
-        actor,
-        "policy.scope_min_level",
-        Some(scope),
-        json!({ "before": before, "after": level }),
+    audit::record(
+        db,
+        Entry::new(Event::PolicyScopeMinLevel, actor.clone())
+            .subject(scope)
+            .fields(json!({ "before": before, "after": level })),
     )
     .await?;
     Ok(())
@@ -360,7 +361,7 @@ pub async fn set_scope_min_level(
 
 pub async fn set_level_max_age(
     db: &Db,
-    actor: &str,
+    actor: &Actor,
     level: Level,
     secs: u64,
 ) -> Result<(), AdminError> {
@@ -369,11 +370,11 @@ pub async fn set_level_max_age(
     }
     let before = db.policy_load().await?.max_age_of(level);
     db.policy_set_level_max_age(level, secs).await?;
-    db.audit(
-        actor,
-        "policy.level_max_age",
-        Some(level.as_str()),
-        json!({ "before": before, "after": secs }),
+    audit::record(
+        db,
+        Entry::new(Event::PolicyLevelMaxAge, actor.clone())
+            .subject(level.as_str())
+            .fields(json!({ "before": before, "after": secs })),
     )
     .await?;
     Ok(())
@@ -413,7 +414,7 @@ pub struct NewUpstream {
 pub async fn add_upstream(
     db: &Db,
     kek: &crate::tokens::keys::Kek,
-    actor: &str,
+    actor: &Actor,
     n: NewUpstream,
 ) -> Result<store::upstreams::Upstream, AdminError> {
     use crate::upstream::{check_acr_map, Profile};
@@ -468,22 +469,27 @@ pub async fn add_upstream(
         disabled_at: None,
     };
     db.upstream_insert(&u).await?;
-    db.audit(actor, "upstream.added", Some(&u.id), json!({ "after": u }))
-        .await?;
+    audit::record(
+        db,
+        Entry::new(Event::UpstreamAdded, actor.clone())
+            .subject(&u.id)
+            .fields(json!({ "after": u })),
+    )
+    .await?;
     Ok(u)
 }
 
-pub async fn remove_upstream(db: &Db, actor: &str, id: &str) -> Result<(), AdminError> {
+pub async fn remove_upstream(db: &Db, actor: &Actor, id: &str) -> Result<(), AdminError> {
     let before = db
         .upstream_get(id)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("upstream `{id}`")))?;
     db.upstream_delete(id).await?;
-    db.audit(
-        actor,
-        "upstream.removed",
-        Some(id),
-        json!({ "before": before }),
+    audit::record(
+        db,
+        Entry::new(Event::UpstreamRemoved, actor.clone())
+            .subject(id)
+            .fields(json!({ "before": before })),
     )
     .await?;
     Ok(())
@@ -492,7 +498,7 @@ pub async fn remove_upstream(db: &Db, actor: &str, id: &str) -> Result<(), Admin
 /// Changes how far an upstream is trusted and how its acr values map to levels.
 pub async fn set_upstream_trust(
     db: &Db,
-    actor: &str,
+    actor: &Actor,
     id: &str,
     max_level: Option<Level>,
     acr_map: Option<std::collections::BTreeMap<String, String>>,
@@ -507,12 +513,7 @@ pub async fn set_upstream_trust(
     };
     let level = max_level.unwrap_or(before.max_level);
     db.upstream_set_trust(id, level, &map).await?;
-    db.audit(
-        actor,
-        "policy.upstream_trust",
-        Some(id),
-        json!({ "before": { "max_level": before.max_level, "acr_map": before.acr_map }, "after": { "max_level": level, "acr_map": map } }),
-    )
+    audit::record(db, Entry::new(Event::PolicyUpstreamTrust, actor.clone()).subject(id).fields(json!({ "before": { "max_level": before.max_level, "acr_map": before.acr_map }, "after": { "max_level": level, "acr_map": map } })))
     .await?;
     Ok(())
 }
@@ -520,7 +521,7 @@ pub async fn set_upstream_trust(
 /// Which local login methods and upstreams a client may offer (`None`: all).
 pub async fn set_client_methods(
     db: &Db,
-    actor: &str,
+    actor: &Actor,
     id: &str,
     methods: Option<Vec<String>>,
     upstreams: Option<Vec<String>>,
@@ -556,12 +557,7 @@ pub async fn set_client_methods(
     }
     db.client_set_methods(id, methods.as_deref(), upstreams.as_deref())
         .await?;
-    db.audit(
-        actor,
-        "policy.client_methods",
-        Some(id),
-        json!({ "before": { "login_methods": c.login_methods, "upstreams": c.upstreams }, "after": { "login_methods": methods, "upstreams": upstreams } }),
-    )
+    audit::record(db, Entry::new(Event::PolicyClientMethods, actor.clone()).subject(id).fields(json!({ "before": { "login_methods": c.login_methods, "upstreams": c.upstreams }, "after": { "login_methods": methods, "upstreams": upstreams } })))
     .await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 
 use super::{error::OAuthError, params::Params};
 use crate::{
+    audit::{self, Actor, Entry, Event},
     core::{
         caches::{JWKS_MIN_REFRESH, JWKS_TTL},
         Core,
@@ -173,15 +174,15 @@ async fn check_secret(
         .await
         .map_err(|_| OAuthError::temporarily_unavailable("too many requests; retry shortly"))?;
     if !ok {
-        let _ = core
-            .db
-            .audit(
-                &format!("client:{}", client.id),
-                "client.auth_failed",
-                Some(&client.id),
-                serde_json::json!({}),
+        audit::record_or_log(
+            &core.db,
+            Entry::new(
+                Event::ClientAuthFailed,
+                Actor::Client(client.id.to_string()),
             )
-            .await;
+            .subject(&client.id),
+        )
+        .await;
         return Err(OAuthError::invalid_client(
             "client authentication failed",
             used_basic,
@@ -263,15 +264,15 @@ async fn check_assertion(core: &Core, client: &Client, jwt: &str) -> Result<(), 
         .client_assertion_jti_record(&client.id, &claims.jti, claims.exp + 10)
         .await?
     {
-        let _ = core
-            .db
-            .audit(
-                &format!("client:{}", client.id),
-                "client.assertion_replay",
-                Some(&client.id),
-                serde_json::json!({}),
+        audit::record_or_log(
+            &core.db,
+            Entry::new(
+                Event::ClientAssertionReplay,
+                Actor::Client(client.id.to_string()),
             )
-            .await;
+            .subject(&client.id),
+        )
+        .await;
         return Err(fail("client_assertion jti was already used".into()));
     }
     Ok(())

@@ -13,7 +13,10 @@ use super::{
     error::PageError,
     i18n, pages, session,
 };
-use crate::app::App;
+use crate::{
+    app::App,
+    audit::{self, Actor, Entry, Event},
+};
 
 pub async fn account(
     State(app): State<App>,
@@ -92,15 +95,16 @@ pub async fn revoke_consent(
     revoked
         .await
         .map_err(|e| PageError::from(e).in_lang(lang))?;
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{}", login.account_id),
-            "consent.revoked",
-            Some(&client_id),
-            serde_json::json!({}),
+    audit::record(
+        &app.db,
+        Entry::new(
+            Event::ConsentRevoked,
+            Actor::Account(login.account_id.to_string()),
         )
-        .await;
+        .subject(&client_id),
+    )
+    .await
+    .map_err(|e| PageError::from(e).in_lang(lang))?;
     Ok(Redirect::to("/account").into_response())
 }
 

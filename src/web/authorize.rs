@@ -14,6 +14,7 @@ use super::{i18n::Lang, pages, protocol::EndpointParams, session};
 use crate::{
     accounts::{self, login::Authenticated},
     app::App,
+    audit::{self, Actor, Entry, Event},
     oidc::{
         authorize::{
             flow::{self, AuthResponse, Step},
@@ -331,15 +332,12 @@ pub async fn login_submit(
         Err(e) => return internal(lang, e),
     };
     let Some(account) = account else {
-        let _ = app
-            .db
-            .audit(
-                "anonymous",
-                "login.failed",
-                None,
-                serde_json::json!({ "method": "pwd" }),
-            )
-            .await;
+        audit::record_or_log(
+            &app.db,
+            Entry::new(Event::LoginFailed, Actor::Anonymous)
+                .fields(serde_json::json!({ "method": "pwd" })),
+        )
+        .await;
         return render_login(
             &app,
             &s,
@@ -461,15 +459,19 @@ pub async fn consent_submit(
             {
                 return internal(lang, e);
             }
-            let _ = app
-                .db
-                .audit(
-                    &format!("account:{}", login.account_id),
-                    "consent.granted",
-                    Some(&pending.req.client_id),
-                    serde_json::json!({ "scopes": pending.req.scopes }),
+            if let Err(e) = audit::record(
+                &app.db,
+                Entry::new(
+                    Event::ConsentGranted,
+                    Actor::Account(login.account_id.to_string()),
                 )
-                .await;
+                .subject(&pending.req.client_id)
+                .fields(serde_json::json!({ "scopes": pending.req.scopes })),
+            )
+            .await
+            {
+                return internal(lang, e);
+            }
             if let Err(e) = session::update_pending(&s, &f.req, |i| i.consented = true).await {
                 return internal(lang, e);
             }

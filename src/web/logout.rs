@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     app::App,
+    audit::{self, Actor, Entry, Event},
     oidc::{logout, params::Params},
 };
 
@@ -75,15 +76,13 @@ async fn handle(
         return Ok(Html(page.render(&app.config.site)).into_response());
     }
     if let Some(l) = &login {
-        let _ = app
-            .db
-            .audit(
-                &format!("account:{}", l.account_id),
-                "logout",
-                req.client_id.as_deref(),
-                serde_json::json!({ "sid": l.sid }),
-            )
-            .await;
+        audit::record_or_log(
+            &app.db,
+            Entry::new(Event::Logout, Actor::Account(l.account_id.to_string()))
+                .subject_opt(req.client_id.as_deref())
+                .fields(serde_json::json!({ "sid": l.sid })),
+        )
+        .await;
     }
     session::clear(s)
         .await
@@ -103,15 +102,12 @@ pub async fn account_logout(
 ) -> Response {
     let lang = lang(&headers, None);
     if let Ok(Some(l)) = session::login(&s).await {
-        let _ = app
-            .db
-            .audit(
-                &format!("account:{}", l.account_id),
-                "logout",
-                None,
-                serde_json::json!({ "sid": l.sid }),
-            )
-            .await;
+        audit::record_or_log(
+            &app.db,
+            Entry::new(Event::Logout, Actor::Account(l.account_id.to_string()))
+                .fields(serde_json::json!({ "sid": l.sid })),
+        )
+        .await;
     }
     let _ = session::clear(&s).await;
     Html(pages::LoggedOutPage { lang }.render(&app.config.site)).into_response()

@@ -27,6 +27,7 @@ use crate::{
         PublicKeyCredential, RegisterPublicKeyCredential,
     },
     app::App,
+    audit::{self, Actor, Entry, Event},
     oidc::SsoLogin,
     store::accounts::Account,
 };
@@ -291,15 +292,19 @@ pub async fn register_finish(
     let cred = pk
         .finish_registration(&account.id, &state, &f.credential, &label, t)
         .await?;
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{}", account.id),
-            "credential.added",
-            Some(&account.id),
-            serde_json::json!({ "kind": "passkey", "credential": cred.id, "label": cred.label }),
+    audit::record(
+        &app.db,
+        Entry::new(
+            Event::CredentialAdded,
+            Actor::Account(account.id.to_string()),
         )
-        .await;
+        .subject(&account.id)
+        .fields(
+            serde_json::json!({ "kind": "passkey", "credential": cred.id, "label": cred.label }),
+        ),
+    )
+    .await
+    .map_err(ApiError::storage)?;
     ok_json(serde_json::json!({ "id": cred.id, "label": cred.label }))
 }
 

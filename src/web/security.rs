@@ -39,6 +39,7 @@ use crate::{
     accounts::{passkey, totp},
     app::App,
     assurance::{level::Method, Level},
+    audit::{self, Actor, Entry, Event},
     oidc::SsoLogin,
     store::{accounts::Account, credentials::Credential},
 };
@@ -143,10 +144,6 @@ async fn start_change(
         return Err(Redirect::to(CONFIRM_URL).into_response());
     }
     Ok((login, account, creds))
-}
-
-fn actor(account_id: &str) -> String {
-    format!("account:{account_id}")
 }
 
 #[derive(Deserialize)]
@@ -331,15 +328,16 @@ pub async fn totp_submit(
         Err(e) => return internal(lang, e),
     };
     let _ = keys::TOTP_SETUP.remove(&s).await;
-    let _ = app
-        .db
-        .audit(
-            &actor(&account.id),
-            "credential.added",
-            Some(&account.id),
-            json!({ "kind": totp::KIND, "credential_id": cred.id }),
-        )
-        .await;
+    if let Err(e) = audit::record(
+        &app.db,
+        Entry::new(Event::CredentialAdded, Actor::Account(account.id.clone()))
+            .subject(&account.id)
+            .fields(json!({ "kind": totp::KIND, "credential_id": cred.id })),
+    )
+    .await
+    {
+        return internal(lang, e);
+    }
     match app.db.recovery_codes_left(&account.id).await {
         Ok(0) => {}
         Ok(_) => return Redirect::to(&format!("{SECURITY_URL}?done=totp")).into_response(),
@@ -380,15 +378,19 @@ async fn new_recovery_codes(
         Ok(c) => c,
         Err(e) => return internal(lang, e),
     };
-    let _ = app
-        .db
-        .audit(
-            &actor(account_id),
-            "recovery_codes.regenerated",
-            Some(account_id),
-            json!({ "count": codes.len(), "reason": reason }),
+    if let Err(e) = audit::record(
+        &app.db,
+        Entry::new(
+            Event::RecoveryCodesRegenerated,
+            Actor::Account(account_id.to_string()),
         )
-        .await;
+        .subject(account_id)
+        .fields(json!({ "count": codes.len(), "reason": reason })),
+    )
+    .await
+    {
+        return internal(lang, e);
+    }
     let totp_added = reason == "first_second_factor";
     let page = pages::RecoveryCodesPage {
         lang,
@@ -432,14 +434,8 @@ pub async fn credential_remove(
             return internal(lang, e);
         }
     }
-    let _ = app
-        .db
-        .audit(
-            &actor(&account.id),
-            "credential.removed",
-            Some(&account.id),
-            json!({ "kind": cred.kind, "credential_id": cred.id, "recovery_codes_cleared": clear_codes }),
-        )
-        .await;
+    if let Err(e) = audit::record(&app.db, Entry::new(Event::CredentialRemoved, Actor::Account(account.id.clone())).subject(&account.id).fields(json!({ "kind": cred.kind, "credential_id": cred.id, "recovery_codes_cleared": clear_codes }))).await {
+        return internal(lang, e);
+    }
     Redirect::to(&format!("{SECURITY_URL}?done=removed")).into_response()
 }

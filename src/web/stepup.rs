@@ -46,6 +46,7 @@ use crate::{
         level::{effective_level, Method},
         Level,
     },
+    audit::{self, Actor, Entry, Event},
     oidc::{error::OAuthError, SsoLogin},
     store::accounts::Account,
 };
@@ -55,8 +56,6 @@ pub const MAX_FAILURES: u32 = 5;
 /// Wrong codes allowed per account within [`ACCOUNT_WINDOW`], across all sessions.
 pub const ACCOUNT_MAX_FAILURES: i64 = 20;
 pub const ACCOUNT_WINDOW: i64 = 15 * 60;
-/// Session key: wrong codes per request id (`""` for the account pages).
-const FAILED_ACTION: &str = "login.step_up_failed";
 
 #[derive(Deserialize)]
 pub struct StepUpQuery {
@@ -318,7 +317,11 @@ async fn submit(
     let failed = failures(s).await.get(&ctx.req).copied().unwrap_or(0);
     let account_failed = match app
         .db
-        .audit_count_since(FAILED_ACTION, &account_id, t - ACCOUNT_WINDOW)
+        .audit_count_since(
+            Event::LoginStepUpFailed.name(),
+            &account_id,
+            t - ACCOUNT_WINDOW,
+        )
         .await
     {
         Ok(n) => n,
@@ -376,15 +379,20 @@ async fn submit(
             if let Err(err) = set_failures(s, &ctx.req, Some(failed)).await {
                 return internal(lang, err);
             }
-            let _ = app
-                .db
-                .audit(
-                    &format!("account:{account_id}"),
-                    FAILED_ACTION,
-                    Some(&account_id),
-                    json!({ "method": method_name, "request": !ctx.req.is_empty() }),
+            if let Err(e) = audit::record(
+                &app.db,
+                Entry::new(
+                    Event::LoginStepUpFailed,
+                    Actor::Account(account_id.to_string()),
                 )
-                .await;
+                .subject(&account_id)
+                .fields(json!({ "method": method_name, "request": !ctx.req.is_empty() })),
+            )
+            .await
+            {
+                // The account-wide throttle counts these: an unrecorded failure is not allowed.
+                return internal(lang, e);
+            }
             if failed >= MAX_FAILURES {
                 return give_up(app, s, &ctx).await;
             }
@@ -427,15 +435,16 @@ async fn give_up(app: &App, s: &Session, ctx: &Ctx) -> Response {
     } else {
         let _ = session::finish_pending(s, &ctx.req).await;
     }
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{}", ctx.account.id),
-            "login.step_up_blocked",
-            Some(&ctx.account.id),
-            json!({ "request": !ctx.req.is_empty() }),
+    audit::record_or_log(
+        &app.db,
+        Entry::new(
+            Event::LoginStepUpBlocked,
+            Actor::Account(ctx.account.id.to_string()),
         )
-        .await;
+        .subject(&ctx.account.id)
+        .fields(json!({ "request": !ctx.req.is_empty() })),
+    )
+    .await;
     too_many(ctx.lang)
 }
 
@@ -478,14 +487,15 @@ pub async fn stepup_decline(
     if let Err(e) = session::update_pending(&s, &f.req, |i| i.declined_step_up = true).await {
         return internal(ctx.lang, e);
     }
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{}", ctx.account.id),
-            "login.step_up_declined",
-            Some(&ctx.account.id),
-            json!({ "level": ctx.login.level }),
+    audit::record_or_log(
+        &app.db,
+        Entry::new(
+            Event::LoginStepUpDeclined,
+            Actor::Account(ctx.account.id.to_string()),
         )
-        .await;
+        .subject(&ctx.account.id)
+        .fields(json!({ "level": ctx.login.level })),
+    )
+    .await;
     Redirect::to(&format!("/authorize/continue?req={}", f.req)).into_response()
 }

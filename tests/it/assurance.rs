@@ -139,7 +139,7 @@ async fn levels(backend: Backend) {
     // (the authentication strength caps the level too).
     admin::proof_account(
         &server.app.db,
-        "test",
+        &pforte::audit::Actor::Cli,
         "carla@example.de",
         Level::High,
         "Bürgerbüro, Personalausweis",
@@ -155,7 +155,7 @@ async fn levels(backend: Backend) {
     // Policy: a scope minimum applies to the very next request, and is audited.
     admin::set_scope_min_level(
         &server.app.db,
-        "admin:test",
+        &pforte::audit::Actor::Admin("test".into()),
         "payment",
         Some(Level::Substantial),
     )
@@ -172,9 +172,14 @@ async fn levels(backend: Backend) {
         "other scopes are unaffected"
     );
     // A client minimum applies to every request of that client.
-    admin::set_client_min_level(&server.app.db, "admin:test", "rp", Some(Level::Substantial))
-        .await
-        .unwrap();
+    admin::set_client_min_level(
+        &server.app.db,
+        &pforte::audit::Actor::Admin("test".into()),
+        "rp",
+        Some(Level::Substantial),
+    )
+    .await
+    .unwrap();
     let (url, _) = authorize_url(&server, "rp", &[]);
     assert_eq!(
         browser.get(&url).await.param("error").as_deref(),
@@ -220,9 +225,14 @@ async fn ageing(backend: Backend) {
     let out = browser.login(&page, "dora@example.de", PASSWORD).await;
     assert!(out.param("code").is_some(), "{out:?}");
     // The level's own maximum age (policy) also expires a session: set low to 1 s.
-    admin::set_level_max_age(&server.app.db, "admin:test", Level::Low, 1)
-        .await
-        .unwrap();
+    admin::set_level_max_age(
+        &server.app.db,
+        &pforte::audit::Actor::Admin("test".into()),
+        Level::Low,
+        1,
+    )
+    .await
+    .unwrap();
     server.app.clock.advance(2);
     let (url, _) = authorize_url(&server, "rp", &[("prompt", "none")]);
     assert_eq!(

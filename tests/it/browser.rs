@@ -739,7 +739,7 @@ async fn screenshots() {
         // Proofed at substantial (as `pforte account proof` does), the service asks for it.
         pforte::admin::proof_account(
             &server.app.db,
-            "test",
+            &pforte::audit::Actor::Cli,
             email,
             pforte::assurance::Level::Substantial,
             "Bürgerbüro, Personalausweis vorgelegt",

@@ -177,7 +177,7 @@ async fn passkeys(backend: Backend) {
     for email in ["anna@example.de", "bernd@example.de"] {
         admin::proof_account(
             &server.app.db,
-            "test",
+            &pforte::audit::Actor::Cli,
             email,
             Level::Substantial,
             "Bürgerbüro, Personalausweis",

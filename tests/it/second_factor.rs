@@ -224,7 +224,7 @@ async fn second_factor(backend: Backend) {
     let erika_id = server.citizen(erika, PASSWORD).await;
     admin::proof_account(
         &server.app.db,
-        "test",
+        &pforte::audit::Actor::Cli,
         erika,
         Level::Substantial,
         "Bürgerbüro, Personalausweis vorgelegt",
@@ -374,9 +374,14 @@ async fn second_factor(backend: Backend) {
     assert_eq!(id["acr"], SUBSTANTIAL);
     // … until the level's maximum age passes: then the step-up is asked again (not a silent
     // downgrade), while a request without a minimum gets the level the session still has.
-    admin::set_level_max_age(&server.app.db, "admin:test", Level::Substantial, 1)
-        .await
-        .unwrap();
+    admin::set_level_max_age(
+        &server.app.db,
+        &pforte::audit::Actor::Admin("test".into()),
+        Level::Substantial,
+        1,
+    )
+    .await
+    .unwrap();
     server.app.clock.advance(2);
     let (url, verifier) = authorize_url(&server, "rp", &[]);
     let id = tokens(&server, &b1.get(&url).await, &verifier).await;
@@ -387,9 +392,14 @@ async fn second_factor(backend: Backend) {
     assert!(page
         .html()
         .contains("zurzeit das Vertrauensniveau „niedrig“"));
-    admin::set_level_max_age(&server.app.db, "admin:test", Level::Substantial, 7200)
-        .await
-        .unwrap();
+    admin::set_level_max_age(
+        &server.app.db,
+        &pforte::audit::Actor::Admin("test".into()),
+        Level::Substantial,
+        7200,
+    )
+    .await
+    .unwrap();
     let code = app.next_code();
     let out = stepup_submit(&server, &b1, &page, "totp", &code).await;
     assert_eq!(tokens(&server, &out, &verifier).await["acr"], SUBSTANTIAL);

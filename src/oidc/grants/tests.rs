@@ -31,7 +31,7 @@ async fn client(core: &Core, id: &str, grants: &[&str], scopes: &[&str]) -> Clie
     admin::register_client(
         &core.db,
         &core.hasher,
-        "test",
+        &crate::audit::Actor::Cli,
         NewClient {
             id: id.into(),
             secret: Some("a-long-client-secret".into()),

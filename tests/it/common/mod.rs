@@ -198,9 +198,14 @@ impl TestServer {
     }
 
     pub async fn add_client(&self, c: NewClient) {
-        admin::register_client(&self.app.db, &self.app.hasher, "test", c)
-            .await
-            .expect("register client");
+        admin::register_client(
+            &self.app.db,
+            &self.app.hasher,
+            &pforte::audit::Actor::Cli,
+            c,
+        )
+        .await
+        .expect("register client");
     }
 
     /// A confidential client `id` with secret `{id}-secret-123` and redirect `http://127.0.0.1:9999/{id}/cb`.
@@ -247,7 +252,7 @@ impl TestServer {
         admin::add_account(
             &self.app.db,
             &self.app.hasher,
-            "test",
+            &pforte::audit::Actor::Cli,
             NewAccount {
                 email: email.into(),
                 password: password.into(),
