@@ -3,7 +3,7 @@
 //! `backchannel`, …). Rendering for `GET /metrics` in the Prometheus text format 0.0.4, or
 //! OpenMetrics when the scraper asks for it.
 //!
-//! The registry is a value held in [`crate::App`] (`prometheus-client` has no global recorder),
+//! The registry is a value held in [`crate::core::Core`] (`prometheus-client` has no global recorder),
 //! so two instances in one process (the tests) count separately. Label values are closed enums
 //! or route templates, never raw input, so the number of series stays bounded. Names, labels and
 //! what each family means are listed in docs/operations.md ("Metrics").

@@ -101,9 +101,14 @@ impl OAuthError {
         }
     }
 
+    /// An internal error: logged at error level with a random reference id, which the
+    /// description names (never the internal message), so support can find the log line.
     pub fn internal(e: impl std::fmt::Display) -> OAuthError {
-        tracing::error!(error = %e, "internal error");
-        OAuthError::server_error("the server could not complete the request")
+        let reference = crate::secrets::random_token(6);
+        tracing::error!(reference = %reference, error = %e, "internal error");
+        OAuthError::server_error(format!(
+            "the server could not complete the request (reference {reference})"
+        ))
     }
 }
 

@@ -18,13 +18,3 @@ pub mod token;
 pub mod userinfo;
 
 pub use crate::accounts::login::SsoLogin;
-
-impl SsoLogin {
-    pub fn view(&self) -> authorize::SessionView {
-        authorize::SessionView {
-            account_id: self.account_id.clone(),
-            auth_time: self.auth_time,
-            level: self.level,
-        }
-    }
-}

@@ -10,7 +10,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{i18n::Lang, pages, protocol::EndpointParams, session};
+use super::{error::internal, i18n::Lang, pages, protocol::EndpointParams, session};
 use crate::{
     accounts::{self, login::Authenticated},
     app::App,
@@ -37,12 +37,6 @@ pub fn lang(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
 /// A readable error page (never a redirect).
 pub fn error_page(lang: Lang, e: &OAuthError) -> Response {
     super::error::PageError::oauth(e)
-        .in_lang(lang)
-        .into_response()
-}
-
-fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    super::error::PageError::internal(e)
         .in_lang(lang)
         .into_response()
 }

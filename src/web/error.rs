@@ -25,6 +25,11 @@ use axum::{
 use super::{i18n::Lang, pages, session::SessionError};
 use crate::{app::App, oidc::error::OAuthError, secrets, store::StoreError};
 
+/// An internal error as a page in `lang`: logged with a reference id (see [`PageError::internal`]).
+pub fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
+    PageError::internal(e).in_lang(lang).into_response()
+}
+
 /// Why a page could not be shown; see the module documentation.
 #[derive(Clone, Debug)]
 pub struct PageError {

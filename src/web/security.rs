@@ -30,7 +30,7 @@ use super::{
     account::format_date,
     authorize::lang,
     csrf::{CsrfForm, CsrfOnly, HasCsrf},
-    error::PageError,
+    error::internal,
     i18n::Lang,
     pages,
     session::{self, keys},
@@ -60,11 +60,6 @@ pub struct PendingTotp {
 
 fn setup_aad(account_id: &str) -> String {
     format!("totp-setup|{account_id}")
-}
-
-/// An internal error as the response, in the page language.
-fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    PageError::internal(e).in_lang(lang).into_response()
 }
 
 /// Whether an account with these credentials counts as having a second factor.

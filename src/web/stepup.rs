@@ -33,6 +33,7 @@ use tower_sessions::Session;
 
 use super::{
     authorize::{error_page, lang},
+    error::internal,
     i18n::Lang,
     login,
     pages::{self, CodeError, StepUpError},
@@ -71,10 +72,6 @@ pub struct StepUpForm {
     pub csrf: String,
     #[serde(default)]
     pub code: String,
-}
-
-fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    error_page(lang, &OAuthError::internal(e))
 }
 
 /// Everything a step-up page or form works with.

@@ -9,7 +9,7 @@
 
 use super::{
     decide, resolve_client, validate, AuthRequest, Facts, Interaction, Next, PageError,
-    ResponseMode,
+    ResponseMode, SessionView,
 };
 use crate::{
     accounts::{self, login::SsoLogin},
@@ -203,10 +203,10 @@ pub async fn advance(
     // The session's level never exceeds what the account's proofing allows now (a proofing
     // lowered by an admin applies to live sessions at once).
     let proofing = account.as_ref().map_or(Level::Low, |a| a.proofing_level);
-    let view = login.map(|l| {
-        let mut v = l.view();
-        v.level = v.level.min(proofing);
-        v
+    let view = login.map(|l| SessionView {
+        account_id: l.account_id.clone(),
+        auth_time: l.auth_time,
+        level: l.level.min(proofing),
     });
     let next = decide(
         req,

@@ -51,6 +51,7 @@ use tower_sessions::Session;
 use super::{
     authorize::lang,
     csrf::{CsrfForm, CsrfRejection, HasCsrf},
+    error::internal,
     error::PageError,
     i18n::Lang,
     pages,
@@ -190,11 +191,6 @@ async fn continue_to(
         .flatten()
         .map(|c| c.name);
     (Some(format!("/login?req={id}")), client_name)
-}
-
-/// An internal error as the response, in the page language.
-fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
-    PageError::internal(e).in_lang(lang).into_response()
 }
 
 fn busy(lang: Lang) -> Response {
