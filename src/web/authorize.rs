@@ -401,7 +401,7 @@ pub async fn consent_page(
     let page = pages::ConsentPage {
         lang,
         client_name: client.name,
-        scopes: pending.req.scopes.clone(),
+        scopes: pending.req.consent_scopes(),
         action: "/consent".into(),
         csrf,
         req: id,
@@ -449,14 +449,10 @@ pub async fn consent_submit(
     };
     match f.decision.as_str() {
         "allow" => {
+            let scopes = pending.req.consent_scopes();
             if let Err(e) = app
                 .db
-                .consent_grant(
-                    &login.account_id,
-                    &pending.req.client_id,
-                    &pending.req.scopes,
-                    t,
-                )
+                .consent_grant(&login.account_id, &pending.req.client_id, &scopes, t)
                 .await
             {
                 return internal(lang, e);
@@ -467,7 +463,7 @@ pub async fn consent_submit(
                     &format!("account:{}", login.account_id),
                     "consent.granted",
                     Some(&pending.req.client_id),
-                    serde_json::json!({ "scopes": pending.req.scopes }),
+                    serde_json::json!({ "scopes": scopes }),
                 )
                 .await;
             if let Err(e) = session::update_pending(&s, &f.req, |i| i.consented = true).await {

@@ -89,7 +89,10 @@ async fn claims_of_unregistered_scopes_are_not_released(backend: Backend) {
     let (id, info) = redeem(&server, "narrow", &out, &verifier).await;
     for claim in ["email", "address", "given_name", "name", "email_verified"] {
         assert!(id.get(claim).is_none(), "ID token released {claim}: {id}");
-        assert!(info.get(claim).is_none(), "userinfo released {claim}: {info}");
+        assert!(
+            info.get(claim).is_none(),
+            "userinfo released {claim}: {info}"
+        );
     }
     assert!(info["sub"].is_string());
 }
@@ -142,9 +145,14 @@ async fn a_scope_minimum_applies_to_its_claims(backend: Backend) {
     let server = TestServer::start(backend).await;
     client_for(&server, "mail", &["openid", "email"]).await;
     server.citizen("anna@example.de", PASSWORD).await;
-    admin::set_scope_min_level(&server.app.db, "admin:test", "email", Some(Level::Substantial))
-        .await
-        .unwrap();
+    admin::set_scope_min_level(
+        &server.app.db,
+        "admin:test",
+        "email",
+        Some(Level::Substantial),
+    )
+    .await
+    .unwrap();
     let browser = Browser::new(&server);
     // A password login (low) is enough without the e-mail claim...
     let (url, _) = authorize_url(&server, "mail", &[("scope", "openid")]);
