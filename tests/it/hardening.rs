@@ -4,21 +4,10 @@
 //! another client — on SQLite and PostgreSQL.
 
 use crate::common::*;
-use base64::Engine;
 use pforte::{admin, assurance::Level};
 
 const CLAIMS_ALL: &str = r#"{"userinfo":{"email":null,"address":null,"given_name":null},"id_token":{"email":null,"address":null,"given_name":null}}"#;
 const CLAIMS_EMAIL: &str = r#"{"userinfo":{"email":null}}"#;
-
-fn payload(jwt: &str) -> serde_json::Value {
-    let p = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .unwrap(),
-    )
-    .unwrap()
-}
 
 /// A confidential, third-party client (consent asked) registered for `scopes` only.
 async fn client_for(server: &TestServer, id: &str, scopes: &[&str]) {
