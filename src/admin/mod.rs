@@ -79,13 +79,7 @@ pub async fn register_client(
     n: NewClient,
 ) -> Result<Client, AdminError> {
     let bad = |m: String| AdminError::Invalid(m);
-    if n.id.is_empty()
-        || n.id.len() > 128
-        || !n
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-    {
+    if !store::clients::is_valid_client_id(&n.id) {
         return Err(bad(
             "client id: 1–128 characters of letters, digits, `-`, `_`, `.`, `:`".into(),
         ));

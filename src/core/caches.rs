@@ -14,7 +14,10 @@ use std::{
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::{secrets::ct_eq, store::clients::Client};
+use crate::{
+    secrets::ct_eq,
+    store::clients::{is_valid_client_id, Client},
+};
 
 /// Remembers secrets already verified with argon2, as an HMAC under a per-process key, so the
 /// token endpoint does not pay a memory-hard hash on every request. An entry is bound to the
@@ -72,9 +75,12 @@ impl SecretCache {
 /// Registered clients as the token endpoint sees them, cached for a few seconds: reading the
 /// client row was the largest cost of a client_credentials grant after signing. A change
 /// (new secret, removal, disabling) reaches every instance within [`CLIENT_TTL`].
+///
+/// Only registered clients are cached: a malformed id is refused before the database is asked,
+/// and an unknown one is not remembered, so presented ids cannot fill the cache.
 #[derive(Default)]
 pub struct ClientCache {
-    entries: Mutex<HashMap<String, (Instant, Option<Client>)>>,
+    entries: Mutex<HashMap<String, (Instant, Client)>>,
 }
 
 pub const CLIENT_TTL: Duration = Duration::from_secs(5);
@@ -85,23 +91,32 @@ impl ClientCache {
         db: &crate::store::Db,
         id: &str,
     ) -> crate::store::Result<Option<Client>> {
-        if let Some((at, c)) = self
-            .entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-        {
+        if !is_valid_client_id(id) {
+            return Ok(None);
+        }
+        if let Some((at, c)) = self.lock().get(id) {
             if at.elapsed() < CLIENT_TTL {
-                return Ok(c.clone());
+                return Ok(Some(c.clone()));
             }
         }
         let c = db.client_get(id).await?;
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            map.clear();
+        let mut map = self.lock();
+        match &c {
+            Some(c) => {
+                if map.len() > 10_000 {
+                    map.clear();
+                }
+                map.insert(id.to_string(), (Instant::now(), c.clone()));
+            }
+            None => {
+                map.remove(id);
+            }
         }
-        map.insert(id.to_string(), (Instant::now(), c.clone()));
         Ok(c)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Client)>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -118,3 +133,36 @@ pub(crate) const JWKS_TTL: i64 = 300;
 /// The shortest time between two fetches for one client, in seconds (an unknown kid refetches
 /// only after it, so a flood of bogus kids cannot hammer the client's server).
 pub(crate) const JWKS_MIN_REFRESH: i64 = 10;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::{client, db};
+
+    fn cached(cache: &ClientCache, id: &str) -> bool {
+        cache.lock().contains_key(id)
+    }
+
+    #[tokio::test]
+    async fn client_cache_keeps_registered_clients_only() {
+        let db = db().await;
+        db.client_insert(&client()).await.unwrap();
+        let cache = ClientCache::default();
+        assert_eq!(cache.get(&db, "rp").await.unwrap().unwrap().id, "rp");
+        assert!(cached(&cache, "rp"));
+        assert!(cache.get(&db, "unknown").await.unwrap().is_none());
+        assert!(!cached(&cache, "unknown"));
+    }
+
+    #[tokio::test]
+    async fn client_cache_refuses_malformed_ids_before_the_database() {
+        let db = db().await;
+        let cache = ClientCache::default();
+        for id in ["", &"a".repeat(129), "a b", "rp\"", "rp/x", "ä"] {
+            assert!(cache.get(&db, id).await.unwrap().is_none(), "{id}");
+            assert!(!cached(&cache, id), "{id}");
+        }
+        assert!(is_valid_client_id(&"a".repeat(128)));
+        assert!(is_valid_client_id("urn:rp.example-1_x"));
+    }
+}

@@ -57,6 +57,18 @@ impl AuthRequest {
     pub fn has_prompt(&self, p: &str) -> bool {
         self.prompt.iter().any(|x| x == p)
     }
+    /// The scopes the citizen consents to and whose minimum levels apply: the requested scopes
+    /// and the scopes of the claims requested via `claims` (which [`validate`] restricted to the
+    /// client's registered scopes).
+    pub fn consent_scopes(&self) -> Vec<String> {
+        let mut out = self.scopes.clone();
+        for s in super::claims::scopes_of_requested(self.claims.as_deref()) {
+            if !out.iter().any(|x| x == s) {
+                out.push(s.to_string());
+            }
+        }
+        out
+    }
 }
 
 /// A failure that must not be redirected: shown as a page.
@@ -262,7 +274,9 @@ pub fn validate(
                     "claims must be an object with id_token and/or userinfo members",
                 )));
             }
-            Some(c.to_string())
+            // A claim of a scope the client is not registered for is left out (OIDC Core §5.5).
+            let v = super::claims::restrict(v, |scope| client.scopes.iter().any(|s| s == scope));
+            Some(v.to_string())
         }
     };
     let essential_acr = essential_acr(claims.as_deref());
@@ -395,11 +409,13 @@ pub fn decide(req: &AuthRequest, f: &Facts<'_>) -> Next {
         return need_login("the login has expired");
     };
 
-    // Levels the request needs: policy minimum (client and scopes) and essential acr values.
+    // Levels the request needs: policy minimum (client, scopes and the scopes of requested
+    // claims) and essential acr values.
+    let scopes = req.consent_scopes();
     let client_min = f.client.min_level;
     let policy_min = f
         .policy
-        .required_level(client_min, req.scopes.iter().map(String::as_str));
+        .required_level(client_min, scopes.iter().map(String::as_str));
     let essential: Vec<Level> = req
         .essential_acr
         .iter()
@@ -443,7 +459,7 @@ pub fn decide(req: &AuthRequest, f: &Facts<'_>) -> Next {
 
     let consent_covers = f
         .consented_scopes
-        .is_some_and(|c| req.scopes.iter().all(|s| s == "openid" || c.contains(s)));
+        .is_some_and(|c| scopes.iter().all(|s| s == "openid" || c.contains(s)));
     let consent_needed = !f.client.first_party
         && (!consent_covers || (req.has_prompt("consent") && !f.interaction.consented));
     if consent_needed && !f.interaction.consented {

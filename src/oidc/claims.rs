@@ -50,7 +50,49 @@ pub fn supported_claims() -> Vec<&'static str> {
     v
 }
 
-/// The claims that `scopes` plus the names requested via the `claims` parameter release.
+/// The scope a standard claim belongs to (OIDC Core §5.4), `None` for claims no scope releases
+/// (`sub`, `acr`, `auth_time`, ...) and for unknown names.
+///
+/// The one rule that ties the `claims` parameter to scopes: a claim requested there is kept only
+/// if the client is registered for its scope ([`restrict`]), needs consent to that scope and
+/// counts toward its minimum level ([`scopes_of_requested`]), and is released only if it is a
+/// standard claim ([`release`]).
+pub fn scope_of(claim: &str) -> Option<&'static str> {
+    SCOPES
+        .iter()
+        .find(|(scope, claims)| *scope != "openid" && claims.contains(&claim))
+        .map(|(scope, _)| *scope)
+}
+
+/// The scopes of the standard claims requested in a `claims` parameter (both targets), each
+/// once, in the order of [`SCOPES`].
+pub fn scopes_of_requested(claims_param: Option<&str>) -> Vec<&'static str> {
+    let names: Vec<String> = ["id_token", "userinfo"]
+        .iter()
+        .flat_map(|t| requested_names(claims_param, t))
+        .collect();
+    SCOPES
+        .iter()
+        .map(|(scope, _)| *scope)
+        .filter(|scope| names.iter().any(|n| scope_of(n) == Some(*scope)))
+        .collect()
+}
+
+/// The `claims` parameter without the standard claims whose scope `allowed` refuses (the
+/// client is not registered for it). OIDC Core §5.5: claims that are not available are left
+/// out silently, not refused.
+pub fn restrict(mut claims_param: Value, allowed: impl Fn(&str) -> bool) -> Value {
+    for target in ["id_token", "userinfo"] {
+        if let Some(members) = claims_param.get_mut(target).and_then(Value::as_object_mut) {
+            members.retain(|name, _| scope_of(name).is_none_or(&allowed));
+        }
+    }
+    claims_param
+}
+
+/// The claims that `scopes` plus the standard claims requested via the `claims` parameter
+/// release. The caller has restricted `requested` to scopes the client may have and the
+/// citizen consented to ([`restrict`], [`scopes_of_requested`]); unknown names are ignored.
 pub fn release(
     account: &Account,
     attributes: &[Attribute],
@@ -63,7 +105,12 @@ pub fn release(
             names.extend(claims.iter().copied());
         }
     }
-    names.extend(requested.iter().map(String::as_str));
+    names.extend(
+        requested
+            .iter()
+            .map(String::as_str)
+            .filter(|n| scope_of(n).is_some()),
+    );
     let all = all_claims(account, attributes);
     let mut out = Map::new();
     for n in names {
@@ -205,6 +252,56 @@ mod tests {
         assert_eq!(c["address"]["locality"], "Werne");
         let c = release(&a, &attrs, &["openid"], &["given_name".into()]);
         assert_eq!(c["given_name"], "Anna");
+    }
+
+    #[test]
+    fn each_standard_claim_belongs_to_its_scope() {
+        assert_eq!(scope_of("email"), Some("email"));
+        assert_eq!(scope_of("email_verified"), Some("email"));
+        assert_eq!(scope_of("given_name"), Some("profile"));
+        assert_eq!(scope_of("address"), Some("address"));
+        assert_eq!(scope_of("phone_number"), Some("phone"));
+        for none in ["sub", "acr", "auth_time", "nonce", "x-unknown"] {
+            assert_eq!(scope_of(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn requested_claims_name_their_scopes_once() {
+        let p = r#"{"id_token":{"acr":null,"given_name":null,"email":null},"userinfo":{"family_name":null,"phone_number":null,"foo":null}}"#;
+        assert_eq!(
+            scopes_of_requested(Some(p)),
+            vec!["profile", "email", "phone"]
+        );
+        assert!(scopes_of_requested(Some(r#"{"id_token":{"acr":null}}"#)).is_empty());
+        assert!(scopes_of_requested(None).is_empty());
+    }
+
+    #[test]
+    fn restrict_drops_claims_of_unregistered_scopes_only() {
+        let p: Value = serde_json::from_str(
+            r#"{"id_token":{"acr":{"essential":true},"email":null,"given_name":null},"userinfo":{"address":null,"email":null,"foo":null}}"#,
+        )
+        .unwrap();
+        let r = restrict(p, |s| s == "email");
+        assert_eq!(
+            r,
+            json!({"id_token":{"acr":{"essential":true},"email":null},"userinfo":{"email":null,"foo":null}})
+        );
+    }
+
+    #[test]
+    fn unknown_requested_claims_are_not_released() {
+        let (a, mut attrs) = account();
+        attrs.push(Attribute {
+            name: "internal_note".into(),
+            value: "x".into(),
+            source: "admin".into(),
+            level: Level::Low,
+            verified_at: None,
+        });
+        let c = release(&a, &attrs, &["openid"], &["internal_note".into()]);
+        assert!(c.is_empty());
     }
 
     #[test]

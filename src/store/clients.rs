@@ -10,6 +10,15 @@ use super::{
 };
 use crate::assurance::{AcrVocabulary, Level};
 
+/// Whether `id` is a well-formed client id: 1–128 letters, digits, `-`, `_`, `.` or `:`. The
+/// one syntax rule for registration and for every `client_id` a request presents.
+pub fn is_valid_client_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
 /// A registered client. `secret_hash` is `None` for public clients (PKCE, no secret).
 #[derive(Clone, Debug, Serialize)]
 pub struct Client {

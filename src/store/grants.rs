@@ -145,15 +145,24 @@ impl Db {
         Ok(tx.commit().await?)
     }
 
-    /// Marks a code used and returns it, exactly once (RFC 6749 §4.1.2: single use).
-    pub async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeem<CodeRecord>> {
+    /// Marks a code of `client_id` used and returns it, exactly once (RFC 6749 §4.1.2: single
+    /// use). A code issued to another client is `NotFound` and stays unused, so whoever holds a
+    /// leaked code cannot burn it for its client.
+    pub async fn code_redeem(
+        &self,
+        code_hash: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Redeem<CodeRecord>> {
         let row = sqlx::query(
-            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
+            "UPDATE authorization_codes SET used_at = $1 \
+             WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL \
              RETURNING code_hash, grant_id, client_id, account_id, redirect_uri, scope, nonce, code_challenge, \
              code_challenge_method, claims, auth_time, acr, amr, sid, created_at, expires_at",
         )
         .bind(now)
         .bind(code_hash)
+        .bind(client_id)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(r) = row {
@@ -171,17 +180,25 @@ impl Db {
             }));
         }
         self.replay_lookup(
-            "SELECT grant_id, client_id FROM authorization_codes WHERE code_hash = $1",
+            "SELECT grant_id, client_id FROM authorization_codes WHERE code_hash = $1 AND client_id = $2",
             code_hash,
+            Some(client_id),
         )
         .await
     }
 
-    async fn replay_lookup<T>(&self, sql: &str, hash: &str) -> Result<Redeem<T>> {
-        let row = sqlx::query(sql)
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
+    /// A used secret found by `sql` (binding `hash`, then `client_id` if given) is a replay.
+    async fn replay_lookup<T>(
+        &self,
+        sql: &str,
+        hash: &str,
+        client_id: Option<&str>,
+    ) -> Result<Redeem<T>> {
+        let mut q = sqlx::query(sql).bind(hash);
+        if let Some(c) = client_id {
+            q = q.bind(c);
+        }
+        let row = q.fetch_optional(&self.pool).await?;
         Ok(match row {
             Some(r) => Redeem::Replayed {
                 grant_id: r.try_get("grant_id")?,
@@ -289,6 +306,7 @@ impl Db {
         self.replay_lookup(
             "SELECT grant_id, client_id FROM refresh_tokens WHERE token_hash = $1",
             token_hash,
+            None,
         )
         .await
     }

@@ -281,4 +281,4 @@ pub fn is_unique_violation(err: &StoreError) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

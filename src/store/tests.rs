@@ -12,7 +12,7 @@ use super::{
 };
 use crate::assurance::{AcrVocabulary, Level};
 
-async fn db() -> Db {
+pub(crate) async fn db() -> Db {
     // One connection: every connection to `:memory:` is a database of its own.
     let db = Db::connect("sqlite::memory:", 1).await.unwrap();
     db.migrate().await.unwrap();
@@ -33,7 +33,7 @@ fn account() -> Account {
     }
 }
 
-fn client() -> Client {
+pub(crate) fn client() -> Client {
     Client {
         id: "rp".into(),
         name: "RP".into(),

@@ -393,7 +393,7 @@ pub async fn consent_page(
     let page = pages::ConsentPage {
         lang,
         client_name: client.name,
-        scopes: pending.req.scopes.clone(),
+        scopes: pending.req.consent_scopes(),
         action: "/consent".into(),
         csrf,
         req: id,
@@ -441,14 +441,10 @@ pub async fn consent_submit(
     };
     match f.decision.as_str() {
         "allow" => {
+            let scopes = pending.req.consent_scopes();
             if let Err(e) = app
                 .db
-                .consent_grant(
-                    &login.account_id,
-                    &pending.req.client_id,
-                    &pending.req.scopes,
-                    t,
-                )
+                .consent_grant(&login.account_id, &pending.req.client_id, &scopes, t)
                 .await
             {
                 return internal(lang, e);
@@ -460,7 +456,7 @@ pub async fn consent_submit(
                     Actor::Account(login.account_id.to_string()),
                 )
                 .subject(&pending.req.client_id)
-                .fields(serde_json::json!({ "scopes": pending.req.scopes })),
+                .fields(serde_json::json!({ "scopes": scopes })),
             )
             .await
             {

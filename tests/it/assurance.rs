@@ -3,18 +3,7 @@
 //! per scope) — on SQLite and PostgreSQL.
 
 use crate::common::*;
-use base64::Engine;
 use pforte::{admin, assurance::Level};
-
-fn payload(jwt: &str) -> serde_json::Value {
-    let p = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .unwrap(),
-    )
-    .unwrap()
-}
 
 async fn levels(backend: Backend) {
     let server = TestServer::start(backend).await;

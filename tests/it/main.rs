@@ -10,6 +10,7 @@ mod assurance;
 mod browser;
 mod cli;
 mod guard_against_pforte;
+mod hardening;
 mod keys_and_restart;
 mod metrics;
 mod negative;

@@ -6,7 +6,6 @@
 //! `http://localhost:PORT` while the browser talks to 127.0.0.1 (the same listener).
 
 use crate::common::*;
-use base64::Engine;
 use pforte::{
     accounts::passkey::{
         CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
@@ -21,16 +20,6 @@ use webauthn_authenticator_rs::{softpasskey::SoftPasskey, WebauthnAuthenticator}
 
 const SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
 const ESSENTIAL: &str = r#"{"id_token":{"acr":{"essential":true,"values":["http://eidas.europa.eu/LoA/substantial"]}}}"#;
-
-fn payload(jwt: &str) -> Value {
-    let p = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .unwrap(),
-    )
-    .unwrap()
-}
 
 async fn start(backend: Backend) -> TestServer {
     let server = TestServer::start_with(backend, |cfg| {

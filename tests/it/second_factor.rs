@@ -6,23 +6,12 @@
 //! password alone cannot change an account's second factors.
 
 use crate::common::*;
-use base64::Engine;
 use pforte::{admin, assurance::Level, clock::Clock};
 use reqwest::StatusCode;
 
 const SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
 const LOW: &str = "http://eidas.europa.eu/LoA/low";
 const ESSENTIAL: &str = r#"{"id_token":{"acr":{"essential":true,"values":["http://eidas.europa.eu/LoA/substantial"]}}}"#;
-
-fn payload(jwt: &str) -> serde_json::Value {
-    let p = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .unwrap(),
-    )
-    .unwrap()
-}
 
 // --- An authenticator app, written from RFC 4648 / RFC 4226 / RFC 6238 ----------------------
 

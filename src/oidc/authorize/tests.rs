@@ -448,3 +448,58 @@ fn levels_essential_voluntary_and_policy() {
         matches!(decide_with(&ess_subst, &fp, Some(&low), None, Level::Substantial, declined, &p), Next::Error(e) if e.error == "unmet_authentication_requirements")
     );
 }
+
+#[test]
+fn requested_claims_need_their_scopes_consent_and_minimum() {
+    let claims =
+        r#"{"userinfo":{"email":null,"address":null,"acr":null},"id_token":{"given_name":null}}"#;
+    let enc: String = url::form_urlencoded::byte_serialize(claims.as_bytes()).collect();
+    let req = validated(&format!("&claims={enc}")).unwrap();
+    // `address` is not registered for the client: dropped silently (OIDC Core §5.5).
+    let kept: serde_json::Value = serde_json::from_str(req.claims.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        kept,
+        serde_json::json!({"userinfo":{"email":null,"acr":null},"id_token":{"given_name":null}})
+    );
+    assert_eq!(req.consent_scopes(), vec!["openid", "profile", "email"]);
+
+    let c = client(false, true);
+    let none = Interaction::default();
+    let low = session(Level::Low, 9_900);
+    let mut p = Policy::default();
+    let profile_only = vec!["profile".to_string()];
+    assert_eq!(
+        decide_with(
+            &req,
+            &c,
+            Some(&low),
+            Some(&profile_only),
+            Level::Low,
+            none,
+            &p
+        ),
+        Next::Consent,
+        "a claim of a scope not consented to asks for consent"
+    );
+    let both = vec!["profile".to_string(), "email".to_string()];
+    assert_eq!(
+        decide_with(&req, &c, Some(&low), Some(&both), Level::Low, none, &p),
+        Next::Issue { level: Level::Low }
+    );
+    p.scope_min.insert("email".into(), Level::Substantial);
+    assert_eq!(
+        decide_with(
+            &req,
+            &c,
+            Some(&low),
+            Some(&both),
+            Level::Substantial,
+            none,
+            &p
+        ),
+        Next::StepUp {
+            target: Level::Substantial
+        },
+        "the email scope's minimum applies to its claim"
+    );
+}

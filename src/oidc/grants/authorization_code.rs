@@ -19,7 +19,13 @@ pub async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let code = p.require("code")?;
     let t = core.now();
-    let record = match core.db.code_redeem(&secrets::hash_secret(code), t).await? {
+    // Bound to the authenticated client in the same statement: another client's code is
+    // unknown here and stays usable by its own client.
+    let record = match core
+        .db
+        .code_redeem(&secrets::hash_secret(code), &client.id, t)
+        .await?
+    {
         Redeem::Ok(r) => r,
         Redeem::Replayed {
             grant_id,
@@ -45,11 +51,6 @@ pub async fn exchange(
             ))
         }
     };
-    if record.client_id != client.id {
-        return Err(OAuthError::invalid_grant(
-            "authorization code was issued to another client",
-        ));
-    }
     if record.expires_at < t {
         return Err(OAuthError::invalid_grant("authorization code has expired"));
     }

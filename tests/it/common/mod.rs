@@ -393,6 +393,18 @@ impl Browser {
     }
 }
 
+/// The decoded payload of a JWT (no signature check: the tests look at what was issued).
+pub fn payload(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let p = jwt.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
 /// The value of a hidden input in a page.
 pub fn hidden(html: &str, name: &str) -> String {
     let doc = scraper::Html::parse_document(html);
