@@ -46,7 +46,7 @@ pub(crate) fn mails(dir: &Path) -> Vec<PathBuf> {
 
 /// A parsed message: unfolded headers and the decoded body.
 pub(crate) struct Eml {
-    raw: String,
+    pub(crate) raw: String,
     headers: Vec<(String, String)>,
     body: String,
 }
