@@ -218,6 +218,15 @@ fn busy(lang: Lang) -> Response {
     .into_response()
 }
 
+/// 200 for a form shown for filling in, 400 for one shown again with errors.
+fn form_status(ok: bool) -> StatusCode {
+    if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    }
+}
+
 /// Renders the form; `errors` as in [`pages::RegisterPage::errors`].
 async fn render_form(
     app: &App,
@@ -232,11 +241,7 @@ async fn render_form(
         Ok(t) => t,
         Err(e) => return internal(lang, e),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(errors.is_empty());
     let login_url = match req {
         Some(id) => format!("/login?req={id}"),
         None => format!("/login{query}"),
@@ -614,11 +619,7 @@ async fn render_confirm(
         Ok(t) => t,
         Err(e) => return internal(lang, e),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(errors.is_empty());
     let page = pages::RegisterConfirmPage {
         lang,
         action: format!("/register/verify{query}"),
@@ -767,11 +768,7 @@ async fn render_resend(
         Ok(t) => t,
         Err(e) => return internal(lang, e),
     };
-    let status = if errors.is_empty() && !invalid_link {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(errors.is_empty() && !invalid_link);
     let login_url = match registration_request(s, app.clock.now()).await {
         Ok(Some((id, _))) => format!("/login?req={id}"),
         _ => format!("/login{query}"),
