@@ -76,7 +76,8 @@ fn check_name(field: &'static str, v: &Option<String>) -> Result<Option<String>,
     }
 }
 
-/// Creates a local account: self-registered, so its identity is proofed at low only.
+/// Creates a local account with a password (the operator's `pforte account add`): its
+/// identity is proofed at low only.
 pub async fn create(
     db: &Db,
     hasher: &Hasher,
@@ -84,30 +85,74 @@ pub async fn create(
     min_password: usize,
 ) -> Result<Account, AccountError> {
     let email = normalise_email(&new.email)?;
-    if new.password.chars().count() < min_password {
-        return Err(AccountError::PasswordTooShort(min_password));
-    }
-    if new.password.len() > 1024 {
-        return Err(AccountError::PasswordTooLong);
-    }
-    let given = check_name("given_name", &new.given_name)?;
-    let family = check_name("family_name", &new.family_name)?;
+    check_password(&new.password, min_password)?;
+    let names = Names::check(&new.given_name, &new.family_name)?;
     if db.account_by_email(&email).await?.is_some() {
         return Err(AccountError::EmailTaken);
     }
-    let now = db.now();
+    let hash = hasher.hash(new.password).await?;
+    insert(db, email, new.email_verified, Some(hash), names).await
+}
+
+/// The length rules for a new password.
+pub fn check_password(password: &str, min_password: usize) -> Result<(), AccountError> {
+    if password.chars().count() < min_password {
+        return Err(AccountError::PasswordTooShort(min_password));
+    }
+    if password.len() > 1024 {
+        return Err(AccountError::PasswordTooLong);
+    }
+    Ok(())
+}
+
+/// Creates a self-registered account whose address nobody has confirmed yet: unverified and
+/// without a password, so nothing can log in to it. The password is set by whoever opens the
+/// verification link mailed to the address ([`Db::verification_consume`]); docs/registration.md.
+pub async fn register_unconfirmed(
+    db: &Db,
+    email: &str,
+    given_name: Option<String>,
+    family_name: Option<String>,
+) -> Result<Account, AccountError> {
+    let email = normalise_email(email)?;
+    let names = Names::check(&given_name, &family_name)?;
+    insert(db, email, false, None, names).await
+}
+
+/// Optional names, checked.
+struct Names {
+    given: Option<String>,
+    family: Option<String>,
+}
+
+impl Names {
+    fn check(given: &Option<String>, family: &Option<String>) -> Result<Names, AccountError> {
+        Ok(Names {
+            given: check_name("given_name", given)?,
+            family: check_name("family_name", family)?,
+        })
+    }
+}
+
+async fn insert(
+    db: &Db,
+    email: String,
+    email_verified: bool,
+    password_hash: Option<String>,
+    names: Names,
+) -> Result<Account, AccountError> {
     let account = Account {
         id: crate::secrets::random_token(16),
         email,
-        email_verified: new.email_verified,
-        password_hash: Some(hasher.hash(new.password).await?),
+        email_verified,
+        password_hash,
         proofing_level: Level::Low,
         proofing_evidence: None,
         proofed_at: None,
-        created_at: now,
+        created_at: db.now(),
         disabled_at: None,
     };
-    let attrs: Vec<Attribute> = [("given_name", given), ("family_name", family)]
+    let attrs: Vec<Attribute> = [("given_name", names.given), ("family_name", names.family)]
         .into_iter()
         .filter_map(|(name, v)| {
             v.map(|value| Attribute {
@@ -127,7 +172,10 @@ pub async fn create(
 }
 
 /// Checks a password login. `Ok(None)` for every kind of failure (unknown address, wrong
-/// password, disabled account) so that callers show one wording and timing does not differ.
+/// password, disabled account, address not confirmed) so that callers show one wording and
+/// timing does not differ. An account whose address is unconfirmed is self-registered
+/// (operators create verified accounts only) and logs in with nothing: its password counts
+/// from the confirmation link on (docs/registration.md).
 pub async fn authenticate(
     db: &Db,
     hasher: &Hasher,
@@ -140,7 +188,7 @@ pub async fn authenticate(
     };
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let ok = hasher.verify(password.to_string(), stored).await?;
-    Ok(account.filter(|a| ok && a.disabled_at.is_none()))
+    Ok(account.filter(|a| ok && a.email_verified && a.disabled_at.is_none()))
 }
 
 /// The highest level this citizen could reach now: the proofing ceiling, and the strongest

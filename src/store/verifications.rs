@@ -2,8 +2,10 @@
 //! register with your address" mails and for re-sent links.
 //!
 //! A link's token is never stored, only its [`crate::secrets::hash_secret`]. A link is good
-//! once: [`Db::verification_consume`] marks it used and the account's address verified in one
-//! transaction, and a second use (or a concurrent one) finds nothing.
+//! once: [`Db::verification_consume`] marks it used, the account's address verified and sets
+//! the password the link holder chose, in one transaction; a second use (or a concurrent one)
+//! finds nothing. Opening the link ([`Db::verification_pending`]) changes nothing, so a mail
+//! scanner that fetches it does not use it up (docs/registration.md).
 
 use sqlx::Row;
 
@@ -49,14 +51,42 @@ impl Db {
         Ok(())
     }
 
+    /// The unused, unexpired link with this token hash, if any; it stays unused.
+    pub async fn verification_pending(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<Verification>> {
+        let row = sqlx::query(
+            "SELECT token_hash, account_id, email, created_at, expires_at FROM email_verifications \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Verification {
+                token_hash: r.try_get("token_hash")?,
+                account_id: r.try_get("account_id")?,
+                email: r.try_get("email")?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
     /// Uses the link with this token hash: if it exists, is unused and unexpired, and the
-    /// account still has the address it was sent to, marks the address verified and voids the
-    /// account's other links. `None` for anything else (unknown, expired, used, address
-    /// changed), which callers show with one wording.
+    /// account still has the address it was sent to, marks the address verified, makes
+    /// `password_hash` (chosen by whoever holds the link) the account's password, replacing
+    /// any set before, and voids the account's other links. `None` for anything else
+    /// (unknown, expired, used, address changed), which callers show with one wording.
     pub async fn verification_consume(
         &self,
         token_hash: &str,
         now: i64,
+        password_hash: &str,
     ) -> Result<Option<Verified>> {
         let mut tx = self.pool.begin().await?;
         // The conditional update is the single-use check: of two concurrent uses only one
@@ -85,8 +115,10 @@ impl Db {
             email: row.try_get("email")?,
         };
         let updated = sqlx::query(
-            "UPDATE accounts SET email_verified = 1 WHERE id = $1 AND email = $2 AND disabled_at IS NULL",
+            "UPDATE accounts SET email_verified = 1, password_hash = $1 \
+             WHERE id = $2 AND email = $3 AND disabled_at IS NULL",
         )
+        .bind(password_hash)
         .bind(&verified.account_id)
         .bind(&verified.email)
         .execute(&mut *tx)

@@ -66,7 +66,10 @@ pub fn router(app: App) -> Router {
             get(register::register_page).post(register::register_submit),
         )
         .route("/register/done", get(register::register_done))
-        .route("/register/verify", get(register::verify))
+        .route(
+            "/register/verify",
+            get(register::verify).post(register::confirm_submit),
+        )
         .route(
             "/register/resend",
             get(register::resend_page).post(register::resend_submit),

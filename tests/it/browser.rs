@@ -638,7 +638,7 @@ async fn screenshots() {
     let outbox = tempdir::Dir::new(&format!("pforte-shots-outbox-{}", std::process::id()));
     let outbox_path = outbox.path.clone();
     let server = TestServer::start_with(Backend::Sqlite, |cfg| {
-        cfg.mail.outbox = Some(outbox_path);
+        cfg.mail.outbox = Some(outbox_path.clone());
     })
     .await;
     third_party(&server, "rp", "Hundesteuer Musterstadt").await;
@@ -664,15 +664,24 @@ async fn screenshots() {
         c.goto(&server.url("/register")).await.unwrap();
         shoot(&c, &driver, &dir, lang, "02-register").await;
         fill(&c, "#email", "not-an-address").await;
-        fill(&c, "#password", "short").await;
         click(&c, "form button[type=submit]").await;
         shoot(&c, &driver, &dir, lang, "03-register-errors").await;
         fill(&c, "#email", &format!("new.{email}")).await;
         fill(&c, "#given_name", "Lena").await;
         fill(&c, "#family_name", "Müller-Lüdenscheidt").await;
-        fill(&c, "#password", "ein langes gutes Passwort").await;
         click(&c, "form button[type=submit]").await;
         shoot(&c, &driver, &dir, lang, "04-register-done").await;
+        // The link from the mail: the password is chosen there (a too short one first).
+        let sent = crate::register::mails(&outbox_path);
+        let link = crate::register::link_in(&server, sent.last().unwrap());
+        c.goto(&link).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "04a-register-confirm").await;
+        fill(&c, "#password", "short").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "04b-register-confirm-error").await;
+        fill(&c, "#password", "ein langes gutes Passwort").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "04c-register-verified").await;
 
         // Login at Pforte itself, a wrong password first.
         c.goto(&server.url("/login")).await.unwrap();

@@ -18,6 +18,7 @@ mod oidc_flow;
 mod passkey;
 mod private_key_jwt;
 mod register;
+mod registration_takeover;
 mod response_modes;
 mod second_factor;
 mod tls;

@@ -1,8 +1,8 @@
 //! Self-registration through the real pages, on SQLite and PostgreSQL: the form, the
 //! verification mail in the development outbox, the single-use link, logging in afterwards;
 //! the same answer for an address that already has an account (and the mail that goes there
-//! instead); field errors for bad input; bad and reused links; required fields and the
-//! configured password minimum on the page; purging expired links; registering from a
+//! instead); field errors for bad input; bad and reused links; required fields, and the
+//! password with its configured minimum on the page the link opens; purging expired links; registering from a
 //! service's login and continuing it; requesting a new link; the per-address rate limit.
 
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use reqwest::StatusCode;
 use sqlx::Row;
 
-async fn start(backend: Backend) -> (TestServer, tempdir::Dir) {
+pub(crate) async fn start(backend: Backend) -> (TestServer, tempdir::Dir) {
     let dir = tempdir::Dir::new(&format!(
         "pforte-outbox-{}-{}",
         std::process::id(),
@@ -24,12 +24,12 @@ async fn start(backend: Backend) -> (TestServer, tempdir::Dir) {
     (server, dir)
 }
 
-fn outbox(dir: &tempdir::Dir) -> PathBuf {
+pub(crate) fn outbox(dir: &tempdir::Dir) -> PathBuf {
     dir.path.join("outbox")
 }
 
 /// The `.eml` files in the outbox, oldest first (names start with a UTC timestamp).
-fn mails(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn mails(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd.map(|e| e.unwrap().path()).collect(),
         Err(_) => Vec::new(),
@@ -45,14 +45,14 @@ fn mails(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A parsed message: unfolded headers and the decoded body.
-struct Eml {
-    raw: String,
+pub(crate) struct Eml {
+    pub(crate) raw: String,
     headers: Vec<(String, String)>,
     body: String,
 }
 
 impl Eml {
-    fn read(path: &Path) -> Eml {
+    pub(crate) fn read(path: &Path) -> Eml {
         let raw = std::fs::read_to_string(path).unwrap();
         assert!(raw.is_ascii(), "7-bit clean message");
         let (head, body) = raw
@@ -86,7 +86,7 @@ impl Eml {
         Eml { body, ..eml }
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -95,12 +95,12 @@ impl Eml {
     }
 
     /// The subject with RFC 2047 encoded-words decoded.
-    fn subject(&self) -> String {
+    pub(crate) fn subject(&self) -> String {
         decode_words(self.header("Subject"))
     }
 
     /// Links in the body starting with `prefix`.
-    fn links(&self, prefix: &str) -> Vec<String> {
+    pub(crate) fn links(&self, prefix: &str) -> Vec<String> {
         self.body
             .split_whitespace()
             .filter(|w| w.starts_with(prefix))
@@ -145,7 +145,7 @@ fn decode_words(v: &str) -> String {
 }
 
 /// Fetches the registration form and posts it; `csrf: None` takes the page's token.
-async fn register(
+pub(crate) async fn register(
     server: &TestServer,
     browser: &Browser,
     fields: &[(&str, &str)],
@@ -163,14 +163,32 @@ async fn register(
     browser.post_form(&server.url("/register"), &form).await
 }
 
-fn status(o: &Outcome) -> StatusCode {
+/// Opens a confirmation link and chooses `password` on the page it shows (the link holder
+/// sets the password: docs/registration.md). The page after the POST.
+pub(crate) async fn confirm(browser: &Browser, link: &str, password: &str) -> Outcome {
+    let page = browser.get(link).await;
+    assert_eq!(status(&page), StatusCode::OK, "{page:?}");
+    let action = link.split_once('?').unwrap().0;
+    browser
+        .post_form(
+            action,
+            &[
+                ("csrf", &hidden(page.html(), "csrf")),
+                ("token", &hidden(page.html(), "token")),
+                ("password", password),
+            ],
+        )
+        .await
+}
+
+pub(crate) fn status(o: &Outcome) -> StatusCode {
     match o {
         Outcome::Page { status, .. } => *status,
         other => panic!("expected a page, got {other:?}"),
     }
 }
 
-async fn audit_actions(server: &TestServer) -> Vec<(String, String)> {
+pub(crate) async fn audit_actions(server: &TestServer) -> Vec<(String, String)> {
     server
         .app
         .db
@@ -275,8 +293,29 @@ async fn register_verify_login(backend: Backend) {
         assert!(!detail.contains(PASSWORD) && !detail.contains(&token));
     }
 
-    // Before verification the address counts as unverified; the link verifies it.
-    let verified = browser.get(&link).await;
+    // Before confirmation nothing logs in, not even with the password typed at registration.
+    let early = Browser::new(&server);
+    let (url, _) = authorize_url(&server, "rp", &[]);
+    let login = early.get(&url).await;
+    let refused = early.login(&login, "joerg.neu@müller.de", PASSWORD).await;
+    assert!(refused.is_page("/login"), "{refused:?}");
+    // Opening the link changes nothing (mail scanners fetch links); choosing the password
+    // on the page it opens confirms the address.
+    let opened = browser.get(&link).await;
+    assert!(opened
+        .html()
+        .contains("Adresse bestätigen und Passwort wählen"));
+    assert!(
+        !server
+            .app
+            .db
+            .account_get(&account.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified
+    );
+    let verified = confirm(&browser, &link, PASSWORD).await;
     assert_eq!(status(&verified), StatusCode::OK, "{verified:?}");
     assert!(verified.html().contains("E-Mail-Adresse bestätigt"));
     assert!(verified.html().contains("href=\"/account\""));
@@ -506,12 +545,6 @@ async fn bad_inputs(backend: Backend) {
         ),
         (with("email", ""), "email", "E-Mail-Adresse"),
         (
-            with("password", "zu kurz"),
-            "password",
-            "mindestens 12 Zeichen",
-        ),
-        (with("password", ""), "password", "Passwort ein"),
-        (
             with("given_name", "Car\u{7}la"),
             "given_name",
             "unzulässige Zeichen",
@@ -535,17 +568,6 @@ async fn bad_inputs(backend: Backend) {
         // The form comes back with a usable token and the entered values.
         assert!(!hidden(out.html(), "csrf").is_empty());
     }
-    let long = "x".repeat(1025);
-    let out = register(
-        &server,
-        &browser,
-        &[("email", "carla@example.de"), ("password", long.as_str())],
-        None,
-    )
-    .await;
-    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
-    assert_field_error(out.html(), "password", "zu lang");
-
     // Missing or wrong CSRF token: a form-level error, nothing created.
     for csrf in [Some(""), Some("forged-token")] {
         let out = register(&server, &browser, &good, csrf).await;
@@ -605,6 +627,36 @@ async fn bad_inputs(backend: Backend) {
     let ok = register(&server, &browser, &good, None).await;
     assert!(ok.is_page("/register/done"), "{ok:?}");
     assert_eq!(server.app.db.account_list().await.unwrap().len(), 1);
+
+    // The password is checked on the page the link opens; a bad one leaves the link unused.
+    let link = link_in(&server, &wait_for_mails(&outbox(&dir), 1).await[0]);
+    let page = browser.get(&link).await;
+    let action = link.split_once('?').unwrap().0;
+    let long = "x".repeat(1025);
+    let token = hidden(page.html(), "token");
+    let csrf = hidden(page.html(), "csrf");
+    for (password, csrf, text) in [
+        ("zu kurz", csrf.as_str(), "mindestens 12 Zeichen"),
+        ("", csrf.as_str(), "Passwort ein"),
+        (long.as_str(), csrf.as_str(), "zu lang"),
+        (PASSWORD, "forged-token", "Die Sitzung ist abgelaufen"),
+    ] {
+        let out = browser
+            .post_form(
+                action,
+                &[("csrf", csrf), ("token", &token), ("password", password)],
+            )
+            .await;
+        assert_eq!(status(&out), StatusCode::BAD_REQUEST, "{password:?}");
+        assert!(out.html().contains(text), "{text}: {}", out.html());
+        assert!(
+            !out.html().contains(PASSWORD),
+            "the password is never echoed"
+        );
+    }
+    assert!(!server.app.db.account_list().await.unwrap()[0].email_verified);
+    let done = confirm(&browser, &link, PASSWORD).await;
+    assert!(done.html().contains("E-Mail-Adresse bestätigt"), "{done:?}");
 }
 
 #[tokio::test]
@@ -710,7 +762,7 @@ async fn without_outbox_registration_still_succeeds() {
 }
 
 /// Polls the outbox until it holds `n` mails (links are re-sent after the answer).
-async fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
+pub(crate) async fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
     for _ in 0..100 {
         // A message being written is a hidden temporary file until it is renamed.
         let writing = std::fs::read_dir(dir).is_ok_and(|rd| {
@@ -729,7 +781,7 @@ async fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
 }
 
 /// The verification link in a mail.
-fn link_in(server: &TestServer, path: &Path) -> String {
+pub(crate) fn link_in(server: &TestServer, path: &Path) -> String {
     let links = Eml::read(path).links(&server.url("/register/verify?token="));
     assert!(!links.is_empty(), "no verification link in {path:?}");
     links[0].clone()
@@ -762,40 +814,29 @@ fn label(html: &str, id: &str) -> String {
     doc.select(&sel).next().expect("label").text().collect()
 }
 
-/// Only e-mail and password are required, the names say so; the configured minimum password
-/// length is what the page announces, sets as `minlength` and enforces.
+/// Only the e-mail is required, the names say so; the password is chosen on the page the
+/// link opens, and the configured minimum length is what that page announces, sets as
+/// `minlength` and enforces.
 #[tokio::test]
 async fn form_shows_required_fields_and_configured_minimum() {
-    let server =
-        TestServer::start_with(Backend::Sqlite, |c| c.login.min_password_length = 16).await;
+    let dir = tempdir::Dir::new(&format!("pforte-outbox-min-{}", std::process::id()));
+    let server = TestServer::start_with(Backend::Sqlite, |c| {
+        c.login.min_password_length = 16;
+        c.mail.outbox = Some(dir.path.join("outbox"));
+    })
+    .await;
     let browser = Browser::new(&server);
     let page = browser.get(&server.url("/register")).await;
     let html = page.html();
-    assert_eq!(required_inputs(html), ["email", "password"]);
+    assert_eq!(required_inputs(html), ["email"]);
     assert_eq!(label(html, "given_name"), "Vorname (optional)");
     assert_eq!(label(html, "family_name"), "Familienname (optional)");
     assert_eq!(label(html, "email"), "E-Mail-Adresse");
     assert!(!html.contains("Alle Felder sind Pflichtfelder"));
-    assert!(html.contains("Nötig sind nur Ihre E-Mail-Adresse und ein Passwort"));
-    assert!(html.contains("minlength=\"16\""), "{html}");
-    assert!(html.contains("Mindestens 16 Zeichen."));
-    assert!(!html.contains("minlength=\"12\"") && !html.contains("Mindestens 12"));
+    assert!(html.contains("Nötig ist nur Ihre E-Mail-Adresse"));
+    assert!(!html.contains("type=\"password\""));
 
-    // 15 characters are too short here, with the configured number in the message …
-    let out = register(
-        &server,
-        &browser,
-        &[
-            ("email", "fritz@example.de"),
-            ("password", "fünfzehn Zeich"),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
-    assert_field_error(out.html(), "password", "mindestens 16 Zeichen");
-    assert!(out.html().contains("minlength=\"16\""));
-    // … names may stay empty, 16 characters are enough.
+    // Names may stay empty.
     let out = register(
         &server,
         &browser,
@@ -803,12 +844,30 @@ async fn form_shows_required_fields_and_configured_minimum() {
             ("email", "fritz@example.de"),
             ("given_name", ""),
             ("family_name", ""),
-            ("password", "sechzehn Zeichen"),
         ],
         None,
     )
     .await;
     assert!(out.is_page("/register/done"), "{out:?}");
+    let link = link_in(
+        &server,
+        &wait_for_mails(&dir.path.join("outbox"), 1).await[0],
+    );
+    let page = browser.get(&link).await;
+    let html = page.html();
+    assert_eq!(required_inputs(html), ["password"]);
+    assert!(html.contains("minlength=\"16\""), "{html}");
+    assert!(html.contains("Mindestens 16 Zeichen."));
+    assert!(!html.contains("minlength=\"12\"") && !html.contains("Mindestens 12"));
+
+    // 15 characters are too short here, with the configured number in the message …
+    let out = confirm(&browser, &link, "fünfzehn Zeich").await;
+    assert_eq!(status(&out), StatusCode::BAD_REQUEST);
+    assert_field_error(out.html(), "password", "mindestens 16 Zeichen");
+    assert!(out.html().contains("minlength=\"16\""));
+    // … 16 characters are enough.
+    let out = confirm(&browser, &link, "sechzehn Zeichen").await;
+    assert!(out.html().contains("E-Mail-Adresse bestätigt"), "{out:?}");
 
     // English too.
     let en = reqwest::Client::builder()
@@ -824,7 +883,6 @@ async fn form_shows_required_fields_and_configured_minimum() {
         .await
         .unwrap();
     assert_eq!(label(&html, "given_name"), "Given name (optional)");
-    assert!(html.contains("At least 16 characters."));
     assert!(!html.contains("All fields are required"));
 }
 
@@ -939,7 +997,8 @@ async fn continue_service_login(backend: Backend) {
     let (server, dir) = start(backend).await;
     server.confidential("rp", true).await;
 
-    // 1. Registering from the service's login and continuing right away (unverified).
+    // 1. Registering from the service's login: no way back before the address is confirmed
+    //    (nothing logs in to an unconfirmed account, docs/registration.md).
     let browser = Browser::new(&server);
     let (url, verifier) = authorize_url(&server, "rp", &[("ui_locales", "en")]);
     let login = browser.get(&url).await;
@@ -969,19 +1028,31 @@ async fn continue_service_login(backend: Backend) {
         .await;
     assert!(done.is_page("/register/done"), "{done:?}");
     assert!(done.html().contains("lang=\"en\""));
-    assert!(done
-        .html()
-        .contains("You can now continue signing in to “rp”"));
-    let back = href(done.html(), "/login").expect("back to sign-in");
-    assert_eq!(back, format!("/login?req={req}"));
-    let login = browser.get(&server.url(&back)).await;
+    assert!(done.html().contains("You can sign in after that."));
+    assert!(href(done.html(), "/login").is_none(), "{}", done.html());
+    let login = browser.get(&server.url(&format!("/login?req={req}"))).await;
     assert!(login.is_page("/login"), "{login:?}");
-    assert_eq!(hidden(login.html(), "req"), req);
     let out = browser.login(&login, "gerda@example.de", PASSWORD).await;
+    assert!(
+        out.is_page("/login"),
+        "refused before confirmation: {out:?}"
+    );
+    // Confirmed in this browser: the confirmation page leads back to the service's login.
+    let link = link_in(&server, mails(&outbox(&dir)).last().unwrap());
+    let verified = confirm(&browser, &link, PASSWORD).await;
+    let back = href(verified.html(), "/login").expect("continue link");
+    assert_eq!(back, format!("/login?req={req}"));
+    let out = browser
+        .login(
+            &browser.get(&server.url(&back)).await,
+            "gerda@example.de",
+            PASSWORD,
+        )
+        .await;
     let code = finish_login(&browser, out).await;
     let info = userinfo(&server, &code, &verifier).await;
     assert_eq!(info["email"], "gerda@example.de");
-    assert_eq!(info["email_verified"], false);
+    assert_eq!(info["email_verified"], true);
 
     // 2. Verifying first, in the same browser: the confirmation page leads back to the login.
     let browser = Browser::new(&server);
@@ -1002,14 +1073,10 @@ async fn continue_service_login(backend: Backend) {
             ],
         )
         .await;
-    assert!(
-        done.html().contains("Zurück zur Anmeldung"),
-        "{}",
-        done.html()
-    );
+    assert!(done.is_page("/register/done"), "{done:?}");
     let files = mails(&outbox(&dir));
     let link = link_in(&server, files.last().unwrap());
-    let verified = browser.get(&link).await;
+    let verified = confirm(&browser, &link, PASSWORD).await;
     assert_eq!(status(&verified), StatusCode::OK);
     assert!(verified.html().contains("Weiter zur Anmeldung bei „rp“"));
     let back = href(verified.html(), "/login").expect("continue link");
@@ -1045,7 +1112,7 @@ async fn continue_service_login(backend: Backend) {
         )
         .await;
     let link = link_in(&server, mails(&outbox(&dir)).last().unwrap());
-    let verified = Browser::new(&server).get(&link).await;
+    let verified = confirm(&Browser::new(&server), &link, PASSWORD).await;
     assert_eq!(status(&verified), StatusCode::OK);
     assert!(href(verified.html(), "/login").is_none());
     assert!(verified.html().contains("href=\"/account\""));
@@ -1168,7 +1235,7 @@ async fn resend_link(backend: Backend) {
     assert_eq!(audit_count(&server, "account.verification_resent").await, 2);
 
     // The new link works (and voids the old one).
-    let verified = browser.get(&second).await;
+    let verified = confirm(&browser, &second, PASSWORD).await;
     assert_eq!(status(&verified), StatusCode::OK, "{verified:?}");
     let old = browser.get(&first).await;
     assert_eq!(status(&old), StatusCode::BAD_REQUEST);
@@ -1227,7 +1294,7 @@ async fn rate_limit_per_client_address() {
     let out = register(
         &server,
         &browser,
-        &[("email", "x@example.de"), ("password", "kurz")],
+        &[("email", "x@example"), ("given_name", "X")],
         None,
     )
     .await;

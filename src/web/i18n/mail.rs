@@ -23,7 +23,7 @@ pub static DE_MAIL: MailTexts = MailTexts {
              \n\
              mit dieser E-Mail-Adresse wurde bei Pforte, dem Servicekonto Ihrer Kommune ({issuer}), \
              ein Servicekonto erstellt. Bitte bestätigen Sie Ihre E-Mail-Adresse, indem Sie diesen \
-             Link öffnen:\n\
+             Link öffnen; dort wählen Sie auch Ihr Passwort:\n\
              \n\
              {link}\n\
              \n\
@@ -53,7 +53,7 @@ pub static EN_MAIL: MailTexts = MailTexts {
              \n\
              a citizen account has been created with this email address at Pforte, your \
              municipality's citizen account ({issuer}). Please confirm your email address by \
-             opening this link:\n\
+             opening this link; there you also choose your password:\n\
              \n\
              {link}\n\
              \n\

@@ -47,7 +47,8 @@ use super::i18n::{self, fill, Lang, Texts};
 pub use crate::config::SiteConfig;
 
 /// The default minimum password length (`login.min_password_length`); the registration page
-/// announces and enforces the configured value it is given in [`RegisterPage::min_password_len`].
+/// announces and enforces the configured value it is given in
+/// [`RegisterConfirmPage::min_password_len`].
 pub const MIN_PASSWORD_LEN: u32 = 12;
 
 // ---------------------------------------------------------------------------------------

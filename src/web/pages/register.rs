@@ -1,5 +1,5 @@
-//! The self-registration pages: the form, "check your mail", the verified address, and
-//! the form for a new verification link.
+//! The self-registration pages: the form, "check your mail", choosing the password on the
+//! confirmation link, the verified address, and the form for a new verification link.
 
 use askama::Template;
 
@@ -7,10 +7,10 @@ use super::{
     fill, finish, i18n, Chrome, FieldView, Lang, SiteConfig, SummaryItem, MIN_PASSWORD_LEN,
 };
 
-/// Self-registration (`POST action` with `email`, `given_name`, `family_name`, `password`,
-/// `csrf`, `req`). E-mail and password are required (`required`); the names are optional
-/// and say so in their labels.
-#[derive(Clone, Debug)]
+/// Self-registration (`POST action` with `email`, `given_name`, `family_name`, `csrf`,
+/// `req`). The e-mail is required (`required`); the names are optional and say so in their
+/// labels. The password is chosen on the confirmation link ([`RegisterConfirmPage`]).
+#[derive(Clone, Debug, Default)]
 pub struct RegisterPage {
     pub lang: Lang,
     pub action: String,
@@ -21,47 +21,55 @@ pub struct RegisterPage {
     pub email: String,
     pub given_name: String,
     pub family_name: String,
-    /// `(field, message)`: field is `email`, `given_name`, `family_name`, `password` (or
-    /// anything else for a form-level error); message is a key known to
-    /// [`i18n::field_error_text`] (`required`, `email_invalid`, `password_too_short`, …)
-    /// or else a text shown as-is.
+    /// `(field, message)`: field is `email`, `given_name`, `family_name` (or anything else
+    /// for a form-level error); message is a key known to [`i18n::field_error_text`]
+    /// (`required`, `email_invalid`, …) or else a text shown as-is.
     pub errors: Vec<(String, String)>,
     pub login_url: String,
-    /// The configured minimum password length: the hint, `minlength` and the
-    /// `password_too_short` message use it.
-    pub min_password_len: u32,
 }
 
-impl Default for RegisterPage {
-    fn default() -> Self {
-        RegisterPage {
-            lang: Lang::default(),
-            action: String::new(),
-            csrf: String::new(),
-            req: String::new(),
-            email: String::new(),
-            given_name: String::new(),
-            family_name: String::new(),
-            errors: Vec::new(),
-            login_url: String::new(),
-            min_password_len: MIN_PASSWORD_LEN,
-        }
-    }
-}
-
-/// "Wir haben Ihnen eine E-Mail geschickt…", a button to have the link sent again
-/// (`POST resend_action` with `email`, `csrf`), and, when the registration started from a
-/// service's login, the way back to that login.
+/// "Wir haben Ihnen eine E-Mail geschickt…" and a button to have the link sent again
+/// (`POST resend_action` with `email`, `csrf`). Nobody can sign in before the link is used,
+/// so there is no way back to a service's login here (the confirmation page offers it).
 #[derive(Clone, Debug, Default)]
 pub struct RegisterDonePage {
     pub lang: Lang,
     pub email: String,
     pub csrf: String,
     pub resend_action: String,
-    /// The pending login to continue (`/login?req=…`), if it is still open.
-    pub continue_url: Option<String>,
-    /// The service of that login, if known.
-    pub client_name: Option<String>,
+}
+
+/// The page a confirmation link opens: "Confirm {email}: choose your password"
+/// (`POST action` with `token`, `password`, `csrf`). Using it confirms the address and makes
+/// the password the account's.
+#[derive(Clone, Debug)]
+pub struct RegisterConfirmPage {
+    pub lang: Lang,
+    pub action: String,
+    pub csrf: String,
+    /// The link's token (hidden field).
+    pub token: String,
+    /// The address the link confirms.
+    pub email: String,
+    /// `(field, message)` as in [`RegisterPage::errors`]; field `password` or form-level.
+    pub errors: Vec<(String, String)>,
+    /// The configured minimum password length: the hint, `minlength` and the
+    /// `password_too_short` message use it.
+    pub min_password_len: u32,
+}
+
+impl Default for RegisterConfirmPage {
+    fn default() -> Self {
+        RegisterConfirmPage {
+            lang: Lang::default(),
+            action: String::new(),
+            csrf: String::new(),
+            token: String::new(),
+            email: String::new(),
+            errors: Vec::new(),
+            min_password_len: MIN_PASSWORD_LEN,
+        }
+    }
 }
 
 /// "E-Mail-Adresse bestätigt", with a link to the account, and when this browser still has
@@ -116,7 +124,16 @@ struct RegisterDoneView<'a> {
     chrome: Chrome<'a>,
     p: &'a RegisterDonePage,
     text: String,
-    continue_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "register_confirm.html")]
+struct RegisterConfirmView<'a> {
+    chrome: Chrome<'a>,
+    p: &'a RegisterConfirmPage,
+    intro: String,
+    summary: Vec<SummaryItem>,
+    fields: Vec<FieldView>,
 }
 
 #[derive(Template)]
@@ -146,7 +163,7 @@ struct RegisterResentView<'a> {
     text: String,
 }
 
-const REGISTER_FIELDS: [&str; 4] = ["email", "given_name", "family_name", "password"];
+const REGISTER_FIELDS: [&str; 3] = ["email", "given_name", "family_name"];
 
 /// A field error's text: a known key in the page language (with `{min}` filled), else the
 /// message as-is.
@@ -183,12 +200,8 @@ fn error_summary(
 }
 
 impl RegisterPage {
-    fn min_password_len(&self) -> u32 {
-        self.min_password_len.max(1)
-    }
-
     fn message(&self, field: &str, msg: &str) -> String {
-        field_message(self.lang, self.min_password_len(), field, msg)
+        field_message(self.lang, MIN_PASSWORD_LEN, field, msg)
     }
 
     fn field_error(&self, field: &str) -> Option<String> {
@@ -201,7 +214,6 @@ impl RegisterPage {
     pub fn render(&self, site: &SiteConfig) -> String {
         let lang = self.lang;
         let t = lang.texts();
-        let min = self.min_password_len();
         let summary = error_summary(&self.errors, &REGISTER_FIELDS, |f, m| self.message(f, m));
         let fields = vec![
             FieldView::new("email", t.email_label, "email", "username")
@@ -218,11 +230,6 @@ impl RegisterPage {
                 .value(&self.family_name)
                 .optional()
                 .error(self.field_error("family_name"))
-                .done(),
-            FieldView::new("password", t.new_password_label, "password", "new-password")
-                .hint(fill(t.password_hint, "min", &min.to_string()))
-                .minlength(min)
-                .error(self.field_error("password"))
                 .done(),
         ];
         let view = RegisterView {
@@ -250,13 +257,39 @@ impl RegisterDonePage {
             chrome: Chrome::new(site, self.lang, t.register_done_title, false),
             p: self,
             text: fill(t.register_done_text, "email", &self.email),
-            continue_text: continue_text(
-                self.client_name.as_deref(),
-                t.register_continue_client,
-                t.register_continue_generic,
-            ),
         };
         finish(&view, self.lang)
+    }
+}
+
+impl RegisterConfirmPage {
+    pub fn render(&self, site: &SiteConfig) -> String {
+        let lang = self.lang;
+        let t = lang.texts();
+        let min = self.min_password_len.max(1);
+        let message = |f: &str, m: &str| field_message(lang, min, f, m);
+        let summary = error_summary(&self.errors, &["password"], message);
+        let password_error = self
+            .errors
+            .iter()
+            .find(|(f, _)| f == "password")
+            .map(|(f, m)| message(f, m));
+        let fields =
+            vec![
+                FieldView::new("password", t.new_password_label, "password", "new-password")
+                    .hint(fill(t.password_hint, "min", &min.to_string()))
+                    .minlength(min)
+                    .error(password_error)
+                    .done(),
+            ];
+        let view = RegisterConfirmView {
+            chrome: Chrome::new(site, lang, t.register_confirm_title, !summary.is_empty()),
+            p: self,
+            intro: fill(t.register_confirm_intro, "email", &self.email),
+            summary,
+            fields,
+        };
+        finish(&view, lang)
     }
 }
 

@@ -471,19 +471,16 @@ fn register_pages() {
             family_name: XSS.into(),
             errors: vec![],
             login_url: "/login".into(),
-            min_password_len: 12,
         };
         let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
-        assert!(html.contains("autocomplete=\"new-password\""));
-        assert!(html.contains("minlength=\"12\""));
+        // The password is chosen on the confirmation link, not here (docs/registration.md).
+        assert!(!html.contains("type=\"password\""));
         assert!(html.contains("autocomplete=\"given-name\""));
         assert!(html.contains("autocomplete=\"family-name\""));
-        assert!(html.contains("aria-describedby=\"password-hint\""));
-        assert!(html.contains(&fill(t.password_hint, "min", "12")));
         assert!(html.contains("name=\"req\" value=\"&#60;script"));
         assert!(!html.contains("role=\"alert\""));
-        // Only e-mail and password are required; the names say "(optional)".
+        // Only the e-mail is required; the names say "(optional)".
         assert!(
             !t.register_intro.contains("Alle Felder") && !t.register_intro.contains("All fields")
         );
@@ -493,7 +490,7 @@ fn register_pages() {
             .filter(|i| i.contains(" required "))
             .flat_map(|i| attr_values(i, "input", "name"))
             .collect();
-        assert_eq!(required, ["email", "password"]);
+        assert_eq!(required, ["email"]);
         for (id, label) in [
             ("given_name", t.given_name_label),
             ("family_name", t.family_name_label),
@@ -510,7 +507,7 @@ fn register_pages() {
 
         let page = RegisterPage {
             errors: vec![
-                ("password".into(), "password_too_short".into()),
+                ("given_name".into(), "too_long".into()),
                 ("email".into(), "email_invalid".into()),
                 ("form".into(), format!("Freitext {XSS}")),
             ],
@@ -519,37 +516,48 @@ fn register_pages() {
         let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         assert!(html.contains("role=\"alert\""));
+        assert!(html.contains("aria-describedby=\"email-hint email-error\" aria-invalid=\"true\""));
+        // summary in form order: email before the name
+        assert!(html.find("href=\"#email\"").unwrap() < html.find("href=\"#given_name\"").unwrap());
+        assert!(html.contains("Freitext &"));
+
+        let confirm = RegisterConfirmPage {
+            lang,
+            action: "/register/verify".into(),
+            csrf: XSS.into(),
+            token: XSS.into(),
+            email: XSS.into(),
+            errors: vec![],
+            min_password_len: 12,
+        };
+        let html = confirm.render(&SiteConfig::default());
+        check_common(&html, lang);
+        assert!(html.contains(&format!("<h1>{}</h1>", t.register_confirm_title)));
+        assert!(html.contains("autocomplete=\"new-password\""));
+        assert!(html.contains("minlength=\"12\""));
+        assert!(html.contains("aria-describedby=\"password-hint\""));
+        assert!(html.contains(&fill(t.password_hint, "min", "12")));
+        assert!(html.contains("name=\"token\" value=\"&#60;script"));
+        let html = RegisterConfirmPage {
+            errors: vec![("password".into(), "password_too_short".into())],
+            ..confirm
+        }
+        .render(&SiteConfig::default());
+        assert!(html.contains("role=\"alert\""));
         assert!(html
             .contains("aria-describedby=\"password-hint password-error\" aria-invalid=\"true\""));
-        assert!(html.contains("aria-describedby=\"email-hint email-error\" aria-invalid=\"true\""));
-        // summary in form order: email before password
-        assert!(html.find("href=\"#email\"").unwrap() < html.find("href=\"#password\"").unwrap());
-        assert!(html.contains("Freitext &"));
 
         let done = RegisterDonePage {
             lang,
             email: XSS.into(),
             csrf: XSS.into(),
             resend_action: "/register/resend".into(),
-            continue_url: None,
-            client_name: None,
         }
         .render(&SiteConfig::default());
         check_common(&done, lang);
         assert!(done.contains("action=\"/register/resend\""));
         assert!(done.contains("name=\"email\" value=\"&#60;script"));
         assert!(done.contains(t.register_resend_submit));
-        assert!(!done.contains(t.register_continue_link));
-        let back = RegisterDonePage {
-            lang,
-            continue_url: Some("/login?req=abc".into()),
-            client_name: Some(XSS.into()),
-            ..Default::default()
-        }
-        .render(&SiteConfig::default());
-        check_common(&back, lang);
-        assert!(back.contains("href=\"/login?req=abc\""));
-        assert!(back.contains(t.register_continue_link));
 
         let verified = RegisterVerifiedPage {
             lang,
@@ -599,14 +607,14 @@ fn register_pages() {
         check_common(&resent, lang);
         assert!(resent.contains(t.register_resent_title));
     }
-    let de = RegisterPage {
+    let de = RegisterConfirmPage {
         errors: vec![("password".into(), "password_too_short".into())],
         ..Default::default()
     }
     .render(&SiteConfig::default());
     assert!(de.contains("mindestens 12 Zeichen lang"));
     // Another configured minimum: hint, minlength and message all name it.
-    let de16 = RegisterPage {
+    let de16 = RegisterConfirmPage {
         errors: vec![("password".into(), "password_too_short".into())],
         min_password_len: 16,
         ..Default::default()
@@ -623,14 +631,7 @@ fn register_pages() {
     }
     .render(&SiteConfig::default());
     assert!(done.contains("Wir haben Ihnen eine E-Mail an a@b.de geschickt"));
-    let back = RegisterDonePage {
-        continue_url: Some("/login?req=r".into()),
-        client_name: Some("Hundesteuer".into()),
-        ..Default::default()
-    }
-    .render(&SiteConfig::default());
-    assert!(back.contains("Sie können die Anmeldung bei „Hundesteuer“ jetzt fortsetzen."));
-    assert!(back.contains(">Zurück zur Anmeldung</a>"));
+    assert!(done.contains("Erst dann können Sie sich anmelden."));
     let resent = RegisterResentPage {
         email: "a@b.de".into(),
         ..Default::default()

@@ -1,24 +1,24 @@
-//! Self-registration: the form, the "check your mail" page, the e-mail verification link,
-//! and a way to have a new link sent.
+//! Self-registration: the form, "check your mail", the confirmation link that sets the
+//! password, and a way to have a new link sent. Why the password comes with the link and not
+//! with the form: docs/registration.md.
 //!
-//! - `GET /register` shows the form; `POST /register` checks it (CSRF, e-mail syntax, password
-//!   length from `login.min_password_length`, names without control characters) and shows it
-//!   again with field errors (400). E-mail and password are required, the names optional.
-//! - A valid submission for a new address creates the account (`email_verified = false`,
-//!   proofing level low), mails a single-use verification link valid for 24 hours, and
+//! - `GET /register` shows the form; `POST /register` checks it (CSRF, e-mail syntax, names
+//!   without control characters) and shows it again with field errors (400). Only the e-mail
+//!   is required, the names optional; no password is asked here.
+//! - A valid submission for a new address creates the account unconfirmed and without a
+//!   password (nothing can log in to it), mails a single-use link valid for 24 hours, and
 //!   redirects (303) to `GET /register/done`.
-//! - For an address that already has an account the citizen sees exactly the same: the same
-//!   redirect and page, after the same password-hashing work. Instead of a link, the address
-//!   gets a mail saying that someone tried to register with it (at most one per
-//!   [`NOTICE_WINDOW`]), so the form reveals nothing about which addresses have accounts.
-//! - Registering from a service's login: the login page links to `/register?req=ID`; the form
-//!   carries `req` (hidden field), and the done page, while this browser's pending request is
-//!   still open, offers "Zurück zur Anmeldung" (`/login?req=ID`), so the citizen finishes the
-//!   service's login without starting over (the account can sign in before the address is
-//!   verified; the service sees `email_verified: false` until then). A verification link
-//!   opened in the same browser offers the same way back.
-//! - `GET /register/verify?token=…` uses the link: the address is verified (audited
-//!   `account.email_verified`) and a confirmation page links to the account. An unknown,
+//! - For an address whose account is confirmed (or disabled), the citizen sees exactly the
+//!   same, and the address gets a mail saying that someone tried to register with it (at most
+//!   one per [`NOTICE_WINDOW`]). For an address whose account is still unconfirmed the address
+//!   gets a new link (at most one per [`RESEND_WINDOW`]); the second registrant gets in no
+//!   more than the first. Neither branch hashes anything, so the answer time does not tell.
+//! - `GET /register/verify?token=…` changes nothing: for a usable link it shows the form to
+//!   choose the password (so a mail scanner fetching the link does not use it up).
+//!   `POST /register/verify` (CSRF, `token`, `password`) uses the link: the address is
+//!   confirmed, the chosen password becomes the account's (replacing anything set before),
+//!   audited `account.email_verified`, and a confirmation page links to the account and, in
+//!   the browser that registered from a service's login, back to that login. An unknown,
 //!   expired or used link gives a readable 400 page with the form for a new link.
 //! - `GET|POST /register/resend` (CSRF, `email`): always the same neutral answer; if an
 //!   unverified, enabled account has that address, a fresh link is mailed (at most one per
@@ -45,7 +45,6 @@ use axum::{
     Extension,
 };
 use serde::Deserialize;
-use serde_json::json;
 use tower_sessions::Session;
 
 use super::{
@@ -58,8 +57,9 @@ use super::{
     session::{self, keys, Pending},
 };
 use crate::{
-    accounts::{self, AccountError, HashError, NewAccount},
+    accounts::{self, AccountError, HashError},
     app::App,
+    audit::{self, Actor, Entry, Event},
     mail::{self, Mail, Mailer},
     oidc::error::OAuthError,
     secrets,
@@ -73,8 +73,6 @@ pub const NOTICE_WINDOW: i64 = crate::store::verifications::MAIL_WINDOW;
 /// At most one re-sent verification link per address in this time (the link sent at
 /// registration does not count).
 pub const RESEND_WINDOW: i64 = crate::store::verifications::MAIL_WINDOW;
-/// Longest password accepted, in bytes (argon2 input stays bounded).
-const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest name accepted, in characters.
 const MAX_NAME_CHARS: usize = 200;
 
@@ -102,8 +100,6 @@ pub struct RegisterForm {
     pub given_name: String,
     #[serde(default)]
     pub family_name: String,
-    #[serde(default)]
-    pub password: String,
 }
 
 impl HasCsrf for RegisterForm {
@@ -121,6 +117,23 @@ pub struct ResendForm {
 }
 
 impl HasCsrf for ResendForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The confirmation form: the link's token and the password its holder chooses.
+#[derive(Deserialize, Default)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub token: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+impl HasCsrf for ConfirmForm {
     fn csrf(&self) -> &str {
         &self.csrf
     }
@@ -201,6 +214,15 @@ fn busy(lang: Lang) -> Response {
     .into_response()
 }
 
+/// 200 for a form shown for filling in, 400 for one shown again with errors.
+fn form_status(ok: bool) -> StatusCode {
+    if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    }
+}
+
 /// Renders the form; `errors` as in [`pages::RegisterPage::errors`].
 async fn render_form(
     app: &App,
@@ -215,11 +237,7 @@ async fn render_form(
         Ok(t) => t,
         Err(e) => return internal(lang, e),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(errors.is_empty());
     let login_url = match req {
         Some(id) => format!("/login?req={id}"),
         None => format!("/login{query}"),
@@ -234,7 +252,6 @@ async fn render_form(
         family_name: form.family_name.clone(),
         errors,
         login_url,
-        min_password_len: app.config.login.min_password_length,
     };
     (status, Html(page.render(&app.config.site))).into_response()
 }
@@ -285,9 +302,8 @@ fn check_email(raw: &str) -> Result<String, &'static str> {
     }
 }
 
-/// Checks the form. `Ok(normalised e-mail)` or the field errors in form order. A too short
-/// password gets the key `password_too_short`; the page names the configured minimum.
-fn validate(f: &RegisterForm, min_password: usize) -> Result<String, Vec<(String, String)>> {
+/// Checks the form. `Ok(normalised e-mail)` or the field errors in form order.
+fn validate(f: &RegisterForm) -> Result<String, Vec<(String, String)>> {
     let mut errors: Vec<(String, String)> = Vec::new();
     let mut err = |field: &str, key: &str| errors.push((field.to_string(), key.to_string()));
     let email = match check_email(&f.email) {
@@ -306,13 +322,6 @@ fn validate(f: &RegisterForm, min_password: usize) -> Result<String, Vec<(String
         } else if value.trim().chars().count() > MAX_NAME_CHARS {
             err(field, "too_long");
         }
-    }
-    if f.password.is_empty() {
-        err("password", "required");
-    } else if f.password.len() > MAX_PASSWORD_BYTES {
-        err("password", "password_too_long");
-    } else if f.password.chars().count() < min_password {
-        err("password", "password_too_short");
     }
     match email {
         Some(e) if errors.is_empty() => Ok(e),
@@ -364,8 +373,7 @@ pub async fn register_submit(
         )
         .await;
     };
-    let min_password = app.config.login.min_password_length as usize;
-    let email = match (csrf_ok, validate(&f, min_password)) {
+    let email = match (csrf_ok, validate(&f)) {
         (true, Ok(email)) => email,
         (ok, result) => {
             let mut errors = result.err().unwrap_or_default();
@@ -385,44 +393,30 @@ pub async fn register_submit(
         Err(e) => return internal(lang, e),
     };
     let outcome = match existing {
-        Some(account) => already_registered(&app, &account, f.password).await,
+        Some(account) => already_registered(&app, &account).await,
         None => {
-            let new = NewAccount {
-                email: email.clone(),
-                password: f.password,
-                given_name: Some(f.given_name),
-                family_name: Some(f.family_name),
-                email_verified: false,
-            };
-            match accounts::create(&app.db, &app.hasher, new, min_password).await {
+            match accounts::register_unconfirmed(
+                &app.db,
+                &email,
+                Some(f.given_name),
+                Some(f.family_name),
+            )
+            .await
+            {
                 Ok(account) => registered(&app, &account).await,
-                // Registered in the meantime by a concurrent request: the same as above, but
-                // the password was hashed already.
+                // Registered in the meantime by a concurrent request: the same as above.
                 Err(AccountError::EmailTaken) => match app.db.account_by_email(&email).await {
-                    Ok(Some(account)) => notify_existing(&app, &account).await,
-                    Ok(None) => Err(Failure::Internal("account vanished".into())),
-                    Err(e) => Err(Failure::Internal(e.to_string())),
+                    Ok(Some(account)) => already_registered(&app, &account).await,
+                    Ok(None) => Err("account vanished".to_string()),
+                    Err(e) => Err(e.to_string()),
                 },
-                Err(AccountError::Hash(HashError::Busy)) => Err(Failure::Busy),
-                Err(
-                    e @ (AccountError::InvalidEmail
-                    | AccountError::PasswordTooShort(_)
-                    | AccountError::PasswordTooLong
-                    | AccountError::InvalidName(_)),
-                ) => {
-                    // `validate` is at least as strict; this is a safety net.
-                    Err(Failure::Internal(format!(
-                        "registration input rejected: {e}"
-                    )))
-                }
-                Err(e) => Err(Failure::Internal(e.to_string())),
+                // `validate` is at least as strict; this is a safety net.
+                Err(e) => Err(format!("registration rejected: {e}")),
             }
         }
     };
-    match outcome {
-        Ok(()) => {}
-        Err(Failure::Busy) => return busy(lang),
-        Err(Failure::Internal(e)) => return internal(lang, e),
+    if let Err(e) = outcome {
+        return internal(lang, e);
     }
     if let Err(e) = keys::REGISTERED_EMAIL.insert(&s, &email).await {
         return internal(lang, e);
@@ -437,30 +431,20 @@ pub async fn register_submit(
     Redirect::to(&format!("/register/done{query}")).into_response()
 }
 
-enum Failure {
-    Busy,
-    Internal(String),
-}
-
 /// A new account: store and mail a verification link, audit.
-async fn registered(app: &App, account: &Account) -> Result<(), Failure> {
-    send_link(app, account)
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{}", account.id),
-            "account.registered",
-            Some(&account.id),
-            json!({
-                "email": account.email,
-                "method": "self",
-                "proofing_level": account.proofing_level,
-                "email_verified": false,
-            }),
-        )
-        .await;
+async fn registered(app: &App, account: &Account) -> Result<(), String> {
+    send_link(app, account).await.map_err(|e| e.to_string())?;
+    audit::record(
+        &app.db,
+        Entry::new(Event::AccountRegistered, Actor::Account(account.id.clone()))
+            .subject(&account.id)
+            .with("email", &account.email)
+            .with("method", "self")
+            .with("proofing_level", account.proofing_level)
+            .with("email_verified", false),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     tracing::info!(account = %account.id, "account registered; verification mail sent");
     Ok(())
 }
@@ -487,42 +471,63 @@ async fn send_link(app: &App, account: &Account) -> Result<(), crate::store::Sto
     Ok(())
 }
 
-/// The address has an account: spend the same hashing work as a registration would (so the
-/// answer time does not tell), then notify the holder.
-async fn already_registered(app: &App, account: &Account, password: String) -> Result<(), Failure> {
-    match app.hasher.hash(password).await {
-        Ok(_) => {}
-        Err(HashError::Busy) => return Err(Failure::Busy),
-        Err(e) => return Err(Failure::Internal(e.to_string())),
-    }
-    notify_existing(app, account).await
+/// What a registration for an address that has an account does, with no more work than a
+/// new registration (no hashing in either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// Confirmed or disabled: the holder gets the "someone tried to register" notice.
+    Notice,
+    /// Unconfirmed: the address gets a new link; nobody gets in before it is used.
+    NewLink,
 }
 
-async fn notify_existing(app: &App, account: &Account) -> Result<(), Failure> {
-    let send = account.disabled_at.is_none()
-        && app
-            .db
-            .registration_notice_claim(&account.id, app.clock.now(), NOTICE_WINDOW)
-            .await
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-    let _ = app
-        .db
-        .audit(
-            "anonymous",
-            "account.registration_repeated",
-            Some(&account.id),
-            json!({ "notice_sent": send }),
-        )
-        .await;
-    if send {
-        let url = format!("{}/account", app.config.issuer);
-        deliver(
-            app,
-            existing_account_mail(&app.config.issuer, &account.email, &url),
-        )
-        .await;
+fn repeat_for(account: &Account) -> Repeat {
+    if account.email_verified || account.disabled_at.is_some() {
+        Repeat::Notice
     } else {
-        tracing::info!(account = %account.id, "registration with a registered address; notice throttled");
+        Repeat::NewLink
+    }
+}
+
+/// The address has an account: notify the holder, or send a new link (both throttled).
+async fn already_registered(app: &App, account: &Account) -> Result<(), String> {
+    let repeat = repeat_for(account);
+    let now = app.clock.now();
+    let claim = match repeat {
+        Repeat::Notice if account.disabled_at.is_some() => Ok(false),
+        Repeat::Notice => {
+            app.db
+                .registration_notice_claim(&account.id, now, NOTICE_WINDOW)
+                .await
+        }
+        Repeat::NewLink => {
+            app.db
+                .verification_resend_claim(&account.id, now, RESEND_WINDOW)
+                .await
+        }
+    };
+    let send = claim.map_err(|e| e.to_string())?;
+    audit::record_or_log(
+        &app.db,
+        Entry::new(Event::AccountRegistrationRepeated, Actor::Anonymous)
+            .subject(&account.id)
+            .with("notice_sent", send && repeat == Repeat::Notice)
+            .with("link_sent", send && repeat == Repeat::NewLink),
+    )
+    .await;
+    match (send, repeat) {
+        (false, _) => {
+            tracing::info!(account = %account.id, "registration with a registered address; mail throttled");
+        }
+        (true, Repeat::Notice) => {
+            let url = format!("{}/account", app.config.issuer);
+            deliver(
+                app,
+                existing_account_mail(&app.config.issuer, &account.email, &url),
+            )
+            .await;
+        }
+        (true, Repeat::NewLink) => send_link(app, account).await.map_err(|e| e.to_string())?,
     }
     Ok(())
 }
@@ -570,19 +575,73 @@ pub async fn register_done(
         Ok(t) => t,
         Err(e) => return internal(lang, e),
     };
-    let (continue_url, client_name) = continue_to(&app, pending.as_ref()).await;
     let page = pages::RegisterDonePage {
         lang,
         email,
         csrf,
         resend_action: format!("/register/resend{query}"),
-        continue_url,
-        client_name,
     };
     Html(page.render(&app.config.site)).into_response()
 }
 
-/// `GET /register/verify?token=…`
+/// A link token that could match: 43 characters of base64url are issued; anything else
+/// cannot.
+fn plausible_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= 128
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The answer to an unknown, expired or used link: the explanation, and right below it the
+/// form for a new link.
+async fn invalid_link(app: &App, s: &Session, lang: Lang, query: &str) -> Response {
+    tracing::info!("e-mail verification link rejected (unknown, expired or used)");
+    render_resend(app, s, lang, query, "", Vec::new(), true).await
+}
+
+/// The form to choose the password, for a usable link.
+async fn render_confirm(
+    app: &App,
+    s: &Session,
+    lang: Lang,
+    query: &str,
+    token: &str,
+    email: &str,
+    errors: Vec<(String, String)>,
+) -> Response {
+    let csrf = match session::csrf_token(s).await {
+        Ok(t) => t,
+        Err(e) => return internal(lang, e),
+    };
+    let status = form_status(errors.is_empty());
+    let page = pages::RegisterConfirmPage {
+        lang,
+        action: format!("/register/verify{query}"),
+        csrf,
+        token: token.to_string(),
+        email: email.to_string(),
+        errors,
+        min_password_len: app.config.login.min_password_length,
+    };
+    (status, Html(page.render(&app.config.site))).into_response()
+}
+
+/// The password field's error key, if the password does not do.
+fn password_error(password: &str, min_password: usize) -> Option<&'static str> {
+    if password.is_empty() {
+        return Some("required");
+    }
+    match accounts::check_password(password, min_password) {
+        Ok(()) => None,
+        Err(AccountError::PasswordTooLong) => Some("password_too_long"),
+        Err(_) => Some("password_too_short"),
+    }
+}
+
+/// `GET /register/verify?token=…`: for a usable link, the form to choose the password; the
+/// link stays unused.
 pub async fn verify(
     State(app): State<App>,
     s: Session,
@@ -592,16 +651,10 @@ pub async fn verify(
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
     let token = q.token.unwrap_or_default();
-    // Tokens are 43 characters of base64url; anything else cannot match.
-    let plausible = !token.is_empty()
-        && token.len() <= 128
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let verified = if plausible {
+    let pending = if plausible_token(&token) {
         match app
             .db
-            .verification_consume(&secrets::hash_secret(&token), app.clock.now())
+            .verification_pending(&secrets::hash_secret(&token), app.clock.now())
             .await
         {
             Ok(v) => v,
@@ -610,25 +663,82 @@ pub async fn verify(
     } else {
         None
     };
-    let Some(v) = verified else {
-        tracing::info!("e-mail verification link rejected (unknown, expired or used)");
-        // The explanation, and right below it the form for a new link.
-        return render_resend(&app, &s, lang, &query, "", Vec::new(), true).await;
+    match pending {
+        Some(v) => render_confirm(&app, &s, lang, &query, &token, &v.email, Vec::new()).await,
+        None => invalid_link(&app, &s, lang, &query).await,
+    }
+}
+
+/// `POST /register/verify`: uses the link, confirming the address and setting the password
+/// its holder chose.
+pub async fn confirm_submit(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+    form: Result<CsrfForm<ConfirmForm>, CsrfRejection<ConfirmForm>>,
+) -> Response {
+    let (lang, query) = page_lang(&headers, q.ui_locales.as_deref(), None);
+    let (f, csrf_ok) = match form {
+        Ok(CsrfForm(f)) => (f, true),
+        Err(CsrfRejection::Expired(f)) => (f, false),
+        Err(CsrfRejection::Unreadable(_)) => return invalid_link(&app, &s, lang, &query).await,
+        Err(CsrfRejection::Session(e)) => return internal(lang, e),
     };
-    let _ = app
-        .db
-        .audit(
-            &format!("account:{}", v.account_id),
-            "account.email_verified",
-            Some(&v.account_id),
-            json!({ "email": v.email, "method": "link" }),
+    let token_hash = secrets::hash_secret(&f.token);
+    let now = app.clock.now();
+    let pending = if plausible_token(&f.token) {
+        match app.db.verification_pending(&token_hash, now).await {
+            Ok(v) => v,
+            Err(e) => return internal(lang, e),
+        }
+    } else {
+        None
+    };
+    let Some(pending) = pending else {
+        return invalid_link(&app, &s, lang, &query).await;
+    };
+    let min_password = app.config.login.min_password_length as usize;
+    let mut errors = Vec::new();
+    if !csrf_ok {
+        errors.push(("form".to_string(), "session_expired".to_string()));
+    }
+    if let Some(key) = password_error(&f.password, min_password) {
+        errors.push(("password".to_string(), key.to_string()));
+    }
+    if !errors.is_empty() {
+        return render_confirm(&app, &s, lang, &query, &f.token, &pending.email, errors).await;
+    }
+    let hash = match app.hasher.hash(f.password).await {
+        Ok(h) => h,
+        Err(HashError::Busy) => return busy(lang),
+        Err(e) => return internal(lang, e),
+    };
+    let verified = match app.db.verification_consume(&token_hash, now, &hash).await {
+        Ok(v) => v,
+        Err(e) => return internal(lang, e),
+    };
+    let Some(v) = verified else {
+        return invalid_link(&app, &s, lang, &query).await;
+    };
+    let recorded = audit::record(
+        &app.db,
+        Entry::new(
+            Event::AccountEmailVerified,
+            Actor::Account(v.account_id.clone()),
         )
-        .await;
-    tracing::info!(account = %v.account_id, "e-mail address verified");
+        .subject(&v.account_id)
+        .with("email", &v.email)
+        .with("method", "link")
+        .with("password_set", true),
+    )
+    .await;
+    if let Err(e) = recorded {
+        return internal(lang, e);
+    }
+    tracing::info!(account = %v.account_id, "e-mail address verified; password set");
     // Opened in the browser that registered from a service's login: offer to continue it.
-    let pending = registration_request(&s, app.clock.now())
-        .await
-        .unwrap_or_default();
+    let pending = registration_request(&s, now).await.unwrap_or_default();
     let (continue_url, client_name) = continue_to(&app, pending.as_ref()).await;
     let page = pages::RegisterVerifiedPage {
         lang,
@@ -654,11 +764,7 @@ async fn render_resend(
         Ok(t) => t,
         Err(e) => return internal(lang, e),
     };
-    let status = if errors.is_empty() && !invalid_link {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(errors.is_empty() && !invalid_link);
     let login_url = match registration_request(s, app.clock.now()).await {
         Ok(Some((id, _))) => format!("/login?req={id}"),
         _ => format!("/login{query}"),
@@ -768,15 +874,13 @@ async fn resend_link(app: App, email: String) {
     } else {
         tracing::info!(account = %account.id, "new verification link requested; throttled");
     }
-    let _ = app
-        .db
-        .audit(
-            "anonymous",
-            "account.verification_resent",
-            Some(&account.id),
-            json!({ "sent": send }),
-        )
-        .await;
+    audit::record_or_log(
+        &app.db,
+        Entry::new(Event::AccountVerificationResent, Actor::Anonymous)
+            .subject(&account.id)
+            .with("sent", send),
+    )
+    .await;
 }
 
 /// 429 with a readable page and `Retry-After`.
@@ -793,14 +897,13 @@ fn too_many(lang: Lang, wait: Duration) -> Response {
 mod tests {
     use super::*;
 
-    fn form(email: &str, password: &str, given: &str) -> RegisterForm {
+    fn form(email: &str, given: &str) -> RegisterForm {
         RegisterForm {
             csrf: String::new(),
             req: String::new(),
             email: email.into(),
             given_name: given.into(),
             family_name: String::new(),
-            password: password.into(),
         }
     }
 
@@ -810,46 +913,74 @@ mod tests {
 
     #[test]
     fn validation() {
-        let ok = "correct horse battery staple";
         assert_eq!(
-            validate(&form(" Anna@Example.DE ", ok, "Anna"), 12).unwrap(),
+            validate(&form(" Anna@Example.DE ", "Anna")).unwrap(),
             "anna@example.de"
         );
-        assert_eq!(validate(&form("a@b.de", ok, ""), 12).unwrap(), "a@b.de");
-        let e = |f: &RegisterForm| keys(validate(f, 12));
-        assert_eq!(e(&form("", ok, "")), [("email".into(), "required".into())]);
+        assert_eq!(validate(&form("a@b.de", "")).unwrap(), "a@b.de");
+        let e = |f: &RegisterForm| keys(validate(f));
+        assert_eq!(e(&form("", "")), [("email".into(), "required".into())]);
         assert_eq!(
-            e(&form("a,b@c.de", ok, "")),
+            e(&form("a,b@c.de", "")),
             [("email".into(), "email_invalid".into())]
         );
         assert_eq!(
-            e(&form("a@b.de", "kurz", "")),
-            [("password".into(), "password_too_short".into())]
-        );
-        assert_eq!(
-            e(&form("a@b.de", &"x".repeat(1025), "")),
-            [("password".into(), "password_too_long".into())]
-        );
-        assert_eq!(
-            e(&form("a@b.de", ok, "An\u{7}na")),
+            e(&form("a@b.de", "An\u{7}na")),
             [("given_name".into(), "invalid_characters".into())]
         );
         assert_eq!(
-            e(&form("a@b.de", ok, "Anna\u{202E}")),
+            e(&form("a@b.de", "Anna\u{202E}")),
             [("given_name".into(), "invalid_characters".into())]
         );
         assert_eq!(
-            e(&form("a@b.de", ok, &"a".repeat(201))),
+            e(&form("a@b.de", &"a".repeat(201))),
             [("given_name".into(), "too_long".into())]
         );
         // Several problems at once, in form order.
-        assert_eq!(e(&form("x", "", "A\nB")).len(), 3);
-        // The configured minimum applies (the page names it).
+        assert_eq!(e(&form("x", "A\nB")).len(), 2);
+    }
+
+    #[test]
+    fn password_rules_on_the_confirmation_page() {
+        assert_eq!(password_error("", 12), Some("required"));
+        assert_eq!(password_error("kurz", 12), Some("password_too_short"));
         assert_eq!(
-            keys(validate(&form("a@b.de", "fifteen chars..", ""), 16)),
-            [("password".into(), "password_too_short".into())]
+            password_error(&"x".repeat(1025), 12),
+            Some("password_too_long")
         );
-        assert!(validate(&form("a@b.de", "sixteen chars...", ""), 16).is_ok());
-        assert!(validate(&form("a@b.de", "eight ch", ""), 8).is_ok());
+        assert_eq!(
+            password_error("fifteen chars..", 16),
+            Some("password_too_short")
+        );
+        assert_eq!(password_error("sixteen chars...", 16), None);
+        assert_eq!(password_error("eight ch", 8), None);
+    }
+
+    fn account(verified: bool, disabled: bool) -> Account {
+        Account {
+            id: "a".into(),
+            email: "a@b.de".into(),
+            email_verified: verified,
+            password_hash: None,
+            proofing_level: crate::assurance::Level::Low,
+            proofing_evidence: None,
+            proofed_at: None,
+            created_at: 0,
+            disabled_at: disabled.then_some(1),
+        }
+    }
+
+    /// A repeated registration never lets its registrant in: a confirmed or disabled account's
+    /// holder is told, an unconfirmed address gets a new link.
+    #[test]
+    fn repeated_registration() {
+        assert_eq!(repeat_for(&account(true, false)), Repeat::Notice);
+        assert_eq!(repeat_for(&account(true, true)), Repeat::Notice);
+        assert_eq!(repeat_for(&account(false, true)), Repeat::Notice);
+        assert_eq!(repeat_for(&account(false, false)), Repeat::NewLink);
+        assert!(plausible_token("abc-DEF_123"));
+        assert!(!plausible_token(""));
+        assert!(!plausible_token("a b"));
+        assert!(!plausible_token(&"a".repeat(129)));
     }
 }
