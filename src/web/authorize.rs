@@ -15,6 +15,7 @@ use crate::{
     accounts::{self, login::Authenticated},
     app::App,
     audit::{self, Actor, Entry, Event},
+    metrics::{LoginMethod, LoginOutcome},
     oidc::{
         authorize::{
             flow::{self, AuthResponse, Step},
@@ -316,16 +317,20 @@ pub async fn login_submit(
     let account = match accounts::authenticate(&app.db, &app.hasher, &f.email, &f.password).await {
         Ok(a) => a,
         Err(accounts::AccountError::Hash(accounts::HashError::Busy)) => {
+            app.metrics
+                .login(LoginMethod::Password, None, LoginOutcome::Busy);
             return error_page(
                 lang,
                 &OAuthError::temporarily_unavailable(
                     "too many logins at once; please try again in a moment",
                 ),
-            )
+            );
         }
         Err(e) => return internal(lang, e),
     };
     let Some(account) = account else {
+        app.metrics
+            .login(LoginMethod::Password, None, LoginOutcome::Failure);
         audit::record_or_log(
             &app.db,
             Entry::new(Event::LoginFailed, Actor::Anonymous)

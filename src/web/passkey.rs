@@ -28,6 +28,7 @@ use crate::{
     },
     app::App,
     audit::{self, Actor, Entry, Event},
+    metrics::{LoginMethod, LoginOutcome},
     oidc::SsoLogin,
     store::accounts::Account,
 };
@@ -401,15 +402,16 @@ pub async fn stepup_finish(
         Ok(id) => id,
         Err(e) => {
             if matches!(e, PasskeyError::Rejected(_)) {
-                app.db
-                    .audit(
-                        &format!("account:{}", account.id),
-                        "login.failed",
-                        Some(&account.id),
-                        serde_json::json!({ "method": "passkey", "step_up": true }),
-                    )
-                    .await
-                    .map_err(ApiError::storage)?;
+                app.metrics
+                    .login(LoginMethod::Passkey, None, LoginOutcome::Failure);
+                audit::record_or_log(
+                    &app.db,
+                    Entry::new(Event::LoginFailed, Actor::Account(account.id.clone()))
+                        .subject(&account.id)
+                        .with("method", "passkey")
+                        .with("step_up", true),
+                )
+                .await;
             }
             return Err(e.into());
         }
