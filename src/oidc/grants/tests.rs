@@ -121,6 +121,31 @@ fn exchange_params(code: &str) -> Params {
     ])
 }
 
+/// A client that may use codes and refresh tokens.
+async fn refreshing_client(core: &Core, id: &str) -> Client {
+    client(
+        core,
+        id,
+        &["authorization_code", "refresh_token"],
+        &["openid", "offline_access"],
+    )
+    .await
+}
+
+/// A refresh token for `client`, through a code.
+async fn refresh_token_for(core: &Core, client: &Client) -> String {
+    let code = code(core, client).await;
+    authorization_code::exchange(core, client, &exchange_params(&code))
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap()
+}
+
+fn refresh_params(token: &str) -> Params {
+    params(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+}
+
 #[tokio::test]
 async fn client_credentials_issues_an_access_token_for_registered_scopes_only() {
     let core = memory_core(ISSUER).await;
@@ -139,13 +164,7 @@ async fn client_credentials_issues_an_access_token_for_registered_scopes_only() 
 #[tokio::test]
 async fn authorization_code_works_once_and_a_replay_revokes_its_tokens() {
     let core = memory_core(ISSUER).await;
-    let c = client(
-        &core,
-        "rp",
-        &["authorization_code", "refresh_token"],
-        &["openid", "offline_access"],
-    )
-    .await;
+    let c = refreshing_client(&core, "rp").await;
     let code = code(&core, &c).await;
     let t = authorization_code::exchange(&core, &c, &exchange_params(&code))
         .await
@@ -157,13 +176,9 @@ async fn authorization_code_works_once_and_a_replay_revokes_its_tokens() {
     assert_eq!(e.error, "invalid_grant");
     // The refresh token issued from the replayed code is dead too (RFC 6749 §4.1.2).
     let refresh = t.refresh_token.unwrap();
-    let e = refresh_token::refresh(
-        &core,
-        &c,
-        &params(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]),
-    )
-    .await
-    .unwrap_err();
+    let e = refresh_token::refresh(&core, &c, &refresh_params(&refresh))
+        .await
+        .unwrap_err();
     assert_eq!(e.error, "invalid_grant");
 }
 
@@ -199,66 +214,31 @@ async fn a_wrong_pkce_verifier_is_refused() {
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let core = memory_core(ISSUER).await;
-    let c = client(
-        &core,
-        "rp",
-        &["authorization_code", "refresh_token"],
-        &["openid", "offline_access"],
-    )
-    .await;
-    let code = code(&core, &c).await;
-    let first = authorization_code::exchange(&core, &c, &exchange_params(&code))
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
-    let p = |r: &str| params(&[("grant_type", "refresh_token"), ("refresh_token", r)]);
-    let second = refresh_token::refresh(&core, &c, &p(&first))
+    let c = refreshing_client(&core, "rp").await;
+    let first = refresh_token_for(&core, &c).await;
+    let second = refresh_token::refresh(&core, &c, &refresh_params(&first))
         .await
         .unwrap()
         .refresh_token
         .unwrap();
     assert_ne!(first, second, "rotated");
     // Reusing the first one is theft (RFC 9700 §4.14.2): the whole family dies.
-    let e = refresh_token::refresh(&core, &c, &p(&first))
-        .await
-        .unwrap_err();
-    assert_eq!(e.error, "invalid_grant");
-    let e = refresh_token::refresh(&core, &c, &p(&second))
-        .await
-        .unwrap_err();
-    assert_eq!(e.error, "invalid_grant");
+    for token in [&first, &second] {
+        let e = refresh_token::refresh(&core, &c, &refresh_params(token))
+            .await
+            .unwrap_err();
+        assert_eq!(e.error, "invalid_grant");
+    }
 }
 
 #[tokio::test]
 async fn a_refresh_token_of_another_client_is_refused() {
     let core = memory_core(ISSUER).await;
-    let a = client(
-        &core,
-        "a",
-        &["authorization_code", "refresh_token"],
-        &["openid", "offline_access"],
-    )
-    .await;
-    let b = client(
-        &core,
-        "b",
-        &["authorization_code", "refresh_token"],
-        &["openid", "offline_access"],
-    )
-    .await;
-    let code = code(&core, &a).await;
-    let r = authorization_code::exchange(&core, &a, &exchange_params(&code))
+    let a = refreshing_client(&core, "a").await;
+    let b = refreshing_client(&core, "b").await;
+    let r = refresh_token_for(&core, &a).await;
+    let e = refresh_token::refresh(&core, &b, &refresh_params(&r))
         .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
-    let e = refresh_token::refresh(
-        &core,
-        &b,
-        &params(&[("grant_type", "refresh_token"), ("refresh_token", &r)]),
-    )
-    .await
-    .unwrap_err();
+        .unwrap_err();
     assert_eq!(e.error, "invalid_grant");
 }
