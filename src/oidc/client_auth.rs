@@ -204,6 +204,7 @@ fn assertion_subject(jwt: &str) -> Option<String> {
 
 #[derive(serde::Deserialize)]
 struct AssertionClaims {
+    aud: serde_json::Value,
     iss: String,
     sub: String,
     exp: i64,
@@ -212,7 +213,7 @@ struct AssertionClaims {
     iat: Option<i64>,
 }
 
-/// RFC 7523 §3 and OIDC Core §9: iss = sub = client_id, aud names this server, exp in the
+/// RFC 7523 §3 and OIDC Core §9: iss = sub = client_id, aud is the issuer identifier, exp in the
 /// near future, jti never seen before, signature by one of the client's registered keys.
 async fn check_assertion(core: &Core, client: &Client, jwt: &str) -> Result<(), OAuthError> {
     let fail = |m: String| OAuthError::invalid_client(m, false);
@@ -231,12 +232,11 @@ async fn check_assertion(core: &Core, client: &Client, jwt: &str) -> Result<(), 
     let key = client_key(core, client, header.kid.as_deref(), header.alg).await?;
     let issuer = &core.config.issuer;
     let mut v = jsonwebtoken::Validation::new(header.alg);
-    v.set_audience(&[
-        issuer.clone(),
-        format!("{issuer}/token"),
-        format!("{issuer}/introspect"),
-        format!("{issuer}/revoke"),
-    ]);
+    // The issuer identifier is the only accepted audience, as a single string (the OpenID
+    // Foundation's 2025 advisory on audience injection in private_key_jwt, adopted by RFC
+    // 7523bis): an endpoint URL, or an array that also names another server, could make an
+    // assertion meant for one server count at another.
+    v.set_audience(std::slice::from_ref(issuer));
     v.set_issuer(std::slice::from_ref(&client.id));
     v.sub = Some(client.id.clone());
     v.leeway = 5;
@@ -247,6 +247,11 @@ async fn check_assertion(core: &Core, client: &Client, jwt: &str) -> Result<(), 
     let claims = jsonwebtoken::decode::<AssertionClaims>(jwt, &key, &v)
         .map_err(|e| fail(format!("client_assertion rejected: {e}")))?
         .claims;
+    if claims.aud.as_str() != Some(issuer.as_str()) {
+        return Err(fail(format!(
+            "client_assertion audience must be the issuer identifier `{issuer}` as a single string"
+        )));
+    }
     let now = core.now();
     if claims.iss != client.id || claims.sub != client.id {
         return Err(fail(

@@ -11,7 +11,7 @@ use serde_json::json;
 fn assertion(server: &TestServer, key: &EcdsaKeyPair, kid: &str) -> String {
     let t = server.app.clock.now();
     let claims = json!({
-        "iss": "svc", "sub": "svc", "aud": server.url("/token"),
+        "iss": "svc", "sub": "svc", "aud": server.issuer,
         "iat": t, "exp": t + 60, "jti": pforte::secrets::random_token(16),
     });
     es256_sign_kid(key, kid, &claims)
