@@ -16,6 +16,7 @@
 use hmac::{Hmac, Mac};
 use rand::{rngs::OsRng, Rng, RngCore};
 use sha1::Sha1;
+use sha2::Sha256;
 
 use crate::{
     secrets,
@@ -298,22 +299,43 @@ pub fn normalise_recovery_code(input: &str) -> Option<String> {
         .then_some(code)
 }
 
-/// The stored form of a recovery code: bound to the account so equal codes of two accounts
-/// hash differently.
-pub fn recovery_code_hash(account_id: &str, code: &str) -> Option<String> {
+/// The stored form of a recovery code: an HMAC-SHA-256 under a key derived from the KEK
+/// (`k1:` + hex), bound to the account so equal codes of two accounts differ. A copy of the
+/// database alone cannot test guesses against it (issue 10: recovery codes were unkeyed).
+pub fn recovery_code_hash(kek: &Kek, account_id: &str, code: &str) -> Option<String> {
+    let c = normalise_recovery_code(code)?;
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&kek.derive(RECOVERY_KEY_PURPOSE))
+        .expect("HMAC takes any key length");
+    m.update(account_id.as_bytes());
+    m.update(b"|");
+    m.update(c.as_bytes());
+    let mac = m.finalize().into_bytes();
+    Some(format!(
+        "k1:{}",
+        mac.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+/// The purpose label of the recovery-code key derived from the KEK.
+const RECOVERY_KEY_PURPOSE: &str = "recovery-codes";
+
+/// The unkeyed SHA-256 form that sets made before keyed hashing were stored in; still
+/// accepted until they are used or replaced.
+fn legacy_recovery_code_hash(account_id: &str, code: &str) -> Option<String> {
     normalise_recovery_code(code).map(|c| secrets::hash_secret(&format!("{account_id}|{c}")))
 }
 
 /// Replaces the account's recovery codes with a new set and returns it (to be shown once).
 pub async fn regenerate_recovery_codes(
     db: &Db,
+    kek: &Kek,
     account_id: &str,
     now: i64,
 ) -> Result<Vec<String>, TotpError> {
     let codes = new_recovery_codes();
     let hashes: Vec<String> = codes
         .iter()
-        .filter_map(|c| recovery_code_hash(account_id, c))
+        .filter_map(|c| recovery_code_hash(kek, account_id, c))
         .collect();
     db.recovery_codes_replace(account_id, &hashes, now).await?;
     Ok(codes)
@@ -322,14 +344,21 @@ pub async fn regenerate_recovery_codes(
 /// Uses a recovery code once. `false` if it is malformed, unknown or already used.
 pub async fn use_recovery_code(
     db: &Db,
+    kek: &Kek,
     account_id: &str,
     code: &str,
     now: i64,
 ) -> Result<bool, TotpError> {
-    match recovery_code_hash(account_id, code) {
-        Some(h) => Ok(db.recovery_code_use(account_id, &h, now).await?),
-        None => Ok(false),
+    let (Some(keyed), Some(legacy)) = (
+        recovery_code_hash(kek, account_id, code),
+        legacy_recovery_code_hash(account_id, code),
+    ) else {
+        return Ok(false);
+    };
+    if db.recovery_code_use(account_id, &keyed, now).await? {
+        return Ok(true);
     }
+    Ok(db.recovery_code_use(account_id, &legacy, now).await?)
 }
 
 #[cfg(test)]
@@ -438,13 +467,71 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), 10);
         let c = &codes[0];
-        let h = recovery_code_hash("acc", c).unwrap();
+        let kek = Kek::from_base64(&Kek::generate_base64()).unwrap();
+        let h = recovery_code_hash(&kek, "acc", c).unwrap();
         assert_eq!(
-            recovery_code_hash("acc", &format!(" {} ", c.to_uppercase().replace('-', " "))),
+            recovery_code_hash(
+                &kek,
+                "acc",
+                &format!(" {} ", c.to_uppercase().replace('-', " "))
+            ),
             Some(h.clone())
         );
-        assert_ne!(recovery_code_hash("other", c), Some(h));
+        assert_ne!(recovery_code_hash(&kek, "other", c), Some(h.clone()));
+        // Keyed: another KEK gives another hash, and it is not the unkeyed SHA-256.
+        let other = Kek::from_base64(&Kek::generate_base64()).unwrap();
+        assert_ne!(recovery_code_hash(&other, "acc", c), Some(h.clone()));
+        assert_ne!(legacy_recovery_code_hash("acc", c), Some(h));
         assert_eq!(normalise_recovery_code("abcde-fgh0i"), None);
         assert_eq!(normalise_recovery_code("abcde"), None);
+    }
+
+    #[tokio::test]
+    async fn recovery_codes_are_stored_keyed_and_old_unkeyed_sets_still_work_once() {
+        let core = crate::core::testing::memory_core("https://pforte.example").await;
+        let account = crate::accounts::create(
+            &core.db,
+            &core.hasher,
+            crate::accounts::NewAccount {
+                email: "rc@example.de".into(),
+                password: "a long password!".into(),
+                email_verified: true,
+                ..Default::default()
+            },
+            12,
+        )
+        .await
+        .unwrap();
+        let id = &account.id;
+        let codes = regenerate_recovery_codes(&core.db, &core.kek, id, 1)
+            .await
+            .unwrap();
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT code_hash FROM recovery_codes WHERE account_id = $1")
+                .bind(id)
+                .fetch_all(&core.db.pool)
+                .await
+                .unwrap();
+        assert!(stored.iter().all(|h| h.starts_with("k1:")), "{stored:?}");
+        assert!(!stored.contains(&legacy_recovery_code_hash(id, &codes[0]).unwrap()));
+        assert!(use_recovery_code(&core.db, &core.kek, id, &codes[0], 2)
+            .await
+            .unwrap());
+        assert!(!use_recovery_code(&core.db, &core.kek, id, &codes[0], 3)
+            .await
+            .unwrap());
+        // A set stored before keyed hashing: accepted once, then used up.
+        let old = "abcde-fghjk";
+        let legacy = legacy_recovery_code_hash(id, old).unwrap();
+        core.db
+            .recovery_codes_replace(id, &[legacy], 4)
+            .await
+            .unwrap();
+        assert!(use_recovery_code(&core.db, &core.kek, id, old, 5)
+            .await
+            .unwrap());
+        assert!(!use_recovery_code(&core.db, &core.kek, id, old, 6)
+            .await
+            .unwrap());
     }
 }

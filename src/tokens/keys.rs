@@ -52,7 +52,11 @@ pub enum KeyError {
 
 /// The key-encryption key.
 #[derive(Clone)]
-pub struct Kek(Arc<LessSafeKey>);
+pub struct Kek {
+    aead: Arc<LessSafeKey>,
+    /// The KEK's bytes, kept only to derive purpose keys ([`Kek::derive`]).
+    root: Arc<[u8; 32]>,
+}
 
 impl std::fmt::Debug for Kek {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,7 +79,23 @@ impl Kek {
             )));
         }
         let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| KeyError::Crypto)?;
-        Ok(Kek(Arc::new(LessSafeKey::new(key))))
+        let mut root = [0u8; 32];
+        root.copy_from_slice(&bytes);
+        Ok(Kek {
+            aead: Arc::new(LessSafeKey::new(key)),
+            root: Arc::new(root),
+        })
+    }
+
+    /// A key for one purpose, derived from the KEK (HMAC-SHA-256 of the purpose label under
+    /// the KEK): keyed hashes that a database copy without the KEK cannot recompute.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.root[..])
+            .expect("HMAC takes any key length");
+        m.update(b"pforte/kek-derive/v1|");
+        m.update(purpose.as_bytes());
+        m.finalize().into_bytes().into()
     }
 
     /// A fresh random KEK in base64 (for development set-ups and `pforte keys kek`).
@@ -92,7 +112,7 @@ impl Kek {
             .fill(&mut nonce)
             .map_err(|_| KeyError::Crypto)?;
         let mut buf = plaintext.to_vec();
-        self.0
+        self.aead
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(aad.as_bytes()),
@@ -117,7 +137,7 @@ impl Kek {
             .map_err(|_| KeyError::Decrypt { kid: kid.into() })?;
         let mut buf = ct.to_vec();
         let plain = self
-            .0
+            .aead
             .open_in_place(nonce, Aad::from(aad.as_bytes()), &mut buf)
             .map_err(|_| KeyError::Decrypt { kid: kid.into() })?;
         Ok(plain.to_vec())

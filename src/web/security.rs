@@ -369,7 +369,7 @@ async fn new_recovery_codes(
     t: i64,
     reason: &str,
 ) -> Response {
-    let codes = match totp::regenerate_recovery_codes(&app.db, account_id, t).await {
+    let codes = match totp::regenerate_recovery_codes(&app.db, &app.kek, account_id, t).await {
         Ok(c) => c,
         Err(e) => return internal(lang, e),
     };

@@ -351,7 +351,7 @@ async fn submit(
             if totp::normalise_recovery_code(&f.code).is_none() {
                 Err(CodeError::Malformed)
             } else {
-                match totp::use_recovery_code(&app.db, &account_id, &f.code, t).await {
+                match totp::use_recovery_code(&app.db, &app.kek, &account_id, &f.code, t).await {
                     Ok(true) => Ok(None),
                     Ok(false) => Err(CodeError::Wrong),
                     Err(e) => return internal(lang, e),

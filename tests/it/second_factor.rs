@@ -474,11 +474,15 @@ async fn second_factor(backend: Backend) {
     let new_codes = select_text(regen.html(), "#recovery-codes code");
     assert_eq!(new_codes.len(), 10);
     let lena_id = &lena_creds[0].account_id;
-    assert!(
-        !pforte::accounts::totp::use_recovery_code(&server.app.db, lena_id, &lena_codes[4], 0)
-            .await
-            .unwrap()
-    );
+    assert!(!pforte::accounts::totp::use_recovery_code(
+        &server.app.db,
+        &server.app.kek,
+        lena_id,
+        &lena_codes[4],
+        0
+    )
+    .await
+    .unwrap());
     // Remove the app: audited, and the recovery codes go with the last second factor.
     let security = b4.get(&server.url("/account/security")).await;
     let html = security.html().to_string();
