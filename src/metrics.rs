@@ -19,7 +19,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::assurance::Level;
+use crate::assurance::{level::Method, Level};
 
 /// Latency buckets in seconds: from a JWKS answer (sub-millisecond) to a password login that
 /// waited for argon2 (seconds).
@@ -34,15 +34,30 @@ pub enum LoginMethod {
     Totp,
     RecoveryCode,
     Passkey,
+    Eid,
     Upstream,
 }
 
+impl From<Method> for LoginMethod {
+    fn from(m: Method) -> LoginMethod {
+        match m {
+            Method::Password => LoginMethod::Password,
+            Method::Totp => LoginMethod::Totp,
+            Method::RecoveryCode => LoginMethod::RecoveryCode,
+            Method::Passkey => LoginMethod::Passkey,
+            Method::EidPin => LoginMethod::Eid,
+            Method::Upstream => LoginMethod::Upstream,
+        }
+    }
+}
+
 impl LoginMethod {
-    pub const ALL: [LoginMethod; 5] = [
+    pub const ALL: [LoginMethod; 6] = [
         LoginMethod::Password,
         LoginMethod::Totp,
         LoginMethod::RecoveryCode,
         LoginMethod::Passkey,
+        LoginMethod::Eid,
         LoginMethod::Upstream,
     ];
 
@@ -52,6 +67,7 @@ impl LoginMethod {
             LoginMethod::Totp => "totp",
             LoginMethod::RecoveryCode => "recovery_code",
             LoginMethod::Passkey => "passkey",
+            LoginMethod::Eid => "eid",
             LoginMethod::Upstream => "upstream",
         }
     }

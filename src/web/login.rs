@@ -14,7 +14,7 @@ use crate::{
     app::App,
     assurance::Level,
     audit::{self, Actor, Entry, Event},
-    metrics::{LoginMethod, LoginOutcome},
+    metrics::LoginOutcome,
     secrets,
 };
 
@@ -94,7 +94,7 @@ pub async fn finish(
     audit::record(&app.db, entry).await?;
     session::set_login(s, &login).await?;
     app.metrics.login(
-        metric_method(&what),
+        what.method().into(),
         Some(login.level),
         LoginOutcome::Success,
     );
@@ -106,17 +106,6 @@ pub async fn finish(
         None => Continue::Account,
     };
     Ok(Finished { login, kind, next })
-}
-
-/// The method as the login metrics label it.
-pub fn metric_method(what: &Authenticated) -> LoginMethod {
-    match what {
-        Authenticated::Password => LoginMethod::Password,
-        Authenticated::Totp { .. } => LoginMethod::Totp,
-        Authenticated::RecoveryCode => LoginMethod::RecoveryCode,
-        Authenticated::Passkey { .. } => LoginMethod::Passkey,
-        Authenticated::Upstream(_) => LoginMethod::Upstream,
-    }
 }
 
 /// The method's name in the audit trail (as before: `pwd`, `otp`, `recovery_code`, `passkey`,

@@ -48,7 +48,7 @@ use crate::{
         Level,
     },
     audit::{self, Actor, Entry, Event},
-    metrics::{LoginMethod, LoginOutcome},
+    metrics::LoginOutcome,
     oidc::{error::OAuthError, SsoLogin},
     store::accounts::Account,
 };
@@ -377,11 +377,8 @@ async fn submit(
             if let Err(err) = set_failures(s, &ctx.req, Some(failed)).await {
                 return internal(lang, err);
             }
-            let metric = match method {
-                Method::RecoveryCode => LoginMethod::RecoveryCode,
-                _ => LoginMethod::Totp,
-            };
-            app.metrics.login(metric, None, LoginOutcome::Failure);
+            app.metrics
+                .login(method.into(), None, LoginOutcome::Failure);
             if let Err(e) = audit::record(
                 &app.db,
                 Entry::new(
