@@ -53,6 +53,15 @@ pub async fn userinfo(core: &Core, bearer: &str) -> Result<Map<String, Value>, O
     // with the grant.
     let requested = claims::requested_names(claims_param.as_deref(), "userinfo");
     let mut out = claims::release(&account, &attrs, &scopes, &requested);
-    out.insert("sub".into(), Value::String(account.id));
+    out.insert("sub".into(), Value::String(account.id.clone()));
+    let names: Vec<String> = out.keys().cloned().collect();
+    super::issue::record_release(
+        core,
+        &account.id,
+        &at.client_id,
+        &names,
+        at.acr.as_deref().unwrap_or_default(),
+    )
+    .await?;
     Ok(out)
 }

@@ -67,6 +67,10 @@ struct Chrome<'a> {
     /// configuration; a link is shown only when set). German public bodies must publish all
     /// three; every page links to them.
     site: &'a SiteConfig,
+    /// The footer's accessibility statement and Leichte Sprache links (BITV 2.0).
+    info: &'static i18n::InfoTexts,
+    /// The operator's accessibility statement, else Pforte's own (`/barrierefreiheit`).
+    statement_href: String,
 }
 
 struct LangLink {
@@ -89,6 +93,11 @@ impl<'a> Chrome<'a> {
             title,
             switch: Vec::new(),
             site,
+            info: i18n::info_texts(lang),
+            statement_href: site
+                .accessibility_url
+                .clone()
+                .unwrap_or_else(|| format!("/barrierefreiheit?ui_locales={}", lang.code())),
         }
     }
 

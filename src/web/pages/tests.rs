@@ -796,6 +796,7 @@ fn footer_links_come_from_the_site_configuration() {
         imprint_url: Some("https://stadt.example/impressum".into()),
         privacy_url: Some("https://stadt.example/datenschutz".into()),
         accessibility_url: None,
+        ..Default::default()
     };
     let html = LoggedOutPage { lang: Lang::De }.render(&site);
     assert!(
@@ -803,7 +804,17 @@ fn footer_links_come_from_the_site_configuration() {
         "{html}"
     );
     assert!(html.contains("href=\"https://stadt.example/datenschutz\""));
-    assert!(!html.contains(Lang::De.texts().footer_accessibility));
+    // Without the operator's own statement the footer links Pforte's (BITV 2.0), and always
+    // the Leichte Sprache page.
+    assert!(html.contains("href=\"/barrierefreiheit?ui_locales=de\">Erklärung zur Barrierefreiheit</a>"));
+    assert!(html.contains("href=\"/leichte-sprache?ui_locales=de\">Leichte Sprache</a>"));
     let bare = LoggedOutPage { lang: Lang::De }.render(&SiteConfig::default());
     assert!(!bare.contains(Lang::De.texts().footer_imprint));
+    let own = SiteConfig {
+        accessibility_url: Some("https://stadt.example/barrierefreiheit".into()),
+        ..Default::default()
+    };
+    let html = LoggedOutPage { lang: Lang::En }.render(&own);
+    assert!(html.contains("href=\"https://stadt.example/barrierefreiheit\">Accessibility statement</a>"));
+    assert!(html.contains("href=\"/leichte-sprache?ui_locales=en\">Plain language</a>"));
 }
