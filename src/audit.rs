@@ -34,6 +34,9 @@ pub enum Event {
     AccountEmailVerified,
     AccountDisabled,
     AccountProofed,
+    AccountDataExported,
+    AccountDeleted,
+    ProfileChanged,
     ClientCreated,
     ClientRemoved,
     ClientAuthFailed,
@@ -86,6 +89,9 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::AccountEmailVerified, "account.email_verified", true),
     (Event::AccountDisabled, "account.disabled", true),
     (Event::AccountProofed, "account.proofed", true),
+    (Event::AccountDataExported, "account.data_exported", true),
+    (Event::AccountDeleted, "account.deleted", true),
+    (Event::ProfileChanged, "account.profile_changed", false),
     (Event::ClientCreated, "client.created", true),
     (Event::ClientRemoved, "client.removed", true),
     (Event::ClientAuthFailed, "client.auth_failed", false),
@@ -309,7 +315,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 35] = [
+    const ALL: [Event; 38] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -329,6 +335,9 @@ mod tests {
         Event::AccountEmailVerified,
         Event::AccountDisabled,
         Event::AccountProofed,
+        Event::AccountDataExported,
+        Event::AccountDeleted,
+        Event::ProfileChanged,
         Event::ClientCreated,
         Event::ClientRemoved,
         Event::ClientAuthFailed,

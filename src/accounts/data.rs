@@ -93,7 +93,7 @@ pub async fn erase(db: &Db, kek: &Kek, account: &Account) -> Result<bool, StoreE
 }
 
 /// Audit events a citizen sees as their activity (and finds in the export).
-pub const ACTIVITY_EVENTS: [&str; 10] = [
+pub const ACTIVITY_EVENTS: [&str; 11] = [
     "login.succeeded",
     "login.step_up",
     "login.step_up_failed",
@@ -104,6 +104,7 @@ pub const ACTIVITY_EVENTS: [&str; 10] = [
     "credential.removed",
     "recovery_codes.regenerated",
     "account.data_exported",
+    "account.profile_changed",
 ];
 
 /// Everything Pforte stores about the account as one JSON document (format

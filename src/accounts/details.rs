@@ -193,6 +193,38 @@ pub fn check(input: &DetailsInput, today: time::Date) -> Result<Details, Vec<Det
     }
 }
 
+/// What saving the profile form changes: for every field of [`FIELDS`], `(name, Some(value))`
+/// to store `value` as self-entered, `(name, None)` to remove the self-entered value; fields
+/// whose self-entered value stays as it is are left out. `stored` is every attribute row the
+/// account has, of every source. A value equal to a verified one (another source) is not
+/// stored again as self-entered: the verified value stands. Verified values are never
+/// changed here, whatever was typed.
+pub fn changes(
+    checked: &Details,
+    stored: &[crate::store::accounts::Attribute],
+) -> Vec<(&'static str, Option<String>)> {
+    FIELDS
+        .iter()
+        .filter_map(|name| {
+            let new = checked
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone());
+            let own = stored
+                .iter()
+                .find(|a| a.name == *name && a.source == "self")
+                .map(|a| a.value.clone());
+            let verified_same = new.as_ref().is_some_and(|v| {
+                stored
+                    .iter()
+                    .any(|a| a.name == *name && a.source != "self" && &a.value == v)
+            });
+            let want = if verified_same { None } else { new };
+            (want != own).then_some((*name, want))
+        })
+        .collect()
+}
+
 fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -397,6 +429,48 @@ mod tests {
             check(&input, today()).unwrap_err()[0].reason,
             Reason::Country
         );
+    }
+
+    #[test]
+    fn a_verified_value_is_never_overwritten_and_a_different_one_counts_as_self_entered() {
+        use crate::{assurance::Level, store::accounts::Attribute};
+        let attr = |name: &str, value: &str, source: &str| Attribute {
+            name: name.into(),
+            value: value.into(),
+            source: source.into(),
+            level: if source == "self" {
+                Level::Low
+            } else {
+                Level::Substantial
+            },
+            verified_at: (source != "self").then_some(1),
+        };
+        let stored = vec![
+            attr(FAMILY_NAME, "Schmidt", "office"),
+            attr(GIVEN_NAME, "Anna", "self"),
+            attr(PHONE_NUMBER, "+492389111111", "self"),
+        ];
+        // Same family name as verified: nothing stored; a different given name replaces the
+        // self-entered one; the phone number left blank removes the self-entered one.
+        let checked = vec![
+            (GIVEN_NAME, "Anne".to_string()),
+            (FAMILY_NAME, "Schmidt".to_string()),
+        ];
+        assert_eq!(
+            changes(&checked, &stored),
+            vec![
+                (GIVEN_NAME, Some("Anne".to_string())),
+                (PHONE_NUMBER, None)
+            ]
+        );
+        // A different family name is stored as self-entered beside the verified one.
+        let checked = vec![(FAMILY_NAME, "Schmidt-Meier".to_string())];
+        assert!(changes(&checked, &stored).contains(&(FAMILY_NAME, Some("Schmidt-Meier".into()))));
+        // Re-entering the verified value drops the self-entered alternative.
+        let mut stored2 = stored.clone();
+        stored2.push(attr(FAMILY_NAME, "Schmidt-Meier", "self"));
+        let checked = vec![(FAMILY_NAME, "Schmidt".to_string())];
+        assert!(changes(&checked, &stored2).contains(&(FAMILY_NAME, None)));
     }
 
     #[test]

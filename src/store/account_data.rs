@@ -37,8 +37,8 @@ impl Db {
             .collect()
     }
 
-    /// The account's own audit events of the kinds in `actions` (e.g. `login.succeeded`),
-    /// newest first, at most `limit`.
+    /// The account's own audit events of the kinds in `actions` (e.g. `login.succeeded`):
+    /// those about the account or caused by it, newest first, at most `limit`.
     pub async fn audit_of_account(
         &self,
         account_id: &str,
@@ -48,13 +48,16 @@ impl Db {
         if actions.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 3)).collect();
+        let marks: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 4)).collect();
         let sql = format!(
             "SELECT id, at, actor, action, target, detail FROM audit_log \
-             WHERE target = $1 AND action IN ({}) ORDER BY id DESC LIMIT $2",
+             WHERE (target = $1 OR actor = $3) AND action IN ({}) ORDER BY id DESC LIMIT $2",
             marks.join(",")
         );
-        let mut q = sqlx::query(&sql).bind(account_id).bind(limit);
+        let mut q = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(limit)
+            .bind(format!("account:{account_id}"));
         for a in actions {
             q = q.bind(*a);
         }
@@ -78,6 +81,38 @@ impl Db {
                 })
             })
             .collect()
+    }
+
+    /// Stores what the citizen entered on the profile page, in one transaction: for each
+    /// `(name, value)` the self-entered row (source `self`) is replaced by `value`, or removed
+    /// when `value` is `None`. Rows of other sources (verified values) are never touched.
+    pub async fn profile_save_self(
+        &self,
+        account_id: &str,
+        changes: &[(&str, Option<String>)],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (name, value) in changes {
+            sqlx::query(
+                "DELETE FROM account_attributes WHERE account_id = $1 AND name = $2 AND source = 'self'",
+            )
+            .bind(account_id)
+            .bind(*name)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(v) = value {
+                sqlx::query(
+                    "INSERT INTO account_attributes (account_id, name, value, source, level, verified_at) \
+                     VALUES ($1, $2, $3, 'self', 'low', NULL)",
+                )
+                .bind(account_id)
+                .bind(*name)
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        Ok(tx.commit().await?)
     }
 
     /// Erases an account in one transaction: every grant revoked (`account_deleted`) with its

@@ -23,20 +23,26 @@
 
 mod account;
 mod consent;
+mod data;
 mod error;
 mod form_post;
+mod info;
 mod login;
 mod logout;
+mod profile;
 mod register;
 mod security;
 mod stepup;
 
 pub use account::*;
 pub use consent::*;
+pub use data::*;
 pub use error::*;
 pub use form_post::*;
+pub use info::*;
 pub use login::*;
 pub use logout::*;
+pub use profile::*;
 pub use register::*;
 pub use security::*;
 pub use stepup::*;
