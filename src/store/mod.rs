@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod policy;
 pub mod readiness;
 pub mod sessions;
+pub mod sso_sessions;
 pub mod types;
 pub mod upstreams;
 pub mod verifications;
