@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod checkpoint;
 pub mod clients;
 pub mod consents;
 pub mod credentials;
@@ -105,6 +106,12 @@ impl Db {
                         ] {
                             sqlx::Executor::execute(&mut *conn, pragma).await?;
                         }
+                        // Checkpoints run in the background (`checkpoint`), not in commits.
+                        let net = format!(
+                            "PRAGMA wal_autocheckpoint = {}",
+                            checkpoint::SAFETY_NET_PAGES
+                        );
+                        sqlx::Executor::execute(&mut *conn, net.as_str()).await?;
                     }
                     Ok(())
                 })
