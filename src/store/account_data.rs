@@ -83,6 +83,29 @@ impl Db {
             .collect()
     }
 
+    /// Every registered login of the account, ended ones included, newest first, at most
+    /// `limit` (the activity list; the registry purges old rows itself).
+    pub async fn sso_sessions_history(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> Result<Vec<super::sso_sessions::SsoSession>> {
+        let sids: Vec<String> = sqlx::query_scalar(
+            "SELECT sid FROM sso_sessions WHERE account_id = $1 ORDER BY created_at DESC, sid LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for sid in sids {
+            if let Some(s) = self.sso_session_get(&sid).await? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
     /// Stores what the citizen entered on the profile page, in one transaction: for each
     /// `(name, value)` the self-entered row (source `self`) is replaced by `value`, or removed
     /// when `value` is `None`. Rows of other sources (verified values) are never touched.
@@ -118,7 +141,7 @@ impl Db {
     /// Erases an account in one transaction: every grant revoked (`account_deleted`) with its
     /// access tokens, refresh tokens and unused codes deleted, the account row removed (its
     /// attributes, credentials, recovery codes, consents, identities, releases and links go
-    /// with it by `ON DELETE CASCADE`), and every trace of the account id and e-mail address in
+    /// with it by `ON DELETE CASCADE`), the session registry's rows deleted, and every trace of the account id and e-mail address in
     /// the audit trail, grants and access-token ledger replaced by `pseudonym`. Returns whether
     /// the account existed.
     pub async fn account_erase(
@@ -157,6 +180,18 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
+        // The session registry's rows (device, address) go too; the sessions were ended
+        // before (`sessions::end`), so their browsers count as logged out.
+        sqlx::query(
+            "DELETE FROM session_clients WHERE sid IN (SELECT sid FROM sso_sessions WHERE account_id = $1)",
+        )
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sso_sessions WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
         let n = sqlx::query("DELETE FROM accounts WHERE id = $1")
             .bind(account_id)
             .execute(&mut *tx)

@@ -8,6 +8,7 @@
 pub mod account_data;
 pub mod accounts;
 pub mod audit;
+pub mod checkpoint;
 pub mod clients;
 pub mod consents;
 pub mod credentials;
@@ -18,6 +19,7 @@ pub mod policy;
 pub mod readiness;
 pub mod releases;
 pub mod sessions;
+pub mod sso_sessions;
 pub mod types;
 pub mod upstreams;
 pub mod verifications;
@@ -106,6 +108,12 @@ impl Db {
                         ] {
                             sqlx::Executor::execute(&mut *conn, pragma).await?;
                         }
+                        // Checkpoints run in the background (`checkpoint`), not in commits.
+                        let net = format!(
+                            "PRAGMA wal_autocheckpoint = {}",
+                            checkpoint::SAFETY_NET_PAGES
+                        );
+                        sqlx::Executor::execute(&mut *conn, net.as_str()).await?;
                     }
                     Ok(())
                 })

@@ -7,6 +7,8 @@
 //!   (`Db::service_revoke`, one transaction); `consent.revoked` is audited. The client id in
 //!   the path is only ever combined with the session's own account, so nobody can withdraw
 //!   another citizen's service.
+//! - `POST /account/sessions/end-others` (CSRF): "log out everywhere else" through
+//!   `sessions::end`; audited `logout` with the ended sids.
 //!
 //! Shared helpers of the account pages live here too: [`citizen`] (the logged-in, enabled
 //! account or the way to the login page), [`format_date`] and [`format_time`].
@@ -40,7 +42,7 @@ pub(super) async fn citizen(
     s: &Session,
     lang: i18n::Lang,
 ) -> Result<(SsoLogin, Account), Response> {
-    let login = match session::login(s).await {
+    let login = match session::login(&app.db, s).await {
         Ok(Some(l)) => l,
         Ok(None) => return Err(Redirect::to("/login").into_response()),
         Err(e) => return Err(PageError::from(e).in_lang(lang).into_response()),
@@ -92,6 +94,23 @@ pub async fn account(
                 revoke_action: format!("/account/consents/{}/revoke", urlencode(&svc.client_id)),
             });
         }
+        let idle = app.config.session.idle_secs as i64;
+        let sessions = app
+            .db
+            .sso_sessions_of(&account.id, idle)
+            .await?
+            .into_iter()
+            .map(|r| pages::SessionRow {
+                device: r
+                    .user_agent
+                    .as_deref()
+                    .map(|ua| super::account_data::device_words(lang, ua))
+                    .unwrap_or_else(|| i18n::account_texts(lang).device_unknown.to_string()),
+                since: format_time(lang, r.created_at),
+                last_seen: format_time(lang, r.last_seen_at),
+                current: r.sid == login.sid,
+            })
+            .collect::<Vec<_>>();
         let notice = match (&q.revoked, q.ended) {
             (Some(id), _) => Some(pages::AccountNotice::Revoked(
                 client_name(&app, id).await?,
@@ -99,9 +118,9 @@ pub async fn account(
             (None, Some(n)) => Some(pages::AccountNotice::SessionsEnded(n)),
             _ => None,
         };
-        Ok::<_, PageError>((attrs, services, notice))
+        Ok::<_, PageError>((attrs, services, sessions, notice))
     };
-    let (attrs, services, notice) = loaded.await.map_err(|e| e.in_lang(lang))?;
+    let (attrs, services, sessions, notice) = loaded.await.map_err(|e| e.in_lang(lang))?;
     let csrf = session::csrf_token(&s)
         .await
         .map_err(|e| PageError::from(e).in_lang(lang))?;
@@ -115,7 +134,7 @@ pub async fn account(
         csrf,
         logout_action: "/account/logout".into(),
         services,
-        sessions: None,
+        sessions: Some(sessions),
         sessions_end_action: "/account/sessions/end-others".into(),
         notice,
     };
@@ -165,6 +184,42 @@ pub async fn revoke_consent(
     .await
     .map_err(|e| PageError::from(e).in_lang(lang))?;
     Ok(Redirect::to(&format!("/account?revoked={}", urlencode(&client_id))).into_response())
+}
+
+/// `POST /account/sessions/end-others`: "log out everywhere else". Every other live session
+/// of the account ends through the one ending function (the services they reached are told by
+/// back-channel logout where registered); this browser stays logged in.
+pub async fn end_other_sessions(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let lang = lang(&headers, None);
+    let (login, account) = match citizen(&app, &s, lang).await {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let ended = crate::sessions::end(
+        &app.db,
+        crate::sessions::Scope::Account {
+            account_id: &account.id,
+            except: Some(&login.sid),
+        },
+        crate::sessions::Reason::LoggedOutElsewhere,
+    )
+    .await
+    .map_err(|e| PageError::from(e).in_lang(lang))?;
+    audit::record(
+        &app.db,
+        Entry::new(Event::Logout, Actor::Account(account.id.clone()))
+            .subject(&account.id)
+            .with("scope", "other_sessions")
+            .with("sids", ended.iter().map(|e| e.sid.as_str()).collect::<Vec<_>>()),
+    )
+    .await
+    .map_err(|e| PageError::from(e).in_lang(lang))?;
+    Ok(Redirect::to(&format!("/account?ended={}", ended.len())).into_response())
 }
 
 pub(super) fn urlencode(s: &str) -> String {

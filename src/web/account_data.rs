@@ -1,8 +1,8 @@
 //! The citizen's activity list, the export of all their data (GDPR Art. 15 and 20) and the
 //! deletion of the account (Art. 17).
 //!
-//! - `GET /account/activity`: logins and step-ups (method, level, time, device) from the
-//!   audit trail, and what each service received (the releases).
+//! - `GET /account/activity`: logins (methods, level, time, device) from the session
+//!   registry, and what each service received (the releases).
 //! - `GET /account/data`: the two forms below.
 //! - `POST /account/export` (CSRF; `password` unless the login is fresh): a JSON download of
 //!   everything stored about the account (`accounts::data::export`), audited
@@ -64,10 +64,7 @@ pub async fn activity(State(app): State<App>, s: Session, headers: HeaderMap) ->
         Err(r) => return r,
     };
     let loaded = async {
-        let events = app
-            .db
-            .audit_of_account(&account.id, &["login.succeeded", "login.step_up"], 50)
-            .await?;
+        let logins = app.db.sso_sessions_history(&account.id, 50).await?;
         let releases = app.db.releases_of(&account.id).await?;
         let mut names = BTreeMap::new();
         for r in &releases {
@@ -81,24 +78,21 @@ pub async fn activity(State(app): State<App>, s: Session, headers: HeaderMap) ->
                 names.insert(r.client_id.clone(), n);
             }
         }
-        Ok::<_, crate::store::StoreError>((events, releases, names))
+        Ok::<_, crate::store::StoreError>((logins, releases, names))
     };
-    let (events, releases, names) = match loaded.await {
+    let (logins, releases, names) = match loaded.await {
         Ok(x) => x,
         Err(e) => return internal(lang, e),
     };
     let page = pages::ActivityPage {
         lang,
-        logins: events
+        logins: logins
             .iter()
-            .map(|e| pages::LoginRow {
-                when: format_time(lang, e.at),
-                step_up: e.action == Event::LoginStepUp.name(),
-                method: e.detail["method"].as_str().unwrap_or("pwd").to_string(),
-                level: e.detail["after"].as_str().unwrap_or("low").to_string(),
-                device: e.detail["user_agent"]
-                    .as_str()
-                    .map(|ua| device_words(lang, ua)),
+            .map(|l| pages::LoginRow {
+                when: format_time(lang, l.created_at),
+                methods: l.methods.clone(),
+                level: l.level.as_str().into(),
+                device: l.user_agent.as_deref().map(|ua| device_words(lang, ua)),
             })
             .collect(),
         releases: releases
@@ -253,7 +247,27 @@ pub async fn export(
     {
         return r;
     }
-    let doc = match data::export(&app.db, &account, Value::Array(Vec::new())).await {
+    let sessions = match app.db.sso_sessions_history(&account.id, 1000).await {
+        Ok(rows) => Value::Array(
+            rows.iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "created_at": r.created_at,
+                        "last_seen_at": r.last_seen_at,
+                        "auth_time": r.auth_time,
+                        "methods": r.methods,
+                        "level": r.level,
+                        "user_agent": r.user_agent,
+                        "address": r.address,
+                        "ended_at": r.ended_at,
+                        "end_reason": r.end_reason,
+                    })
+                })
+                .collect(),
+        ),
+        Err(e) => return internal(lang, e),
+    };
+    let doc = match data::export(&app.db, &account, sessions).await {
         Ok(d) => d,
         Err(e) => return internal(lang, e),
     };
@@ -313,6 +327,20 @@ pub async fn delete(
         Entry::new(Event::AccountDeleted, Actor::Account(account.id.clone()))
             .subject(&account.id)
             .with("confirmed_by", if fresh(&login, app.clock.now()) { "fresh_login" } else { "password" }),
+    )
+    .await
+    {
+        return internal(lang, e);
+    }
+    // Every session of the account ends through the one ending function (back-channel
+    // logout tells the services they reached), then the data goes.
+    if let Err(e) = crate::sessions::end(
+        &app.db,
+        crate::sessions::Scope::Account {
+            account_id: &account.id,
+            except: None,
+        },
+        crate::sessions::Reason::AccountDeleted,
     )
     .await
     {

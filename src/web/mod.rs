@@ -88,6 +88,10 @@ pub fn router(app: App) -> Router {
             "/account/profile",
             get(profile::profile_page).post(profile::profile_submit),
         )
+        .route(
+            "/account/sessions/end-others",
+            post(account::end_other_sessions),
+        )
         .route("/account/activity", get(account_data::activity))
         .route("/account/data", get(account_data::data_page))
         .route("/account/export", post(account_data::export))

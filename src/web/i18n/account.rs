@@ -135,6 +135,9 @@ pub struct AccountTexts {
     pub method_recovery_code: &'static str,
     pub method_passkey: &'static str,
     pub method_upstream: &'static str,
+    pub method_eid: &'static str,
+    /// Joins two methods ("mit Passwort und mit Authenticator-App").
+    pub and: &'static str,
     /// `{browser}`, `{os}`
     pub device: &'static str,
     pub device_unknown: &'static str,
@@ -272,6 +275,8 @@ pub static DE_ACCOUNT: AccountTexts = AccountTexts {
     method_recovery_code: "mit Wiederherstellungscode",
     method_passkey: "mit Passkey",
     method_upstream: "über ein anderes Konto",
+    method_eid: "mit dem Online-Ausweis",
+    and: "und",
     device: "{browser} auf {os}",
     device_unknown: "unbekanntes Gerät",
     os_unknown: "unbekanntem System",
@@ -404,6 +409,8 @@ pub static EN_ACCOUNT: AccountTexts = AccountTexts {
     method_recovery_code: "with recovery code",
     method_passkey: "with passkey",
     method_upstream: "through another account",
+    method_eid: "with the German eID card",
+    and: "and",
     device: "{browser} on {os}",
     device_unknown: "unknown device",
     os_unknown: "an unknown system",
@@ -493,14 +500,16 @@ pub fn source_label(lang: Lang, source: &str, upstream_name: Option<&str>) -> St
     }
 }
 
-/// A login method (the audit trail's `method`) in plain words.
-pub fn method_label(lang: Lang, method: &str) -> &'static str {
+/// A login method in plain words ("mit Authenticator-App").
+pub fn method_label(lang: Lang, method: crate::assurance::level::Method) -> &'static str {
+    use crate::assurance::level::Method;
     let t = account_texts(lang);
     match method {
-        "otp" => t.method_otp,
-        "recovery_code" => t.method_recovery_code,
-        "passkey" => t.method_passkey,
-        "upstream" => t.method_upstream,
-        _ => t.method_pwd,
+        Method::Password => t.method_pwd,
+        Method::Totp => t.method_otp,
+        Method::RecoveryCode => t.method_recovery_code,
+        Method::Passkey => t.method_passkey,
+        Method::EidPin => t.method_eid,
+        Method::Upstream => t.method_upstream,
     }
 }

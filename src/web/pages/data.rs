@@ -13,10 +13,8 @@ use super::{
 pub struct LoginRow {
     /// Formatted date and time.
     pub when: (String, String),
-    /// `true`: a step-up, `false`: a login.
-    pub step_up: bool,
-    /// The audit trail's method (`pwd`, `otp`, `recovery_code`, `passkey`, `upstream`).
-    pub method: String,
+    /// The methods used, in order (a step-up adds one).
+    pub methods: Vec<crate::assurance::level::Method>,
     /// Pforte's level name reached.
     pub level: String,
     /// Browser and system in plain words, if known.
@@ -81,12 +79,12 @@ impl ActivityPage {
                 when: when(&l.when),
                 how: format!(
                     "{} {}",
-                    if l.step_up {
-                        a.event_step_up
-                    } else {
-                        a.event_login
-                    },
-                    i18n::method_label(lang, &l.method)
+                    a.event_login,
+                    l.methods
+                        .iter()
+                        .map(|m| i18n::method_label(lang, *m))
+                        .collect::<Vec<_>>()
+                        .join(&format!(" {} ", a.and))
                 ),
                 level: i18n::level_name(lang, &l.level),
                 device: l

@@ -507,7 +507,10 @@ fn profile_activity_data_and_footer_pages() {
         let html = ActivityPage {
             lang,
             logins: vec![LoginRow {
-                method: "otp".into(),
+                methods: vec![
+                    crate::assurance::level::Method::Password,
+                    crate::assurance::level::Method::Totp,
+                ],
                 level: "substantial".into(),
                 device: Some(XSS.into()),
                 ..Default::default()
