@@ -249,6 +249,21 @@ pub fn display_name(account: &Account, attributes: &[Attribute]) -> String {
     }
 }
 
+/// Methods the citizen could add during a step-up, right on the step-up page: an
+/// authenticator app (TOTP) when the account has no second factor yet (`web::stepup`). Counted
+/// by the authorization decision as reachable, so that a citizen whose proofing allows a level
+/// is asked to step up (and offered the set-up) instead of being refused.
+pub fn enrolable_on_step_up(credentials: &[crate::store::credentials::Credential]) -> Vec<Method> {
+    let has_second_factor = credentials
+        .iter()
+        .any(|c| matches!(c.kind, CredentialKind::Totp | CredentialKind::Passkey));
+    if has_second_factor {
+        Vec::new()
+    } else {
+        vec![Method::Totp]
+    }
+}
+
 /// The methods an account can authenticate with now: its password (if it has one) and its
 /// enrolled second factors.
 pub fn enrolled_methods(

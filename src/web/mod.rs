@@ -128,6 +128,7 @@ pub fn router(app: App) -> Router {
         .route("/stepup/totp", post(stepup::stepup_totp))
         .route("/stepup/recovery", post(stepup::stepup_recovery))
         .route("/stepup/decline", post(stepup::stepup_decline))
+        .route("/stepup/enrol-totp", post(stepup::stepup_enrol_totp))
         // Per-client-address limit on registration submissions (one per router).
         .layer(axum::Extension(register::SubmitLimiter::default()))
         // Renders `error::PageError` answers with the configured footer links.

@@ -842,9 +842,30 @@ fn totp_security_and_stepup_pages() {
             error: None,
             attempts_left: None,
             cancel_url: "/account/security".into(),
+            enrol: None,
         };
         let html = stepup.render(&SiteConfig::default());
         check_common(&html, lang);
+        // Setting up an authenticator app right on the step-up page.
+        let enrol = StepUpPage {
+            totp: false,
+            recovery_left: 0,
+            passkey: false,
+            enrol: Some(EnrolTotp {
+                fresh: true,
+                relogin_url: "/login?req=x".into(),
+                email: XSS.into(),
+                secret: "ABCD EFGH".into(),
+                qr: crate::accounts::totp::qr_path("otpauth://totp/x?secret=ABCD"),
+                error: Some(CodeError::Wrong),
+            }),
+            ..stepup.clone()
+        }
+        .render(&SiteConfig::default());
+        check_common(&enrol, lang);
+        assert!(enrol.contains("action=\"/stepup/enrol-totp\""));
+        assert!(enrol.contains("href=\"#enrol-code\""));
+        assert!(!enrol.contains(s.stepup_none));
         assert!(html.contains(s.level_substantial) && html.contains(s.level_low));
         assert!(html.contains("action=\"/stepup/totp\""));
         assert!(html.contains("action=\"/stepup/recovery\""));
