@@ -614,3 +614,98 @@ async fn footer_pages() {
     let page = b.get(&server.url("/leichte-sprache?ui_locales=en")).await;
     assert!(page.html().contains("What is Pforte?"));
 }
+
+/// Not a check: saves every new page in German and English as HTML into
+/// `PFORTE_PAGES` (default `/tmp/cockpit-pages`) for screenshots
+/// (`cargo test --test it cockpit::save_pages -- --ignored`).
+#[tokio::test]
+#[ignore]
+async fn save_pages() {
+    let dir = std::env::var("PFORTE_PAGES").unwrap_or_else(|_| "/tmp/cockpit-pages".into());
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = TestServer::start_with(Backend::Sqlite, |c| {
+        c.site.accessibility_contact = Some("barrierefrei@werne.example".into());
+        c.site.imprint_url = Some("https://werne.example/impressum".into());
+        c.site.privacy_url = Some("https://werne.example/datenschutz".into());
+    })
+    .await;
+    service(&server, "waste", "Sperrmüll-Termin").await;
+    service(&server, "dog", "Hundesteuer online").await;
+    let anna = "anna@example.de";
+    citizen_with_details(&server, anna).await;
+    let a = Browser::new(&server);
+    let t = tokens_for(&server, &a, "waste", anna).await;
+    userinfo(&server, t["access_token"].as_str().unwrap()).await;
+    tokens_for(&server, &a, "dog", anna).await;
+    let a2 = Browser::new(&server);
+    login_direct(&server, &a2, anna).await;
+    for lang in ["de", "en"] {
+        for (name, path) in [
+            ("account", "/account"),
+            ("profile", "/account/profile"),
+            ("activity", "/account/activity"),
+            ("data", "/account/data"),
+            ("accessibility", "/barrierefreiheit"),
+            ("easy", "/leichte-sprache"),
+        ] {
+            let html = a
+                .http
+                .get(server.url(path))
+                .header("accept-language", lang)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            std::fs::write(format!("{dir}/{name}-{lang}.html"), html).unwrap();
+        }
+        let csrf = hidden(
+            &a.http
+                .get(server.url("/account/profile"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "csrf",
+        );
+        let html = a
+            .http
+            .post(server.url("/account/profile"))
+            .header("accept-language", lang)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("birthdate", "31.02.1980"),
+                ("street_address", "Markt 1"),
+                ("postal_code", "5936"),
+                ("phone_number", "02389 123456"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        std::fs::write(format!("{dir}/profile-errors-{lang}.html"), html).unwrap();
+    }
+    std::fs::write(format!("{dir}/deleted-de.html"), pforte::web::pages::DeletedPage { lang: pforte::web::i18n::Lang::De }.render(&server.app.config.site)).unwrap();
+    // The step-up page with the authenticator-app set-up.
+    server.confidential("rp", true).await;
+    let erika = "erika@example.de";
+    server.citizen(erika, PASSWORD).await;
+    admin::proof_account(&server.app.db, &pforte::audit::Actor::Cli, erika, Level::Substantial, "Ausweis")
+        .await
+        .unwrap();
+    admin::set_client_min_level(&server.app.db, &pforte::audit::Actor::Cli, "rp", Some(Level::Substantial))
+        .await
+        .unwrap();
+    for lang in ["de", "en"] {
+        let b = Browser::new(&server);
+        let (url, _) = authorize_url(&server, "rp", &[("ui_locales", lang)]);
+        let page = b.get(&url).await;
+        let page = b.login(&page, erika, PASSWORD).await;
+        std::fs::write(format!("{dir}/stepup-enrol-{lang}.html"), page.html()).unwrap();
+    }
+}
