@@ -6,6 +6,7 @@
 //! `migrations/` uses the subset the two share (TEXT ids, BIGINT Unix seconds, JSON as TEXT).
 
 pub mod accounts;
+pub mod attributes;
 pub mod audit;
 pub mod checkpoint;
 pub mod clients;
