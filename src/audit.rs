@@ -37,6 +37,7 @@ pub enum Event {
     AccountDataExported,
     AccountDeleted,
     ProfileChanged,
+    AccountProofingRaised,
     ClientCreated,
     ClientRemoved,
     ClientAuthFailed,
@@ -92,6 +93,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::AccountDataExported, "account.data_exported", true),
     (Event::AccountDeleted, "account.deleted", true),
     (Event::ProfileChanged, "account.profile_changed", false),
+    (
+        Event::AccountProofingRaised,
+        "account.proofing_raised",
+        true,
+    ),
     (Event::ClientCreated, "client.created", true),
     (Event::ClientRemoved, "client.removed", true),
     (Event::ClientAuthFailed, "client.auth_failed", false),
@@ -315,7 +321,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 38] = [
+    const ALL: [Event; 39] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -338,6 +344,7 @@ mod tests {
         Event::AccountDataExported,
         Event::AccountDeleted,
         Event::ProfileChanged,
+        Event::AccountProofingRaised,
         Event::ClientCreated,
         Event::ClientRemoved,
         Event::ClientAuthFailed,
@@ -377,6 +384,7 @@ mod tests {
             Event::PolicyClientMinLevel,
             Event::PolicyUpstreamTrust,
             Event::AccountProofed,
+            Event::AccountProofingRaised,
         ] {
             assert!(e.is_security(), "{}", e.name());
         }

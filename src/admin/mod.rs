@@ -315,13 +315,15 @@ pub async fn proof_account(
         ));
     }
     let a = account_by_email(db, email).await?;
-    db.account_set_proofing(&a.id, level, evidence, db.now())
-        .await?;
+    // The identity attributes the staff checked become source `office` at this level, in the
+    // same transaction as the proofing level (accounts::profile).
+    let checked = accounts::profile::record_office(db, &a.id, level, evidence, db.now()).await?;
+    let checked: Vec<&str> = checked.iter().map(|c| c.name.as_str()).collect();
     audit::record(
         db,
         Entry::new(Event::AccountProofed, actor.clone())
             .subject(&a.id)
-            .fields(json!({ "before": a.proofing_level, "after": level, "evidence": evidence })),
+            .fields(json!({ "before": a.proofing_level, "after": level, "evidence": evidence, "attributes": checked })),
     )
     .await?;
     Ok(a)

@@ -7,6 +7,7 @@
 
 pub mod account_data;
 pub mod accounts;
+pub mod attributes;
 pub mod audit;
 pub mod checkpoint;
 pub mod clients;

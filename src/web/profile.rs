@@ -88,15 +88,6 @@ impl ProfileForm {
     }
 }
 
-/// The value services get for `name` among the account's rows: the highest level, then the
-/// newest verification (self-entered values count as never verified).
-fn effective<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a Attribute> {
-    attrs
-        .iter()
-        .filter(|a| a.name == name)
-        .max_by_key(|a| (a.level, a.verified_at))
-}
-
 /// A stored birth date (`YYYY-MM-DD`) as the form shows it (`23.04.1980`).
 fn show_value(name: &str, v: &str) -> String {
     if name == details::BIRTHDATE {
@@ -143,10 +134,14 @@ async fn render(
     let built = async {
         let attrs = app.db.account_attributes(&account.id).await?;
         let t = i18n::account_texts(lang);
+        // What services get (the one rule: `accounts::profile::effective`).
+        let effective = crate::accounts::profile::effective(&attrs);
         let mut fields = Vec::new();
         for name in details::FIELDS {
-            let shown = effective(&attrs, name);
-            let own = attrs.iter().find(|a| a.name == name && a.source == "self");
+            let shown = effective.get(name).copied();
+            let own = attrs
+                .iter()
+                .find(|a| a.name == name && a.source == crate::accounts::profile::SELF);
             let value = match form {
                 Some(f) => f.typed(name),
                 None => own
