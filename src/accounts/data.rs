@@ -33,7 +33,7 @@ pub struct Service {
 pub fn services(consents: &[Consent], releases: &[Release]) -> Vec<Service> {
     let mut out: Vec<Service> = Vec::new();
     let mut by_recent: Vec<&Release> = releases.iter().collect();
-    by_recent.sort_by(|a, b| b.last_at.cmp(&a.last_at));
+    by_recent.sort_by_key(|r| std::cmp::Reverse(r.last_at));
     for r in by_recent {
         let i = match out.iter().position(|s| s.client_id == r.client_id) {
             Some(i) => i,

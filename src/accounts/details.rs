@@ -311,9 +311,9 @@ fn postal_code(s: &str, country: &str) -> Result<String, Reason> {
 /// number (`0…`) is refused with its own reason: Pforte cannot know the country.
 pub fn phone_number(s: &str) -> Result<String, Reason> {
     let s = s.trim();
-    if s.chars().any(|c| {
-        !(c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '/' | '.' | '(' | ')'))
-    }) || s.chars().skip(1).any(|c| c == '+')
+    if s.chars()
+        .any(|c| !(c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '/' | '.' | '(' | ')')))
+        || s.chars().skip(1).any(|c| c == '+')
     {
         return Err(Reason::PhoneFormat);
     }
@@ -351,7 +351,10 @@ mod tests {
     #[test]
     fn phone_numbers_become_e164() {
         assert_eq!(phone_number("+49 2389 123456").unwrap(), "+492389123456");
-        assert_eq!(phone_number("0049 (2389) 12-34/56").unwrap(), "+492389123456");
+        assert_eq!(
+            phone_number("0049 (2389) 12-34/56").unwrap(),
+            "+492389123456"
+        );
         assert_eq!(phone_number("+1 202.555.0143").unwrap(), "+12025550143");
         assert_eq!(phone_number("02389 123456"), Err(Reason::PhoneNational));
         assert_eq!(phone_number("2389 123456"), Err(Reason::PhoneFormat));
@@ -359,7 +362,10 @@ mod tests {
         assert_eq!(phone_number("+49+2389"), Err(Reason::PhoneFormat));
         assert_eq!(phone_number("+0 2389 123456"), Err(Reason::PhoneFormat));
         assert_eq!(phone_number("+49 123"), Err(Reason::PhoneLength));
-        assert_eq!(phone_number("+49 1234 5678 9012 345"), Err(Reason::PhoneLength));
+        assert_eq!(
+            phone_number("+49 1234 5678 9012 345"),
+            Err(Reason::PhoneLength)
+        );
     }
 
     #[test]
@@ -458,10 +464,7 @@ mod tests {
         ];
         assert_eq!(
             changes(&checked, &stored),
-            vec![
-                (GIVEN_NAME, Some("Anne".to_string())),
-                (PHONE_NUMBER, None)
-            ]
+            vec![(GIVEN_NAME, Some("Anne".to_string())), (PHONE_NUMBER, None)]
         );
         // A different family name is stored as self-entered beside the verified one.
         let checked = vec![(FAMILY_NAME, "Schmidt-Meier".to_string())];
@@ -490,9 +493,6 @@ mod tests {
                 reason: Reason::Control
             }]
         );
-        assert_eq!(
-            e[0].to_string(),
-            "family_name: contains control characters"
-        );
+        assert_eq!(e[0].to_string(), "family_name: contains control characters");
     }
 }

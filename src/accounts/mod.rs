@@ -89,7 +89,14 @@ pub async fn create(
     new: NewAccount,
     min_password: usize,
 ) -> Result<Account, AccountError> {
-    create_with_details(db, hasher, new, details::DetailsInput::default(), min_password).await
+    create_with_details(
+        db,
+        hasher,
+        new,
+        details::DetailsInput::default(),
+        min_password,
+    )
+    .await
 }
 
 /// [`create`] with further personal details (birth date, address, phone number; the names of

@@ -267,7 +267,12 @@ impl Db {
     /// removed, every grant it holds for the account revoked (one statement), its refresh
     /// tokens deleted and its access tokens marked revoked, so userinfo and introspection
     /// refuse them at once. Returns whether there was anything to withdraw.
-    pub async fn service_revoke(&self, account_id: &str, client_id: &str, now: i64) -> Result<bool> {
+    pub async fn service_revoke(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let consents = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
             .bind(account_id)

@@ -112,9 +112,7 @@ pub async fn account(
             })
             .collect::<Vec<_>>();
         let notice = match (&q.revoked, q.ended) {
-            (Some(id), _) => Some(pages::AccountNotice::Revoked(
-                client_name(&app, id).await?,
-            )),
+            (Some(id), _) => Some(pages::AccountNotice::Revoked(client_name(&app, id).await?)),
             (None, Some(n)) => Some(pages::AccountNotice::SessionsEnded(n)),
             _ => None,
         };
@@ -215,7 +213,10 @@ pub async fn end_other_sessions(
         Entry::new(Event::Logout, Actor::Account(account.id.clone()))
             .subject(&account.id)
             .with("scope", "other_sessions")
-            .with("sids", ended.iter().map(|e| e.sid.as_str()).collect::<Vec<_>>()),
+            .with(
+                "sids",
+                ended.iter().map(|e| e.sid.as_str()).collect::<Vec<_>>(),
+            ),
     )
     .await
     .map_err(|e| PageError::from(e).in_lang(lang))?;

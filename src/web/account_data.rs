@@ -189,7 +189,14 @@ async fn confirm(
         return Ok(());
     }
     if password.is_empty() {
-        return Err(render_data(app, s, lang, login, Some((form, ConfirmError::PasswordMissing))).await);
+        return Err(render_data(
+            app,
+            s,
+            lang,
+            login,
+            Some((form, ConfirmError::PasswordMissing)),
+        )
+        .await);
     }
     let ok = match app
         .hasher
@@ -228,7 +235,14 @@ async fn confirm(
     if let Err(e) = session::keys::STEPUP_FAILURES.insert(s, &failures).await {
         return Err(internal(lang, e));
     }
-    Err(render_data(app, s, lang, login, Some((form, ConfirmError::PasswordWrong))).await)
+    Err(render_data(
+        app,
+        s,
+        lang,
+        login,
+        Some((form, ConfirmError::PasswordWrong)),
+    )
+    .await)
 }
 
 /// `POST /account/export`: the JSON download.
@@ -243,7 +257,16 @@ pub async fn export(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = confirm(&app, &s, lang, &login, &account, DataForm::Export, &f.password).await
+    if let Err(r) = confirm(
+        &app,
+        &s,
+        lang,
+        &login,
+        &account,
+        DataForm::Export,
+        &f.password,
+    )
+    .await
     {
         return r;
     }
@@ -273,8 +296,11 @@ pub async fn export(
     };
     if let Err(e) = audit::record(
         &app.db,
-        Entry::new(Event::AccountDataExported, Actor::Account(account.id.clone()))
-            .subject(&account.id),
+        Entry::new(
+            Event::AccountDataExported,
+            Actor::Account(account.id.clone()),
+        )
+        .subject(&account.id),
     )
     .await
     {
@@ -306,7 +332,16 @@ pub async fn delete(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = confirm(&app, &s, lang, &login, &account, DataForm::Delete, &f.password).await
+    if let Err(r) = confirm(
+        &app,
+        &s,
+        lang,
+        &login,
+        &account,
+        DataForm::Delete,
+        &f.password,
+    )
+    .await
     {
         return r;
     }
@@ -326,7 +361,14 @@ pub async fn delete(
         &app.db,
         Entry::new(Event::AccountDeleted, Actor::Account(account.id.clone()))
             .subject(&account.id)
-            .with("confirmed_by", if fresh(&login, app.clock.now()) { "fresh_login" } else { "password" }),
+            .with(
+                "confirmed_by",
+                if fresh(&login, app.clock.now()) {
+                    "fresh_login"
+                } else {
+                    "password"
+                },
+            ),
     )
     .await
     {

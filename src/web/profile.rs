@@ -99,7 +99,11 @@ fn show_value(name: &str, v: &str) -> String {
 }
 
 /// "aus dem Online-Ausweis, am 3.3.2025" for a row.
-async fn provenance(app: &App, lang: Lang, a: &Attribute) -> Result<String, crate::store::StoreError> {
+async fn provenance(
+    app: &App,
+    lang: Lang,
+    a: &Attribute,
+) -> Result<String, crate::store::StoreError> {
     let t = i18n::account_texts(lang);
     let upstream = match a.source.strip_prefix("upstream:") {
         Some(id) => app.db.upstream_get(id).await?,

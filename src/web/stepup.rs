@@ -38,8 +38,7 @@ use super::{
     login,
     pages::{self, CodeError, StepUpError},
     security::{
-        confirm_setup, has_second_factor, new_recovery_codes, setup_seed, SetupCheck,
-        SECURITY_URL,
+        confirm_setup, has_second_factor, new_recovery_codes, setup_seed, SetupCheck, SECURITY_URL,
     },
     session,
 };
@@ -173,7 +172,11 @@ async fn render(
 /// Whether the step-up page offers to set up an authenticator app right here: a service's
 /// request waits, the account has no second factor yet, the service accepts TOTP, and the
 /// account's proofing allows the level asked for (a second factor would then reach it).
-fn offers_enrolment(ctx: &Ctx, creds: &[crate::store::credentials::Credential], target: Level) -> bool {
+fn offers_enrolment(
+    ctx: &Ctx,
+    creds: &[crate::store::credentials::Credential],
+    target: Level,
+) -> bool {
     !ctx.req.is_empty()
         && !has_second_factor(creds)
         && ctx.offers(Method::Totp)
@@ -620,8 +623,17 @@ pub async fn stepup_enrol_totp(
     let cred = match confirm_setup(&app, &s, &ctx.account, &f.code).await {
         Ok(SetupCheck::Added(c)) => c,
         Ok(SetupCheck::Refused(e)) => {
-            return render_with(&app, &s, &ctx, target, None, None, Some(e), StatusCode::BAD_REQUEST)
-                .await
+            return render_with(
+                &app,
+                &s,
+                &ctx,
+                target,
+                None,
+                None,
+                Some(e),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
         Ok(SetupCheck::Expired) => {
             return render_with(

@@ -102,7 +102,9 @@ async fn tokens_for(server: &TestServer, b: &Browser, client: &str, email: &str)
     if out.is_page("/consent") {
         out = b.consent(&out, true).await;
     }
-    let code = out.param("code").unwrap_or_else(|| panic!("no code: {out:?}"));
+    let code = out
+        .param("code")
+        .unwrap_or_else(|| panic!("no code: {out:?}"));
     let (st, body) = exchange(server, client, &code, &verifier).await;
     assert_eq!(st, StatusCode::OK, "{body}");
     body
@@ -181,12 +183,19 @@ async fn cockpit(backend: Backend) {
         .iter()
         .find(|c| c.contains("Sperrmüll-Termin"))
         .unwrap_or_else(|| panic!("service listed: {html}"));
-    for received in ["Anschrift", "Telefonnummer", "Geburtsdatum", "E-Mail-Adresse"] {
+    for received in [
+        "Anschrift",
+        "Telefonnummer",
+        "Geburtsdatum",
+        "E-Mail-Adresse",
+    ] {
         assert!(card.contains(received), "{received} in {card}");
     }
     assert!(card.contains("niedrig"), "level in {card}");
     let releases = server.app.db.releases_of(&anna_id).await.unwrap();
-    assert!(releases.iter().any(|r| r.claims.contains(&"address".to_string())));
+    assert!(releases
+        .iter()
+        .any(|r| r.claims.contains(&"address".to_string())));
 
     // --- Attacker: Bob, logged in with his own session, cannot see or withdraw Anna's
     // service; his forms without the right CSRF token do nothing either.
@@ -230,8 +239,16 @@ async fn cockpit(backend: Backend) {
     let access = body["access_token"].as_str().unwrap().to_string();
     // Not logged in at all: the login page.
     let anon = Browser::new(&server);
-    for path in ["/account", "/account/profile", "/account/activity", "/account/data"] {
-        assert!(anon.get(&server.url(path)).await.is_page("/login"), "{path}");
+    for path in [
+        "/account",
+        "/account/profile",
+        "/account/activity",
+        "/account/data",
+    ] {
+        assert!(
+            anon.get(&server.url(path)).await.is_page("/login"),
+            "{path}"
+        );
     }
 
     // --- Withdrawing: consent gone, refresh token invalid_grant, access token refused at
@@ -243,13 +260,24 @@ async fn cockpit(backend: Backend) {
         )
         .await;
     assert!(out.is_page("/account"), "{out:?}");
-    assert!(out.html().contains("„Sperrmüll-Termin“ hat keinen Zugriff mehr"));
+    assert!(out
+        .html()
+        .contains("„Sperrmüll-Termin“ hat keinen Zugriff mehr"));
     let (st, body) = refresh(&server, "waste", &refresh_token).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     let (st, _) = userinfo(&server, &access).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert_eq!(introspect(&server, "waste", &access).await["active"], false);
-    assert!(server.app.db.consent_get(&anna_id, "waste").await.unwrap().is_none());
+    assert!(server
+        .app
+        .db
+        .consent_get(&anna_id, "waste")
+        .await
+        .unwrap()
+        .is_none());
 
     // --- The activity list shows the login with its device, and the releases.
     let act = a.get(&server.url("/account/activity")).await;
@@ -261,14 +289,19 @@ async fn cockpit(backend: Backend) {
     let a2 = Browser::new(&server);
     login_direct(&server, &a2, anna).await;
     let overview = a.get(&server.url("/account")).await;
-    assert!(overview.html().contains("Auf allen anderen Geräten abmelden"));
+    assert!(overview
+        .html()
+        .contains("Auf allen anderen Geräten abmelden"));
     let out = a
         .post_form(
             &server.url("/account/sessions/end-others"),
             &[("csrf", &anna_csrf)],
         )
         .await;
-    assert!(out.html().contains("auf 1 anderen Geräten abgemeldet"), "{out:?}");
+    assert!(
+        out.html().contains("auf 1 anderen Geräten abgemeldet"),
+        "{out:?}"
+    );
     assert!(a2.get(&server.url("/account")).await.is_page("/login"));
     assert!(a.get(&server.url("/account")).await.is_page("/account"));
 }
@@ -314,7 +347,11 @@ async fn profile_with_provenance() {
     f.push(("csrf", &csrf));
     let out = a.post_form(&server.url("/account/profile"), &f).await;
     assert_eq!(status(&out), StatusCode::BAD_REQUEST);
-    assert!(out.html().contains("Die Nummer beginnt mit 0"), "{}", out.html());
+    assert!(
+        out.html().contains("Die Nummer beginnt mit 0"),
+        "{}",
+        out.html()
+    );
     assert!(out.html().contains("href=\"#phone_number\""));
     // CSRF.
     let out = a
@@ -322,7 +359,9 @@ async fn profile_with_provenance() {
         .await;
     assert_eq!(status(&out), StatusCode::BAD_REQUEST);
     let attrs = server.app.db.account_attributes(&id).await.unwrap();
-    assert!(attrs.iter().any(|a| a.name == "family_name" && a.value == "Schmidt"));
+    assert!(attrs
+        .iter()
+        .any(|a| a.name == "family_name" && a.value == "Schmidt"));
 
     // A verified family name (checked at the citizens' office) is never overwritten: a
     // different one is kept beside it as self-entered.
@@ -341,14 +380,25 @@ async fn profile_with_provenance() {
     .await
     .unwrap();
     let page = a.get(&server.url("/account/profile")).await;
-    assert!(page.html().contains("im Bürgerbüro geprüft"), "{}", page.html());
+    assert!(
+        page.html().contains("im Bürgerbüro geprüft"),
+        "{}",
+        page.html()
+    );
     let mut f = form("+49 2389 654321", "Schmidt");
     f.push(("csrf", &csrf));
     let out = a.post_form(&server.url("/account/profile"), &f).await;
-    assert!(out.html().contains("Ihre Angaben wurden gespeichert"), "{out:?}");
+    assert!(
+        out.html().contains("Ihre Angaben wurden gespeichert"),
+        "{out:?}"
+    );
     let attrs = server.app.db.account_attributes(&id).await.unwrap();
     let family: Vec<_> = attrs.iter().filter(|a| a.name == "family_name").collect();
-    assert_eq!(family.len(), 1, "the verified value stands alone: {family:?}");
+    assert_eq!(
+        family.len(),
+        1,
+        "the verified value stands alone: {family:?}"
+    );
     assert_eq!(family[0].source, "office");
     assert!(attrs
         .iter()
@@ -423,9 +473,15 @@ async fn export_and_delete(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .any(|p| p["name"] == "address.locality" && p["value"] == "Werne" && p["source"] == "self"));
+        .any(|p| p["name"] == "address.locality"
+            && p["value"] == "Werne"
+            && p["source"] == "self"));
     assert_eq!(doc["consents"][0]["client_id"], "waste");
-    assert!(doc["releases"].as_array().unwrap().iter().any(|r| r["client_id"] == "waste"));
+    assert!(doc["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["client_id"] == "waste"));
     assert!(!doc["activity"].as_array().unwrap().is_empty());
     assert!(!doc["sessions"].as_array().unwrap().is_empty());
     let text = doc.to_string();
@@ -449,7 +505,13 @@ async fn export_and_delete(backend: Backend) {
     assert_eq!(status(&out), StatusCode::OK, "{out:?}");
     assert!(out.html().contains("Ihr Konto wurde gelöscht"));
     assert!(server.app.db.account_get(&id).await.unwrap().is_none());
-    assert!(server.app.db.account_attributes(&id).await.unwrap().is_empty());
+    assert!(server
+        .app
+        .db
+        .account_attributes(&id)
+        .await
+        .unwrap()
+        .is_empty());
     // Every token is dead, the session is gone, and the login fails.
     assert_eq!(userinfo(&server, &access).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -519,7 +581,10 @@ async fn step_up_sets_up_an_authenticator_app_and_continues() {
     let page = b.login(&page, erika, PASSWORD).await;
     assert!(page.is_page("/stepup"), "{page:?}");
     let html = page.html().to_string();
-    assert!(html.contains("Authenticator-App jetzt einrichten"), "{html}");
+    assert!(
+        html.contains("Authenticator-App jetzt einrichten"),
+        "{html}"
+    );
     let secret = select_text(&html, "#totp-secret").remove(0);
     let key = base32_decode(&secret);
     let csrf = hidden(&html, "csrf");
@@ -528,7 +593,12 @@ async fn step_up_sets_up_an_authenticator_app_and_continues() {
     let out = b
         .post_form(
             &server.url("/stepup/enrol-totp"),
-            &[("csrf", &csrf), ("req", &req), ("level", "substantial"), ("code", "000000")],
+            &[
+                ("csrf", &csrf),
+                ("req", &req),
+                ("level", "substantial"),
+                ("code", "000000"),
+            ],
         )
         .await;
     assert_eq!(status(&out), StatusCode::BAD_REQUEST);
@@ -545,7 +615,12 @@ async fn step_up_sets_up_an_authenticator_app_and_continues() {
     let out = b
         .post_form(
             &server.url("/stepup/enrol-totp"),
-            &[("csrf", &csrf), ("req", &req), ("level", "substantial"), ("code", &code)],
+            &[
+                ("csrf", &csrf),
+                ("req", &req),
+                ("level", "substantial"),
+                ("code", &code),
+            ],
         )
         .await;
     assert_eq!(status(&out), StatusCode::OK, "{out:?}");
@@ -601,8 +676,12 @@ async fn footer_pages() {
     .await;
     let b = Browser::new(&server);
     let login = b.get(&server.url("/login")).await;
-    assert!(login.html().contains("href=\"/barrierefreiheit?ui_locales=de\""));
-    assert!(login.html().contains("href=\"/leichte-sprache?ui_locales=de\""));
+    assert!(login
+        .html()
+        .contains("href=\"/barrierefreiheit?ui_locales=de\""));
+    assert!(login
+        .html()
+        .contains("href=\"/leichte-sprache?ui_locales=de\""));
     let page = b.get(&server.url("/barrierefreiheit")).await;
     assert_eq!(status(&page), StatusCode::OK);
     assert!(page.html().contains("mailto:barrierefrei@werne.example"));
@@ -690,17 +769,35 @@ async fn save_pages() {
             .unwrap();
         std::fs::write(format!("{dir}/profile-errors-{lang}.html"), html).unwrap();
     }
-    std::fs::write(format!("{dir}/deleted-de.html"), pforte::web::pages::DeletedPage { lang: pforte::web::i18n::Lang::De }.render(&server.app.config.site)).unwrap();
+    std::fs::write(
+        format!("{dir}/deleted-de.html"),
+        pforte::web::pages::DeletedPage {
+            lang: pforte::web::i18n::Lang::De,
+        }
+        .render(&server.app.config.site),
+    )
+    .unwrap();
     // The step-up page with the authenticator-app set-up.
     server.confidential("rp", true).await;
     let erika = "erika@example.de";
     server.citizen(erika, PASSWORD).await;
-    admin::proof_account(&server.app.db, &pforte::audit::Actor::Cli, erika, Level::Substantial, "Ausweis")
-        .await
-        .unwrap();
-    admin::set_client_min_level(&server.app.db, &pforte::audit::Actor::Cli, "rp", Some(Level::Substantial))
-        .await
-        .unwrap();
+    admin::proof_account(
+        &server.app.db,
+        &pforte::audit::Actor::Cli,
+        erika,
+        Level::Substantial,
+        "Ausweis",
+    )
+    .await
+    .unwrap();
+    admin::set_client_min_level(
+        &server.app.db,
+        &pforte::audit::Actor::Cli,
+        "rp",
+        Some(Level::Substantial),
+    )
+    .await
+    .unwrap();
     for lang in ["de", "en"] {
         let b = Browser::new(&server);
         let (url, _) = authorize_url(&server, "rp", &[("ui_locales", lang)]);

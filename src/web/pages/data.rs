@@ -206,12 +206,10 @@ impl DataPage {
             p: self,
             nav: account_nav(lang, "/account/data"),
             summary,
-            export_password: (!self.fresh).then(|| {
-                password_field("export-password", a, password_error(DataForm::Export))
-            }),
-            delete_password: (!self.fresh).then(|| {
-                password_field("delete-password", a, password_error(DataForm::Delete))
-            }),
+            export_password: (!self.fresh)
+                .then(|| password_field("export-password", a, password_error(DataForm::Export))),
+            delete_password: (!self.fresh)
+                .then(|| password_field("delete-password", a, password_error(DataForm::Delete))),
             confirm_error,
         };
         finish(&view, lang)

@@ -60,10 +60,22 @@ struct ProfileView<'a> {
 fn meta(
     a: &'static i18n::AccountTexts,
     name: &str,
-) -> (&'static str, &'static str, &'static str, &'static str, Option<&'static str>) {
+) -> (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+) {
     match name {
         details::GIVEN_NAME => ("given_name", a.field_given_name, "text", "given-name", None),
-        details::FAMILY_NAME => ("family_name", a.field_family_name, "text", "family-name", None),
+        details::FAMILY_NAME => (
+            "family_name",
+            a.field_family_name,
+            "text",
+            "family-name",
+            None,
+        ),
         details::BIRTHDATE => (
             "birthdate",
             a.field_birthdate,
@@ -78,7 +90,13 @@ fn meta(
             "street-address",
             None,
         ),
-        details::POSTAL_CODE => ("postal_code", a.field_postal_code, "text", "postal-code", None),
+        details::POSTAL_CODE => (
+            "postal_code",
+            a.field_postal_code,
+            "text",
+            "postal-code",
+            None,
+        ),
         details::LOCALITY => ("locality", a.field_locality, "text", "address-level2", None),
         details::COUNTRY => (
             "country",
@@ -105,7 +123,14 @@ impl ProfilePage {
         let (mut person, mut address, mut contact) = (Vec::new(), Vec::new(), Vec::new());
         for row in &self.fields {
             let (id, label, input_type, autocomplete, format_hint) = meta(a, row.name);
-            let hint = [format_hint.map(str::to_string), row.provenance.clone()]
+            // The provenance stands as a sentence of its own: capitalised.
+            let provenance = row.provenance.as_deref().map(|p| {
+                let mut c = p.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            });
+            let hint = [format_hint.map(str::to_string), provenance]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()

@@ -120,14 +120,22 @@ impl StepUpPage {
         let recovery_open = recovery_error.is_some();
         let mut enrol_field = None;
         let enrol = self.enrol.as_ref().map(|e| {
-            let error = e.error.map(|err| code_error_text(lang, err, false).to_string());
+            let error = e
+                .error
+                .map(|err| code_error_text(lang, err, false).to_string());
             if let Some(m) = &error {
                 summary.push(SummaryItem {
                     href: Some("#enrol-code".into()),
                     message: m.clone(),
                 });
             }
-            enrol_field = Some(code_field("enrol-code", s.code_label, s.code_hint, true, error));
+            enrol_field = Some(code_field(
+                "enrol-code",
+                s.code_label,
+                s.code_hint,
+                true,
+                error,
+            ));
             EnrolView {
                 e,
                 manual_details: fill(s.totp_manual_details, "email", &e.email),

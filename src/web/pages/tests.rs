@@ -502,7 +502,10 @@ fn profile_activity_data_and_footer_pages() {
         }
         .render(&SiteConfig::default());
         check_common(&html, lang);
-        assert!(html.contains("href=\"#phone_number\""), "error summary links the field");
+        assert!(
+            html.contains("href=\"#phone_number\""),
+            "error summary links the field"
+        );
         assert!(html.contains("autocomplete=\"postal-code\""));
         let html = ActivityPage {
             lang,
@@ -929,7 +932,8 @@ fn footer_links_come_from_the_site_configuration() {
     assert!(html.contains("href=\"https://stadt.example/datenschutz\""));
     // Without the operator's own statement the footer links Pforte's (BITV 2.0), and always
     // the Leichte Sprache page.
-    assert!(html.contains("href=\"/barrierefreiheit?ui_locales=de\">Erklärung zur Barrierefreiheit</a>"));
+    assert!(html
+        .contains("href=\"/barrierefreiheit?ui_locales=de\">Erklärung zur Barrierefreiheit</a>"));
     assert!(html.contains("href=\"/leichte-sprache?ui_locales=de\">Leichte Sprache</a>"));
     let bare = LoggedOutPage { lang: Lang::De }.render(&SiteConfig::default());
     assert!(!bare.contains(Lang::De.texts().footer_imprint));
@@ -938,6 +942,7 @@ fn footer_links_come_from_the_site_configuration() {
         ..Default::default()
     };
     let html = LoggedOutPage { lang: Lang::En }.render(&own);
-    assert!(html.contains("href=\"https://stadt.example/barrierefreiheit\">Accessibility statement</a>"));
+    assert!(html
+        .contains("href=\"https://stadt.example/barrierefreiheit\">Accessibility statement</a>"));
     assert!(html.contains("href=\"/leichte-sprache?ui_locales=en\">Plain language</a>"));
 }
