@@ -806,3 +806,114 @@ async fn save_pages() {
         std::fs::write(format!("{dir}/stepup-enrol-{lang}.html"), page.html()).unwrap();
     }
 }
+
+/// The browser flow in Chromium with JavaScript off: log in through a service with
+/// consent → the account shows the service and what it received → withdraw it → the service's
+/// refresh token is refused (`invalid_grant`) and its access token fails at userinfo and
+/// introspection → the export holds the data → delete → the login fails. (The full
+/// test starts with registration and a real SMTP server; the citizen here comes from the
+/// operator's `account add`.)
+#[tokio::test]
+async fn browser_flow_in_chromium() {
+    use crate::browser::{click, fill, param, path, text, url, ChromeDriver};
+    use fantoccini::Locator;
+
+    let server = TestServer::start(Backend::Sqlite).await;
+    service(&server, "waste", "Sperrmüll-Termin").await;
+    let anna = "anna@example.de";
+    citizen_with_details(&server, anna).await;
+    let driver = ChromeDriver::start().await;
+    let c = driver.browser("de-DE,de", false, 1280).await;
+
+    // --- Log in through the service and consent.
+    let (auth_url, verifier) = authorize_url(
+        &server,
+        "waste",
+        &[("scope", "openid profile email address phone offline_access")],
+    );
+    c.goto(&auth_url).await.unwrap();
+    assert_eq!(path(&c).await, "/login", "{}", url(&c).await);
+    fill(&c, "#email", anna).await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "form button[type=submit]").await;
+    assert_eq!(path(&c).await, "/consent", "{}", url(&c).await);
+    click(&c, "button[value=allow]").await;
+    let code = param(&url(&c).await, "code").expect("code at the service");
+    let (st, t) = exchange(&server, "waste", &code, &verifier).await;
+    assert_eq!(st, StatusCode::OK, "{t}");
+    let access = t["access_token"].as_str().unwrap().to_string();
+    let refresh_token = t["refresh_token"].as_str().unwrap().to_string();
+    let (st, info) = userinfo(&server, &access).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(info["address"]["locality"], "Werne");
+
+    // --- The account shows the service and what it received.
+    c.goto(&server.url("/account")).await.unwrap();
+    assert_eq!(path(&c).await, "/account");
+    let card = text(&c, ".consent-card").await;
+    assert!(card.contains("Sperrmüll-Termin"), "{card}");
+    for data in ["Anschrift", "Telefonnummer", "Geburtsdatum"] {
+        assert!(card.contains(data), "{data} in {card}");
+    }
+
+    // --- Withdraw it: refresh token and access token are dead at once.
+    click(&c, ".consent-card form button[type=submit]").await;
+    assert_eq!(path(&c).await, "/account");
+    assert!(text(&c, ".status-message")
+        .await
+        .contains("Sperrmüll-Termin"));
+    let (st, body) = refresh(&server, "waste", &refresh_token).await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    assert_eq!(userinfo(&server, &access).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(introspect(&server, "waste", &access).await["active"], false);
+
+    // --- The export (a download: fetched with the browser's session cookie).
+    c.goto(&server.url("/account/data")).await.unwrap();
+    let csrf = c
+        .find(Locator::Css("input[name=csrf]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let cookies = c.get_all_cookies().await.unwrap();
+    let cookie = cookies
+        .iter()
+        .map(|k| format!("{}={}", k.name(), k.value()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let r = reqwest::Client::new()
+        .post(server.url("/account/export"))
+        .header("cookie", cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["account"]["email"], anna);
+    assert!(doc["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["client_id"] == "waste"));
+
+    // --- Delete (fresh login: the box is enough), then the login fails.
+    let tick = c.find(Locator::Css("#delete-confirm")).await.unwrap();
+    tick.click().await.unwrap();
+    assert_eq!(tick.prop("checked").await.unwrap().as_deref(), Some("true"));
+    click(&c, "button.button--danger").await;
+    assert_eq!(text(&c, "h1").await, "Ihr Konto wurde gelöscht");
+    c.goto(&server.url("/login")).await.unwrap();
+    fill(&c, "#email", anna).await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "form button[type=submit]").await;
+    assert_eq!(path(&c).await, "/login");
+    assert!(text(&c, ".error-summary")
+        .await
+        .contains("E-Mail-Adresse oder Passwort ist falsch"));
+}
