@@ -50,6 +50,8 @@ pub struct NewClient {
     pub id_token_alg: Option<String>,
     pub acr_vocabulary: Option<String>,
     pub first_party: bool,
+    /// May receive `verified_claims` (OpenID Connect for Identity Assurance).
+    pub verified_claims: bool,
 }
 
 /// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2), https — or http on a
@@ -206,6 +208,7 @@ pub async fn register_client(
         disabled_at: None,
         login_methods: None,
         upstreams: None,
+        verified_claims: n.verified_claims,
     };
     db.client_insert(&client).await.map_err(|e| {
         if store::is_unique_violation(&e) {
@@ -305,6 +308,29 @@ pub async fn proof_account(
     )
     .await?;
     Ok(a)
+}
+
+/// Allows or stops releasing `verified_claims` to a client (proofed personal data: the
+/// admin decides per client).
+pub async fn set_client_verified_claims(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    allowed: bool,
+) -> Result<(), AdminError> {
+    let c = db
+        .client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    db.client_set_verified_claims(id, allowed).await?;
+    audit::record(
+        db,
+        Entry::new(Event::PolicyClientVerifiedClaims, actor.clone())
+            .subject(id)
+            .fields(json!({ "before": c.verified_claims, "after": allowed })),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn set_client_min_level(

@@ -93,12 +93,24 @@ pub async fn user_tokens(
         let attrs = core.db.account_attributes(&ctx.account_id).await?;
         // Profile claims go to the ID token only when requested there (OIDC Core §5.4: with a
         // code flow they are released from userinfo).
-        let extra = super::claims::release(
+        let mut extra = super::claims::release(
             &account,
             &attrs,
             &[],
             &super::claims::requested_names(ctx.claims.as_deref(), "id_token"),
         );
+        if let Some(v) = super::verified_claims::for_target(
+            core,
+            client,
+            &account,
+            &attrs,
+            ctx.claims.as_deref(),
+            "id_token",
+        )
+        .await?
+        {
+            extra.insert("verified_claims".into(), v);
+        }
         let alg = client.id_token_signed_response_alg;
         let c = claims::id_claims(
             &g,

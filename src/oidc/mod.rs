@@ -16,5 +16,6 @@ pub mod params;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
+pub mod verified_claims;
 
 pub use crate::accounts::login::SsoLogin;

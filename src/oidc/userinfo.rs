@@ -53,6 +53,21 @@ pub async fn userinfo(core: &Core, bearer: &str) -> Result<Map<String, Value>, O
     // with the grant.
     let requested = claims::requested_names(claims_param.as_deref(), "userinfo");
     let mut out = claims::release(&account, &attrs, &scopes, &requested);
+    // OpenID Connect for Identity Assurance 1.0: only for a client still allowed them.
+    if let Some(client) = core.clients.get(&core.db, &at.client_id).await? {
+        if let Some(v) = super::verified_claims::for_target(
+            core,
+            &client,
+            &account,
+            &attrs,
+            claims_param.as_deref(),
+            "userinfo",
+        )
+        .await?
+        {
+            out.insert("verified_claims".into(), v);
+        }
+    }
     out.insert("sub".into(), Value::String(account.id));
     Ok(out)
 }

@@ -43,6 +43,9 @@ pub struct Client {
     pub login_methods: Option<Vec<LoginMethod>>,
     /// Upstream identity sources this client may offer; `None`: all.
     pub upstreams: Option<Vec<String>>,
+    /// May receive OpenID Connect for Identity Assurance `verified_claims` (the admin's
+    /// choice; `oidc::verified_claims`).
+    pub verified_claims: bool,
 }
 
 impl Client {
@@ -65,7 +68,7 @@ impl Client {
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
     token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, acr_vocabulary, first_party, \
-    min_level, created_at, disabled_at, login_methods, upstreams";
+    min_level, created_at, disabled_at, login_methods, upstreams, verified_claims";
 
 fn from_row(row: &AnyRow) -> Result<Client> {
     let id: String = row.try_get("id")?;
@@ -104,6 +107,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
         upstreams: opt_text("upstreams")?
             .map(|t| cell("upstreams").json(&t))
             .transpose()?,
+        verified_claims: row.try_get::<i64, _>("verified_claims")? != 0,
         id,
     })
 }
@@ -111,7 +115,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
 impl Db {
     pub async fn client_insert(&self, c: &Client) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"
         ))
         .bind(&c.id)
         .bind(&c.name)
@@ -131,6 +135,7 @@ impl Db {
         .bind(c.disabled_at)
         .bind(c.login_methods.as_deref().map(json_list))
         .bind(c.upstreams.as_deref().map(json_list))
+        .bind(c.verified_claims as i64)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -183,6 +188,17 @@ impl Db {
         let n = sqlx::query("UPDATE clients SET login_methods = $1, upstreams = $2 WHERE id = $3")
             .bind(methods.map(json_list))
             .bind(upstreams.map(json_list))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Allows or stops `verified_claims` for a client.
+    pub async fn client_set_verified_claims(&self, id: &str, allowed: bool) -> Result<bool> {
+        let n = sqlx::query("UPDATE clients SET verified_claims = $1 WHERE id = $2")
+            .bind(allowed as i64)
             .bind(id)
             .execute(&self.pool)
             .await?

@@ -22,3 +22,4 @@ mod registration_takeover;
 mod response_modes;
 mod second_factor;
 mod tls;
+mod verified_claims;

@@ -36,6 +36,7 @@ fn client(first_party: bool, public: bool) -> Client {
         disabled_at: None,
         login_methods: None,
         upstreams: None,
+        verified_claims: false,
     }
 }
 
