@@ -137,6 +137,13 @@ pub struct ClientAdd {
     /// proofed by the eID or in person, when it asks for them and the citizen consents.
     #[arg(long = "verified-claims")]
     pub verified_claims: bool,
+    /// public or pairwise sub (OIDC Core §8; default: tokens.default_subject_type).
+    #[arg(long = "subject-type")]
+    pub subject_type: Option<String>,
+    /// Pairwise clients with redirect URIs on several hosts: an https URL whose JSON array
+    /// lists them all; its host is the sector.
+    #[arg(long = "sector-identifier-uri")]
+    pub sector_identifier_uri: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -318,6 +325,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     acr_vocabulary: a.acr_vocabulary,
                     first_party: a.first_party,
                     verified_claims: a.verified_claims,
+                    subject_type: a
+                        .subject_type
+                        .or_else(|| Some(app.config.tokens.default_subject_type.clone())),
+                    sector_identifier_uri: a.sector_identifier_uri,
                 },
             )
             .await?;
@@ -329,13 +340,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCmd::List) => {
             for c in app.db.client_list().await? {
                 println!(
-                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}{}{}",
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}\tsubject={}{}{}",
                     c.id,
                     c.name,
                     c.token_endpoint_auth_method,
                     joined(&c.grant_types),
                     c.scopes.join(","),
                     c.min_level.map_or("-", Level::as_str),
+                    match &c.sector_identifier {
+                        Some(s) => format!("{}:{s}", c.subject_type),
+                        None => c.subject_type.to_string(),
+                    },
                     if c.verified_claims {
                         "\tverified_claims"
                     } else {

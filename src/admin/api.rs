@@ -335,6 +335,8 @@ struct ClientBody {
     first_party: bool,
     #[serde(default)]
     verified_claims: bool,
+    subject_type: Option<String>,
+    sector_identifier_uri: Option<String>,
 }
 
 async fn clients_add(
@@ -358,6 +360,10 @@ async fn clients_add(
         acr_vocabulary: b.acr_vocabulary,
         first_party: b.first_party,
         verified_claims: b.verified_claims,
+        subject_type: b
+            .subject_type
+            .or_else(|| Some(app.config.tokens.default_subject_type.clone())),
+        sector_identifier_uri: b.sector_identifier_uri,
     };
     let c = super::register_client(&app.db, &app.hasher, &admin.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(json!(c))).into_response())

@@ -49,7 +49,12 @@ pub async fn access_token(
         .map(|d| d.as_millis())
         .unwrap_or(0);
     let jti = format!("{millis:012x}{}", secrets::random_token(12));
-    let c = claims::access_claims(g, aud, t, ttl, jti.clone());
+    let mut c = claims::access_claims(g, aud, t, ttl, jti.clone());
+    if let Some(account) = g.account_id {
+        // The sub this client sees (pairwise or public, OIDC Core §8); the ledger keeps the
+        // account id.
+        c.sub = super::subject::for_client_id(core, g.client_id, account).await?;
+    }
     let token = tokens::sign(&core.keys, access_alg(core), "at+jwt", &c).await?;
     core.ledger
         .record(AccessRecord {
@@ -112,7 +117,7 @@ pub async fn user_tokens(
             extra.insert("verified_claims".into(), v);
         }
         let alg = client.id_token_signed_response_alg;
-        let c = claims::id_claims(
+        let mut c = claims::id_claims(
             &g,
             nonce,
             Some((&access_token, alg)),
@@ -120,6 +125,7 @@ pub async fn user_tokens(
             core.now(),
             core.config.tokens.id_token_ttl as i64,
         );
+        c.sub = super::subject::for_client(core, client, &ctx.account_id);
         Some(tokens::sign(&core.keys, alg, "JWT", &c).await?)
     } else {
         None

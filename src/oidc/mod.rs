@@ -14,6 +14,7 @@ pub mod issue;
 pub mod logout;
 pub mod params;
 pub mod revoke;
+pub mod subject;
 pub mod token;
 pub mod userinfo;
 pub mod verified_claims;

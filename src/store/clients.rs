@@ -5,7 +5,7 @@ use sqlx::{any::AnyRow, Row};
 
 use super::{
     json_list,
-    types::{Alg, AuthMethod, GrantType, LoginMethod},
+    types::{Alg, AuthMethod, GrantType, LoginMethod, SubjectType},
     Cell, Db, Result,
 };
 use crate::assurance::{AcrVocabulary, Level};
@@ -46,6 +46,10 @@ pub struct Client {
     /// May receive OpenID Connect for Identity Assurance `verified_claims` (the admin's
     /// choice; `oidc::verified_claims`).
     pub verified_claims: bool,
+    /// Public or pairwise `sub` (OIDC Core §8).
+    pub subject_type: SubjectType,
+    /// For pairwise subjects: the sector (a host name) whose clients see the same `sub`.
+    pub sector_identifier: Option<String>,
 }
 
 impl Client {
@@ -68,7 +72,8 @@ impl Client {
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
     token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, acr_vocabulary, first_party, \
-    min_level, created_at, disabled_at, login_methods, upstreams, verified_claims";
+    min_level, created_at, disabled_at, login_methods, upstreams, verified_claims, \
+    subject_type, sector_identifier";
 
 fn from_row(row: &AnyRow) -> Result<Client> {
     let id: String = row.try_get("id")?;
@@ -108,6 +113,8 @@ fn from_row(row: &AnyRow) -> Result<Client> {
             .map(|t| cell("upstreams").json(&t))
             .transpose()?,
         verified_claims: row.try_get::<i64, _>("verified_claims")? != 0,
+        subject_type: cell("subject_type").parse(&text("subject_type")?, SubjectType::parse)?,
+        sector_identifier: row.try_get("sector_identifier")?,
         id,
     })
 }
@@ -115,7 +122,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
 impl Db {
     pub async fn client_insert(&self, c: &Client) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)"
         ))
         .bind(&c.id)
         .bind(&c.name)
@@ -136,6 +143,8 @@ impl Db {
         .bind(c.login_methods.as_deref().map(json_list))
         .bind(c.upstreams.as_deref().map(json_list))
         .bind(c.verified_claims as i64)
+        .bind(c.subject_type.as_str())
+        .bind(&c.sector_identifier)
         .execute(&self.pool)
         .await?;
         Ok(())

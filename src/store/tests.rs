@@ -54,6 +54,8 @@ pub(crate) fn client() -> Client {
         login_methods: Some(vec![LoginMethod::Password, LoginMethod::Passkey]),
         upstreams: None,
         verified_claims: false,
+        subject_type: crate::store::types::SubjectType::Public,
+        sector_identifier: None,
     }
 }
 

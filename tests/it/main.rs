@@ -15,6 +15,7 @@ mod keys_and_restart;
 mod metrics;
 mod negative;
 mod oidc_flow;
+mod pairwise;
 mod passkey;
 mod private_key_jwt;
 mod register;

@@ -37,6 +37,8 @@ fn client(first_party: bool, public: bool) -> Client {
         login_methods: None,
         upstreams: None,
         verified_claims: false,
+        subject_type: crate::store::types::SubjectType::Public,
+        sector_identifier: None,
     }
 }
 
