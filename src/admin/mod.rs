@@ -360,11 +360,21 @@ async fn account_by_email(db: &Db, email: &str) -> Result<Account, AdminError> {
 pub async fn disable_account(db: &Db, actor: &Actor, email: &str) -> Result<Account, AdminError> {
     let a = account_by_email(db, email).await?;
     db.account_disable(&a.id, db.now()).await?;
+    // A disabled citizen is logged out everywhere, and the services are told.
+    let ended = crate::sessions::end(
+        db,
+        crate::sessions::Scope::Account {
+            account_id: &a.id,
+            except: None,
+        },
+        crate::sessions::Reason::Admin,
+    )
+    .await?;
     audit::record(
         db,
         Entry::new(Event::AccountDisabled, actor.clone())
             .subject(&a.id)
-            .fields(json!({ "email": a.email })),
+            .fields(json!({ "email": a.email, "sessions_ended": ended.len() })),
     )
     .await?;
     Ok(a)

@@ -22,5 +22,6 @@ mod register;
 mod registration_takeover;
 mod response_modes;
 mod second_factor;
+mod sessions;
 mod tls;
 mod verified_claims;
