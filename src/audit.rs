@@ -51,6 +51,7 @@ pub enum Event {
     PolicyLevelMaxAge,
     PolicyUpstreamTrust,
     PolicyClientMethods,
+    PolicyClientVerifiedClaims,
     UpstreamAdded,
     UpstreamRemoved,
     AdminDenied,
@@ -115,6 +116,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::PolicyLevelMaxAge, "policy.level_max_age", true),
     (Event::PolicyUpstreamTrust, "policy.upstream_trust", true),
     (Event::PolicyClientMethods, "policy.client_methods", true),
+    (
+        Event::PolicyClientVerifiedClaims,
+        "policy.client_verified_claims",
+        true,
+    ),
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
@@ -321,7 +327,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 39] = [
+    const ALL: [Event; 40] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -358,6 +364,7 @@ mod tests {
         Event::PolicyLevelMaxAge,
         Event::PolicyUpstreamTrust,
         Event::PolicyClientMethods,
+        Event::PolicyClientVerifiedClaims,
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
         Event::AdminDenied,
