@@ -5,7 +5,14 @@
 //! (key reload and rotation, purges). Protocol code takes `&Core`; handlers pass `&app`,
 //! which dereferences to it.
 
-use std::{ops::Deref, time::Duration};
+use std::{
+    ops::Deref,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use crate::{
     audit::{self, Actor, Entry, Event},
@@ -22,6 +29,21 @@ pub use crate::core::StartError;
 pub struct App {
     pub core: Core,
     pub sessions: SsoStore,
+    /// Set when the instance begins shutting down: `/readyz` answers 503 from then on.
+    pub draining: Draining,
+}
+
+/// Whether this instance is shutting down (graceful shutdown, docs/operations.md).
+#[derive(Clone, Debug, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 impl Deref for App {
@@ -41,7 +63,11 @@ impl App {
     pub async fn open_with_clock(config: Config, clock: Clock) -> Result<App, StartError> {
         let core = Core::open(config, clock).await?;
         let sessions = SsoStore::open(&core.db).await?;
-        Ok(App { core, sessions })
+        Ok(App {
+            core,
+            sessions,
+            draining: Draining::default(),
+        })
     }
 
     /// Periodic duties: reload keys (rotations by other instances), rotate when due, purge

@@ -231,13 +231,12 @@ fn parse_level(s: &str) -> Result<Level, String> {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PFORTE_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The log format is configuration (`logging.format`); a configuration that does not load
+    // is reported by `run` below, in the default format.
+    let format = Config::load(cli.config.as_deref())
+        .map(|c| c.logging.format)
+        .unwrap_or_default();
+    crate::logging::init(format);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -285,9 +284,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let issuer = app.config.issuer.clone();
-            eprintln!(
+            // JSON logs: every line on standard error is one JSON object, so no banner.
+            if app.config.logging.format == crate::logging::LogFormat::Text {
+                eprintln!(
                 "Pforte runs at {issuer}\n  discovery: {issuer}/.well-known/openid-configuration\n  add a client:  pforte client add --id demo --secret demo-secret-123 --redirect-uri http://127.0.0.1:9999/cb\n  add a citizen: echo 'a long password' | pforte account add --email anna@example.de --password-stdin --given-name Anna"
             );
+            }
             crate::server::serve(app).await?;
         }
         Command::Migrate => println!("migrations applied"),

@@ -28,6 +28,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod oidc;
