@@ -23,4 +23,5 @@ mod registration_takeover;
 mod resilience;
 mod response_modes;
 mod second_factor;
+mod sessions;
 mod tls;
