@@ -133,6 +133,12 @@ pub struct ClientAdd {
     /// A service of the municipality itself: no consent screen.
     #[arg(long = "first-party")]
     pub first_party: bool,
+    /// Back-channel logout endpoint of the relying party (OpenID Connect Back-Channel Logout).
+    #[arg(long = "backchannel-logout-uri")]
+    pub backchannel_logout_uri: Option<String>,
+    /// The relying party requires `sid` in logout tokens.
+    #[arg(long = "backchannel-logout-session-required")]
+    pub backchannel_logout_session_required: bool,
 }
 
 #[derive(Subcommand)]
@@ -312,6 +318,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     id_token_alg: a.id_token_alg,
                     acr_vocabulary: a.acr_vocabulary,
                     first_party: a.first_party,
+                    backchannel_logout_uri: a.backchannel_logout_uri,
+                    backchannel_logout_session_required: a.backchannel_logout_session_required,
                 },
             )
             .await?;

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod app;
 pub mod assurance;
 pub mod audit;
+pub mod backchannel;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -329,6 +329,9 @@ struct ClientBody {
     acr_vocabulary: Option<String>,
     #[serde(default)]
     first_party: bool,
+    backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
 }
 
 async fn clients_add(
@@ -351,6 +354,8 @@ async fn clients_add(
         id_token_alg: b.id_token_signed_response_alg,
         acr_vocabulary: b.acr_vocabulary,
         first_party: b.first_party,
+        backchannel_logout_uri: b.backchannel_logout_uri,
+        backchannel_logout_session_required: b.backchannel_logout_session_required,
     };
     let c = super::register_client(&app.db, &app.hasher, &admin.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(json!(c))).into_response())

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod attributes;
 pub mod audit;
+pub mod backchannel;
 pub mod checkpoint;
 pub mod clients;
 pub mod consents;

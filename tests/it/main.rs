@@ -14,6 +14,7 @@ mod hardening;
 mod keys_and_restart;
 mod logs;
 mod metrics;
+mod multi_instance;
 mod negative;
 mod oidc_flow;
 mod passkey;
