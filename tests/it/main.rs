@@ -7,6 +7,7 @@ mod common;
 
 mod admin_api;
 mod assurance;
+mod backchannel;
 mod browser;
 mod cli;
 mod guard_against_pforte;
