@@ -40,7 +40,7 @@ async fn slow_token_request(port: u16) -> TcpStream {
 
 /// Sends the rest of the body and returns the status line's code and the whole answer.
 async fn finish(mut s: TcpStream) -> (u16, String) {
-    s.write_all(CC_BODY[5..].as_bytes()).await.unwrap();
+    s.write_all(&CC_BODY.as_bytes()[5..]).await.unwrap();
     let mut buf = Vec::new();
     tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut buf))
         .await

@@ -116,7 +116,9 @@ kill -INT "$pg" 2>/dev/null
 wait "$pg"
 rm -rf "$DIR"
 "#;
-    as_server_user(Path::new("/bin/sh"))
+    // Not waited for: the watchdog outlives this call and ends by itself after the tests.
+    #[allow(clippy::zombie_processes)]
+    let _watchdog = as_server_user(Path::new("/bin/sh"))
         .args(["-c", script])
         .env("BIN", &bin)
         .env("DIR", &dir)
