@@ -93,6 +93,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("key `listen` ({addr}): {e}"))?;
         }
         _ => {
+            ignore_sighup();
             tracing::info!(%addr, issuer = %app.config.issuer, "Pforte listening (http)");
             axum_server::bind(addr)
                 .handle(handle)
@@ -103,6 +104,20 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     }
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Plain HTTP: SIGHUP (a service manager's "reload") must not end the process; there is no
+/// certificate to reload.
+fn ignore_sighup() {
+    #[cfg(unix)]
+    tokio::spawn(async {
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            while hup.recv().await.is_some() {
+                tracing::info!("SIGHUP: no TLS certificate configured, nothing to reload");
+            }
+        }
+    });
 }
 
 /// On SIGHUP: reads the certificate chain and key again (new handshakes use them; open

@@ -197,6 +197,35 @@ async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
     let before: Value = r.json().await.unwrap();
     let (auth_url, _) = authorize_url(&server, "rp", &[]);
 
+    // A load run across the outage: every answer is 200 or 503, every token received stays.
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let statuses: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut load = Vec::new();
+    for _ in 0..3 {
+        let (url, received, statuses, stop) = (
+            server.issuer.clone(),
+            received.clone(),
+            statuses.clone(),
+            stop.clone(),
+        );
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let r = client_credentials(&url).await;
+                statuses.lock().unwrap().push(r.status().as_u16());
+                if r.status() == 503 {
+                    assert!(r.headers().contains_key("retry-after"));
+                }
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                if let Some(t) = v["access_token"].as_str() {
+                    received.lock().unwrap().push(t.to_string());
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
     proxy.cut();
     let gap = Instant::now();
     let mut answers = Vec::new();
@@ -241,6 +270,27 @@ async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(recovered, "recovers without a restart");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::SeqCst);
+    for t in load {
+        t.await.unwrap();
+    }
+    let statuses = statuses.lock().unwrap().clone();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "only 200 and 503 during the load run: {statuses:?}"
+    );
+    assert!(
+        statuses.contains(&503) && statuses.contains(&200),
+        "{statuses:?}"
+    );
+    for t in received.lock().unwrap().iter() {
+        assert_eq!(
+            introspect(&server.issuer, t).await["active"],
+            true,
+            "no token lost"
+        );
+    }
     let token = before["access_token"].as_str().unwrap();
     assert_eq!(introspect(&server.issuer, token).await["active"], true);
     let r = reqwest::get(server.url("/readyz")).await.unwrap();
