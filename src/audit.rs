@@ -48,6 +48,7 @@ pub enum Event {
     PolicyLevelMaxAge,
     PolicyUpstreamTrust,
     PolicyClientMethods,
+    PolicyClientVerifiedClaims,
     UpstreamAdded,
     UpstreamRemoved,
     AdminDenied,
@@ -109,6 +110,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::PolicyLevelMaxAge, "policy.level_max_age", true),
     (Event::PolicyUpstreamTrust, "policy.upstream_trust", true),
     (Event::PolicyClientMethods, "policy.client_methods", true),
+    (
+        Event::PolicyClientVerifiedClaims,
+        "policy.client_verified_claims",
+        true,
+    ),
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
@@ -315,7 +321,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 36] = [
+    const ALL: [Event; 37] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -349,6 +355,7 @@ mod tests {
         Event::PolicyLevelMaxAge,
         Event::PolicyUpstreamTrust,
         Event::PolicyClientMethods,
+        Event::PolicyClientVerifiedClaims,
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
         Event::AdminDenied,

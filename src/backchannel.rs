@@ -148,10 +148,12 @@ async fn send(core: &Core, d: &Delivery) -> Result<(), String> {
         .await
         .map_err(|e| format!("storage: {e}"))?
         .ok_or("the client no longer exists")?;
+    // The `sub` this client knows (pairwise or public, as in its ID tokens).
+    let sub = crate::oidc::subject::for_client(core, &client, &d.account_id);
     let claims = logout_claims(
         &core.config.issuer,
         &client.id,
-        &d.account_id,
+        &sub,
         &d.sid,
         core.now(),
         crate::secrets::random_token(16),
