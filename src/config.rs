@@ -40,6 +40,24 @@ pub struct Config {
     pub login: LoginConfig,
     pub site: SiteConfig,
     pub metrics: MetricsConfig,
+    pub admin: AdminConfig,
+}
+
+/// The admin console (docs/admin-console.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// How old the staff member's login may be for the console: sign-in asks for a login at
+    /// most this old (`max_age`), and a change with an older login sends the staff member to
+    /// log in again first.
+    #[serde(deserialize_with = "de::u64")]
+    pub max_age_secs: u64,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig { max_age_secs: 900 }
+    }
 }
 
 /// Who may read `GET /metrics` (docs/operations.md "Metrics, health and readiness").
@@ -159,6 +177,7 @@ impl Default for Config {
             login: LoginConfig::default(),
             site: SiteConfig::default(),
             metrics: MetricsConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -225,7 +244,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("PFORTE_MAIL_OUTBOX", "mail.outbox"),
 ];
 const SECTIONS: &[&str] = &[
-    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics",
+    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics", "admin",
 ];
 
 impl Config {
@@ -280,6 +299,12 @@ impl Config {
 
     /// Semantic checks beyond types.
     fn validate(&self) -> Result<(), String> {
+        if !(60..=86_400).contains(&self.admin.max_age_secs) {
+            return Err(format!(
+                "admin.max_age_secs: expected 60 to 86400 seconds, got {}",
+                self.admin.max_age_secs
+            ));
+        }
         let issuer = self.issuer_url()?;
         self.listen_addr()?;
         if !(self.database.url.starts_with("sqlite:")

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod readiness;
 pub mod sessions;
 pub mod sso_sessions;
+pub mod staff;
 pub mod types;
 pub mod upstreams;
 pub mod verifications;

@@ -3,6 +3,7 @@
 //! Handlers are thin: they extract, call `oidc` / `accounts`, and render `pages`.
 
 pub mod account;
+pub mod admin;
 pub mod authorize;
 pub mod csrf;
 pub mod error;
@@ -168,6 +169,7 @@ pub fn router(app: App) -> Router {
         .merge(pages)
         .merge(api)
         .merge(crate::admin::api::router())
+        .merge(admin::router(&app))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(DefaultBodyLimit::max(64 * 1024))
         // Outermost but for the security headers: counts every answer, limits included.
