@@ -418,7 +418,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(AdminCmd::List) => {
             for s in app.db.staff_list().await? {
-                println!("{}\t{}\t{}\tgranted_by={}", s.email, s.role, s.account_id, s.granted_by);
+                println!(
+                    "{}\t{}\t{}\tgranted_by={}",
+                    s.email, s.role, s.account_id, s.granted_by
+                );
             }
         }
         Command::Client(ClientCmd::Remove { id }) => {

@@ -249,7 +249,9 @@ fn parse_level(s: &str) -> Result<Level, ApiError> {
 
 /// The whole assurance policy.
 async fn policy_show(State(app): State<App>, admin: Admin) -> Result<Json<Value>, ApiError> {
-    admin.require(&app, super::roles::Action::ViewPolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ViewPolicy)
+        .await?;
     let p = app.db.policy_load().await?;
     let levels: BTreeMap<&str, Value> = Level::ALL
         .iter()
@@ -302,7 +304,9 @@ async fn policy_level(
     Path(level): Path<String>,
     body: Result<Json<MaxAge>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require(&app, super::roles::Action::ManagePolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     super::set_level_max_age(&app.db, &admin.actor(), parse_level(&level)?, b.max_age).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -314,7 +318,9 @@ async fn policy_scope(
     Path(scope): Path<String>,
     body: Result<Json<MinLevel>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require(&app, super::roles::Action::ManagePolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let level = b.min_level.as_deref().map(parse_level).transpose()?;
     super::set_scope_min_level(&app.db, &admin.actor(), &scope, level).await?;
@@ -326,7 +332,9 @@ async fn policy_scope_delete(
     admin: Admin,
     Path(scope): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require(&app, super::roles::Action::ManagePolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     super::set_scope_min_level(&app.db, &admin.actor(), &scope, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -337,7 +345,9 @@ async fn policy_client(
     Path(id): Path<String>,
     body: Result<Json<MinLevel>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require(&app, super::roles::Action::ManagePolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let level = b.min_level.as_deref().map(parse_level).transpose()?;
     super::set_client_min_level(&app.db, &admin.actor(), &id, level).await?;
@@ -346,7 +356,9 @@ async fn policy_client(
 }
 
 async fn clients_list(State(app): State<App>, admin: Admin) -> Result<Json<Value>, ApiError> {
-    admin.require(&app, super::roles::Action::ViewServices).await?;
+    admin
+        .require(&app, super::roles::Action::ViewServices)
+        .await?;
     Ok(Json(json!(app.db.client_list().await?)))
 }
 
@@ -355,7 +367,9 @@ async fn client_get(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    admin.require(&app, super::roles::Action::ViewServices).await?;
+    admin
+        .require(&app, super::roles::Action::ViewServices)
+        .await?;
     let c = app.db.client_get(&id).await?.ok_or_else(|| {
         ApiError(
             StatusCode::NOT_FOUND,
@@ -394,7 +408,9 @@ async fn clients_add(
     admin: Admin,
     body: Result<Json<ClientBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    admin.require(&app, super::roles::Action::ManageServices).await?;
+    admin
+        .require(&app, super::roles::Action::ManageServices)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let n = NewClient {
         id: b.id,
@@ -420,7 +436,9 @@ async fn client_remove(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require(&app, super::roles::Action::ManageServices).await?;
+    admin
+        .require(&app, super::roles::Action::ManageServices)
+        .await?;
     super::remove_client(&app.db, &admin.actor(), &id).await?;
     app.clients.invalidate(&id);
     Ok(StatusCode::NO_CONTENT)
@@ -483,7 +501,9 @@ async fn policy_client_methods(
     Path(id): Path<String>,
     body: Result<Json<MethodsBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require(&app, super::roles::Action::ManagePolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     super::set_client_methods(&app.db, &admin.actor(), &id, b.login_methods, b.upstreams).await?;
     app.clients.invalidate(&id);
@@ -491,7 +511,9 @@ async fn policy_client_methods(
 }
 
 async fn upstreams_list(State(app): State<App>, admin: Admin) -> Result<Json<Value>, ApiError> {
-    admin.require(&app, super::roles::Action::ViewPolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ViewPolicy)
+        .await?;
     Ok(Json(json!(app.db.upstream_list().await?)))
 }
 
@@ -514,7 +536,9 @@ async fn upstreams_add(
     admin: Admin,
     body: Result<Json<UpstreamBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    admin.require(&app, super::roles::Action::ManagePolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let n = super::NewUpstream {
         id: b.id,
@@ -535,7 +559,9 @@ async fn upstream_remove(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require(&app, super::roles::Action::ManagePolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     super::remove_upstream(&app.db, &admin.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -553,7 +579,9 @@ async fn upstream_trust(
     Path(id): Path<String>,
     body: Result<Json<TrustBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require(&app, super::roles::Action::ManagePolicy).await?;
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let level = b.max_level.as_deref().map(parse_level).transpose()?;
     super::set_upstream_trust(&app.db, &admin.actor(), &id, level, b.acr_map).await?;
@@ -565,7 +593,10 @@ struct FormatQuery {
     format: Option<String>,
 }
 
-fn bulk_format(q: &FormatQuery, content_type: Option<&str>) -> Result<super::bulk::Format, ApiError> {
+fn bulk_format(
+    q: &FormatQuery,
+    content_type: Option<&str>,
+) -> Result<super::bulk::Format, ApiError> {
     match (q.format.as_deref(), content_type) {
         (Some("json"), _) => Ok(super::bulk::Format::Json),
         (Some("csv"), _) => Ok(super::bulk::Format::Csv),
@@ -589,8 +620,12 @@ async fn clients_import(
     headers: axum::http::HeaderMap,
     body: String,
 ) -> Result<Response, ApiError> {
-    admin.require(&app, super::roles::Action::ManageServices).await?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    admin
+        .require(&app, super::roles::Action::ManageServices)
+        .await?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let format = bulk_format(&q, ct)?;
     let bad_rows = |rows: Vec<super::bulk::RowError>| {
         (
@@ -625,7 +660,9 @@ async fn clients_export(
     admin: Admin,
     Query(q): Query<FormatQuery>,
 ) -> Result<Response, ApiError> {
-    admin.require(&app, super::roles::Action::ViewServices).await?;
+    admin
+        .require(&app, super::roles::Action::ViewServices)
+        .await?;
     let format = bulk_format(&q, None)?;
     let body = super::bulk::export(&app.db.client_list().await?, format);
     let ct = match format {

@@ -142,7 +142,10 @@ pub fn parse(text: &str, format: Format) -> Result<Vec<(Position, Row)>, Vec<Row
 fn parse_json(text: &str) -> Result<Vec<(Position, Row)>, Vec<RowError>> {
     let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
         vec![RowError {
-            at: Position { row: 0, line: Some(e.line() as u64) },
+            at: Position {
+                row: 0,
+                line: Some(e.line() as u64),
+            },
             id: None,
             message: format!("expected a JSON array of services: {e}"),
         }]
@@ -150,11 +153,18 @@ fn parse_json(text: &str) -> Result<Vec<(Position, Row)>, Vec<RowError>> {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (i, v) in items.into_iter().enumerate() {
-        let at = Position { row: i + 1, line: None };
+        let at = Position {
+            row: i + 1,
+            line: None,
+        };
         let id = v.get("id").and_then(|x| x.as_str()).map(String::from);
         match serde_json::from_value::<Row>(v) {
             Ok(r) => rows.push((at, r)),
-            Err(e) => errors.push(RowError { at, id, message: e.to_string() }),
+            Err(e) => errors.push(RowError {
+                at,
+                id,
+                message: e.to_string(),
+            }),
         }
     }
     if errors.is_empty() {
@@ -171,7 +181,10 @@ fn parse_csv(text: &str) -> Result<Vec<(Position, Row)>, Vec<RowError>> {
         .from_reader(text.as_bytes());
     let header_error = |message: String| {
         vec![RowError {
-            at: Position { row: 0, line: Some(1) },
+            at: Position {
+                row: 0,
+                line: Some(1),
+            },
             id: None,
             message,
         }]
@@ -193,7 +206,9 @@ fn parse_csv(text: &str) -> Result<Vec<(Position, Row)>, Vec<RowError>> {
         }
     }
     if !seen.contains("id") {
-        return Err(header_error("CSV header: the column `id` is required".into()));
+        return Err(header_error(
+            "CSV header: the column `id` is required".into(),
+        ));
     }
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -287,7 +302,11 @@ pub fn to_row(c: &Client) -> Row {
         secret: None,
         redirect_uris: c.redirect_uris.clone(),
         post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
-        grant_types: c.grant_types.iter().map(|g| g.as_str().to_string()).collect(),
+        grant_types: c
+            .grant_types
+            .iter()
+            .map(|g| g.as_str().to_string())
+            .collect(),
         scopes: c.scopes.clone(),
         name: Some(c.name.clone()),
         min_level: c.min_level.map(|l| l.as_str().to_string()),
@@ -392,7 +411,11 @@ pub async fn import(
         });
         match result {
             Ok((n, c)) => checked.push((n, c)),
-            Err(message) => errors.push(RowError { at: *at, id, message }),
+            Err(message) => errors.push(RowError {
+                at: *at,
+                id,
+                message,
+            }),
         }
     }
     if !errors.is_empty() {
@@ -474,7 +497,13 @@ mod tests {
                     b,https://b.example/cb,,\n";
         let rows = parse(text, Format::Csv).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].0, Position { row: 1, line: Some(2) });
+        assert_eq!(
+            rows[0].0,
+            Position {
+                row: 1,
+                line: Some(2)
+            }
+        );
         assert_eq!(rows[0].1.redirect_uris.len(), 2);
         assert_eq!(rows[0].1.scopes, ["openid", "email"]);
         assert_eq!(rows[0].1.min_level.as_deref(), Some("substantial"));
@@ -492,7 +521,11 @@ mod tests {
 
     #[test]
     fn json_reports_every_unreadable_row() {
-        let e = parse(r#"[{"id":"a"},{"id":"b","colour":1},{"id":7}]"#, Format::Json).unwrap_err();
+        let e = parse(
+            r#"[{"id":"a"},{"id":"b","colour":1},{"id":7}]"#,
+            Format::Json,
+        )
+        .unwrap_err();
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].at.row, 2);
         assert_eq!(e[0].id.as_deref(), Some("b"));

@@ -95,11 +95,20 @@ mod tests {
     #[test]
     fn console_login_needs_substantial_and_fresh_for_changes() {
         let s = Some(Level::Substantial);
-        assert_eq!(check_login(Some(Level::Low), 100, 100, 900, false), Err(LoginProblem::TooWeak));
-        assert_eq!(check_login(None, 100, 100, 900, false), Err(LoginProblem::TooWeak));
+        assert_eq!(
+            check_login(Some(Level::Low), 100, 100, 900, false),
+            Err(LoginProblem::TooWeak)
+        );
+        assert_eq!(
+            check_login(None, 100, 100, 900, false),
+            Err(LoginProblem::TooWeak)
+        );
         assert_eq!(check_login(s, 100, 100, 900, true), Ok(()));
         assert_eq!(check_login(Some(Level::High), 100, 1000, 900, true), Ok(()));
-        assert_eq!(check_login(s, 100, 1001, 900, true), Err(LoginProblem::Stale));
+        assert_eq!(
+            check_login(s, 100, 1001, 900, true),
+            Err(LoginProblem::Stale)
+        );
         // Reading needs no fresh login.
         assert_eq!(check_login(s, 100, 100_000, 900, false), Ok(()));
     }

@@ -211,7 +211,10 @@ pub fn check_client(n: &NewClient, keep: Option<&Client>, now: i64) -> Result<Cl
     })
 }
 
-async fn hash_secret(hasher: &Hasher, secret: &Option<String>) -> Result<Option<String>, AdminError> {
+async fn hash_secret(
+    hasher: &Hasher,
+    secret: &Option<String>,
+) -> Result<Option<String>, AdminError> {
     match secret {
         Some(s) => Ok(Some(
             hasher
@@ -231,7 +234,10 @@ pub async fn register_client(
 ) -> Result<Client, AdminError> {
     let mut client = check_client(&n, None, db.now())?;
     if db.client_get(&n.id).await?.is_some() {
-        return Err(AdminError::Invalid(format!("client `{}` exists already", n.id)));
+        return Err(AdminError::Invalid(format!(
+            "client `{}` exists already",
+            n.id
+        )));
     }
     client.secret_hash = hash_secret(hasher, &n.secret).await?;
     db.client_insert(&client).await.map_err(|e| {
@@ -272,7 +278,9 @@ pub async fn update_client(
         db,
         Entry::new(Event::ClientUpdated, actor.clone())
             .subject(&client.id)
-            .fields(json!({ "before": before, "after": client, "secret_changed": n.secret.is_some() })),
+            .fields(
+                json!({ "before": before, "after": client, "secret_changed": n.secret.is_some() }),
+            ),
     )
     .await?;
     Ok(client)
@@ -343,7 +351,9 @@ pub async fn set_client_disabled(
             actor.clone(),
         )
         .subject(id)
-        .fields(json!({ "before": { "disabled_at": c.disabled_at }, "after": { "disabled_at": at } })),
+        .fields(
+            json!({ "before": { "disabled_at": c.disabled_at }, "after": { "disabled_at": at } }),
+        ),
     )
     .await?;
     Ok(())
@@ -706,14 +716,18 @@ pub async fn grant_role(
 ) -> Result<bool, AdminError> {
     let a = account_by_email(db, email).await?;
     let before = db.staff_roles_of(&a.id).await?;
-    let changed = db.staff_grant(&a.id, role.as_str(), &actor.to_string()).await?;
+    let changed = db
+        .staff_grant(&a.id, role.as_str(), &actor.to_string())
+        .await?;
     if changed {
         let after = db.staff_roles_of(&a.id).await?;
         audit::record(
             db,
             Entry::new(Event::StaffRoleGranted, actor.clone())
                 .subject(&a.id)
-                .fields(json!({ "email": a.email, "role": role, "before": before, "after": after })),
+                .fields(
+                    json!({ "email": a.email, "role": role, "before": before, "after": after }),
+                ),
         )
         .await?;
     }
@@ -731,7 +745,10 @@ pub async fn revoke_role(
     let a = account_by_email(db, email).await?;
     let before = db.staff_roles_of(&a.id).await?;
     if !db.staff_revoke(&a.id, role.as_str()).await? {
-        return Err(AdminError::NotFound(format!("role `{role}` of `{}`", a.email)));
+        return Err(AdminError::NotFound(format!(
+            "role `{role}` of `{}`",
+            a.email
+        )));
     }
     let after = db.staff_roles_of(&a.id).await?;
     audit::record(
@@ -759,7 +776,10 @@ async fn account_by_id(db: &Db, id: &str) -> Result<Account, AdminError> {
 pub async fn lock_account(db: &Db, actor: &Actor, id: &str) -> Result<Account, AdminError> {
     let a = account_by_id(db, id).await?;
     if a.disabled_at.is_some() {
-        return Err(AdminError::Invalid(format!("account `{}` is locked already", a.email)));
+        return Err(AdminError::Invalid(format!(
+            "account `{}` is locked already",
+            a.email
+        )));
     }
     disable_account(db, actor, &a.email).await
 }
@@ -768,7 +788,10 @@ pub async fn lock_account(db: &Db, actor: &Actor, id: &str) -> Result<Account, A
 pub async fn unlock_account(db: &Db, actor: &Actor, id: &str) -> Result<Account, AdminError> {
     let a = account_by_id(db, id).await?;
     if !db.account_enable(&a.id).await? {
-        return Err(AdminError::Invalid(format!("account `{}` is not locked", a.email)));
+        return Err(AdminError::Invalid(format!(
+            "account `{}` is not locked",
+            a.email
+        )));
     }
     audit::record(
         db,
@@ -781,11 +804,7 @@ pub async fn unlock_account(db: &Db, actor: &Actor, id: &str) -> Result<Account,
 }
 
 /// Ends every live single sign-on session of an account (help desk: "log out everywhere").
-pub async fn end_account_sessions(
-    db: &Db,
-    actor: &Actor,
-    id: &str,
-) -> Result<usize, AdminError> {
+pub async fn end_account_sessions(db: &Db, actor: &Actor, id: &str) -> Result<usize, AdminError> {
     let a = account_by_id(db, id).await?;
     let ended = crate::sessions::end(
         db,

@@ -174,7 +174,14 @@ mod tests {
         for a in [ViewServices, ManageServices, ViewPolicy, ManagePolicy] {
             assert!(allowed(&p, a), "{a:?}");
         }
-        for a in [HelpCitizens, ViewCitizens, ProofCitizens, ManageStaff, RotateKeys, ViewAudit] {
+        for a in [
+            HelpCitizens,
+            ViewCitizens,
+            ProofCitizens,
+            ManageStaff,
+            RotateKeys,
+            ViewAudit,
+        ] {
             assert!(!allowed(&p, a), "{a:?}");
         }
     }
@@ -192,6 +199,9 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("root"), None);
-        assert_eq!(parse_all(&["auditor".into(), "bogus".into()]), vec![Role::Auditor]);
+        assert_eq!(
+            parse_all(&["auditor".into(), "bogus".into()]),
+            vec![Role::Auditor]
+        );
     }
 }

@@ -627,24 +627,91 @@ async fn bad_configuration_names_the_problem() {
 async fn staff_roles(backend: Backend) {
     let env = Env::new(backend).await;
     env.run_stdin(
-        &["account", "add", "--email", "clerk@example.de", "--password-stdin"],
+        &[
+            "account",
+            "add",
+            "--email",
+            "clerk@example.de",
+            "--password-stdin",
+        ],
         Some("a long password 123\n"),
     );
-    let out = env.ok(&["admin", "grant", "--email", "clerk@example.de", "--role", "helpdesk"]);
+    let out = env.ok(&[
+        "admin",
+        "grant",
+        "--email",
+        "clerk@example.de",
+        "--role",
+        "helpdesk",
+    ]);
     assert!(out.contains("role helpdesk granted"), "{out}");
     // Granting again changes nothing and says so.
-    let out = env.ok(&["admin", "grant", "--email", "clerk@example.de", "--role", "helpdesk"]);
+    let out = env.ok(&[
+        "admin",
+        "grant",
+        "--email",
+        "clerk@example.de",
+        "--role",
+        "helpdesk",
+    ]);
     assert!(out.contains("already"), "{out}");
-    env.ok(&["admin", "grant", "--email", "Clerk@Example.de", "--role", "auditor"]);
+    env.ok(&[
+        "admin",
+        "grant",
+        "--email",
+        "Clerk@Example.de",
+        "--role",
+        "auditor",
+    ]);
     let list = env.ok(&["admin", "list"]);
     assert!(list.contains("clerk@example.de\tauditor"), "{list}");
     assert!(list.contains("clerk@example.de\thelpdesk"), "{list}");
-    let r = env.fails(&["admin", "grant", "--email", "clerk@example.de", "--role", "root"], None);
-    assert!(r.contains("expected admin, policy, helpdesk or auditor"), "{r}");
-    let r = env.fails(&["admin", "grant", "--email", "nobody@example.de", "--role", "admin"], None);
+    // A bad role is a usage error (clap: exit 2) that names the allowed roles.
+    let o = env.run(&[
+        "admin",
+        "grant",
+        "--email",
+        "clerk@example.de",
+        "--role",
+        "root",
+    ]);
+    assert!(!o.ok, "{o:?}");
+    assert!(
+        o.stderr
+            .contains("expected admin, policy, helpdesk or auditor"),
+        "{o:?}"
+    );
+    let r = env.fails(
+        &[
+            "admin",
+            "grant",
+            "--email",
+            "nobody@example.de",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
     assert!(r.contains("not found"), "{r}");
-    env.ok(&["admin", "revoke", "--email", "clerk@example.de", "--role", "helpdesk"]);
-    let r = env.fails(&["admin", "revoke", "--email", "clerk@example.de", "--role", "helpdesk"], None);
+    env.ok(&[
+        "admin",
+        "revoke",
+        "--email",
+        "clerk@example.de",
+        "--role",
+        "helpdesk",
+    ]);
+    let r = env.fails(
+        &[
+            "admin",
+            "revoke",
+            "--email",
+            "clerk@example.de",
+            "--role",
+            "helpdesk",
+        ],
+        None,
+    );
     assert!(r.contains("not found"), "{r}");
     let list = env.ok(&["admin", "list"]);
     assert!(!list.contains("helpdesk"), "{list}");
@@ -655,7 +722,10 @@ async fn staff_roles(backend: Backend) {
     assert_eq!(granted[0].2["role"], "helpdesk");
     let revoked = audit(&pool, "staff.role_revoked").await;
     assert_eq!(revoked.len(), 1);
-    assert_eq!(revoked[0].2["before"], serde_json::json!(["auditor", "helpdesk"]));
+    assert_eq!(
+        revoked[0].2["before"],
+        serde_json::json!(["auditor", "helpdesk"])
+    );
     assert_eq!(revoked[0].2["after"], serde_json::json!(["auditor"]));
 }
 
@@ -719,8 +789,14 @@ async fn client_import_export(backend: Backend) {
     let r = env.fails(&["client", "import", "--file", bad.to_str().unwrap()], None);
     assert!(r.contains("3 bad row(s), nothing applied"), "{r}");
     assert!(r.contains("line 3 (row 2) (`kaputt`)"), "{r}");
-    assert!(r.contains("line 4 (row 3) (`stufe`): min_level `medium`"), "{r}");
-    assert!(r.contains("line 5 (row 4) (`neu`): id `neu` appears already at line 2"), "{r}");
+    assert!(
+        r.contains("line 4 (row 3) (`stufe`): min_level `medium`"),
+        "{r}"
+    );
+    assert!(
+        r.contains("line 5 (row 4) (`neu`): id `neu` appears already at line 2"),
+        "{r}"
+    );
     let list = env.ok(&["client", "list"]);
     assert!(!list.contains("neu"), "nothing applied: {list}");
 

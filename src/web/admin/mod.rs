@@ -97,7 +97,10 @@ pub fn router(app: &App) -> Router<App> {
                 .layer(DefaultBodyLimit::max(16 * 1024 * 1024)),
         )
         .route("/admin/services/export", get(export))
-        .route("/admin/services/{id}", get(service_edit).post(service_update))
+        .route(
+            "/admin/services/{id}",
+            get(service_edit).post(service_update),
+        )
         .route("/admin/services/{id}/secret", post(service_rotate))
         .route("/admin/services/{id}/disable", post(service_disable))
         .route("/admin/services/{id}/enable", post(service_enable))
@@ -110,7 +113,10 @@ pub fn router(app: &App) -> Router<App> {
         .route("/admin/citizens/{id}", get(citizen))
         .route("/admin/citizens/{id}/lock", post(citizen_lock))
         .route("/admin/citizens/{id}/unlock", post(citizen_unlock))
-        .route("/admin/citizens/{id}/end-sessions", post(citizen_end_sessions))
+        .route(
+            "/admin/citizens/{id}/end-sessions",
+            post(citizen_end_sessions),
+        )
         .route("/admin/citizens/{id}/proof", post(citizen_proof))
         .route("/admin/audit", get(audit_page))
         .layer(axum::middleware::from_fn_with_state(
@@ -172,7 +178,11 @@ impl C {
             other_lang: if t.en { "de" } else { "en" },
             other_lang_name: if t.en { "Deutsch" } else { "English" },
             who: None,
-            roles: roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+            roles: roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             section: "home",
             csrf: String::new(),
             flash: None,
@@ -287,13 +297,15 @@ impl FromRequestParts<App> for Staff {
             } else {
                 "/admin/"
             };
-            return Err(Redirect::to(&format!(
-                "/admin/login?next={}",
-                urlencoding(next)
-            ))
-            .into_response());
+            return Err(
+                Redirect::to(&format!("/admin/login?next={}", urlencoding(next))).into_response(),
+            );
         };
-        let account = app.db.account_get(&login.account_id).await.map_err(internal)?;
+        let account = app
+            .db
+            .account_get(&login.account_id)
+            .await
+            .map_err(internal)?;
         let roles = admin::roles_of(&app.db, &login.account_id)
             .await
             .map_err(internal)?;
@@ -344,8 +356,9 @@ impl Staff {
         }
         audit::record_or_log(
             &app.db,
-            Entry::new(Event::AdminDenied, self.actor())
-                .fields(json!({ "action": format!("{action:?}"), "path": self.path, "roles": self.roles })),
+            Entry::new(Event::AdminDenied, self.actor()).fields(
+                json!({ "action": format!("{action:?}"), "path": self.path, "roles": self.roles }),
+            ),
         )
         .await;
         Err(message(
@@ -402,7 +415,12 @@ impl Staff {
         let t = self.t;
         let (status, heading, text, detail) = match e {
             AdminError::Invalid(m) => (StatusCode::BAD_REQUEST, t.get("bad_request"), m, None),
-            AdminError::Account(a) => (StatusCode::BAD_REQUEST, t.get("bad_request"), a.to_string(), None),
+            AdminError::Account(a) => (
+                StatusCode::BAD_REQUEST,
+                t.get("bad_request"),
+                a.to_string(),
+                None,
+            ),
             AdminError::NotFound(m) => (StatusCode::NOT_FOUND, t.get("not_found"), m, None),
             AdminError::Rows(rows) => (
                 StatusCode::BAD_REQUEST,
@@ -430,7 +448,9 @@ fn urlencoding(s: &str) -> String {
 /// Only console paths are followed after sign-in (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/admin/") && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n) if n.starts_with("/admin/") && !n.starts_with("//") && !n.contains('\\') => {
+            n.into()
+        }
         _ => "/admin/".into(),
     }
 }
@@ -468,11 +488,7 @@ struct LoginQuery {
 }
 
 /// Starts the sign-in: an authorization request of the console's client to Pforte itself.
-async fn login(
-    State(app): State<App>,
-    s: Session,
-    Query(q): Query<LoginQuery>,
-) -> Response {
+async fn login(State(app): State<App>, s: Session, Query(q): Query<LoginQuery>) -> Response {
     if let Err(e) = console_client::ensure_client(&app.db, &app.hasher, &app.config.issuer).await {
         return internal(e);
     }
@@ -528,7 +544,11 @@ async fn callback(
         message(
             c(),
             status,
-            t.get(if status == StatusCode::FORBIDDEN { "forbidden" } else { "bad_request" }),
+            t.get(if status == StatusCode::FORBIDDEN {
+                "forbidden"
+            } else {
+                "bad_request"
+            }),
             t.get(key).into(),
             None,
             Some(("/admin/login".into(), t.get("signin_again").into())),
@@ -643,9 +663,12 @@ async fn callback(
     }
     if let Err(e) = audit::record(
         &app.db,
-        Entry::new(Event::AdminConsoleLogin, Actor::Admin(format!("account:{}", account.id)))
-            .subject(&account.id)
-            .fields(json!({ "roles": roles, "acr": claims.acr, "auth_time": auth_time })),
+        Entry::new(
+            Event::AdminConsoleLogin,
+            Actor::Admin(format!("account:{}", account.id)),
+        )
+        .subject(&account.id)
+        .fields(json!({ "roles": roles, "acr": claims.acr, "auth_time": auth_time })),
     )
     .await
     {
@@ -794,7 +817,12 @@ impl ServiceForm {
             redirect_uris: c.redirect_uris.join("\n"),
             post_logout_redirect_uris: c.post_logout_redirect_uris.join("\n"),
             auth: if c.is_public() { "public" } else { "secret" }.into(),
-            grant_types: c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" "),
+            grant_types: c
+                .grant_types
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             scopes: c.scopes.join(" "),
             min_level: c.min_level.unwrap_or(Level::Low).as_str().into(),
             methods: c
@@ -802,7 +830,11 @@ impl ServiceForm {
                 .as_ref()
                 .map(|m| m.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" "))
                 .unwrap_or_default(),
-            upstreams: c.upstreams.as_ref().map(|u| u.join(" ")).unwrap_or_default(),
+            upstreams: c
+                .upstreams
+                .as_ref()
+                .map(|u| u.join(" "))
+                .unwrap_or_default(),
             first_party: c.first_party.then(|| "yes".into()),
             auth_label: c.token_endpoint_auth_method.to_string(),
             ..ServiceForm::default()
@@ -814,8 +846,9 @@ impl ServiceForm {
     }
 
     fn to_new(&self) -> Result<NewClient, AdminError> {
-        let min_level = Level::parse_name(self.min_level.trim())
-            .ok_or_else(|| AdminError::Invalid("min_level: expected low, substantial or high".into()))?;
+        let min_level = Level::parse_name(self.min_level.trim()).ok_or_else(|| {
+            AdminError::Invalid("min_level: expected low, substantial or high".into())
+        })?;
         Ok(NewClient {
             id: self.id.trim().to_string(),
             name: (!self.name.trim().is_empty()).then(|| self.name.trim().to_string()),
@@ -852,7 +885,10 @@ struct ServiceFormPage {
 }
 
 fn level_options(t: Tr) -> Vec<(&'static str, &'static str)> {
-    Level::ALL.iter().map(|l| (l.as_str(), t.level(*l))).collect()
+    Level::ALL
+        .iter()
+        .map(|l| (l.as_str(), t.level(*l)))
+        .collect()
 }
 
 async fn service_new(State(app): State<App>, staff: Staff) -> Response {
@@ -898,7 +934,12 @@ async fn service_create(
     CsrfForm(f): CsrfForm<ServiceForm>,
 ) -> Response {
     if let Err(r) = staff
-        .require_change(&app, Action::ManageServices, yes(&f.confirm), "/admin/services/new")
+        .require_change(
+            &app,
+            Action::ManageServices,
+            yes(&f.confirm),
+            "/admin/services/new",
+        )
         .await
     {
         return r;
@@ -953,7 +994,12 @@ async fn service_edit(State(app): State<App>, staff: Staff, Path(id): Path<Strin
     }
     let c = match app.db.client_get(&id).await {
         Ok(Some(c)) => c,
-        Ok(None) => return staff.error(AdminError::NotFound(format!("client `{id}`")), "/admin/services"),
+        Ok(None) => {
+            return staff.error(
+                AdminError::NotFound(format!("client `{id}`")),
+                "/admin/services",
+            )
+        }
         Err(e) => return internal(e),
     };
     let t = staff.t;
@@ -1044,7 +1090,13 @@ async fn service_rotate(
     }
 }
 
-async fn service_set_disabled(app: App, staff: Staff, id: String, f: Confirm, disabled: bool) -> Response {
+async fn service_set_disabled(
+    app: App,
+    staff: Staff,
+    id: String,
+    f: Confirm,
+    disabled: bool,
+) -> Response {
     let back = format!("/admin/services/{id}");
     if let Err(r) = staff
         .require_change(&app, Action::ManageServices, yes(&f.confirm), &back)
@@ -1162,9 +1214,19 @@ async fn export(State(app): State<App>, staff: Staff, Query(q): Query<ExportQuer
         Ok(c) => c,
         Err(e) => return internal(e),
     };
-    let body = bulk::export(&clients, if csv { bulk::Format::Csv } else { bulk::Format::Json });
+    let body = bulk::export(
+        &clients,
+        if csv {
+            bulk::Format::Csv
+        } else {
+            bulk::Format::Json
+        },
+    );
     let (ct, name) = if csv {
-        ("text/csv; charset=utf-8", "attachment; filename=\"services.csv\"")
+        (
+            "text/csv; charset=utf-8",
+            "attachment; filename=\"services.csv\"",
+        )
     } else {
         ("application/json", "attachment; filename=\"services.json\"")
     };
@@ -1219,17 +1281,34 @@ fn preview_text(
     reached: Level,
     age: u64,
 ) -> String {
-    let required = policy.required_level(client.and_then(|c| c.min_level), scopes.split_whitespace());
+    let required =
+        policy.required_level(client.and_then(|c| c.min_level), scopes.split_whitespace());
     let effective =
         crate::assurance::level::effective_level(reached, age, |l| policy.max_age_of(l));
     let (de, en) = match effective {
         Some(e) if e >= required => (
-            format!("Zugelassen: Die Anmeldung zählt als „{}“, verlangt ist „{}“.", Tr { en: false }.level(e), Tr { en: false }.level(required)),
-            format!("Allowed: the login counts as “{}”, “{}” is required.", Tr { en: true }.level(e), Tr { en: true }.level(required)),
+            format!(
+                "Zugelassen: Die Anmeldung zählt als „{}“, verlangt ist „{}“.",
+                Tr { en: false }.level(e),
+                Tr { en: false }.level(required)
+            ),
+            format!(
+                "Allowed: the login counts as “{}”, “{}” is required.",
+                Tr { en: true }.level(e),
+                Tr { en: true }.level(required)
+            ),
         ),
         Some(e) => (
-            format!("Höherstufung nötig: Die Anmeldung zählt nur als „{}“, verlangt ist „{}“.", Tr { en: false }.level(e), Tr { en: false }.level(required)),
-            format!("Step-up needed: the login counts only as “{}”, “{}” is required.", Tr { en: true }.level(e), Tr { en: true }.level(required)),
+            format!(
+                "Höherstufung nötig: Die Anmeldung zählt nur als „{}“, verlangt ist „{}“.",
+                Tr { en: false }.level(e),
+                Tr { en: false }.level(required)
+            ),
+            format!(
+                "Step-up needed: the login counts only as “{}”, “{}” is required.",
+                Tr { en: true }.level(e),
+                Tr { en: true }.level(required)
+            ),
         ),
         None => (
             "Neue Anmeldung nötig: Die Anmeldung ist für jedes Niveau zu alt.".to_string(),
@@ -1279,7 +1358,11 @@ async fn policy(State(app): State<App>, staff: Staff, Query(q): Query<PreviewQue
                 .iter()
                 .map(|l| (l.as_str(), t.level(*l), p.max_age_of(*l)))
                 .collect(),
-            scopes: p.scope_min.iter().map(|(s, l)| (s.clone(), t.level(*l))).collect(),
+            scopes: p
+                .scope_min
+                .iter()
+                .map(|(s, l)| (s.clone(), t.level(*l)))
+                .collect(),
             pv,
         }
         .render(),
@@ -1407,7 +1490,11 @@ async fn keys_page(State(app): State<App>, staff: Staff) -> Response {
     )
 }
 
-async fn keys_rotate(State(app): State<App>, staff: Staff, CsrfForm(f): CsrfForm<Confirm>) -> Response {
+async fn keys_rotate(
+    State(app): State<App>,
+    staff: Staff,
+    CsrfForm(f): CsrfForm<Confirm>,
+) -> Response {
     let back = "/admin/keys";
     if let Err(r) = staff
         .require_change(&app, Action::RotateKeys, yes(&f.confirm), back)
@@ -1449,7 +1536,11 @@ fn citizen_row(t: Tr, a: &crate::store::accounts::Account) -> CitizenRow {
         id: a.id.clone(),
         email: a.email.clone(),
         proofing: t.level(a.proofing_level),
-        state: t.get(if a.disabled_at.is_some() { "locked" } else { "active" }),
+        state: t.get(if a.disabled_at.is_some() {
+            "locked"
+        } else {
+            "active"
+        }),
         verified: t.get(if a.email_verified { "yes" } else { "no" }),
         locked: a.disabled_at.is_some(),
     }
@@ -1525,7 +1616,12 @@ async fn citizen(State(app): State<App>, staff: Staff, Path(id): Path<String>) -
     let t = staff.t;
     let a = match app.db.account_get(&id).await {
         Ok(Some(a)) => a,
-        Ok(None) => return staff.error(AdminError::NotFound(format!("account `{id}`")), "/admin/citizens"),
+        Ok(None) => {
+            return staff.error(
+                AdminError::NotFound(format!("account `{id}`")),
+                "/admin/citizens",
+            )
+        }
         Err(e) => return internal(e),
     };
     let sessions = match app
@@ -1548,7 +1644,12 @@ async fn citizen(State(app): State<App>, staff: Staff, Path(id): Path<String>) -
                         utc(s.created_at),
                         utc(s.last_seen_at),
                         t.level(s.level),
-                        s.user_agent.clone().unwrap_or_default().chars().take(80).collect(),
+                        s.user_agent
+                            .clone()
+                            .unwrap_or_default()
+                            .chars()
+                            .take(80)
+                            .collect(),
                     )
                 })
                 .collect(),
@@ -1593,7 +1694,11 @@ async fn citizen_unlock(
     CsrfForm(f): CsrfForm<Confirm>,
 ) -> Response {
     let actor = staff.actor();
-    let op = async { admin::unlock_account(&app.db, &actor, &id).await.map(|_| ()) };
+    let op = async {
+        admin::unlock_account(&app.db, &actor, &id)
+            .await
+            .map(|_| ())
+    };
     citizen_change(&app, &staff, &id, yes(&f.confirm), Action::HelpCitizens, op).await
 }
 
@@ -1604,7 +1709,11 @@ async fn citizen_end_sessions(
     CsrfForm(f): CsrfForm<Confirm>,
 ) -> Response {
     let actor = staff.actor();
-    let op = async { admin::end_account_sessions(&app.db, &actor, &id).await.map(|_| ()) };
+    let op = async {
+        admin::end_account_sessions(&app.db, &actor, &id)
+            .await
+            .map(|_| ())
+    };
     citizen_change(&app, &staff, &id, yes(&f.confirm), Action::HelpCitizens, op).await
 }
 
@@ -1643,7 +1752,15 @@ async fn citizen_proof(
             .await
             .map(|_| ())
     };
-    citizen_change(&app, &staff, &id, yes(&f.confirm), Action::ProofCitizens, op).await
+    citizen_change(
+        &app,
+        &staff,
+        &id,
+        yes(&f.confirm),
+        Action::ProofCitizens,
+        op,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1698,13 +1815,25 @@ async fn audit_page(State(app): State<App>, staff: Staff, Query(q): Query<AuditQ
         to: day(&q.to).map(|d| d + 86_400),
     };
     let csv = q.format.as_deref() == Some("csv");
-    let events = match app.db.audit_search(&filter, if csv { 100_000 } else { 200 }).await {
+    let events = match app
+        .db
+        .audit_search(&filter, if csv { 100_000 } else { 200 })
+        .await
+    {
         Ok(e) => e,
         Err(e) => return internal(e),
     };
     if csv {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(["id", "time_utc", "unix_time", "actor", "event", "subject", "detail"]);
+        let _ = w.write_record([
+            "id",
+            "time_utc",
+            "unix_time",
+            "actor",
+            "event",
+            "subject",
+            "detail",
+        ]);
         for e in &events {
             let _ = w.write_record([
                 e.id.clone(),
@@ -1719,7 +1848,10 @@ async fn audit_page(State(app): State<App>, staff: Staff, Query(q): Query<AuditQ
         return (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"audit.csv\"",
+                ),
                 (header::CACHE_CONTROL, "no-store"),
             ],
             w.into_inner().unwrap_or_default(),
@@ -1727,9 +1859,15 @@ async fn audit_page(State(app): State<App>, staff: Staff, Query(q): Query<AuditQ
             .into_response();
     }
     let count = if t.en {
-        format!("{} events (newest first, at most 200; the CSV has all)", events.len())
+        format!(
+            "{} events (newest first, at most 200; the CSV has all)",
+            events.len()
+        )
     } else {
-        format!("{} Ereignisse (neueste zuerst, höchstens 200; die CSV-Datei enthält alle)", events.len())
+        format!(
+            "{} Ereignisse (neueste zuerst, höchstens 200; die CSV-Datei enthält alle)",
+            events.len()
+        )
     };
     page(
         StatusCode::OK,
@@ -1760,7 +1898,10 @@ mod tests {
 
     #[test]
     fn only_console_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/admin/services?q=x")), "/admin/services?q=x");
+        assert_eq!(
+            safe_next(Some("/admin/services?q=x")),
+            "/admin/services?q=x"
+        );
         assert_eq!(safe_next(Some("https://evil.example/")), "/admin/");
         assert_eq!(safe_next(Some("//evil.example/admin/")), "/admin/");
         assert_eq!(safe_next(Some("/admin/\\evil")), "/admin/");

@@ -172,7 +172,9 @@ mod tests {
             assert!(!de.is_empty() && !en.is_empty(), "{k}");
         }
         let mut used = String::new();
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/admin")).unwrap() {
+        for entry in
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/admin")).unwrap()
+        {
             used.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
         }
         used.push_str(include_str!("mod.rs"));
@@ -180,7 +182,10 @@ mod tests {
         while let Some(i) = rest.find("get(\"") {
             rest = &rest[i + 5..];
             let key = &rest[..rest.find('"').unwrap()];
-            assert!(TEXTS.iter().any(|(k, _, _)| *k == key), "missing text `{key}`");
+            assert!(
+                TEXTS.iter().any(|(k, _, _)| *k == key),
+                "missing text `{key}`"
+            );
         }
     }
 }
