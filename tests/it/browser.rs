@@ -882,7 +882,12 @@ async fn admin_console_in_chromium() {
         .click()
         .await
         .unwrap();
-    click(&c, "#confirm").await;
+    c.find(Locator::Css("#confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     click(&c, "form.admin-form button[type=submit]").await;
     assert_eq!(
         path(&c).await,
@@ -974,7 +979,14 @@ async fn admin_console_in_chromium() {
             page_text(&h).await
         );
     }
-    let r = reqwest::get(server.url("/admin/services")).await.unwrap();
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.url("/admin/services"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         r.status(),
         StatusCode::SEE_OTHER,
@@ -992,7 +1004,12 @@ async fn admin_console_in_chromium() {
     a.goto(&server.url("/admin/services/sperrmuell?lang=en"))
         .await
         .unwrap();
-    click(&a, "#confirm").await;
+    a.find(Locator::Css("#confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     click(&a, "form.admin-form button[type=submit]").await;
     assert!(
         page_text(&a).await.contains("No access"),
