@@ -34,6 +34,7 @@ pub enum Event {
     AccountEmailVerified,
     AccountDisabled,
     AccountProofed,
+    AccountProofingRaised,
     ClientCreated,
     ClientRemoved,
     ClientAuthFailed,
@@ -47,6 +48,7 @@ pub enum Event {
     PolicyLevelMaxAge,
     PolicyUpstreamTrust,
     PolicyClientMethods,
+    PolicyClientVerifiedClaims,
     UpstreamAdded,
     UpstreamRemoved,
     AdminDenied,
@@ -96,6 +98,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::AccountEmailVerified, "account.email_verified", true),
     (Event::AccountDisabled, "account.disabled", true),
     (Event::AccountProofed, "account.proofed", true),
+    (
+        Event::AccountProofingRaised,
+        "account.proofing_raised",
+        true,
+    ),
     (Event::ClientCreated, "client.created", true),
     (Event::ClientRemoved, "client.removed", true),
     (Event::ClientAuthFailed, "client.auth_failed", false),
@@ -113,6 +120,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::PolicyLevelMaxAge, "policy.level_max_age", true),
     (Event::PolicyUpstreamTrust, "policy.upstream_trust", true),
     (Event::PolicyClientMethods, "policy.client_methods", true),
+    (
+        Event::PolicyClientVerifiedClaims,
+        "policy.client_verified_claims",
+        true,
+    ),
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
@@ -329,7 +341,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 45] = [
+    const ALL: [Event; 47] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -349,6 +361,7 @@ mod tests {
         Event::AccountEmailVerified,
         Event::AccountDisabled,
         Event::AccountProofed,
+        Event::AccountProofingRaised,
         Event::ClientCreated,
         Event::ClientRemoved,
         Event::ClientAuthFailed,
@@ -362,6 +375,7 @@ mod tests {
         Event::PolicyLevelMaxAge,
         Event::PolicyUpstreamTrust,
         Event::PolicyClientMethods,
+        Event::PolicyClientVerifiedClaims,
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
         Event::AdminDenied,
@@ -398,6 +412,7 @@ mod tests {
             Event::PolicyClientMinLevel,
             Event::PolicyUpstreamTrust,
             Event::AccountProofed,
+            Event::AccountProofingRaised,
         ] {
             assert!(e.is_security(), "{}", e.name());
         }

@@ -46,6 +46,10 @@ pub fn router() -> Router<App> {
             put(policy_client_methods),
         )
         .route(
+            "/admin/api/policy/clients/{id}/verified-claims",
+            put(policy_client_verified_claims),
+        )
+        .route(
             "/admin/api/upstreams",
             get(upstreams_list).post(upstreams_add),
         )
@@ -401,6 +405,10 @@ struct ClientBody {
     acr_vocabulary: Option<String>,
     #[serde(default)]
     first_party: bool,
+    #[serde(default)]
+    verified_claims: bool,
+    subject_type: Option<String>,
+    sector_identifier_uri: Option<String>,
 }
 
 async fn clients_add(
@@ -426,6 +434,11 @@ async fn clients_add(
         id_token_alg: b.id_token_signed_response_alg,
         acr_vocabulary: b.acr_vocabulary,
         first_party: b.first_party,
+        verified_claims: b.verified_claims,
+        subject_type: b
+            .subject_type
+            .or_else(|| Some(app.config.tokens.default_subject_type.clone())),
+        sector_identifier_uri: b.sector_identifier_uri,
     };
     let c = super::register_client(&app.db, &app.hasher, &admin.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(json!(c))).into_response())
@@ -642,7 +655,15 @@ async fn clients_import(
         Ok(r) => r,
         Err(rows) => return Ok(bad_rows(rows)),
     };
-    match super::bulk::import(&app.db, &app.hasher, &admin.actor(), rows).await {
+    match super::bulk::import(
+        &app.db,
+        &app.hasher,
+        &admin.actor(),
+        &app.config.tokens.default_subject_type,
+        rows,
+    )
+    .await
+    {
         Ok(report) => {
             for id in report.created.iter().chain(&report.updated) {
                 app.clients.invalidate(id);
@@ -670,4 +691,25 @@ async fn clients_export(
         super::bulk::Format::Csv => "text/csv; charset=utf-8",
     };
     Ok(([(header::CONTENT_TYPE, ct)], body).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifiedClaimsBody {
+    allowed: bool,
+}
+
+async fn policy_client_verified_claims(
+    State(app): State<App>,
+    admin: Admin,
+    Path(id): Path<String>,
+    body: Result<Json<VerifiedClaimsBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
+    let Json(b) = body.map_err(bad_json)?;
+    super::set_client_verified_claims(&app.db, &admin.actor(), &id, b.allowed).await?;
+    app.clients.invalidate(&id);
+    Ok(StatusCode::NO_CONTENT)
 }

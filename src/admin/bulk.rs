@@ -269,13 +269,6 @@ fn to_new_client(r: &Row) -> Result<NewClient, String> {
                 .ok_or_else(|| format!("min_level `{l}`: expected low, substantial or high"))
         })
         .transpose()?;
-    if let Some(t) = r.subject_type.as_deref() {
-        if t != "public" {
-            return Err(format!(
-                "subject_type `{t}`: only `public` is supported (discovery's subject_types_supported)"
-            ));
-        }
-    }
     if r.backchannel_logout_uri.is_some() {
         return Err(
             "backchannel_logout_uri: back-channel logout is not supported yet; leave it empty"
@@ -291,6 +284,7 @@ fn to_new_client(r: &Row) -> Result<NewClient, String> {
         grant_types: r.grant_types.clone(),
         scopes: r.scopes.clone(),
         min_level,
+        subject_type: r.subject_type.clone(),
         ..NewClient::default()
     })
 }
@@ -311,7 +305,7 @@ pub fn to_row(c: &Client) -> Row {
         name: Some(c.name.clone()),
         min_level: c.min_level.map(|l| l.as_str().to_string()),
         backchannel_logout_uri: None,
-        subject_type: None,
+        subject_type: Some(c.subject_type.as_str().to_string()),
     }
 }
 
@@ -334,7 +328,7 @@ pub fn export(clients: &[Client], format: Format) -> String {
                     r.name.clone().unwrap_or_default(),
                     r.min_level.clone().unwrap_or_default(),
                     String::new(),
-                    String::new(),
+                    r.subject_type.clone().unwrap_or_default(),
                 ]);
             }
             String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -376,11 +370,15 @@ fn same_settings(a: &Client, b: &Client) -> bool {
     strip(a) == strip(b)
 }
 
-/// Imports rows read by [`parse`]: all or nothing (see the module documentation).
+/// Imports rows read by [`parse`]: all or nothing (see the module documentation). A row
+/// without `subject_type` keeps an existing client's; a new client gets
+/// `default_subject_type` (`tokens.default_subject_type`). `verified_claims` is not part of
+/// the format: an existing client keeps its permission, a new one has none.
 pub async fn import(
     db: &Db,
     hasher: &Hasher,
     actor: &Actor,
+    default_subject_type: &str,
     rows: Vec<(Position, Row)>,
 ) -> Result<Report, AdminError> {
     let existing: BTreeMap<String, Client> = db
@@ -404,11 +402,26 @@ pub async fn import(
             continue;
         }
         first_at.insert(r.id.clone(), *at);
-        let result = to_new_client(r).and_then(|n| {
-            check_client(&n, existing.get(&r.id), now)
+        let keep = existing.get(&r.id);
+        let result = to_new_client(r).and_then(|mut n| {
+            n.verified_claims = keep.is_some_and(|k| k.verified_claims);
+            if n.subject_type.is_none() {
+                n.subject_type = Some(
+                    keep.map_or(default_subject_type, |k| k.subject_type.as_str())
+                        .to_string(),
+                );
+            }
+            check_client(&n, keep, now)
                 .map(|c| (n, c))
                 .map_err(|e| e.to_string())
         });
+        let result = match result {
+            Ok((n, c)) => super::with_sector(c, &n)
+                .await
+                .map(|c| (n, c))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
         match result {
             Ok((n, c)) => checked.push((n, c)),
             Err(message) => errors.push(RowError {

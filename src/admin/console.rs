@@ -33,6 +33,7 @@ fn registration(issuer: &str) -> NewClient {
         scopes: vec!["openid".into(), "email".into()],
         min_level: Some(MIN_LEVEL),
         first_party: true,
+        subject_type: Some("public".into()),
         ..NewClient::default()
     }
 }

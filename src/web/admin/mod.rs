@@ -949,6 +949,7 @@ async fn service_create(
         let mut n = f.to_new()?;
         let secret = (f.auth == "secret").then(secrets::new_secret);
         n.secret = secret.clone();
+        n.subject_type = Some(app.config.tokens.default_subject_type.clone());
         let c = admin::register_client(&app.db, &app.hasher, &staff.actor(), n).await?;
         let (m, u) = f.methods();
         if m.is_some() || u.is_some() {
@@ -1040,7 +1041,10 @@ async fn service_update(
             .client_get(&id)
             .await?
             .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
-        let n = f.to_new()?;
+        let mut n = f.to_new()?;
+        // Not on this form: kept as they are.
+        n.verified_claims = before.verified_claims;
+        n.subject_type = Some(before.subject_type.as_str().to_string());
         admin::update_client(&app.db, &app.hasher, &staff.actor(), n).await?;
         let (m, u) = f.methods();
         let before_m = before
@@ -1179,7 +1183,14 @@ async fn import_submit(
     }
     let result = async {
         let rows = bulk::parse(&f.file, bulk::Format::sniff(&f.file)).map_err(AdminError::Rows)?;
-        bulk::import(&app.db, &app.hasher, &staff.actor(), rows).await
+        bulk::import(
+            &app.db,
+            &app.hasher,
+            &staff.actor(),
+            &app.config.tokens.default_subject_type,
+            rows,
+        )
+        .await
     }
     .await;
     match result {
