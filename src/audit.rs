@@ -55,6 +55,16 @@ pub enum Event {
     UpstreamAdded,
     UpstreamRemoved,
     AdminDenied,
+    StaffRoleGranted,
+    StaffRoleRevoked,
+    AccountEnabled,
+    AccountSessionsEnded,
+    ClientUpdated,
+    ClientSecretRotated,
+    ClientDisabled,
+    ClientEnabled,
+    ClientsImported,
+    AdminConsoleLogin,
 }
 
 /// `(event, stored name, security event)`: the one table every name and rule derives from.
@@ -124,6 +134,16 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
+    (Event::StaffRoleGranted, "staff.role_granted", true),
+    (Event::StaffRoleRevoked, "staff.role_revoked", true),
+    (Event::AccountEnabled, "account.enabled", true),
+    (Event::AccountSessionsEnded, "account.sessions_ended", true),
+    (Event::ClientUpdated, "client.updated", true),
+    (Event::ClientSecretRotated, "client.secret_rotated", true),
+    (Event::ClientDisabled, "client.disabled", true),
+    (Event::ClientEnabled, "client.enabled", true),
+    (Event::ClientsImported, "client.imported", true),
+    (Event::AdminConsoleLogin, "admin.console_login", true),
 ];
 
 impl Event {
@@ -327,7 +347,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 40] = [
+    const ALL: [Event; 50] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -368,6 +388,16 @@ mod tests {
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
         Event::AdminDenied,
+        Event::StaffRoleGranted,
+        Event::StaffRoleRevoked,
+        Event::AccountEnabled,
+        Event::AccountSessionsEnded,
+        Event::ClientUpdated,
+        Event::ClientSecretRotated,
+        Event::ClientDisabled,
+        Event::ClientEnabled,
+        Event::ClientsImported,
+        Event::AdminConsoleLogin,
     ];
 
     #[test]

@@ -49,6 +49,34 @@ pub enum Command {
     /// Upstream identity sources (Servicekonto.NRW, eID services, other OpenID providers).
     #[command(subcommand)]
     Upstream(UpstreamCmd),
+    /// Staff roles for the admin console and API.
+    #[command(subcommand)]
+    Admin(AdminCmd),
+}
+
+#[derive(Subcommand)]
+pub enum AdminCmd {
+    /// Grant a staff role: admin, policy, helpdesk or auditor.
+    Grant {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: admin::roles::Role,
+    },
+    /// Revoke a staff role (effective at the account's next console request).
+    Revoke {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: admin::roles::Role,
+    },
+    /// List staff and their roles.
+    List,
+}
+
+fn parse_role(s: &str) -> Result<admin::roles::Role, String> {
+    admin::roles::Role::parse(s)
+        .ok_or_else(|| format!("`{s}`: expected admin, policy, helpdesk or auditor"))
 }
 
 #[derive(Subcommand)]
@@ -95,6 +123,21 @@ pub enum ClientCmd {
     Remove {
         #[arg(long)]
         id: String,
+    },
+    /// Register or update many relying parties from a JSON or CSV file (`.csv`: CSV);
+    /// idempotent by id; nothing is applied if any row is bad.
+    Import {
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Write every relying party in the import format (JSON, or CSV for a `.csv` file);
+    /// secrets are never exported.
+    Export {
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// json or csv (default: by the file name, else json).
+        #[arg(long)]
+        format: Option<String>,
     },
 }
 
@@ -388,6 +431,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     } else {
                         ""
                     }
+                );
+            }
+        }
+        Command::Client(ClientCmd::Import { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let format = admin::bulk::Format::of_path(&file);
+            let rows = admin::bulk::parse(&text, format).map_err(admin::AdminError::Rows)?;
+            let report = admin::bulk::import(
+                &app.db,
+                &app.hasher,
+                ACTOR,
+                &app.config.tokens.default_subject_type,
+                rows,
+            )
+            .await?;
+            println!("imported {}: {}", file.display(), report.summary());
+        }
+        Command::Client(ClientCmd::Export { file, format }) => {
+            let format = match (format.as_deref(), &file) {
+                (Some("json"), _) => admin::bulk::Format::Json,
+                (Some("csv"), _) => admin::bulk::Format::Csv,
+                (Some(f), _) => anyhow::bail!("--format `{f}`: expected json or csv"),
+                (None, Some(f)) => admin::bulk::Format::of_path(f),
+                (None, None) => admin::bulk::Format::Json,
+            };
+            let text = admin::bulk::export_all(&app.db, format).await?;
+            match file {
+                Some(f) => {
+                    std::fs::write(&f, text)
+                        .map_err(|e| anyhow::anyhow!("writing {}: {e}", f.display()))?;
+                    eprintln!("exported to {}", f.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+        Command::Admin(AdminCmd::Grant { email, role }) => {
+            if admin::grant_role(&app.db, ACTOR, &email, role).await? {
+                println!("{email}: role {role} granted");
+            } else {
+                println!("{email}: has role {role} already");
+            }
+        }
+        Command::Admin(AdminCmd::Revoke { email, role }) => {
+            admin::revoke_role(&app.db, ACTOR, &email, role).await?;
+            println!("{email}: role {role} revoked");
+        }
+        Command::Admin(AdminCmd::List) => {
+            for s in app.db.staff_list().await? {
+                println!(
+                    "{}\t{}\t{}\tgranted_by={}",
+                    s.email, s.role, s.account_id, s.granted_by
                 );
             }
         }

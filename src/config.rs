@@ -43,6 +43,7 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub limits: LimitsConfig,
     pub shutdown: ShutdownConfig,
+    pub admin: AdminConfig,
 }
 
 /// Log lines (docs/operations.md "Logs").
@@ -102,6 +103,23 @@ impl Default for ShutdownConfig {
             drain_secs: 5,
             grace_secs: 30,
         }
+    }
+}
+
+/// The admin console (docs/admin-console.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// How old the staff member's login may be for the console: sign-in asks for a login at
+    /// most this old (`max_age`), and a change with an older login sends the staff member to
+    /// log in again first.
+    #[serde(deserialize_with = "de::u64")]
+    pub max_age_secs: u64,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig { max_age_secs: 900 }
     }
 }
 
@@ -236,6 +254,7 @@ impl Default for Config {
             logging: LoggingConfig::default(),
             limits: LimitsConfig::default(),
             shutdown: ShutdownConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -304,7 +323,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
 ];
 const SECTIONS: &[&str] = &[
     "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics", "logging",
-    "limits", "shutdown",
+    "limits", "shutdown", "admin",
 ];
 
 impl Config {
@@ -359,6 +378,12 @@ impl Config {
 
     /// Semantic checks beyond types.
     fn validate(&self) -> Result<(), String> {
+        if !(60..=86_400).contains(&self.admin.max_age_secs) {
+            return Err(format!(
+                "admin.max_age_secs: expected 60 to 86400 seconds, got {}",
+                self.admin.max_age_secs
+            ));
+        }
         let issuer = self.issuer_url()?;
         self.listen_addr()?;
         if !(self.database.url.starts_with("sqlite:")

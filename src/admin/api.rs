@@ -64,6 +64,12 @@ pub fn router() -> Router<App> {
             get(client_get).delete(client_remove),
         )
         .route("/admin/api/audit", get(audit))
+        .route(
+            "/admin/api/clients/import",
+            axum::routing::post(clients_import)
+                .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024)),
+        )
+        .route("/admin/api/clients/export", get(clients_export))
 }
 
 /// An API error: `{ "error", "error_description" }` with its status.
@@ -97,6 +103,9 @@ impl From<AdminError> for ApiError {
                 ApiError(StatusCode::BAD_REQUEST, "invalid_request", a.to_string())
             }
             AdminError::Store(s) => ApiError::from(OAuthError::internal(s)),
+            e @ AdminError::Rows(_) => {
+                ApiError(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
+            }
         }
     }
 }
@@ -117,14 +126,40 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
-/// An authenticated admin: the client whose `pforte:admin` token was presented.
+/// An authenticated admin: the client whose `pforte:admin` token was presented (all rights,
+/// as the `admin` role), or a staff member through a token issued to the admin console's
+/// client (`admin::console::CLIENT_ID`), with the roles the account holds now.
 pub struct Admin {
     pub client_id: String,
+    /// The staff account, for a console token.
+    pub account_id: Option<String>,
+    pub roles: Vec<super::roles::Role>,
 }
 
 impl Admin {
     fn actor(&self) -> Actor {
-        Actor::Admin(self.client_id.clone())
+        match &self.account_id {
+            Some(a) => Actor::Admin(format!("account:{a}")),
+            None => Actor::Admin(self.client_id.clone()),
+        }
+    }
+
+    /// 403 `insufficient_scope` unless a role allows `action` (audited as `admin.denied`).
+    async fn require(&self, app: &App, action: super::roles::Action) -> Result<(), ApiError> {
+        if super::roles::allowed(&self.roles, action) {
+            return Ok(());
+        }
+        audit::record_or_log(
+            &app.db,
+            Entry::new(Event::AdminDenied, self.actor())
+                .fields(json!({ "action": format!("{action:?}"), "roles": self.roles })),
+        )
+        .await;
+        Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("the staff roles {:?} do not allow {action:?}", self.roles),
+        ))
     }
 }
 
@@ -158,7 +193,20 @@ impl FromRequestParts<App> for Admin {
         let (claims, _) = verify_access_token(app, token)
             .await
             .map_err(|e| ApiError::from(e).into_response())?;
-        // Only client_credentials tokens administer: a citizen's token never does.
+        // A staff member's token from the admin console: the account's roles, read now.
+        if claims.client_id == super::console::CLIENT_ID && claims.sub != claims.client_id {
+            let roles = super::roles_of(&app.db, &claims.sub)
+                .await
+                .map_err(|e| ApiError::from(e).into_response())?;
+            if !roles.is_empty() {
+                return Ok(Admin {
+                    client_id: claims.client_id,
+                    account_id: Some(claims.sub),
+                    roles,
+                });
+            }
+        }
+        // Otherwise only client_credentials tokens administer: a citizen's token never does.
         if claims.sub != claims.client_id || !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
             audit::record_or_log(
                 &app.db,
@@ -183,6 +231,8 @@ impl FromRequestParts<App> for Admin {
         }
         Ok(Admin {
             client_id: claims.client_id,
+            account_id: None,
+            roles: vec![super::roles::Role::Admin],
         })
     }
 }
@@ -202,7 +252,10 @@ fn parse_level(s: &str) -> Result<Level, ApiError> {
 }
 
 /// The whole assurance policy.
-async fn policy_show(State(app): State<App>, _admin: Admin) -> Result<Json<Value>, ApiError> {
+async fn policy_show(State(app): State<App>, admin: Admin) -> Result<Json<Value>, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ViewPolicy)
+        .await?;
     let p = app.db.policy_load().await?;
     let levels: BTreeMap<&str, Value> = Level::ALL
         .iter()
@@ -255,6 +308,9 @@ async fn policy_level(
     Path(level): Path<String>,
     body: Result<Json<MaxAge>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     super::set_level_max_age(&app.db, &admin.actor(), parse_level(&level)?, b.max_age).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -266,6 +322,9 @@ async fn policy_scope(
     Path(scope): Path<String>,
     body: Result<Json<MinLevel>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let level = b.min_level.as_deref().map(parse_level).transpose()?;
     super::set_scope_min_level(&app.db, &admin.actor(), &scope, level).await?;
@@ -277,6 +336,9 @@ async fn policy_scope_delete(
     admin: Admin,
     Path(scope): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     super::set_scope_min_level(&app.db, &admin.actor(), &scope, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -287,21 +349,31 @@ async fn policy_client(
     Path(id): Path<String>,
     body: Result<Json<MinLevel>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let level = b.min_level.as_deref().map(parse_level).transpose()?;
     super::set_client_min_level(&app.db, &admin.actor(), &id, level).await?;
+    app.clients.invalidate(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn clients_list(State(app): State<App>, _admin: Admin) -> Result<Json<Value>, ApiError> {
+async fn clients_list(State(app): State<App>, admin: Admin) -> Result<Json<Value>, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ViewServices)
+        .await?;
     Ok(Json(json!(app.db.client_list().await?)))
 }
 
 async fn client_get(
     State(app): State<App>,
-    _admin: Admin,
+    admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ViewServices)
+        .await?;
     let c = app.db.client_get(&id).await?.ok_or_else(|| {
         ApiError(
             StatusCode::NOT_FOUND,
@@ -347,6 +419,9 @@ async fn clients_add(
     admin: Admin,
     body: Result<Json<ClientBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManageServices)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let n = NewClient {
         id: b.id,
@@ -379,7 +454,11 @@ async fn client_remove(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManageServices)
+        .await?;
     super::remove_client(&app.db, &admin.actor(), &id).await?;
+    app.clients.invalidate(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -392,9 +471,10 @@ struct AuditQuery {
 /// The audit log, newest first; `action` filters by prefix (e.g. `policy.`).
 async fn audit(
     State(app): State<App>,
-    _admin: Admin,
+    admin: Admin,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    admin.require(&app, super::roles::Action::ViewAudit).await?;
     let Query(q) =
         q.map_err(|e| ApiError(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
     if q.action.as_ref().is_some_and(|a| {
@@ -439,12 +519,19 @@ async fn policy_client_methods(
     Path(id): Path<String>,
     body: Result<Json<MethodsBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     super::set_client_methods(&app.db, &admin.actor(), &id, b.login_methods, b.upstreams).await?;
+    app.clients.invalidate(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn upstreams_list(State(app): State<App>, _admin: Admin) -> Result<Json<Value>, ApiError> {
+async fn upstreams_list(State(app): State<App>, admin: Admin) -> Result<Json<Value>, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ViewPolicy)
+        .await?;
     Ok(Json(json!(app.db.upstream_list().await?)))
 }
 
@@ -467,6 +554,9 @@ async fn upstreams_add(
     admin: Admin,
     body: Result<Json<UpstreamBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let n = super::NewUpstream {
         id: b.id,
@@ -487,6 +577,9 @@ async fn upstream_remove(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     super::remove_upstream(&app.db, &admin.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -504,10 +597,105 @@ async fn upstream_trust(
     Path(id): Path<String>,
     body: Result<Json<TrustBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     let level = b.max_level.as_deref().map(parse_level).transpose()?;
     super::set_upstream_trust(&app.db, &admin.actor(), &id, level, b.acr_map).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+fn bulk_format(
+    q: &FormatQuery,
+    content_type: Option<&str>,
+) -> Result<super::bulk::Format, ApiError> {
+    match (q.format.as_deref(), content_type) {
+        (Some("json"), _) => Ok(super::bulk::Format::Json),
+        (Some("csv"), _) => Ok(super::bulk::Format::Csv),
+        (Some(f), _) => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("format `{f}`: expected json or csv"),
+        )),
+        (None, Some(ct)) if ct.starts_with("text/csv") => Ok(super::bulk::Format::Csv),
+        (None, _) => Ok(super::bulk::Format::Json),
+    }
+}
+
+/// Imports many clients in one call: a JSON array or CSV (`Content-Type: text/csv` or
+/// `?format=csv`), all or nothing; 200 with `{created, updated, unchanged}` (client ids), or 400
+/// with `rows`: every bad row with its number (and CSV line).
+async fn clients_import(
+    State(app): State<App>,
+    admin: Admin,
+    Query(q): Query<FormatQuery>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Result<Response, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManageServices)
+        .await?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let format = bulk_format(&q, ct)?;
+    let bad_rows = |rows: Vec<super::bulk::RowError>| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({
+                "error": "invalid_request",
+                "error_description": format!("{} bad row(s), nothing applied", rows.len()),
+                "rows": rows,
+            })),
+        )
+            .into_response()
+    };
+    let rows = match super::bulk::parse(&body, format) {
+        Ok(r) => r,
+        Err(rows) => return Ok(bad_rows(rows)),
+    };
+    match super::bulk::import(
+        &app.db,
+        &app.hasher,
+        &admin.actor(),
+        &app.config.tokens.default_subject_type,
+        rows,
+    )
+    .await
+    {
+        Ok(report) => {
+            for id in report.created.iter().chain(&report.updated) {
+                app.clients.invalidate(id);
+            }
+            Ok(Json(json!(report)).into_response())
+        }
+        Err(AdminError::Rows(rows)) => Ok(bad_rows(rows)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every client in the import format (no secrets).
+async fn clients_export(
+    State(app): State<App>,
+    admin: Admin,
+    Query(q): Query<FormatQuery>,
+) -> Result<Response, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ViewServices)
+        .await?;
+    let format = bulk_format(&q, None)?;
+    let body = super::bulk::export_all(&app.db, format).await?;
+    let ct = match format {
+        super::bulk::Format::Json => "application/json",
+        super::bulk::Format::Csv => "text/csv; charset=utf-8",
+    };
+    Ok(([(header::CONTENT_TYPE, ct)], body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -522,7 +710,11 @@ async fn policy_client_verified_claims(
     Path(id): Path<String>,
     body: Result<Json<VerifiedClaimsBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
+    admin
+        .require(&app, super::roles::Action::ManagePolicy)
+        .await?;
     let Json(b) = body.map_err(bad_json)?;
     super::set_client_verified_claims(&app.db, &admin.actor(), &id, b.allowed).await?;
+    app.clients.invalidate(&id);
     Ok(StatusCode::NO_CONTENT)
 }

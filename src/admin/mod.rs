@@ -4,6 +4,9 @@
 //! happen in one place. Every change is audited with who did it, before and after.
 
 pub mod api;
+pub mod bulk;
+pub mod console;
+pub mod roles;
 
 use serde_json::json;
 
@@ -31,6 +34,9 @@ pub enum AdminError {
     Account(#[from] AccountError),
     #[error("database: {0}")]
     Store(#[from] store::StoreError),
+    /// Bad rows of a bulk import, each with its position; nothing was applied.
+    #[error("{} bad row(s), nothing applied: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Rows(Vec<bulk::RowError>),
 }
 
 /// A client registration request.
@@ -103,12 +109,32 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     }
 }
 
-pub async fn register_client(
-    db: &Db,
-    hasher: &Hasher,
-    actor: &Actor,
-    n: NewClient,
-) -> Result<Client, AdminError> {
+/// The back-channel logout endpoint a registration asks for, checked (Back-Channel Logout 1.0
+/// §2.2); `None` when it names none.
+pub fn backchannel_of(n: &NewClient) -> Result<Option<store::backchannel::Backchannel>, AdminError> {
+    let bad = |m: String| AdminError::Invalid(format!("client `{}`: {m}", n.id));
+    match &n.backchannel_logout_uri {
+        Some(u) => {
+            check_backchannel_uri(u).map_err(bad)?;
+            Ok(Some(store::backchannel::Backchannel {
+                logout_uri: u.clone(),
+                session_required: n.backchannel_logout_session_required,
+            }))
+        }
+        None if n.backchannel_logout_session_required => Err(bad(
+            "backchannel_logout_session_required needs a backchannel_logout_uri".into(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Checks a registration and builds the client row it describes, without touching the
+/// database and without the secret's hash (the caller hashes a given secret). The one set of
+/// rules for `client add`, the API, the console and bulk import.
+///
+/// `keep`: the stored client being replaced (an edit or an import of an existing id). When the
+/// request names no credential (no secret, no keys) and `keep` has one, that credential stays.
+pub fn check_client(n: &NewClient, keep: Option<&Client>, now: i64) -> Result<Client, AdminError> {
     let bad = |m: String| AdminError::Invalid(m);
     if !store::clients::is_valid_client_id(&n.id) {
         return Err(bad(
@@ -130,7 +156,9 @@ pub async fn register_client(
             })
             .collect::<Result<Vec<_>, _>>()?
     };
+    let kept = keep.filter(|_| n.secret.is_none() && n.jwks.is_none() && n.jwks_uri.is_none());
     let auth_method = match (&n.secret, &n.jwks, &n.jwks_uri) {
+        _ if kept.is_some() => kept.map_or(AuthMethod::None, |k| k.token_endpoint_auth_method),
         (Some(_), None, None) => AuthMethod::ClientSecretBasic,
         (None, Some(_), None) | (None, None, Some(_)) => AuthMethod::PrivateKeyJwt,
         (None, None, None) => AuthMethod::None,
@@ -206,72 +234,92 @@ pub async fn register_client(
             ))
         })?,
     };
-    let backchannel = match &n.backchannel_logout_uri {
-        Some(u) => {
-            check_backchannel_uri(u).map_err(bad)?;
-            Some(store::backchannel::Backchannel {
-                logout_uri: u.clone(),
-                session_required: n.backchannel_logout_session_required,
-            })
+    if let Some(name) = &n.name {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            return Err(bad("name: 1–200 characters".into()));
         }
-        None if n.backchannel_logout_session_required => {
-            return Err(bad(
-                "backchannel_logout_session_required needs a backchannel_logout_uri".into(),
-            ))
-        }
-        None => None,
-    };
+    }
+    backchannel_of(n)?;
     let subject_type = match &n.subject_type {
         None => SubjectType::Public,
         Some(t) => SubjectType::parse(t)
             .ok_or_else(|| bad(format!("subject type `{t}`: expected public or pairwise")))?,
     };
-    if db.client_get(&n.id).await?.is_some() {
-        return Err(bad(format!("client `{}` exists already", n.id)));
+    if subject_type == SubjectType::Public && n.sector_identifier_uri.is_some() {
+        return Err(bad(
+            "a sector identifier URI is only for pairwise subjects (--subject-type pairwise)"
+                .into(),
+        ));
     }
-    let sector_identifier =
-        match subject_type {
-            SubjectType::Public if n.sector_identifier_uri.is_some() => return Err(bad(
-                "a sector identifier URI is only for pairwise subjects (--subject-type pairwise)"
-                    .into(),
-            )),
-            SubjectType::Public => None,
-            SubjectType::Pairwise => {
-                Some(sector_of(&n.redirect_uris, n.sector_identifier_uri.as_deref()).await?)
-            }
-        };
-    let secret_hash = match &n.secret {
-        Some(s) => Some(
-            hasher
-                .hash(s.clone())
-                .await
-                .map_err(|e| AdminError::Invalid(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let client = Client {
+    Ok(Client {
         id: n.id.clone(),
         name: n.name.clone().unwrap_or_else(|| n.id.clone()),
-        secret_hash,
+        secret_hash: kept.and_then(|k| k.secret_hash.clone()),
         redirect_uris: n.redirect_uris.clone(),
         post_logout_redirect_uris: n.post_logout_redirect_uris.clone(),
         grant_types,
         scopes,
         token_endpoint_auth_method: auth_method,
-        jwks: n.jwks.clone(),
-        jwks_uri: n.jwks_uri.clone(),
+        jwks: kept.map_or_else(|| n.jwks.clone(), |k| k.jwks.clone()),
+        jwks_uri: kept.map_or_else(|| n.jwks_uri.clone(), |k| k.jwks_uri.clone()),
         id_token_signed_response_alg: id_alg,
         acr_vocabulary: vocab,
         first_party: n.first_party,
         min_level: n.min_level,
-        created_at: db.now(),
-        disabled_at: None,
-        login_methods: None,
-        upstreams: None,
+        created_at: keep.map_or(now, |k| k.created_at),
+        disabled_at: keep.and_then(|k| k.disabled_at),
+        login_methods: keep.and_then(|k| k.login_methods.clone()),
+        upstreams: keep.and_then(|k| k.upstreams.clone()),
         verified_claims: n.verified_claims,
         subject_type,
-        sector_identifier,
+        // Set by `with_sector` (it may fetch the sector identifier URI).
+        sector_identifier: None,
+    })
+}
+
+/// Completes a checked pairwise client with its sector (OIDC Core §8.1; may fetch the sector
+/// identifier URI). A public client has none.
+pub async fn with_sector(mut client: Client, n: &NewClient) -> Result<Client, AdminError> {
+    client.sector_identifier = match client.subject_type {
+        SubjectType::Public => None,
+        SubjectType::Pairwise => {
+            Some(sector_of(&n.redirect_uris, n.sector_identifier_uri.as_deref()).await?)
+        }
     };
+    Ok(client)
+}
+
+async fn hash_secret(
+    hasher: &Hasher,
+    secret: &Option<String>,
+) -> Result<Option<String>, AdminError> {
+    match secret {
+        Some(s) => Ok(Some(
+            hasher
+                .hash(s.clone())
+                .await
+                .map_err(|e| AdminError::Invalid(e.to_string()))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub async fn register_client(
+    db: &Db,
+    hasher: &Hasher,
+    actor: &Actor,
+    n: NewClient,
+) -> Result<Client, AdminError> {
+    let client = check_client(&n, None, db.now())?;
+    let backchannel = backchannel_of(&n)?;
+    if db.client_get(&n.id).await?.is_some() {
+        return Err(AdminError::Invalid(format!(
+            "client `{}` exists already",
+            n.id
+        )));
+    }
+    let mut client = with_sector(client, &n).await?;
+    client.secret_hash = hash_secret(hasher, &n.secret).await?;
     db.client_insert(&client).await.map_err(|e| {
         if store::is_unique_violation(&e) {
             AdminError::Invalid(format!("client `{}` exists already", n.id))
@@ -295,6 +343,109 @@ pub async fn register_client(
     )
     .await?;
     Ok(client)
+}
+
+/// Replaces a client's settings (the console's edit form). A given secret replaces the stored
+/// one; none keeps it. Its login methods, upstreams, creation time and disabled state stay.
+pub async fn update_client(
+    db: &Db,
+    hasher: &Hasher,
+    actor: &Actor,
+    n: NewClient,
+) -> Result<Client, AdminError> {
+    let before = db
+        .client_get(&n.id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{}`", n.id)))?;
+    let client = check_client(&n, Some(&before), db.now())?;
+    let mut client = with_sector(client, &n).await?;
+    if n.secret.is_some() {
+        client.secret_hash = hash_secret(hasher, &n.secret).await?;
+    }
+    db.client_upsert_all(std::slice::from_ref(&client)).await?;
+    audit::record(
+        db,
+        Entry::new(Event::ClientUpdated, actor.clone())
+            .subject(&client.id)
+            .fields(
+                json!({ "before": before, "after": client, "secret_changed": n.secret.is_some() }),
+            ),
+    )
+    .await?;
+    Ok(client)
+}
+
+/// Gives a confidential client a new random secret and returns it: shown once, stored only as
+/// its argon2id hash. The old secret stops working at once on this instance, on others within
+/// the client cache's TTL (`core::caches::CLIENT_TTL`).
+pub async fn rotate_client_secret(
+    db: &Db,
+    hasher: &Hasher,
+    actor: &Actor,
+    id: &str,
+) -> Result<String, AdminError> {
+    let c = db
+        .client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    if c.secret_hash.is_none() {
+        return Err(AdminError::Invalid(format!(
+            "client `{id}` authenticates without a secret ({}): nothing to rotate",
+            c.token_endpoint_auth_method
+        )));
+    }
+    let secret = crate::secrets::new_secret();
+    let hash = hash_secret(hasher, &Some(secret.clone())).await?;
+    let updated = Client {
+        secret_hash: hash,
+        ..c.clone()
+    };
+    db.client_upsert_all(std::slice::from_ref(&updated)).await?;
+    audit::record(
+        db,
+        Entry::new(Event::ClientSecretRotated, actor.clone()).subject(id),
+    )
+    .await?;
+    Ok(secret)
+}
+
+/// Disables (`disabled = true`) or enables a client: a disabled client gets no new logins or
+/// tokens. Nothing issued is deleted, so enabling it again restores it.
+pub async fn set_client_disabled(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    disabled: bool,
+) -> Result<(), AdminError> {
+    let c = db
+        .client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    if c.disabled_at.is_some() == disabled {
+        return Err(AdminError::Invalid(format!(
+            "client `{id}` is {} already",
+            if disabled { "disabled" } else { "enabled" }
+        )));
+    }
+    let at = disabled.then(|| db.now());
+    db.client_set_disabled(id, at).await?;
+    audit::record(
+        db,
+        Entry::new(
+            if disabled {
+                Event::ClientDisabled
+            } else {
+                Event::ClientEnabled
+            },
+            actor.clone(),
+        )
+        .subject(id)
+        .fields(
+            json!({ "before": { "disabled_at": c.disabled_at }, "after": { "disabled_at": at } }),
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The sector of a pairwise client (OIDC Core §8.1): the host of its sector identifier URI,
@@ -739,4 +890,129 @@ pub async fn set_client_methods(
     audit::record(db, Entry::new(Event::PolicyClientMethods, actor.clone()).subject(id).fields(json!({ "before": { "login_methods": c.login_methods, "upstreams": c.upstreams }, "after": { "login_methods": methods, "upstreams": upstreams } })))
     .await?;
     Ok(())
+}
+
+/// The account a staff command names, by e-mail address.
+pub async fn staff_account(db: &Db, email: &str) -> Result<Account, AdminError> {
+    account_by_email(db, email).await
+}
+
+/// Grants a staff role (`pforte admin grant`, the console's staff page). Granting a role the
+/// account holds already changes nothing and is not audited again; returns whether it changed.
+pub async fn grant_role(
+    db: &Db,
+    actor: &Actor,
+    email: &str,
+    role: roles::Role,
+) -> Result<bool, AdminError> {
+    let a = account_by_email(db, email).await?;
+    let before = db.staff_roles_of(&a.id).await?;
+    let changed = db
+        .staff_grant(&a.id, role.as_str(), &actor.to_string())
+        .await?;
+    if changed {
+        let after = db.staff_roles_of(&a.id).await?;
+        audit::record(
+            db,
+            Entry::new(Event::StaffRoleGranted, actor.clone())
+                .subject(&a.id)
+                .fields(
+                    json!({ "email": a.email, "role": role, "before": before, "after": after }),
+                ),
+        )
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// Revokes a staff role; effective at the account's next console request (roles are read per
+/// request). Returns whether it changed; revoking a role not held is `NotFound`.
+pub async fn revoke_role(
+    db: &Db,
+    actor: &Actor,
+    email: &str,
+    role: roles::Role,
+) -> Result<(), AdminError> {
+    let a = account_by_email(db, email).await?;
+    let before = db.staff_roles_of(&a.id).await?;
+    if !db.staff_revoke(&a.id, role.as_str()).await? {
+        return Err(AdminError::NotFound(format!(
+            "role `{role}` of `{}`",
+            a.email
+        )));
+    }
+    let after = db.staff_roles_of(&a.id).await?;
+    audit::record(
+        db,
+        Entry::new(Event::StaffRoleRevoked, actor.clone())
+            .subject(&a.id)
+            .fields(json!({ "email": a.email, "role": role, "before": before, "after": after })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The roles an account holds now (read per request by the console and the API).
+pub async fn roles_of(db: &Db, account_id: &str) -> Result<Vec<roles::Role>, AdminError> {
+    Ok(roles::parse_all(&db.staff_roles_of(account_id).await?))
+}
+
+async fn account_by_id(db: &Db, id: &str) -> Result<Account, AdminError> {
+    db.account_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("account `{id}`")))
+}
+
+/// Locks an account by id (the console's help desk): as [`disable_account`].
+pub async fn lock_account(db: &Db, actor: &Actor, id: &str) -> Result<Account, AdminError> {
+    let a = account_by_id(db, id).await?;
+    if a.disabled_at.is_some() {
+        return Err(AdminError::Invalid(format!(
+            "account `{}` is locked already",
+            a.email
+        )));
+    }
+    disable_account(db, actor, &a.email).await
+}
+
+/// Unlocks a locked account. Its grants stay revoked; the citizen logs in afresh.
+pub async fn unlock_account(db: &Db, actor: &Actor, id: &str) -> Result<Account, AdminError> {
+    let a = account_by_id(db, id).await?;
+    if !db.account_enable(&a.id).await? {
+        return Err(AdminError::Invalid(format!(
+            "account `{}` is not locked",
+            a.email
+        )));
+    }
+    audit::record(
+        db,
+        Entry::new(Event::AccountEnabled, actor.clone())
+            .subject(&a.id)
+            .fields(json!({ "email": a.email, "before": { "disabled_at": a.disabled_at }, "after": { "disabled_at": null } })),
+    )
+    .await?;
+    Ok(a)
+}
+
+/// Ends every live single sign-on session of an account (help desk: "log out everywhere").
+pub async fn end_account_sessions(db: &Db, actor: &Actor, id: &str) -> Result<usize, AdminError> {
+    let a = account_by_id(db, id).await?;
+    let ended = crate::sessions::end(
+        db,
+        crate::sessions::Scope::Account {
+            account_id: &a.id,
+            except: None,
+        },
+        crate::sessions::Reason::Admin,
+    )
+    .await?;
+    let sids: Vec<&str> = ended.iter().map(|e| e.sid.as_str()).collect();
+    audit::record(
+        db,
+        Entry::new(Event::AccountSessionsEnded, actor.clone())
+            .subject(&a.id)
+            .fields(json!({ "email": a.email, "sessions_ended": sids.len(), "sids": sids })),
+    )
+    .await?;
+    Ok(ended.len())
 }

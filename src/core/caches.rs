@@ -115,6 +115,12 @@ impl ClientCache {
         Ok(c)
     }
 
+    /// Forgets a client after an admin change, so this instance sees it at once; other
+    /// instances see it within [`CLIENT_TTL`].
+    pub fn invalidate(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Client)>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -196,3 +196,40 @@ impl Db {
             .collect()
     }
 }
+
+impl Db {
+    /// Accounts whose address contains `q` (case-insensitive) or whose id (the `sub`) is `q`,
+    /// by address, at most `limit` (the console's citizen search).
+    pub async fn account_search(&self, q: &str, limit: i64) -> Result<Vec<Account>> {
+        let like = format!(
+            "%{}%",
+            q.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM accounts WHERE email LIKE $1 ESCAPE '\\' OR id = $2 \
+             ORDER BY email LIMIT $3"
+        ))
+        .bind(like)
+        .bind(q)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Enables a disabled account again; `false` when it was not disabled. Grants revoked by
+    /// the disabling stay revoked: the citizen logs in afresh.
+    pub async fn account_enable(&self, id: &str) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE accounts SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+}

@@ -92,3 +92,62 @@ impl Db {
             .collect()
     }
 }
+
+/// What the console's audit page filters by; every part optional.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Exact actor (`admin:…`, `account:…`, `cli`).
+    pub actor: Option<String>,
+    /// Exact subject (`target`).
+    pub subject: Option<String>,
+    /// Event name prefix (`client.`, `login.failed`).
+    pub event: Option<String>,
+    /// From this time (Unix seconds, inclusive).
+    pub from: Option<i64>,
+    /// Before this time (Unix seconds, exclusive).
+    pub to: Option<i64>,
+}
+
+impl Db {
+    /// Audit events matching `f`, newest first, at most `limit`.
+    pub async fn audit_search(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, detail FROM audit_log \
+             WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR target = $2) AND action LIKE $3 \
+             AND at >= $4 AND at < $5 ORDER BY id DESC LIMIT $6",
+        )
+        .bind(f.actor.clone().unwrap_or_default())
+        .bind(f.subject.clone().unwrap_or_default())
+        .bind(format!(
+            "{}%",
+            f.event
+                .as_deref()
+                .unwrap_or("")
+                .replace(['%', '_', '\\'], "")
+        ))
+        .bind(f.from.unwrap_or(i64::MIN))
+        .bind(f.to.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                let detail = Cell {
+                    table: "audit_log",
+                    column: "detail",
+                    key: &id,
+                }
+                .json(&r.try_get::<String, _>("detail")?)?;
+                Ok(AuditEvent {
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    detail,
+                    id,
+                })
+            })
+            .collect()
+    }
+}

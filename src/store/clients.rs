@@ -244,3 +244,61 @@ impl Db {
         Ok(res.rows_affected() == 1)
     }
 }
+
+impl Db {
+    /// Inserts or replaces clients, all in one transaction (an import applies whole or not at
+    /// all). An existing row keeps its creation time, disabled state, login methods and
+    /// upstreams; everything else is replaced.
+    pub async fn client_upsert_all(&self, clients: &[Client]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for c in clients {
+            sqlx::query(&format!(
+                "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, \
+                 redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
+                 grant_types = excluded.grant_types, scopes = excluded.scopes, \
+                 token_endpoint_auth_method = excluded.token_endpoint_auth_method, jwks = excluded.jwks, \
+                 jwks_uri = excluded.jwks_uri, id_token_signed_response_alg = excluded.id_token_signed_response_alg, \
+                 acr_vocabulary = excluded.acr_vocabulary, first_party = excluded.first_party, \
+                 min_level = excluded.min_level, verified_claims = excluded.verified_claims, \
+                 subject_type = excluded.subject_type, sector_identifier = excluded.sector_identifier"
+            ))
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(&c.secret_hash)
+            .bind(json_list(&c.redirect_uris))
+            .bind(json_list(&c.post_logout_redirect_uris))
+            .bind(json_list(&c.grant_types))
+            .bind(json_list(&c.scopes))
+            .bind(c.token_endpoint_auth_method.as_str())
+            .bind(&c.jwks)
+            .bind(&c.jwks_uri)
+            .bind(c.id_token_signed_response_alg.as_str())
+            .bind(c.acr_vocabulary.as_str())
+            .bind(c.first_party as i64)
+            .bind(c.min_level.map(Level::as_str))
+            .bind(c.created_at)
+            .bind(c.disabled_at)
+            .bind(c.login_methods.as_deref().map(json_list))
+            .bind(c.upstreams.as_deref().map(json_list))
+            .bind(c.verified_claims as i64)
+            .bind(c.subject_type.as_str())
+            .bind(&c.sector_identifier)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Disables (`Some(time)`) or enables (`None`) a client.
+    pub async fn client_set_disabled(&self, id: &str, at: Option<i64>) -> Result<bool> {
+        let n = sqlx::query("UPDATE clients SET disabled_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+}

@@ -22,6 +22,7 @@ pub mod readiness;
 pub mod releases;
 pub mod sessions;
 pub mod sso_sessions;
+pub mod staff;
 pub mod types;
 pub mod upstreams;
 pub mod verifications;

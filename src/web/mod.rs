@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod account_data;
+pub mod admin;
 pub mod authorize;
 pub mod csrf;
 pub mod device;
@@ -197,7 +198,7 @@ pub fn router(app: App) -> Router {
         limits.retry_after_secs,
         resilience::Answer::Json,
     );
-    let admin = resilience::limit(
+    let admin_api = resilience::limit(
         crate::admin::api::router(),
         limits.admin_concurrency,
         limits.retry_after_secs,
@@ -213,7 +214,9 @@ pub fn router(app: App) -> Router {
     let router = Router::new()
         .merge(pages)
         .merge(api)
-        .merge(admin)
+        .merge(admin_api)
+        // The admin console's pages (its own session and sign-in, web::admin).
+        .merge(admin::router(&app))
         .merge(ops)
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -88,10 +88,19 @@ pub mod keys {
     pub const REGISTERED_EMAIL: Key<String> = Key::new("register_done");
     /// The pending authorization request the last registration started from.
     pub const REGISTRATION_REQUEST: Key<String> = Key::new("register_req");
+    /// The admin console's sign-in in progress (state, nonce, PKCE verifier), in the
+    /// console's own session (`web::admin`).
+    pub const ADMIN_SIGNIN: Key<crate::web::admin::SignIn> = Key::new("admin.signin");
+    /// The staff member signed in to the admin console (`web::admin`).
+    pub const ADMIN_LOGIN: Key<crate::web::admin::StaffLogin> = Key::new("admin.login");
+    /// The admin console's language (`de`, `en`).
+    pub const ADMIN_LANG: Key<String> = Key::new("admin.lang");
+    /// A secret shown once after rotation (`web::admin`), taken when shown.
+    pub const ADMIN_SHOW_ONCE: Key<crate::web::admin::ShowOnce> = Key::new("admin.show_once");
 
     /// Every key's name, for the uniqueness test.
     #[cfg(test)]
-    pub(super) const NAMES: [&str; 9] = [
+    pub(super) const NAMES: [&str; 13] = [
         LOGIN.name,
         PENDING.name,
         CSRF.name,
@@ -101,6 +110,10 @@ pub mod keys {
         TOTP_SETUP.name,
         REGISTERED_EMAIL.name,
         REGISTRATION_REQUEST.name,
+        ADMIN_SIGNIN.name,
+        ADMIN_LOGIN.name,
+        ADMIN_LANG.name,
+        ADMIN_SHOW_ONCE.name,
     ];
 }
 /// At most this many authorization requests wait in one session (several tabs).

@@ -788,3 +788,250 @@ async fn screenshots() {
     }
     drop(driver);
 }
+
+// --- The admin console in Chromium (issue 12) ------------------------------------------------
+
+/// A staff account for the console: proofed to substantial, an authenticator app (its seed is
+/// returned), and `roles`.
+async fn console_staff(
+    server: &TestServer,
+    email: &str,
+    roles: &[pforte::admin::roles::Role],
+) -> Vec<u8> {
+    use pforte::{accounts::totp, admin, assurance::Level, audit::Actor};
+    let id = server.citizen(email, PASSWORD).await;
+    admin::proof_account(
+        &server.app.db,
+        &Actor::Cli,
+        email,
+        Level::Substantial,
+        "ID card",
+    )
+    .await
+    .unwrap();
+    let seed = totp::new_seed();
+    let now = server.app.clock.now();
+    totp::enrol(
+        &server.app.db,
+        &server.app.kek,
+        &id,
+        "app",
+        &seed,
+        totp::step_of(now) - 5,
+        now,
+    )
+    .await
+    .unwrap();
+    for r in roles {
+        admin::grant_role(&server.app.db, &Actor::Cli, email, *r)
+            .await
+            .unwrap();
+    }
+    seed
+}
+
+/// Signs in to the console in the browser: password, then a TOTP code at the step-up page.
+async fn console_sign_in(c: &Client, server: &TestServer, email: &str, seed: &[u8]) {
+    use pforte::accounts::totp;
+    c.goto(&server.url("/admin/")).await.unwrap();
+    if path(c).await == "/login" {
+        fill(c, "#email", email).await;
+        fill(c, "#password", PASSWORD).await;
+        click(c, "form button[type=submit]").await;
+    }
+    assert_eq!(path(c).await, "/stepup", "{}", url(c).await);
+    server.app.clock.advance(30);
+    fill(
+        c,
+        "#totp-code",
+        &totp::code_at(seed, totp::step_of(server.app.clock.now())),
+    )
+    .await;
+    click(c, "form[action=\"/stepup/totp\"] button[type=submit]").await;
+}
+
+async fn page_text(c: &Client) -> String {
+    text(c, "main").await
+}
+
+/// Without JavaScript: an admin signs in at substantial, registers a service with minimum
+/// substantial, and a citizen's login through it is then held to substantial; the help desk
+/// sees no services or policy (403), an auditor can change nothing, a citizen without a role
+/// gets 403. With `PFORTE_SHOTS` set, every console page is saved in German and English.
+#[tokio::test]
+async fn admin_console_in_chromium() {
+    use pforte::admin::roles::Role;
+    let server = TestServer::start_manual_clock(Backend::Sqlite, |_| {}).await;
+    let admin_seed = console_staff(&server, "admin@stadt.example", &[Role::Admin]).await;
+    let help_seed = console_staff(&server, "help@stadt.example", &[Role::Helpdesk]).await;
+    let audit_seed = console_staff(&server, "audit@stadt.example", &[Role::Auditor]).await;
+    let citizen_seed = console_staff(&server, "buerger@example.de", &[]).await;
+    let driver = ChromeDriver::start().await;
+    let shots = std::env::var("PFORTE_SHOTS")
+        .ok()
+        .map(std::path::PathBuf::from);
+
+    // The admin: sign in, register a service held to substantial.
+    let c = driver.browser("de-DE,de;q=0.9", false, 1280).await;
+    console_sign_in(&c, &server, "admin@stadt.example", &admin_seed).await;
+    assert_eq!(path(&c).await, "/admin/", "{}", url(&c).await);
+    assert_eq!(page_lang(&c).await, "de");
+    c.goto(&server.url("/admin/services/new")).await.unwrap();
+    assert_inputs_labelled(&c).await;
+    fill(&c, "#id", "sperrmuell").await;
+    fill(&c, "#name", "Sperrmüll anmelden").await;
+    fill(&c, "#redirect_uris", "http://127.0.0.1:9999/sperrmuell/cb").await;
+    c.find(Locator::Css("#min_level option[value=substantial]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "form.admin-form button[type=submit]").await;
+    assert_eq!(
+        path(&c).await,
+        "/admin/services/sperrmuell",
+        "{}",
+        page_text(&c).await
+    );
+    let client = server
+        .app
+        .db
+        .client_get("sperrmuell")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        client.min_level,
+        Some(pforte::assurance::Level::Substantial)
+    );
+
+    // A citizen's login through that service: the password is not enough.
+    let citizen = driver.browser("de-DE,de;q=0.9", false, 1280).await;
+    let (auth, _verifier) = authorize_url(&server, "sperrmuell", &[]);
+    citizen.goto(&auth).await.unwrap();
+    fill(&citizen, "#email", "buerger@example.de").await;
+    fill(&citizen, "#password", PASSWORD).await;
+    click(&citizen, "form button[type=submit]").await;
+    assert_eq!(
+        path(&citizen).await,
+        "/stepup",
+        "held to substantial: {}",
+        url(&citizen).await
+    );
+    citizen.close().await.unwrap();
+
+    if let Some(dir) = &shots {
+        std::fs::create_dir_all(dir).unwrap();
+        let cid = server
+            .app
+            .db
+            .account_by_email("buerger@example.de")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        for (lang, other) in [("de", "de"), ("en", "en")] {
+            for (name, p) in [
+                ("admin-01-home", "/admin/".to_string()),
+                ("admin-02-services", "/admin/services".to_string()),
+                ("admin-03-service-new", "/admin/services/new".to_string()),
+                (
+                    "admin-04-service-edit",
+                    "/admin/services/sperrmuell".to_string(),
+                ),
+                ("admin-05-import", "/admin/services/import".to_string()),
+                (
+                    "admin-06-policy",
+                    "/admin/policy?client=sperrmuell&scope=openid&level=low&age=0".to_string(),
+                ),
+                ("admin-07-keys", "/admin/keys".to_string()),
+                ("admin-08-citizens", "/admin/citizens?q=example".to_string()),
+                ("admin-09-citizen", format!("/admin/citizens/{cid}")),
+                ("admin-10-audit", "/admin/audit".to_string()),
+            ] {
+                let sep = if p.contains('?') { '&' } else { '?' };
+                c.goto(&server.url(&format!("{p}{sep}lang={other}")))
+                    .await
+                    .unwrap();
+                assert_eq!(page_lang(&c).await, lang, "{p}");
+                shoot(&c, &driver, dir, lang, name).await;
+            }
+        }
+    }
+    c.close().await.unwrap();
+
+    // The help desk: no services, no policy; citizens yes.
+    let h = driver.browser("de-DE,de;q=0.9", false, 1280).await;
+    console_sign_in(&h, &server, "help@stadt.example", &help_seed).await;
+    assert_eq!(path(&h).await, "/admin/");
+    for p in [
+        "/admin/services",
+        "/admin/services/sperrmuell",
+        "/admin/policy",
+        "/admin/keys",
+    ] {
+        h.goto(&server.url(p)).await.unwrap();
+        assert!(
+            page_text(&h).await.contains("Kein Zugriff"),
+            "{p}: {}",
+            page_text(&h).await
+        );
+    }
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.url("/admin/services"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "no session: to the sign-in"
+    );
+    h.goto(&server.url("/admin/citizens?q=buerger"))
+        .await
+        .unwrap();
+    assert!(page_text(&h).await.contains("buerger@example.de"));
+    h.close().await.unwrap();
+
+    // The auditor: reads, but every change is refused.
+    let a = driver.browser("en-GB,en;q=0.9", false, 1280).await;
+    console_sign_in(&a, &server, "audit@stadt.example", &audit_seed).await;
+    a.goto(&server.url("/admin/services/sperrmuell?lang=en"))
+        .await
+        .unwrap();
+    a.find(Locator::Css("#confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&a, "form.admin-form button[type=submit]").await;
+    assert!(
+        page_text(&a).await.contains("No access"),
+        "{}",
+        page_text(&a).await
+    );
+    a.goto(&server.url("/admin/audit")).await.unwrap();
+    assert!(page_text(&a).await.contains("client.created"));
+    a.close().await.unwrap();
+
+    // A citizen without a role: 403.
+    let b = driver.browser("de-DE,de;q=0.9", false, 1280).await;
+    console_sign_in(&b, &server, "buerger@example.de", &citizen_seed).await;
+    assert!(
+        page_text(&b).await.contains("Kein Zugriff"),
+        "{}",
+        page_text(&b).await
+    );
+    b.close().await.unwrap();
+}

@@ -713,3 +713,208 @@ async fn account_add_profile_flags() {
     let list = env.ok(&["account", "list"]);
     assert!(!list.contains("ben@example.de"), "{list}");
 }
+
+
+// ---- staff roles and bulk import/export (issue 12) ----------------------------------------
+
+async fn staff_roles(backend: Backend) {
+    let env = Env::new(backend).await;
+    env.run_stdin(
+        &[
+            "account",
+            "add",
+            "--email",
+            "clerk@example.de",
+            "--password-stdin",
+        ],
+        Some("a long password 123\n"),
+    );
+    let out = env.ok(&[
+        "admin",
+        "grant",
+        "--email",
+        "clerk@example.de",
+        "--role",
+        "helpdesk",
+    ]);
+    assert!(out.contains("role helpdesk granted"), "{out}");
+    // Granting again changes nothing and says so.
+    let out = env.ok(&[
+        "admin",
+        "grant",
+        "--email",
+        "clerk@example.de",
+        "--role",
+        "helpdesk",
+    ]);
+    assert!(out.contains("already"), "{out}");
+    env.ok(&[
+        "admin",
+        "grant",
+        "--email",
+        "Clerk@Example.de",
+        "--role",
+        "auditor",
+    ]);
+    let list = env.ok(&["admin", "list"]);
+    assert!(list.contains("clerk@example.de\tauditor"), "{list}");
+    assert!(list.contains("clerk@example.de\thelpdesk"), "{list}");
+    // A bad role is a usage error (clap: exit 2) that names the allowed roles.
+    let o = env.run(&[
+        "admin",
+        "grant",
+        "--email",
+        "clerk@example.de",
+        "--role",
+        "root",
+    ]);
+    assert!(!o.ok, "{o:?}");
+    assert!(
+        o.stderr
+            .contains("expected admin, policy, helpdesk or auditor"),
+        "{o:?}"
+    );
+    let r = env.fails(
+        &[
+            "admin",
+            "grant",
+            "--email",
+            "nobody@example.de",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    assert!(r.contains("not found"), "{r}");
+    env.ok(&[
+        "admin",
+        "revoke",
+        "--email",
+        "clerk@example.de",
+        "--role",
+        "helpdesk",
+    ]);
+    let r = env.fails(
+        &[
+            "admin",
+            "revoke",
+            "--email",
+            "clerk@example.de",
+            "--role",
+            "helpdesk",
+        ],
+        None,
+    );
+    assert!(r.contains("not found"), "{r}");
+    let list = env.ok(&["admin", "list"]);
+    assert!(!list.contains("helpdesk"), "{list}");
+    let pool = env.db().await;
+    let granted = audit(&pool, "staff.role_granted").await;
+    assert_eq!(granted.len(), 2, "a repeated grant is not audited twice");
+    assert_eq!(granted[0].0, "cli");
+    assert_eq!(granted[0].2["role"], "helpdesk");
+    let revoked = audit(&pool, "staff.role_revoked").await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(
+        revoked[0].2["before"],
+        serde_json::json!(["auditor", "helpdesk"])
+    );
+    assert_eq!(revoked[0].2["after"], serde_json::json!(["auditor"]));
+}
+
+#[tokio::test]
+async fn staff_roles_sqlite() {
+    staff_roles(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn staff_roles_postgres() {
+    staff_roles(Backend::Postgres).await;
+}
+
+async fn client_import_export(backend: Backend) {
+    let env = Env::new(backend).await;
+    let dir = tempdir::Dir::new(&format!(
+        "pforte-import-{}-{}",
+        std::process::id(),
+        pforte::secrets::random_token(6).replace(['-', '_'], "x")
+    ));
+    let json_file = dir.path.join("services.json");
+    std::fs::write(
+        &json_file,
+        r#"[
+ {"id": "sperrmuell", "name": "Sperrmüll", "redirect_uris": ["https://sperrmuell.example/cb"], "min_level": "substantial"},
+ {"id": "hund", "secret": "hund-secret-123", "redirect_uris": ["https://hund.example/cb"], "scopes": ["openid", "email"]},
+ {"id": "kita", "redirect_uris": ["https://kita.example/cb"], "subject_type": "public"}
+]"#,
+    )
+    .unwrap();
+    let f = json_file.to_str().unwrap();
+    let out = env.ok(&["client", "import", "--file", f]);
+    assert!(out.contains("created 3, updated 0, unchanged 0"), "{out}");
+    // The same file again: nothing changes (the secret is compared with its hash).
+    let out = env.ok(&["client", "import", "--file", f]);
+    assert!(out.contains("created 0, updated 0, unchanged 3"), "{out}");
+
+    // Export as CSV and import that: unchanged (no secrets exported; the credential stays).
+    let csv_file = dir.path.join("export.csv");
+    env.ok(&["client", "export", "--file", csv_file.to_str().unwrap()]);
+    let csv = std::fs::read_to_string(&csv_file).unwrap();
+    assert!(csv.starts_with("id,secret,redirect_uris,"), "{csv}");
+    assert!(!csv.contains("hund-secret"), "{csv}");
+    let out = env.ok(&["client", "import", "--file", csv_file.to_str().unwrap()]);
+    assert!(out.contains("unchanged 3"), "{out}");
+    let exported = env.ok(&["client", "export"]);
+    let v: Value = serde_json::from_str(&exported).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+
+    // A file with bad rows names each (by line) and applies nothing, not even the good rows.
+    let bad = dir.path.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "id,redirect_uris,min_level\n\
+         neu,https://neu.example/cb,\n\
+         kaputt,http://insecure.example/cb,\n\
+         stufe,https://stufe.example/cb,medium\n\
+         neu,https://neu.example/cb2,\n",
+    )
+    .unwrap();
+    let r = env.fails(&["client", "import", "--file", bad.to_str().unwrap()], None);
+    assert!(r.contains("3 bad row(s), nothing applied"), "{r}");
+    assert!(r.contains("line 3 (row 2) (`kaputt`)"), "{r}");
+    assert!(
+        r.contains("line 4 (row 3) (`stufe`): min_level `medium`"),
+        "{r}"
+    );
+    assert!(
+        r.contains("line 5 (row 4) (`neu`): id `neu` appears already at line 2"),
+        "{r}"
+    );
+    let list = env.ok(&["client", "list"]);
+    assert!(!list.contains("neu"), "nothing applied: {list}");
+
+    // A changed row updates exactly that client, audited with before and after.
+    std::fs::write(
+        &json_file,
+        r#"[{"id": "kita", "name": "Kita-Anmeldung", "redirect_uris": ["https://kita.example/cb"]}]"#,
+    )
+    .unwrap();
+    let out = env.ok(&["client", "import", "--file", f]);
+    assert!(out.contains("created 0, updated 1, unchanged 0"), "{out}");
+    let pool = env.db().await;
+    let updated = audit(&pool, "client.updated").await;
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].2["before"]["name"], "kita");
+    assert_eq!(updated[0].2["after"]["name"], "Kita-Anmeldung");
+    assert_eq!(audit(&pool, "client.imported").await.len(), 2);
+}
+
+#[tokio::test]
+async fn client_import_export_sqlite() {
+    client_import_export(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn client_import_export_postgres() {
+    client_import_export(Backend::Postgres).await;
+}

@@ -6,6 +6,7 @@
 mod common;
 
 mod admin_api;
+mod admin_console;
 mod assurance;
 mod backchannel;
 mod browser;
