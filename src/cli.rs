@@ -410,16 +410,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCmd::List) => {
             for c in app.db.client_list().await? {
                 println!(
-                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}\tsubject={}{}{}",
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}{}{}{}",
                     c.id,
                     c.name,
                     c.token_endpoint_auth_method,
                     joined(&c.grant_types),
                     c.scopes.join(","),
                     c.min_level.map_or("-", Level::as_str),
+                    // Only what differs from the default, so existing columns stay put.
                     match &c.sector_identifier {
-                        Some(s) => format!("{}:{s}", c.subject_type),
-                        None => c.subject_type.to_string(),
+                        Some(s) => format!("\tsubject={}:{s}", c.subject_type),
+                        None => String::new(),
                     },
                     if c.verified_claims {
                         "\tverified_claims"
