@@ -328,7 +328,7 @@ async fn profile_with_provenance() {
     let page = a.get(&server.url("/account/profile")).await;
     let html = page.html().to_string();
     assert!(html.contains("value=\"23.04.1980\""), "{html}");
-    assert!(html.contains("von Ihnen eingegeben"));
+    assert!(html.contains("Von Ihnen eingegeben"));
     let csrf = hidden(&html, "csrf");
     let form = |phone: &'static str, family: &'static str| {
         vec![
@@ -381,7 +381,7 @@ async fn profile_with_provenance() {
     .unwrap();
     let page = a.get(&server.url("/account/profile")).await;
     assert!(
-        page.html().contains("im Bürgerbüro geprüft"),
+        page.html().contains("Im Bürgerbüro geprüft"),
         "{}",
         page.html()
     );
