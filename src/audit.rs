@@ -50,6 +50,17 @@ pub enum Event {
     UpstreamAdded,
     UpstreamRemoved,
     AdminDenied,
+    /// A login at an upstream source failed (timeout, error answer, invalid ID token, …).
+    UpstreamLoginFailed,
+    /// An account was created by a first login through an upstream source.
+    UpstreamAccountCreated,
+    /// An upstream identity was linked to an account.
+    IdentityLinked,
+    /// An upstream identity was unlinked from an account.
+    IdentityUnlinked,
+    /// Linking or logging in was refused: the identity is linked to another account, or it
+    /// is the account's last way to log in.
+    IdentityRefused,
 }
 
 /// `(event, stored name, security event)`: the one table every name and rule derives from.
@@ -106,6 +117,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
+    (Event::UpstreamLoginFailed, "upstream.login_failed", false),
+    (Event::UpstreamAccountCreated, "upstream.account_created", true),
+    (Event::IdentityLinked, "identity.linked", true),
+    (Event::IdentityUnlinked, "identity.unlinked", true),
+    (Event::IdentityRefused, "identity.refused", false),
 ];
 
 impl Event {
@@ -309,7 +325,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 35] = [
+    const ALL: [Event; 40] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -345,6 +361,11 @@ mod tests {
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
         Event::AdminDenied,
+        Event::UpstreamLoginFailed,
+        Event::UpstreamAccountCreated,
+        Event::IdentityLinked,
+        Event::IdentityUnlinked,
+        Event::IdentityRefused,
     ];
 
     #[test]

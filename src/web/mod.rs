@@ -18,6 +18,7 @@ pub mod security;
 pub mod security_headers;
 pub mod session;
 pub mod stepup;
+pub mod upstream;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -108,6 +109,12 @@ pub fn router(app: App) -> Router {
         .route("/stepup/totp", post(stepup::stepup_totp))
         .route("/stepup/recovery", post(stepup::stepup_recovery))
         .route("/stepup/decline", post(stepup::stepup_decline))
+        // Upstream identity sources (web::upstream).
+        .route("/upstream/{id}/start", post(upstream::start))
+        .route("/upstream/{id}/callback", get(upstream::callback))
+        .route("/upstream/{id}/link", get(upstream::link_confirm))
+        .route("/account/links", get(upstream::links_page))
+        .route("/account/links/{id}/unlink", post(upstream::unlink))
         // Per-client-address limit on registration submissions (one per router).
         .layer(axum::Extension(register::SubmitLimiter::default()))
         // Renders `error::PageError` answers with the configured footer links.

@@ -88,9 +88,16 @@ pub mod keys {
     /// The pending authorization request the last registration started from.
     pub const REGISTRATION_REQUEST: Key<String> = Key::new("register_req");
 
+    /// Upstream logins started in this browser, by `state` (`web::upstream`).
+    pub const UPSTREAM_FLIGHTS: Key<BTreeMap<String, crate::web::upstream::WebFlight>> =
+        Key::new("upstream.flights");
+    /// The upstream session behind the current login, for logout there (`web::upstream`).
+    pub const UPSTREAM_SESSION: Key<crate::web::upstream::UpstreamSession> =
+        Key::new("upstream.session");
+
     /// Every key's name, for the uniqueness test.
     #[cfg(test)]
-    pub(super) const NAMES: [&str; 9] = [
+    pub(super) const NAMES: [&str; 11] = [
         LOGIN.name,
         PENDING.name,
         CSRF.name,
@@ -100,6 +107,8 @@ pub mod keys {
         TOTP_SETUP.name,
         REGISTERED_EMAIL.name,
         REGISTRATION_REQUEST.name,
+        UPSTREAM_FLIGHTS.name,
+        UPSTREAM_SESSION.name,
     ];
 }
 /// At most this many authorization requests wait in one session (several tabs).

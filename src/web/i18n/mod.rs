@@ -20,11 +20,13 @@
 //! Placeholders such as `{client}` or `{email}` are replaced with [`fill`]; the result is
 //! still plain text and is HTML-escaped by the templates.
 
+mod federation;
 mod lookups;
 mod mail;
 mod pages;
 mod security;
 
+pub use federation::*;
 pub use lookups::*;
 pub use mail::*;
 pub use pages::*;
@@ -37,6 +39,7 @@ pub struct Catalog {
     pub security: &'static SecurityTexts,
     pub lookups: &'static LookupTexts,
     pub mail: &'static MailTexts,
+    pub federation: &'static FederationTexts,
 }
 
 static DE_CATALOG: Catalog = Catalog {
@@ -44,6 +47,7 @@ static DE_CATALOG: Catalog = Catalog {
     security: &DE_SECURITY,
     lookups: &DE_LOOKUPS,
     mail: &DE_MAIL,
+    federation: &DE_FEDERATION,
 };
 
 static EN_CATALOG: Catalog = Catalog {
@@ -51,6 +55,7 @@ static EN_CATALOG: Catalog = Catalog {
     security: &EN_SECURITY,
     lookups: &EN_LOOKUPS,
     mail: &EN_MAIL,
+    federation: &EN_FEDERATION,
 };
 
 /// A language Pforte's pages are available in.

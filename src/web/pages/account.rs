@@ -41,6 +41,7 @@ struct AccountView<'a> {
     s: &'static i18n::SecurityTexts,
     p: &'a AccountPage,
     consents: Vec<ConsentRowView<'a>>,
+    f: &'static i18n::FederationTexts,
 }
 
 impl AccountPage {
@@ -67,6 +68,7 @@ impl AccountPage {
             s: i18n::security_texts(lang),
             p: self,
             consents,
+            f: i18n::federation_texts(lang),
         };
         finish(&view, lang)
     }

@@ -24,6 +24,7 @@
 mod account;
 mod consent;
 mod error;
+pub mod federation;
 mod form_post;
 mod login;
 mod logout;
@@ -34,6 +35,7 @@ mod stepup;
 pub use account::*;
 pub use consent::*;
 pub use error::*;
+pub use federation::*;
 pub use form_post::*;
 pub use login::*;
 pub use logout::*;

@@ -34,6 +34,8 @@ pub struct StepUpPage {
     pub attempts_left: Option<u32>,
     /// Where "cancel" leads when there is no request (account pages).
     pub cancel_url: String,
+    /// Upstream sources that reach the level needed ("Mit Online-Ausweis bestätigen").
+    pub sources: super::SourceForms,
 }
 
 #[derive(Template)]
@@ -49,6 +51,9 @@ struct StepUpView<'a> {
     totp_field: Option<FieldView>,
     recovery_field: Option<FieldView>,
     recovery_open: bool,
+    f: &'static i18n::FederationTexts,
+    forms: &'a super::SourceForms,
+    sources: Vec<super::federation::SourceView>,
 }
 
 impl StepUpPage {
@@ -114,6 +119,11 @@ impl StepUpPage {
                 )
             }),
             recovery_open,
+            f: i18n::federation_texts(lang),
+            forms: &self.sources,
+            sources: self
+                .sources
+                .views(lang, i18n::federation_texts(lang).stepup_with),
         };
         finish(&view, lang)
     }
