@@ -264,7 +264,8 @@ pub fn scopes(u: &Upstream) -> Vec<String> {
 
 /// Builds the authentication request for `u`: `wanted` is the level the pending request aims
 /// for (sent as `acr_values` in the upstream's spelling), `required` the level it cannot do
-/// without (a lower assertion fails the login). Returns the URL to send the browser to and
+/// without (a lower assertion fails the login); `fresh` asks the upstream to authenticate the
+/// citizen anew (`prompt=login`). Returns the URL to send the browser to and
 /// what to remember for the callback.
 pub async fn start(
     core: &Core,
@@ -272,6 +273,7 @@ pub async fn start(
     wanted: Option<Level>,
     required: Option<Level>,
     ui_locale: &str,
+    fresh: bool,
 ) -> Result<(String, Flight), UpstreamError> {
     let m = metadata(core, u).await?;
     let client = client(core, u, &m)?;
@@ -284,6 +286,11 @@ pub async fn start(
         )
         .set_pkce_challenge(challenge)
         .add_ui_locale(openidconnect::LanguageTag::new(ui_locale.to_string()));
+    if fresh {
+        // Step-up and linking need the citizen to authenticate there now, not a session the
+        // upstream still has (OIDC Core §3.1.2.1 `prompt=login`).
+        req = req.add_prompt(openidconnect::core::CoreAuthPrompt::Login);
+    }
     for s in scopes(u).into_iter().filter(|s| s != "openid") {
         req = req.add_scope(Scope::new(s));
     }

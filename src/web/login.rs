@@ -93,6 +93,10 @@ pub async fn finish(
     // A security event: if it cannot be recorded, the login does not happen.
     audit::record(&app.db, entry).await?;
     session::set_login(s, &login).await?;
+    // A new login that did not come from an upstream has no upstream session to end at logout.
+    if kind == LoginKind::Started && !matches!(what, Authenticated::Upstream(_)) {
+        session::keys::UPSTREAM_SESSION.remove(s).await?;
+    }
     app.metrics.login(
         what.method().into(),
         Some(login.level),

@@ -115,6 +115,7 @@ pub fn router(app: App) -> Router {
         .route("/upstream/{id}/link", get(upstream::link_confirm))
         .route("/account/links", get(upstream::links_page))
         .route("/account/links/{id}/unlink", post(upstream::unlink))
+        .route("/logout/upstream-done", get(upstream::logout_done))
         // Per-client-address limit on registration submissions (one per router).
         .layer(axum::Extension(register::SubmitLimiter::default()))
         // Renders `error::PageError` answers with the configured footer links.

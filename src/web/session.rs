@@ -94,10 +94,13 @@ pub mod keys {
     /// The upstream session behind the current login, for logout there (`web::upstream`).
     pub const UPSTREAM_SESSION: Key<crate::web::upstream::UpstreamSession> =
         Key::new("upstream.session");
+    /// Where to go after the upstream's logout (`web::upstream::logout_done`).
+    pub const UPSTREAM_LOGOUT_RETURN: Key<crate::web::upstream::LogoutReturn> =
+        Key::new("upstream.logout_return");
 
     /// Every key's name, for the uniqueness test.
     #[cfg(test)]
-    pub(super) const NAMES: [&str; 11] = [
+    pub(super) const NAMES: [&str; 12] = [
         LOGIN.name,
         PENDING.name,
         CSRF.name,
@@ -109,6 +112,7 @@ pub mod keys {
         REGISTRATION_REQUEST.name,
         UPSTREAM_FLIGHTS.name,
         UPSTREAM_SESSION.name,
+        UPSTREAM_LOGOUT_RETURN.name,
     ];
 }
 /// At most this many authorization requests wait in one session (several tabs).

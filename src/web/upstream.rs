@@ -64,8 +64,80 @@ pub struct WebFlight {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UpstreamSession {
     pub upstream: String,
+    /// Pforte's client id at the upstream.
+    pub client_id: String,
     pub id_token: String,
     pub end_session_endpoint: String,
+}
+
+/// Where the browser goes once the upstream has ended its session too (kept in the new,
+/// empty session across the upstream's logout).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogoutReturn {
+    pub state: String,
+    /// The client's post_logout_redirect_uri with its `state`, already validated; `None`: the
+    /// logged-out page.
+    pub then: Option<String>,
+}
+
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2) at the upstream the login
+/// came from: called after Pforte's own session was cleared, with what it kept of the upstream
+/// session. Returns the redirect to the upstream's end_session_endpoint (`id_token_hint`,
+/// `post_logout_redirect_uri` = `{issuer}/logout/upstream-done`, a fresh `state`), or `None`
+/// when there is no upstream session to end.
+pub async fn end_upstream_session(
+    app: &App,
+    s: &Session,
+    up: Option<UpstreamSession>,
+    then: Option<String>,
+) -> Result<Option<Response>, session::SessionError> {
+    let Some(up) = up else { return Ok(None) };
+    let Ok(mut url) = url::Url::parse(&up.end_session_endpoint) else {
+        return Ok(None);
+    };
+    let state = crate::secrets::random_token(16);
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", &up.id_token)
+        .append_pair("client_id", &up.client_id)
+        .append_pair(
+            "post_logout_redirect_uri",
+            &format!("{}/logout/upstream-done", app.config.issuer.trim_end_matches('/')),
+        )
+        .append_pair("state", &state);
+    session::keys::UPSTREAM_LOGOUT_RETURN
+        .insert(s, &LogoutReturn { state, then })
+        .await?;
+    Ok(Some(Redirect::to(url.as_str()).into_response()))
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    pub state: Option<String>,
+}
+
+/// `GET /logout/upstream-done`: back from the upstream's logout; on to the client's
+/// post_logout_redirect_uri (only with the `state` Pforte sent), else the logged-out page.
+pub async fn logout_done(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let lang = lang(&headers, None);
+    let back = session::keys::UPSTREAM_LOGOUT_RETURN.take(&s).await?;
+    match back {
+        Some(b)
+            if q.state.as_deref().is_some_and(|st| {
+                crate::secrets::ct_eq(st.as_bytes(), b.state.as_bytes())
+            }) =>
+        {
+            if let Some(then) = b.then {
+                return Ok(Redirect::to(&then).into_response());
+            }
+        }
+        _ => {}
+    }
+    Ok(Html(pages::LoggedOutPage { lang }.render(&app.config.site)).into_response())
 }
 
 /// Whether `client` (if any) may offer upstream `u`.
@@ -264,7 +336,15 @@ pub async fn start(
             wanted = target.map(|t| t.min(u.max_level)).or(Some(hard));
         }
     }
-    let (url, flight) = match oidc::start(&app, &u, wanted, required, lang.code()).await {
+    let (url, flight) = match oidc::start(
+        &app,
+        &u,
+        wanted,
+        required,
+        lang.code(),
+        purpose != Purpose::Login,
+    )
+    .await {
         Ok(x) => x,
         Err(e) => {
             let failure = failure_of(&e);
@@ -400,6 +480,7 @@ pub async fn callback(
                     &s,
                     &UpstreamSession {
                         upstream: u.id.clone(),
+                        client_id: u.client_id.clone(),
                         id_token: asserted.id_token.clone(),
                         end_session_endpoint: endpoint,
                     },

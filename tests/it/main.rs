@@ -9,6 +9,7 @@ mod admin_api;
 mod assurance;
 mod browser;
 mod cli;
+mod federation;
 mod guard_against_pforte;
 mod hardening;
 mod keys_and_restart;
