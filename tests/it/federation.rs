@@ -144,7 +144,7 @@ impl UpstreamPforte {
             &env,
             &[
                 "account", "add", "--email", SK_EMAIL, "--password-stdin", "--given-name", "Jana",
-                "--family-name", "Beispiel", "--birthdate", "1988-04-02",
+                "--family-name", "Beispiel",
             ],
             Some(PASSWORD),
         );
