@@ -979,3 +979,73 @@ async fn upstream_failures_leave_nothing_behind() {
     assert!(replay.html().contains("Anmeldung abgelaufen"), "{replay:?}");
     assert_eq!(counts(&server).await, after);
 }
+
+/// RP-initiated logout at Pforte also ends the eID session (item 8): Pforte → the upstream's
+/// end_session_endpoint (`id_token_hint` = the upstream's ID token, back to Pforte) → the
+/// client's post_logout_redirect_uri with its state.
+#[tokio::test]
+async fn logout_ends_the_upstream_session_too() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let op = EidOp::start(&server, &[]).await;
+    register_eid(&server, &op).await;
+    downstream_client(&server, Some(vec!["eid".into()])).await;
+    let w = Walker::new();
+    let (url, verifier) = authorize_url(&server, "rp", &[]);
+    let page = w.get(&url).await;
+    let out = w
+        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
+        .await;
+    let out = eid_pin(&w, &out, "erika").await;
+    let out = consent_if_asked(&w, out).await;
+    let code = out.param("code").expect("code");
+    let (_, body) = token_request(
+        &server,
+        Some(("rp", "rp-secret-123")),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect("rp")),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    let hint = body["id_token"].as_str().unwrap().to_string();
+
+    let mut logout = url::Url::parse(&server.url("/logout")).unwrap();
+    logout
+        .query_pairs_mut()
+        .append_pair("id_token_hint", &hint)
+        .append_pair("post_logout_redirect_uri", "http://127.0.0.1:9999/rp/bye")
+        .append_pair("state", "bye-1");
+    let at_upstream = w.get(logout.as_str()).await;
+    let u = page_url(&at_upstream);
+    assert_eq!(
+        u.origin(),
+        url::Url::parse(&op.issuer).unwrap().origin(),
+        "sent to the eID's end_session: {at_upstream:?}"
+    );
+    let done = w
+        .submit(
+            &at_upstream,
+            "form[action$=\"/session/end/confirm\"]",
+            &[("logout", "yes")],
+        )
+        .await;
+    let Outcome::Callback { url } = &done else {
+        panic!("expected the client's post-logout URI: {done:?}")
+    };
+    assert_eq!(url.path(), "/rp/bye");
+    assert_eq!(done.param("state").as_deref(), Some("bye-1"));
+    // Logged out at Pforte …
+    assert!(w.get(&server.url("/account")).await.is_page("/login"));
+    // … and at the eID: a new login asks for the card again.
+    let (url, _) = authorize_url(&server, "rp", &[]);
+    let page = w.get(&url).await;
+    let out = w
+        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
+        .await;
+    assert!(
+        page_url(&out).path().starts_with("/interaction/"),
+        "the eID session ended: {out:?}"
+    );
+}
