@@ -5,11 +5,7 @@
 use serde::Serialize;
 use sqlx::{any::AnyRow, Row};
 
-use super::{
-    accounts::{Account, Attribute},
-    Db, Result,
-};
-use crate::assurance::Level;
+use super::{accounts::Account, Db, Result};
 
 /// One upstream identity linked to an account.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -172,41 +168,6 @@ impl Db {
                 None => Unlinked::NotFound,
             },
         )
-    }
-
-    /// Writes one profile attribute (replacing the account's value of that name).
-    pub async fn account_attribute_put(&self, account_id: &str, a: &Attribute) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO account_attributes (account_id, name, value, source, level, verified_at) \
-             VALUES ($1,$2,$3,$4,$5,$6) \
-             ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value, \
-             source = excluded.source, level = excluded.level, verified_at = excluded.verified_at",
-        )
-        .bind(account_id)
-        .bind(&a.name)
-        .bind(&a.value)
-        .bind(&a.source)
-        .bind(a.level.as_str())
-        .bind(a.verified_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Raises the account's proofing to `level` when it is below (never lowers it).
-    pub async fn account_raise_proofing(
-        &self,
-        account_id: &str,
-        current: Level,
-        level: Level,
-        evidence: &str,
-        now: i64,
-    ) -> Result<bool> {
-        if level <= current {
-            return Ok(false);
-        }
-        self.account_set_proofing(account_id, level, evidence, now)
-            .await
     }
 
     /// How many identities are linked (all accounts), for tests and metrics.

@@ -11,6 +11,8 @@
 //! address (the `.invalid` stand-in, see `store::accounts::NO_EMAIL_DOMAIN`), never the other
 //! account's.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -21,7 +23,7 @@ use crate::{
     core::Core,
     store::{
         self,
-        accounts::{Account, Attribute, NO_EMAIL_DOMAIN},
+        accounts::{Account, NO_EMAIL_DOMAIN},
         upstreams::Upstream,
         StoreError,
     },
@@ -210,10 +212,10 @@ pub async fn complete(
     })
 }
 
-/// The delivered claims, mapped to Pforte's attribute names (the registration's `--claim`
-/// mapping, else the profile's). An `address` object becomes `address.<part>` attributes;
-/// other non-string values are kept as JSON text.
-pub fn mapped_attributes(u: &Upstream, claims: &Map<String, Value>) -> Vec<(String, String)> {
+/// The delivered claims under Pforte's attribute names (the registration's `--claim`
+/// mapping, else the profile's); values as delivered (`accounts::profile` turns them into
+/// attributes: objects into their parts, arrays into JSON text).
+pub fn mapped_claims(u: &Upstream, claims: &Map<String, Value>) -> BTreeMap<String, Value> {
     let profile = Profile::parse(&u.profile).unwrap_or(Profile::Oidc);
     let map: Vec<(String, String)> = match &u.claim_map {
         Some(m) => m.iter().map(|(a, b)| (a.clone(), b.clone())).collect(),
@@ -223,34 +225,21 @@ pub fn mapped_attributes(u: &Upstream, claims: &Map<String, Value>) -> Vec<(Stri
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
     };
-    let mut out = Vec::new();
-    for (from, to) in map {
-        let Some(v) = claims.get(&from) else { continue };
-        match (to.as_str(), v) {
-            ("address", Value::Object(parts)) => {
-                for part in ["street_address", "postal_code", "locality", "region", "country"] {
-                    if let Some(Value::String(s)) = parts.get(part) {
-                        out.push((format!("address.{part}"), s.clone()));
-                    }
-                }
-            }
-            (_, Value::String(s)) => out.push((to, s.clone())),
-            (_, Value::Null) => {}
-            (_, other) => out.push((to, other.to_string())),
-        }
-    }
-    out.retain(|(_, v)| !v.is_empty() && v.len() <= 1024);
-    out
+    map.into_iter()
+        .filter_map(|(from, to)| {
+            claims
+                .get(&from)
+                .filter(|v| !v.is_null())
+                .map(|v| (to, v.clone()))
+        })
+        .collect()
 }
 
 /// Stores what the upstream delivered, with its provenance (source `upstream:<id>`, the
 /// login's level, now), and raises the account's proofing to that level: an identity taken
 /// over from an upstream is proofed as far as the upstream asserted, capped by trust
-/// (docs/domain.md). A value of a higher level from another source is kept. Returns the
-/// account's proofing afterwards.
-///
-/// The one place upstream attributes are written: with multi-source provenance (issue 8
-/// item 5) this becomes that function.
+/// (docs/domain.md). Both through `accounts::profile::record_upstream` (one transaction,
+/// audited). Returns the account's proofing afterwards.
 pub async fn store_attributes(
     core: &Core,
     account: &Account,
@@ -258,45 +247,15 @@ pub async fn store_attributes(
     claims: &Map<String, Value>,
     level: Level,
 ) -> Result<Level, StoreError> {
-    let db = &core.db;
-    let now = core.now();
-    let existing = db.account_attributes(&account.id).await?;
-    for (name, value) in mapped_attributes(u, claims) {
-        if existing.iter().any(|e| e.name == name && e.level > level) {
-            continue;
-        }
-        db.account_attribute_put(
-            &account.id,
-            &Attribute {
-                name,
-                value,
-                source: format!("upstream:{}", u.id),
-                level,
-                verified_at: Some(now),
-            },
-        )
-        .await?;
-    }
-    let raised = db
-        .account_raise_proofing(
-            &account.id,
-            account.proofing_level,
-            level,
-            &format!("upstream:{}", u.id),
-            now,
-        )
-        .await?;
-    if raised {
-        audit::record(
-            db,
-            Entry::new(Event::AccountProofed, Actor::Account(account.id.clone()))
-                .subject(&account.id)
-                .before(Some(account.proofing_level))
-                .after(level)
-                .with("evidence", format!("upstream:{}", u.id)),
-        )
-        .await?;
-    }
+    crate::accounts::profile::record_upstream(
+        &core.db,
+        &account.id,
+        &u.id,
+        level,
+        core.now(),
+        &mapped_claims(u, claims),
+    )
+    .await?;
     Ok(account.proofing_level.max(level))
 }
 

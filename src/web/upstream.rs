@@ -304,7 +304,7 @@ pub async fn start(
     let Some(u) = app.db.upstream_get(&id).await?.filter(|u| u.disabled_at.is_none()) else {
         return Ok(fail(&app, lang, &id, &id, UpstreamFailure::NotOffered, "unknown_upstream", None, &f.req, purpose, None).await);
     };
-    let login = session::login(&s).await?;
+    let login = session::login(&app.db, &s).await?;
     if purpose == Purpose::Link && login.is_none() {
         return Ok(Redirect::to("/login").into_response());
     }
@@ -408,13 +408,14 @@ pub async fn callback(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
+    device: login::Device,
     Path(id): Path<String>,
     Query(q): Query<CallbackQuery>,
 ) -> Result<Response, PageError> {
     let hint = lang(&headers, None);
     let upstream = app.db.upstream_get(&id).await?;
     let name = upstream.as_ref().map_or(id.clone(), |u| u.name.clone());
-    let current = session::login(&s).await?.map(|l| l.account_id);
+    let current = session::login(&app.db, &s).await?.map(|l| l.account_id);
     let flight = match q.state.as_deref() {
         Some(st) if !st.is_empty() => take_flight(&s, st, app.clock.now()).await?,
         _ => None,
@@ -469,6 +470,7 @@ pub async fn callback(
             trust_cap: u.max_level,
         }),
         req,
+        &device,
     )
     .await
     .map_err(|e| PageError::internal(e).in_lang(lang))?;
@@ -512,7 +514,7 @@ pub async fn links_page(
     Query(q): Query<LinksQuery>,
 ) -> Result<Response, PageError> {
     let lang = lang(&headers, q.ui_locales.as_deref());
-    let Some(login) = session::login(&s).await? else {
+    let Some(login) = session::login(&app.db, &s).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
     let Some(account) = app
@@ -572,7 +574,7 @@ pub async fn link_confirm(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let lang = lang(&headers, None);
-    if session::login(&s).await?.is_none() {
+    if session::login(&app.db, &s).await?.is_none() {
         return Ok(Redirect::to("/login").into_response());
     }
     let Some(u) = app.db.upstream_get(&id).await?.filter(|u| u.disabled_at.is_none()) else {
@@ -597,7 +599,7 @@ pub async fn unlink(
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let lang = lang(&headers, None);
-    let Some(login) = session::login(&s).await? else {
+    let Some(login) = session::login(&app.db, &s).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
     let name = app

@@ -598,7 +598,7 @@ async fn eid_first_login_linking_and_step_up() {
     let attrs = server.app.db.account_attributes(&erika).await.unwrap();
     for (name, value) in [
         ("family_name", "Mustermann"),
-        ("place_of_birth", "Berlin"),
+        ("place_of_birth.locality", "Berlin"),
         ("birthdate", "1964-08-12"),
         ("address.locality", "Köln"),
         ("document_type", "ID"),
