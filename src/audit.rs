@@ -124,7 +124,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
     (Event::UpstreamLoginFailed, "upstream.login_failed", false),
-    (Event::UpstreamAccountCreated, "upstream.account_created", true),
+    (
+        Event::UpstreamAccountCreated,
+        "upstream.account_created",
+        true,
+    ),
     (Event::IdentityLinked, "identity.linked", true),
     (Event::IdentityUnlinked, "identity.unlinked", true),
     (Event::IdentityRefused, "identity.refused", false),

@@ -512,8 +512,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             end_session,
         }) => {
             let acr_map = crate::upstream::parse_acr_map(&acr_map).map_err(anyhow::Error::msg)?;
-            let claim_map =
-                crate::upstream::parse_claim_map(&claim).map_err(anyhow::Error::msg)?;
+            let claim_map = crate::upstream::parse_claim_map(&claim).map_err(anyhow::Error::msg)?;
             let u = admin::add_upstream(
                 &app.db,
                 &app.kek,

@@ -257,8 +257,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("PFORTE_MAIL_OUTBOX", "mail.outbox"),
 ];
 const SECTIONS: &[&str] = &[
-    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics",
-    "upstream",
+    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics", "upstream",
 ];
 
 impl Config {

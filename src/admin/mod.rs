@@ -474,11 +474,22 @@ pub async fn add_upstream(
         ));
     }
     for s in &n.scopes {
-        if s.is_empty() || s.len() > 128 || !s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\') {
-            return Err(bad(format!("scope `{s}`: 1–128 printable characters without spaces")));
+        if s.is_empty()
+            || s.len() > 128
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+        {
+            return Err(bad(format!(
+                "scope `{s}`: 1–128 printable characters without spaces"
+            )));
         }
     }
-    let pairs: Vec<String> = n.claim_map.iter().map(|(a, b)| format!("{a}={b}")).collect();
+    let pairs: Vec<String> = n
+        .claim_map
+        .iter()
+        .map(|(a, b)| format!("{a}={b}"))
+        .collect();
     let claim_map = crate::upstream::parse_claim_map(&pairs).map_err(bad)?;
     let acr_map = check_acr_map(&n.acr_map).map_err(bad)?;
     if db.upstream_get(&n.id).await?.is_some() {

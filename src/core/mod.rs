@@ -72,8 +72,7 @@ impl Core {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| StartError::Config(format!("HTTP client: {e}")))?;
-        let upstreams =
-            Arc::new(UpstreamCache::new(&config.upstream).map_err(StartError::Config)?);
+        let upstreams = Arc::new(UpstreamCache::new(&config.upstream).map_err(StartError::Config)?);
         let ledger = Ledger::start(db.clone());
         let metrics = crate::metrics::Metrics::new();
         Ok(Core {

@@ -123,13 +123,10 @@ pub async fn complete(
         Outcome::LinkedElsewhere => {
             audit::record_or_log(
                 db,
-                Entry::new(
-                    Event::IdentityRefused,
-                    actor(current.unwrap_or_default()),
-                )
-                .subject(current.unwrap_or_default())
-                .with("upstream", &u.id)
-                .with("reason", "linked_to_another_account"),
+                Entry::new(Event::IdentityRefused, actor(current.unwrap_or_default()))
+                    .subject(current.unwrap_or_default())
+                    .with("upstream", &u.id)
+                    .with("reason", "linked_to_another_account"),
             )
             .await;
             return Err(LinkError::LinkedElsewhere);
@@ -184,9 +181,7 @@ pub async fn complete(
             };
             match db.account_insert_linked(&a, &u.id, &asserted.subject).await {
                 Ok(()) => {}
-                Err(e) if store::is_unique_violation(&e) => {
-                    return Err(LinkError::LinkedElsewhere)
-                }
+                Err(e) if store::is_unique_violation(&e) => return Err(LinkError::LinkedElsewhere),
                 Err(e) => return Err(e.into()),
             }
             audit::record(
@@ -286,12 +281,19 @@ mod tests {
     fn email_counts_only_when_the_upstream_vouches() {
         let m = |v: Value| v.as_object().unwrap().clone();
         assert_eq!(
-            verified_email(&m(serde_json::json!({"email": "A@x.de", "email_verified": true}))),
+            verified_email(&m(
+                serde_json::json!({"email": "A@x.de", "email_verified": true})
+            )),
             Some("a@x.de".into())
         );
-        assert_eq!(verified_email(&m(serde_json::json!({"email": "a@x.de"}))), None);
         assert_eq!(
-            verified_email(&m(serde_json::json!({"email": "a@x.de", "email_verified": false}))),
+            verified_email(&m(serde_json::json!({"email": "a@x.de"}))),
+            None
+        );
+        assert_eq!(
+            verified_email(&m(
+                serde_json::json!({"email": "a@x.de", "email_verified": false})
+            )),
             None
         );
     }

@@ -139,7 +139,11 @@ pub fn parse_claim_map(pairs: &[String]) -> Result<BTreeMap<String, String>, Str
 }
 
 /// The client authentication methods Pforte can use at an upstream's token endpoint.
-pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+pub const AUTH_METHODS: [&str; 3] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+];
 
 /// The level an upstream's `acr` stands for: the admin's mapping first (custom values,
 /// Keycloak #24556), then the standard vocabularies (eIDAS, BSI, STORK). `None` if unknown.
@@ -229,11 +233,7 @@ mod tests {
     #[test]
     fn acr_values_in_the_upstreams_spelling() {
         let map = check_acr_map(
-            &parse_acr_map(&[
-                "urn:sk:2=substantial".into(),
-                "urn:sk:3=high".into(),
-            ])
-            .unwrap(),
+            &parse_acr_map(&["urn:sk:2=substantial".into(), "urn:sk:3=high".into()]).unwrap(),
         )
         .unwrap();
         assert_eq!(

@@ -315,7 +315,11 @@ pub async fn start(
 
 /// A `private_key_jwt` client assertion (RFC 7523 §2.2, OIDC Core §9) for the upstream's
 /// token endpoint, signed with Pforte's current RS256 key (published at `{issuer}/jwks`).
-async fn client_assertion(core: &Core, u: &Upstream, token_url: &str) -> Result<String, UpstreamError> {
+async fn client_assertion(
+    core: &Core,
+    u: &Upstream,
+    token_url: &str,
+) -> Result<String, UpstreamError> {
     let now = core.now();
     let claims = serde_json::json!({
         "iss": u.client_id,
@@ -376,7 +380,10 @@ pub async fn finish(
             let missing_sub = serde_json::from_slice::<Value>(&body)
                 .ok()
                 .and_then(|v| v.get("id_token")?.as_str().and_then(payload))
-                .is_some_and(|p| !p.get("sub").is_some_and(|s| s.as_str().is_some_and(|s| !s.is_empty())));
+                .is_some_and(|p| {
+                    !p.get("sub")
+                        .is_some_and(|s| s.as_str().is_some_and(|s| !s.is_empty()))
+                });
             return Err(if missing_sub {
                 UpstreamError::MissingClaim("sub")
             } else {
@@ -430,10 +437,16 @@ pub async fn finish(
         }
     }
     let raw = id_token.to_string();
-    let mut claims = payload(&raw).ok_or_else(|| UpstreamError::InvalidIdToken("payload".into()))?;
+    let mut claims =
+        payload(&raw).ok_or_else(|| UpstreamError::InvalidIdToken("payload".into()))?;
     if u.userinfo {
         if let Some(endpoint) = m.provider.userinfo_endpoint() {
-            let info = userinfo(core, endpoint.url().as_str(), response.access_token().secret()).await?;
+            let info = userinfo(
+                core,
+                endpoint.url().as_str(),
+                response.access_token().secret(),
+            )
+            .await?;
             if info.get("sub").and_then(Value::as_str) != Some(subject.as_str()) {
                 // OIDC Core §5.3.2: the userinfo `sub` must equal the ID token's.
                 return Err(UpstreamError::InvalidIdToken(
@@ -493,7 +506,10 @@ async fn userinfo(
         .map_err(|e| UpstreamError::Config(e.to_string()))?;
     let resp = capped(core).send(request).await?;
     if !resp.status().is_success() {
-        return Err(UpstreamError::Token(format!("userinfo answered {}", resp.status())));
+        return Err(UpstreamError::Token(format!(
+            "userinfo answered {}",
+            resp.status()
+        )));
     }
     serde_json::from_slice(resp.body())
         .map_err(|_| UpstreamError::Token("userinfo is not a JSON object".into()))

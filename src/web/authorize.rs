@@ -238,9 +238,13 @@ async fn render_login(
         _ => crate::assurance::Level::Low,
     };
     let sources = match super::upstream::offered(app, client.as_ref(), min).await {
-        Ok(list) => {
-            super::upstream::source_forms(&list, csrf.clone(), req.unwrap_or_default(), "login", None)
-        }
+        Ok(list) => super::upstream::source_forms(
+            &list,
+            csrf.clone(),
+            req.unwrap_or_default(),
+            "login",
+            None,
+        ),
         Err(e) => return internal(lang, e),
     };
     let page = pages::LoginPage {

@@ -101,7 +101,10 @@ pub async fn end_upstream_session(
         .append_pair("client_id", &up.client_id)
         .append_pair(
             "post_logout_redirect_uri",
-            &format!("{}/logout/upstream-done", app.config.issuer.trim_end_matches('/')),
+            &format!(
+                "{}/logout/upstream-done",
+                app.config.issuer.trim_end_matches('/')
+            ),
         )
         .append_pair("state", &state);
     session::keys::UPSTREAM_LOGOUT_RETURN
@@ -127,9 +130,9 @@ pub async fn logout_done(
     let back = session::keys::UPSTREAM_LOGOUT_RETURN.take(&s).await?;
     match back {
         Some(b)
-            if q.state.as_deref().is_some_and(|st| {
-                crate::secrets::ct_eq(st.as_bytes(), b.state.as_bytes())
-            }) =>
+            if q.state
+                .as_deref()
+                .is_some_and(|st| crate::secrets::ct_eq(st.as_bytes(), b.state.as_bytes())) =>
         {
             if let Some(then) = b.then {
                 return Ok(Redirect::to(&then).into_response());
@@ -301,8 +304,25 @@ pub async fn start(
         "link" => Purpose::Link,
         _ => Purpose::Login,
     };
-    let Some(u) = app.db.upstream_get(&id).await?.filter(|u| u.disabled_at.is_none()) else {
-        return Ok(fail(&app, lang, &id, &id, UpstreamFailure::NotOffered, "unknown_upstream", None, &f.req, purpose, None).await);
+    let Some(u) = app
+        .db
+        .upstream_get(&id)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+    else {
+        return Ok(fail(
+            &app,
+            lang,
+            &id,
+            &id,
+            UpstreamFailure::NotOffered,
+            "unknown_upstream",
+            None,
+            &f.req,
+            purpose,
+            None,
+        )
+        .await);
     };
     let login = session::login(&app.db, &s).await?;
     if purpose == Purpose::Link && login.is_none() {
@@ -312,7 +332,19 @@ pub async fn start(
     let (mut wanted, mut required) = (None, None);
     if !f.req.is_empty() {
         let Some(pending) = session::pending(&s, &f.req, app.clock.now()).await? else {
-            return Ok(fail(&app, lang, &u.id, &u.name, UpstreamFailure::State, "request_expired", None, "", purpose, None).await);
+            return Ok(fail(
+                &app,
+                lang,
+                &u.id,
+                &u.name,
+                UpstreamFailure::State,
+                "request_expired",
+                None,
+                "",
+                purpose,
+                None,
+            )
+            .await);
         };
         if let Some(l) = pending
             .req
@@ -324,7 +356,19 @@ pub async fn start(
         }
         let client = app.db.client_get(&pending.req.client_id).await?;
         if !client_offers(client.as_ref(), &u) {
-            return Ok(fail(&app, lang, &u.id, &u.name, UpstreamFailure::NotOffered, "not_offered", None, &f.req, purpose, None).await);
+            return Ok(fail(
+                &app,
+                lang,
+                &u.id,
+                &u.name,
+                UpstreamFailure::NotOffered,
+                "not_offered",
+                None,
+                &f.req,
+                purpose,
+                None,
+            )
+            .await);
         }
         if let Some(c) = &client {
             let policy = app.db.policy_load().await?;
@@ -344,12 +388,25 @@ pub async fn start(
         lang.code(),
         purpose != Purpose::Login,
     )
-    .await {
+    .await
+    {
         Ok(x) => x,
         Err(e) => {
             let failure = failure_of(&e);
             tracing::warn!(upstream = %u.id, error = %e, "upstream login could not start");
-            return Ok(fail(&app, lang, &u.id, &u.name, failure, e.kind(), required, &f.req, purpose, login.as_ref().map(|l| l.account_id.as_str())).await);
+            return Ok(fail(
+                &app,
+                lang,
+                &u.id,
+                &u.name,
+                failure,
+                e.kind(),
+                required,
+                &f.req,
+                purpose,
+                login.as_ref().map(|l| l.account_id.as_str()),
+            )
+            .await);
         }
     };
     let now = app.clock.now();
@@ -423,7 +480,19 @@ pub async fn callback(
     // No flight for this state: unknown, already used (a replayed callback) or expired; or it
     // belongs to another source.
     let (Some(w), Some(u)) = (flight.filter(|w| w.flight.upstream == id), upstream) else {
-        return Ok(fail(&app, hint, &id, &name, UpstreamFailure::State, "state", None, "", Purpose::Login, current.as_deref()).await);
+        return Ok(fail(
+            &app,
+            hint,
+            &id,
+            &name,
+            UpstreamFailure::State,
+            "state",
+            None,
+            "",
+            Purpose::Login,
+            current.as_deref(),
+        )
+        .await);
     };
     let lang = w.lang;
     let failed = |e: UpstreamError| {
@@ -433,7 +502,19 @@ pub async fn callback(
         let current = current.clone();
         async move {
             tracing::warn!(upstream = %u.id, error = %e, "upstream login failed");
-            fail(&app, lang, &u.id, &u.name, failure_of(&e), e.kind(), w.flight.asked, &w.req, w.purpose, current.as_deref()).await
+            fail(
+                &app,
+                lang,
+                &u.id,
+                &u.name,
+                failure_of(&e),
+                e.kind(),
+                w.flight.asked,
+                &w.req,
+                w.purpose,
+                current.as_deref(),
+            )
+            .await
         }
     };
     if let Some(error) = q.error {
@@ -451,10 +532,34 @@ pub async fn callback(
     let done = match link::complete(&app, &u, &asserted, w.purpose, current.as_deref()).await {
         Ok(d) => d,
         Err(LinkError::LinkedElsewhere) => {
-            return Ok(fail(&app, lang, &u.id, &u.name, UpstreamFailure::LinkedElsewhere, "linked_elsewhere", None, &w.req, w.purpose, current.as_deref()).await)
+            return Ok(fail(
+                &app,
+                lang,
+                &u.id,
+                &u.name,
+                UpstreamFailure::LinkedElsewhere,
+                "linked_elsewhere",
+                None,
+                &w.req,
+                w.purpose,
+                current.as_deref(),
+            )
+            .await)
         }
         Err(LinkError::Disabled) => {
-            return Ok(fail(&app, lang, &u.id, &u.name, UpstreamFailure::Invalid, "account_disabled", None, &w.req, w.purpose, current.as_deref()).await)
+            return Ok(fail(
+                &app,
+                lang,
+                &u.id,
+                &u.name,
+                UpstreamFailure::Invalid,
+                "account_disabled",
+                None,
+                &w.req,
+                w.purpose,
+                current.as_deref(),
+            )
+            .await)
         }
         Err(LinkError::Store(e)) => return Err(PageError::from(e).in_lang(lang)),
     };
@@ -577,8 +682,25 @@ pub async fn link_confirm(
     if session::login(&app.db, &s).await?.is_none() {
         return Ok(Redirect::to("/login").into_response());
     }
-    let Some(u) = app.db.upstream_get(&id).await?.filter(|u| u.disabled_at.is_none()) else {
-        return Ok(fail(&app, lang, &id, &id, UpstreamFailure::NotOffered, "unknown_upstream", None, "", Purpose::Link, None).await);
+    let Some(u) = app
+        .db
+        .upstream_get(&id)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+    else {
+        return Ok(fail(
+            &app,
+            lang,
+            &id,
+            &id,
+            UpstreamFailure::NotOffered,
+            "unknown_upstream",
+            None,
+            "",
+            Purpose::Link,
+            None,
+        )
+        .await);
     };
     let page = pages::LinkConfirmPage {
         lang,
@@ -623,9 +745,12 @@ pub async fn unlink(
         Unlinked::Removed => {
             audit::record(
                 &app.db,
-                Entry::new(Event::IdentityUnlinked, Actor::Account(login.account_id.clone()))
-                    .subject(&login.account_id)
-                    .with("upstream", &id),
+                Entry::new(
+                    Event::IdentityUnlinked,
+                    Actor::Account(login.account_id.clone()),
+                )
+                .subject(&login.account_id)
+                .with("upstream", &id),
             )
             .await?;
             Ok(Redirect::to("/account/links?unlinked=1").into_response())
@@ -633,10 +758,13 @@ pub async fn unlink(
         Unlinked::LastWay => {
             audit::record_or_log(
                 &app.db,
-                Entry::new(Event::IdentityRefused, Actor::Account(login.account_id.clone()))
-                    .subject(&login.account_id)
-                    .with("upstream", &id)
-                    .with("reason", "last_way_to_log_in"),
+                Entry::new(
+                    Event::IdentityRefused,
+                    Actor::Account(login.account_id.clone()),
+                )
+                .subject(&login.account_id)
+                .with("upstream", &id)
+                .with("reason", "last_way_to_log_in"),
             )
             .await;
             let page = pages::UpstreamErrorPage {

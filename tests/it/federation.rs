@@ -63,7 +63,11 @@ async fn wait_ready(url: &str, proc: &mut Proc) {
         if let Ok(Some(status)) = proc.child.try_wait() {
             panic!("{} exited early: {status}", proc.name);
         }
-        assert!(Instant::now() < deadline, "{} did not come up at {url}", proc.name);
+        assert!(
+            Instant::now() < deadline,
+            "{} did not come up at {url}",
+            proc.name
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -89,12 +93,21 @@ fn pforte_cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> S
     }
     cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run pforte");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     let o = child.wait_with_output().unwrap();
     assert!(
@@ -126,16 +139,35 @@ impl UpstreamPforte {
                 pforte::tokens::keys::Kek::generate_base64(),
             ),
             // Both Pfortes live on 127.0.0.1: cookies do not tell ports apart.
-            ("PFORTE_SESSION_COOKIE_NAME".into(), "servicekonto_session".into()),
+            (
+                "PFORTE_SESSION_COOKIE_NAME".into(),
+                "servicekonto_session".into(),
+            ),
         ];
         let redirect = format!("{}/upstream/sk/callback", downstream.issuer);
         let bye = format!("{}/logout/upstream-done", downstream.issuer);
         pforte_cli(
             &env,
             &[
-                "client", "add", "--id", SK_CLIENT, "--secret", SK_SECRET, "--redirect-uri",
-                &redirect, "--post-logout-redirect-uri", &bye, "--scope", "openid", "--scope",
-                "profile", "--scope", "email", "--scope", "address", "--name",
+                "client",
+                "add",
+                "--id",
+                SK_CLIENT,
+                "--secret",
+                SK_SECRET,
+                "--redirect-uri",
+                &redirect,
+                "--post-logout-redirect-uri",
+                &bye,
+                "--scope",
+                "openid",
+                "--scope",
+                "profile",
+                "--scope",
+                "email",
+                "--scope",
+                "address",
+                "--name",
                 "Pforte der Stadt Werne",
             ],
             None,
@@ -143,15 +175,28 @@ impl UpstreamPforte {
         pforte_cli(
             &env,
             &[
-                "account", "add", "--email", SK_EMAIL, "--password-stdin", "--given-name", "Jana",
-                "--family-name", "Beispiel",
+                "account",
+                "add",
+                "--email",
+                SK_EMAIL,
+                "--password-stdin",
+                "--given-name",
+                "Jana",
+                "--family-name",
+                "Beispiel",
             ],
             Some(PASSWORD),
         );
         pforte_cli(
             &env,
             &[
-                "account", "proof", "--email", SK_EMAIL, "--level", "substantial", "--evidence",
+                "account",
+                "proof",
+                "--email",
+                SK_EMAIL,
+                "--level",
+                "substantial",
+                "--evidence",
                 "Personalausweis im Bürgerbüro geprüft",
             ],
             None,
@@ -196,7 +241,9 @@ impl EidOp {
         let port = free_port();
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/eid-op");
         assert!(
-            std::path::Path::new(dir).join("node_modules/oidc-provider").exists(),
+            std::path::Path::new(dir)
+                .join("node_modules/oidc-provider")
+                .exists(),
             "run `npm ci` in tests/peers/eid-op first (.ci/run does)"
         );
         let mut cmd = Command::new(std::env::var("PFORTE_TEST_NODE").unwrap_or("node".into()));
@@ -258,7 +305,10 @@ impl Walker {
             let status = resp.status();
             let url = resp.url().to_string();
             if status.is_redirection() {
-                let loc = resp.headers()[header::LOCATION].to_str().unwrap().to_string();
+                let loc = resp.headers()[header::LOCATION]
+                    .to_str()
+                    .unwrap()
+                    .to_string();
                 let next = url::Url::parse(&url).unwrap().join(&loc).unwrap();
                 if next.port() == Some(9999) {
                     return Outcome::Callback { url: next };
@@ -346,7 +396,9 @@ async fn downstream_client(server: &TestServer, upstreams: Option<Vec<String>>) 
             secret: Some("rp-secret-123".into()),
             redirect_uris: vec![redirect("rp")],
             post_logout_redirect_uris: vec!["http://127.0.0.1:9999/rp/bye".into()],
-            scopes: ["openid", "profile", "email", "address"].map(String::from).to_vec(),
+            scopes: ["openid", "profile", "email", "address"]
+                .map(String::from)
+                .to_vec(),
             name: Some("Wunschkennzeichen".into()),
             ..Default::default()
         })
@@ -360,7 +412,9 @@ async fn downstream_client(server: &TestServer, upstreams: Option<Vec<String>>) 
 
 /// The ID token of the code in `out`.
 async fn id_token(server: &TestServer, out: &Outcome, verifier: &str) -> Value {
-    let code = out.param("code").unwrap_or_else(|| panic!("no code: {out:?}"));
+    let code = out
+        .param("code")
+        .unwrap_or_else(|| panic!("no code: {out:?}"));
     let (st, body) = token_request(
         server,
         Some(("rp", "rp-secret-123")),
@@ -424,7 +478,11 @@ async fn servicekonto_first_login_creates_the_account_and_carries_substantial() 
     // The citizen sets up TOTP at the Servicekonto (its tokens reach substantial with it).
     let login = w.get(&format!("{}/login", sk.issuer)).await;
     let acc = w
-        .submit(&login, "form[action=\"/login\"]", &[("email", SK_EMAIL), ("password", PASSWORD)])
+        .submit(
+            &login,
+            "form[action=\"/login\"]",
+            &[("email", SK_EMAIL), ("password", PASSWORD)],
+        )
         .await;
     assert!(acc.is_page("/account"), "{acc:?}");
     let setup = w.get(&format!("{}/account/security/totp", sk.issuer)).await;
@@ -440,7 +498,8 @@ async fn servicekonto_first_login_creates_the_account_and_carries_substantial() 
     assert_eq!(status(&done), StatusCode::OK, "{done:?}");
     // Log out there: the downstream login starts from nothing.
     let acc = w.get(&format!("{}/account", sk.issuer)).await;
-    w.submit(&acc, "form[action=\"/account/logout\"]", &[]).await;
+    w.submit(&acc, "form[action=\"/account/logout\"]", &[])
+        .await;
 
     let before = counts(&server).await;
     let (url, verifier) = authorize_url(
@@ -458,17 +517,31 @@ async fn servicekonto_first_login_creates_the_account_and_carries_substantial() 
         "{}",
         page.html()
     );
-    let out = w.submit(&page, "form[action=\"/upstream/sk/start\"]", &[]).await;
+    let out = w
+        .submit(&page, "form[action=\"/upstream/sk/start\"]", &[])
+        .await;
     // At the Servicekonto: asked for substantial in its own spelling (eIDAS URIs here).
-    assert_eq!(page_url(&out).port(), url::Url::parse(&sk.issuer).unwrap().port(), "{out:?}");
+    assert_eq!(
+        page_url(&out).port(),
+        url::Url::parse(&sk.issuer).unwrap().port(),
+        "{out:?}"
+    );
     assert!(out.is_page("/login"), "{out:?}");
     let out = w
-        .submit(&out, "form[action=\"/login\"]", &[("email", SK_EMAIL), ("password", PASSWORD)])
+        .submit(
+            &out,
+            "form[action=\"/login\"]",
+            &[("email", SK_EMAIL), ("password", PASSWORD)],
+        )
         .await;
     // Substantial needs the second factor there.
     assert!(out.is_page("/stepup"), "{out:?}");
     let out = w
-        .submit(&out, "form[action=\"/stepup/totp\"]", &[("code", &totp_now(&seed, 1))])
+        .submit(
+            &out,
+            "form[action=\"/stepup/totp\"]",
+            &[("code", &totp_now(&seed, 1))],
+        )
         .await;
     let out = if out.is_page("/consent") {
         w.submit(&out, "form[action=\"/consent\"]", &[("decision", "allow")])
@@ -479,10 +552,17 @@ async fn servicekonto_first_login_creates_the_account_and_carries_substantial() 
     // Back at the downstream Pforte: consent for the service, then the code.
     let out = consent_if_asked(&w, out).await;
     let claims = id_token(&server, &out, &verifier).await;
-    assert_eq!(claims["acr"], "http://eidas.europa.eu/LoA/substantial", "{claims}");
+    assert_eq!(
+        claims["acr"], "http://eidas.europa.eu/LoA/substantial",
+        "{claims}"
+    );
     assert_eq!(claims["amr"], json!(["fed"]));
     let after = counts(&server).await;
-    assert_eq!((after.0, after.1), (before.0 + 1, before.1 + 1), "one account, one link");
+    assert_eq!(
+        (after.0, after.1),
+        (before.0 + 1, before.1 + 1),
+        "one account, one link"
+    );
 
     // The account: the verified e-mail of the Servicekonto, no password, attributes with
     // their provenance, proofed as far as the upstream asserted.
@@ -494,23 +574,39 @@ async fn servicekonto_first_login_creates_the_account_and_carries_substantial() 
         .unwrap()
         .expect("account with the upstream's verified e-mail");
     assert!(account.email_verified && account.password_hash.is_none());
-    assert_eq!(account.proofing_level, pforte::assurance::Level::Substantial);
+    assert_eq!(
+        account.proofing_level,
+        pforte::assurance::Level::Substantial
+    );
     assert_eq!(claims["sub"], account.id);
     let attrs = server.app.db.account_attributes(&account.id).await.unwrap();
-    let given = attrs.iter().find(|a| a.name == "given_name").expect("given_name");
-    assert_eq!((given.value.as_str(), given.source.as_str()), ("Jana", "upstream:sk"));
+    let given = attrs
+        .iter()
+        .find(|a| a.name == "given_name")
+        .expect("given_name");
+    assert_eq!(
+        (given.value.as_str(), given.source.as_str()),
+        ("Jana", "upstream:sk")
+    );
     assert_eq!(given.level, pforte::assurance::Level::Substantial);
 
     // A second login through the Servicekonto finds the same account (keyed by its subject).
     let w2 = Walker::new();
     let (url, _) = authorize_url(&server, "rp", &[("prompt", "login")]);
     let page = w2.get(&url).await;
-    let out = w2.submit(&page, "form[action=\"/upstream/sk/start\"]", &[]).await;
     let out = w2
-        .submit(&out, "form[action=\"/login\"]", &[("email", SK_EMAIL), ("password", PASSWORD)])
+        .submit(&page, "form[action=\"/upstream/sk/start\"]", &[])
+        .await;
+    let out = w2
+        .submit(
+            &out,
+            "form[action=\"/login\"]",
+            &[("email", SK_EMAIL), ("password", PASSWORD)],
+        )
         .await;
     let out = if out.is_page("/consent") {
-        w2.submit(&out, "form[action=\"/consent\"]", &[("decision", "allow")]).await
+        w2.submit(&out, "form[action=\"/consent\"]", &[("decision", "allow")])
+            .await
     } else {
         out
     };
@@ -525,15 +621,34 @@ async fn register_eid(server: &TestServer, op: &EidOp) {
     // Through the CLI, as an operator would (contract.md).
     let env = vec![
         ("PFORTE_ISSUER".to_string(), server.issuer.clone()),
-        ("PFORTE_DATABASE_URL".to_string(), server.db_url().to_string()),
-        ("PFORTE_KEYS_ENCRYPTION_KEY".to_string(), server.kek().to_string()),
+        (
+            "PFORTE_DATABASE_URL".to_string(),
+            server.db_url().to_string(),
+        ),
+        (
+            "PFORTE_KEYS_ENCRYPTION_KEY".to_string(),
+            server.kek().to_string(),
+        ),
     ];
     let out = pforte_cli(
         &env,
         &[
-            "upstream", "add", "--id", "eid", "--profile", "eid", "--issuer", &op.issuer,
-            "--client-id", EID_CLIENT, "--client-secret", EID_SECRET, "--name",
-            "Online-Ausweis", "--userinfo", "--end-session",
+            "upstream",
+            "add",
+            "--id",
+            "eid",
+            "--profile",
+            "eid",
+            "--issuer",
+            &op.issuer,
+            "--client-id",
+            EID_CLIENT,
+            "--client-secret",
+            EID_SECRET,
+            "--name",
+            "Online-Ausweis",
+            "--userinfo",
+            "--end-session",
         ],
         None,
     );
@@ -578,8 +693,14 @@ async fn eid_first_login_linking_and_step_up() {
         ],
     );
     let page = w.get(&url).await;
-    assert!(page.html().contains("Mit Online-Ausweis anmelden"), "{}", page.html());
-    let out = w.submit(&page, "form[action=\"/upstream/eid/start\"]", &[]).await;
+    assert!(
+        page.html().contains("Mit Online-Ausweis anmelden"),
+        "{}",
+        page.html()
+    );
+    let out = w
+        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
+        .await;
     assert!(
         out.html().contains("http://eidas.europa.eu/LoA/high"),
         "acr_values forwarded: {}",
@@ -609,14 +730,24 @@ async fn eid_first_login_linking_and_step_up() {
             .find(|a| a.name == name)
             .unwrap_or_else(|| panic!("{name} in {attrs:?}"));
         assert_eq!(a.value, value);
-        assert_eq!((a.source.as_str(), a.level), ("upstream:eid", pforte::assurance::Level::High));
+        assert_eq!(
+            (a.source.as_str(), a.level),
+            ("upstream:eid", pforte::assurance::Level::High)
+        );
     }
     let identities = server.app.db.identities_of(&erika).await.unwrap();
-    assert_eq!(identities[0].subject, "rid-6d3f1a9c0b7e4c2a9f1e8d7c6b5a4f3e");
+    assert_eq!(
+        identities[0].subject,
+        "rid-6d3f1a9c0b7e4c2a9f1e8d7c6b5a4f3e"
+    );
 
     // 2. The last way to log in is kept: no unlink button, and a forged POST is refused.
     let links = w.get(&server.url("/account/links")).await;
-    assert!(links.html().contains("Das ist Ihr einziger Anmeldeweg"), "{}", links.html());
+    assert!(
+        links.html().contains("Das ist Ihr einziger Anmeldeweg"),
+        "{}",
+        links.html()
+    );
     assert!(!links.html().contains("/unlink\""), "no unlink button");
     let csrf = hidden(w.get(&server.url("/account")).await.html(), "csrf");
     let refused = w
@@ -627,7 +758,11 @@ async fn eid_first_login_linking_and_step_up() {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::CONFLICT);
-    assert!(refused.text().await.unwrap().contains("kann nicht gelöst werden"));
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("kann nicht gelöst werden"));
     assert_eq!(counts(&server).await, after);
 
     // 3. A password citizen (low) asked for high is led to the eID on the step-up page; the
@@ -641,11 +776,21 @@ async fn eid_first_login_linking_and_step_up() {
     );
     let page = w.get(&url).await;
     let out = w
-        .submit(&page, "form[action=\"/login\"]", &[("email", "anna@example.de"), ("password", PASSWORD)])
+        .submit(
+            &page,
+            "form[action=\"/login\"]",
+            &[("email", "anna@example.de"), ("password", PASSWORD)],
+        )
         .await;
     assert!(out.is_page("/stepup"), "{out:?}");
-    assert!(out.html().contains("Mit Online-Ausweis bestätigen"), "{}", out.html());
-    let out = w.submit(&out, "form[action=\"/upstream/eid/start\"]", &[]).await;
+    assert!(
+        out.html().contains("Mit Online-Ausweis bestätigen"),
+        "{}",
+        out.html()
+    );
+    let out = w
+        .submit(&out, "form[action=\"/upstream/eid/start\"]", &[])
+        .await;
     let out = eid_pin(&w, &out, "max").await;
     let out = consent_if_asked(&w, out).await;
     let claims = id_token(&server, &out, &verifier).await;
@@ -663,12 +808,22 @@ async fn eid_first_login_linking_and_step_up() {
 
     // 5. Linking after confirming; Erika's eID (linked to her own account) is refused.
     let confirm = w.get(&server.url("/upstream/eid/link")).await;
-    assert!(confirm.html().contains("Ja, jetzt verknüpfen"), "{confirm:?}");
-    let out = w.submit(&confirm, "form[action=\"/upstream/eid/start\"]", &[]).await;
+    assert!(
+        confirm.html().contains("Ja, jetzt verknüpfen"),
+        "{confirm:?}"
+    );
+    let out = w
+        .submit(&confirm, "form[action=\"/upstream/eid/start\"]", &[])
+        .await;
     let before = counts(&server).await;
     let out = eid_pin(&w, &out, "erika").await;
     assert_eq!(status(&out), StatusCode::CONFLICT, "{out:?}");
-    assert!(out.html().contains("Schon mit einem anderen Konto verknüpft"), "{}", out.html());
+    assert!(
+        out.html()
+            .contains("Schon mit einem anderen Konto verknüpft"),
+        "{}",
+        out.html()
+    );
     assert_eq!(counts(&server).await, before, "nothing linked");
     let refusal = !server
         .app
@@ -680,9 +835,14 @@ async fn eid_first_login_linking_and_step_up() {
     assert!(refusal, "audited");
     // Max's card links after confirming.
     let confirm = w.get(&server.url("/upstream/eid/link")).await;
-    let out = w.submit(&confirm, "form[action=\"/upstream/eid/start\"]", &[]).await;
+    let out = w
+        .submit(&confirm, "form[action=\"/upstream/eid/start\"]", &[])
+        .await;
     let out = eid_pin(&w, &out, "max").await;
-    assert!(out.html().contains("jetzt mit Ihrem Konto verknüpft"), "{out:?}");
+    assert!(
+        out.html().contains("jetzt mit Ihrem Konto verknüpft"),
+        "{out:?}"
+    );
     assert_eq!(server.app.db.identities_of(&anna).await.unwrap().len(), 1);
 
     // 6. Cancelling at the eID (access_denied): a readable page, nothing created.
@@ -690,8 +850,14 @@ async fn eid_first_login_linking_and_step_up() {
     let before = counts(&server).await;
     let (url, _) = authorize_url(&server, "rp", &[("ui_locales", "en")]);
     let page = w.get(&url).await;
-    assert!(page.html().contains("Log in with Online-Ausweis"), "{}", page.html());
-    let out = w.submit(&page, "form[action=\"/upstream/eid/start\"]", &[]).await;
+    assert!(
+        page.html().contains("Log in with Online-Ausweis"),
+        "{}",
+        page.html()
+    );
+    let out = w
+        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
+        .await;
     let out = w.submit(&out, "form[action$=\"/abort\"]", &[]).await;
     assert_eq!(status(&out), StatusCode::BAD_REQUEST, "{out:?}");
     assert!(out.html().contains("Login cancelled"), "{}", out.html());
@@ -870,15 +1036,60 @@ async fn upstream_failures_leave_nothing_behind() {
         r#"{"id_token":{"acr":{"essential":true,"values":["http://eidas.europa.eu/LoA/high"]}}}"#;
 
     let cases: &[(Mode, &str, &str, bool)] = &[
-        (Mode::BadSignature, "bad_signature", "Anmeldung konnte nicht geprüft werden", false),
-        (Mode::UnknownKid, "unknown_key", "Anmeldung konnte nicht geprüft werden", false),
-        (Mode::WrongIssuer, "wrong_issuer", "Anmeldung konnte nicht geprüft werden", false),
-        (Mode::WrongAudience, "wrong_audience", "Anmeldung konnte nicht geprüft werden", false),
-        (Mode::NonceMismatch, "nonce_mismatch", "Anmeldung konnte nicht geprüft werden", false),
-        (Mode::MissingSub, "missing_claim", "Anmeldung konnte nicht geprüft werden", false),
-        (Mode::LowAcr, "acr_too_low", "Vertrauensniveau nicht erreicht", true),
-        (Mode::Slow, "timeout", "Anmeldung zurzeit nicht möglich", false),
-        (Mode::TokenError, "token", "Anmeldung konnte nicht geprüft werden", false),
+        (
+            Mode::BadSignature,
+            "bad_signature",
+            "Anmeldung konnte nicht geprüft werden",
+            false,
+        ),
+        (
+            Mode::UnknownKid,
+            "unknown_key",
+            "Anmeldung konnte nicht geprüft werden",
+            false,
+        ),
+        (
+            Mode::WrongIssuer,
+            "wrong_issuer",
+            "Anmeldung konnte nicht geprüft werden",
+            false,
+        ),
+        (
+            Mode::WrongAudience,
+            "wrong_audience",
+            "Anmeldung konnte nicht geprüft werden",
+            false,
+        ),
+        (
+            Mode::NonceMismatch,
+            "nonce_mismatch",
+            "Anmeldung konnte nicht geprüft werden",
+            false,
+        ),
+        (
+            Mode::MissingSub,
+            "missing_claim",
+            "Anmeldung konnte nicht geprüft werden",
+            false,
+        ),
+        (
+            Mode::LowAcr,
+            "acr_too_low",
+            "Vertrauensniveau nicht erreicht",
+            true,
+        ),
+        (
+            Mode::Slow,
+            "timeout",
+            "Anmeldung zurzeit nicht möglich",
+            false,
+        ),
+        (
+            Mode::TokenError,
+            "token",
+            "Anmeldung konnte nicht geprüft werden",
+            false,
+        ),
     ];
     let before = counts(&server).await;
     for (mode, code, title, essential) in cases {
@@ -890,16 +1101,36 @@ async fn upstream_failures_leave_nothing_behind() {
         }
         let (url, _) = authorize_url(&server, "rp", &extra);
         let page = w.get(&url).await;
-        assert!(page.html().contains("Mit Testanbieter anmelden"), "{mode:?}");
+        assert!(
+            page.html().contains("Mit Testanbieter anmelden"),
+            "{mode:?}"
+        );
         let out = w
             .submit(&page, "form[action=\"/upstream/hostile/start\"]", &[])
             .await;
-        assert!(out.is_page("/upstream/hostile/callback"), "{mode:?}: {out:?}");
-        assert!(status(&out).is_client_error() || status(&out).is_server_error(), "{mode:?}");
+        assert!(
+            out.is_page("/upstream/hostile/callback"),
+            "{mode:?}: {out:?}"
+        );
+        assert!(
+            status(&out).is_client_error() || status(&out).is_server_error(),
+            "{mode:?}"
+        );
         assert!(out.html().contains(title), "{mode:?}: {}", out.html());
-        assert!(out.html().contains(&format!("<code>{code}</code>")), "{mode:?}: {}", out.html());
-        assert!(out.html().contains("href=\"/login?req="), "the way back: {mode:?}");
-        assert_eq!(counts(&server).await, before, "{mode:?} left an account or a link");
+        assert!(
+            out.html().contains(&format!("<code>{code}</code>")),
+            "{mode:?}: {}",
+            out.html()
+        );
+        assert!(
+            out.html().contains("href=\"/login?req="),
+            "the way back: {mode:?}"
+        );
+        assert_eq!(
+            counts(&server).await,
+            before,
+            "{mode:?} left an account or a link"
+        );
         let audited = server
             .app
             .db
@@ -946,7 +1177,10 @@ async fn upstream_failures_leave_nothing_behind() {
         )))
         .await;
     assert_eq!(status(&cancelled), StatusCode::BAD_REQUEST);
-    assert!(cancelled.html().contains("Anmeldung abgebrochen"), "{cancelled:?}");
+    assert!(
+        cancelled.html().contains("Anmeldung abgebrochen"),
+        "{cancelled:?}"
+    );
     assert_eq!(counts(&server).await, before);
 
     // A forged callback (a state this browser never started) and a CSRF-less start.
@@ -1048,4 +1282,104 @@ async fn logout_ends_the_upstream_session_too() {
         page_url(&out).path().starts_with("/interaction/"),
         "the eID session ended: {out:?}"
     );
+}
+
+// --- a real browser ---------------------------------------------------------------------------
+
+/// The eID login in headless Chromium without JavaScript, in German and in English, with
+/// screenshots of the pages (`PFORTE_SHOTS`, default `/tmp/shots`) for a person to look at.
+#[tokio::test]
+async fn browser_upstream_login_in_german_and_english() {
+    use crate::browser::{click, ChromeDriver};
+    use fantoccini::Locator;
+    let shots = std::path::PathBuf::from(
+        std::env::var("PFORTE_SHOTS").unwrap_or_else(|_| "/tmp/shots".into()),
+    );
+    std::fs::create_dir_all(&shots).unwrap();
+    let server = TestServer::start(Backend::Sqlite).await;
+    let op = EidOp::start(&server, &[]).await;
+    register_eid(&server, &op).await;
+    let sk = "sk";
+    admin::add_upstream(
+        &server.app.db,
+        &server.app.kek,
+        &Actor::Cli,
+        NewUpstream {
+            id: sk.into(),
+            profile: "servicekonto-nrw".into(),
+            issuer: "http://127.0.0.1:9/unused".into(),
+            client_id: "x".into(),
+            client_secret: "y".into(),
+            name: Some("Servicekonto.NRW".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    downstream_client(&server, None).await;
+    let driver = ChromeDriver::start().await;
+    for (lang, login_label, cancel_title) in [
+        ("de", "Mit Online-Ausweis anmelden", "Anmeldung abgebrochen"),
+        ("en", "Log in with Online-Ausweis", "Login cancelled"),
+    ] {
+        let c = driver.browser(lang, false, 1280).await;
+        let (url, _) = authorize_url(&server, "rp", &[("ui_locales", lang)]);
+        c.goto(&url).await.unwrap();
+        let html = c.source().await.unwrap();
+        assert!(html.contains(login_label), "{html}");
+        std::fs::write(
+            shots.join(format!("federation-login-{lang}.png")),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        // Cancel at the eID: the failure page in the citizen's language, with the way back.
+        click(&c, "form[action=\"/upstream/eid/start\"] button").await;
+        click(&c, "#cancel").await;
+        let html = c.source().await.unwrap();
+        assert!(html.contains(cancel_title), "{html}");
+        std::fs::write(
+            shots.join(format!("federation-cancelled-{lang}.png")),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        // The way back leads to the login page of the same request; now with the PIN.
+        click(&c, "a.button").await;
+        assert_eq!(c.current_url().await.unwrap().path(), "/login");
+        click(&c, "form[action=\"/upstream/eid/start\"] button").await;
+        click(&c, "#pin-ok").await;
+        // The service's consent page (the first time), then its redirect URI with a code.
+        if c.current_url().await.unwrap().path() == "/consent" {
+            std::fs::write(
+                shots.join(format!("federation-consent-{lang}.png")),
+                c.screenshot().await.unwrap(),
+            )
+            .unwrap();
+            c.find(Locator::Css("button[value=\"allow\"]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let u = c.current_url().await.unwrap();
+            if u.port() == Some(9999) {
+                assert!(u.query_pairs().any(|(k, _)| k == "code"), "{u}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no redirect to the service: {u}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Linked ways to log in, as the citizen sees them.
+        c.goto(&server.url(&format!("/account/links?ui_locales={lang}")))
+            .await
+            .unwrap();
+        std::fs::write(
+            shots.join(format!("federation-links-{lang}.png")),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        c.close().await.unwrap();
+    }
 }
