@@ -52,6 +52,7 @@ pub enum Command {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum UpstreamCmd {
     /// Register an upstream; Pforte's redirect URI at it is {issuer}/upstream/{ID}/callback.
     Add {

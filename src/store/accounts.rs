@@ -39,10 +39,9 @@ pub const NO_EMAIL_DOMAIN: &str = "no-email.invalid";
 impl Account {
     /// Whether the account has a real e-mail address (not the stand-in of [`NO_EMAIL_DOMAIN`]).
     pub fn has_email(&self) -> bool {
-        !self
-            .email
+        self.email
             .rsplit_once('@')
-            .is_some_and(|(_, d)| d == NO_EMAIL_DOMAIN)
+            .is_none_or(|(_, d)| d != NO_EMAIL_DOMAIN)
     }
 }
 

@@ -381,8 +381,8 @@ pub async fn finish(
                 .ok()
                 .and_then(|v| v.get("id_token")?.as_str().and_then(payload))
                 .is_some_and(|p| {
-                    !p.get("sub")
-                        .is_some_and(|s| s.as_str().is_some_and(|s| !s.is_empty()))
+                    p.get("sub")
+                        .is_none_or(|s| s.as_str().is_none_or(|s| s.is_empty()))
                 });
             return Err(if missing_sub {
                 UpstreamError::MissingClaim("sub")

@@ -1010,8 +1010,17 @@ async fn hostile_op() -> (String, Shared) {
 }
 
 #[tokio::test]
-async fn upstream_failures_leave_nothing_behind() {
-    let server = TestServer::start_with(Backend::Sqlite, |c| c.upstream.timeout_secs = 2).await;
+async fn upstream_failures_leave_nothing_behind_sqlite() {
+    upstream_failures_leave_nothing_behind(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn upstream_failures_leave_nothing_behind_postgres() {
+    upstream_failures_leave_nothing_behind(Backend::Postgres).await
+}
+
+async fn upstream_failures_leave_nothing_behind(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| c.upstream.timeout_secs = 2).await;
     let (issuer, hostile) = hostile_op().await;
     admin::add_upstream(
         &server.app.db,
