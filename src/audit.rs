@@ -48,6 +48,7 @@ pub enum Event {
     PolicyLevelMaxAge,
     PolicyUpstreamTrust,
     PolicyClientMethods,
+    PolicyClientVerifiedClaims,
     UpstreamAdded,
     UpstreamRemoved,
     AdminDenied,
@@ -120,6 +121,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::PolicyLevelMaxAge, "policy.level_max_age", true),
     (Event::PolicyUpstreamTrust, "policy.upstream_trust", true),
     (Event::PolicyClientMethods, "policy.client_methods", true),
+    (
+        Event::PolicyClientVerifiedClaims,
+        "policy.client_verified_claims",
+        true,
+    ),
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
@@ -335,7 +341,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 41] = [
+    const ALL: [Event; 42] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -369,6 +375,7 @@ mod tests {
         Event::PolicyLevelMaxAge,
         Event::PolicyUpstreamTrust,
         Event::PolicyClientMethods,
+        Event::PolicyClientVerifiedClaims,
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
         Event::AdminDenied,

@@ -152,6 +152,17 @@ pub struct ClientAdd {
     /// A service of the municipality itself: no consent screen.
     #[arg(long = "first-party")]
     pub first_party: bool,
+    /// May receive verified_claims (OpenID Connect for Identity Assurance): attributes
+    /// proofed by the eID or in person, when it asks for them and the citizen consents.
+    #[arg(long = "verified-claims")]
+    pub verified_claims: bool,
+    /// public or pairwise sub (OIDC Core §8; default: tokens.default_subject_type).
+    #[arg(long = "subject-type")]
+    pub subject_type: Option<String>,
+    /// Pairwise clients with redirect URIs on several hosts: an https URL whose JSON array
+    /// lists them all; its host is the sector.
+    #[arg(long = "sector-identifier-uri")]
+    pub sector_identifier_uri: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -218,6 +229,9 @@ pub enum PolicySet {
         /// Allow every method and upstream again.
         #[arg(long = "all-methods", conflicts_with_all = ["method", "upstream"])]
         all_methods: bool,
+        /// Whether the client may receive verified_claims: true or false.
+        #[arg(long = "verified-claims")]
+        verified_claims: Option<bool>,
     },
     /// How far an upstream is trusted and how its acr values map to levels.
     Upstream {
@@ -329,6 +343,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     id_token_alg: a.id_token_alg,
                     acr_vocabulary: a.acr_vocabulary,
                     first_party: a.first_party,
+                    verified_claims: a.verified_claims,
+                    subject_type: a
+                        .subject_type
+                        .or_else(|| Some(app.config.tokens.default_subject_type.clone())),
+                    sector_identifier_uri: a.sector_identifier_uri,
                 },
             )
             .await?;
@@ -340,13 +359,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCmd::List) => {
             for c in app.db.client_list().await? {
                 println!(
-                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}{}",
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}\tsubject={}{}{}",
                     c.id,
                     c.name,
                     c.token_endpoint_auth_method,
                     joined(&c.grant_types),
                     c.scopes.join(","),
                     c.min_level.map_or("-", Level::as_str),
+                    match &c.sector_identifier {
+                        Some(s) => format!("{}:{s}", c.subject_type),
+                        None => c.subject_type.to_string(),
+                    },
+                    if c.verified_claims {
+                        "\tverified_claims"
+                    } else {
+                        ""
+                    },
                     if c.disabled_at.is_some() {
                         "\tdisabled"
                     } else {
@@ -464,11 +492,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             method,
             upstream,
             all_methods,
+            verified_claims,
         })) => {
-            if min_level.is_none() && method.is_empty() && upstream.is_empty() && !all_methods {
+            if min_level.is_none()
+                && method.is_empty()
+                && upstream.is_empty()
+                && !all_methods
+                && verified_claims.is_none()
+            {
                 anyhow::bail!(
-                    "policy set client: give --min-level, --method, --upstream or --all-methods"
+                    "policy set client: give --min-level, --method, --upstream, --all-methods or --verified-claims"
                 );
+            }
+            if let Some(allowed) = verified_claims {
+                admin::set_client_verified_claims(&app.db, ACTOR, &id, allowed).await?;
+                println!("client {id}: verified_claims {allowed}");
             }
             if let Some(level) = min_level {
                 admin::set_client_min_level(&app.db, ACTOR, &id, Some(level)).await?;

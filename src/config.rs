@@ -150,6 +150,9 @@ pub struct TokensConfig {
     pub code_ttl: u64,
     /// JWS algorithm for JWT access tokens (RFC 9068): `ES256` (default, fast), `RS256` or `EdDSA`.
     pub access_token_alg: String,
+    /// The subject type of new clients that do not name one: `public` (default) or `pairwise`
+    /// (OIDC Core §8; `client add --subject-type`).
+    pub default_subject_type: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,6 +226,7 @@ impl Default for TokensConfig {
             refresh_token_ttl: 30 * 24 * 3600,
             code_ttl: 60,
             access_token_alg: "ES256".into(),
+            default_subject_type: "public".into(),
         }
     }
 }
@@ -333,6 +337,12 @@ impl Config {
             return Err(format!(
                 "key `tokens.access_token_alg`: expected ES256, RS256 or EdDSA, got `{}`",
                 self.tokens.access_token_alg
+            ));
+        }
+        if crate::store::types::SubjectType::parse(&self.tokens.default_subject_type).is_none() {
+            return Err(format!(
+                "key `tokens.default_subject_type`: expected public or pairwise, got `{}`",
+                self.tokens.default_subject_type
             ));
         }
         for (key, v) in [

@@ -49,7 +49,12 @@ pub async fn access_token(
         .map(|d| d.as_millis())
         .unwrap_or(0);
     let jti = format!("{millis:012x}{}", secrets::random_token(12));
-    let c = claims::access_claims(g, aud, t, ttl, jti.clone());
+    let mut c = claims::access_claims(g, aud, t, ttl, jti.clone());
+    if let Some(account) = g.account_id {
+        // The sub this client sees (pairwise or public, OIDC Core §8); the ledger keeps the
+        // account id.
+        c.sub = super::subject::for_client_id(core, g.client_id, account).await?;
+    }
     let token = tokens::sign(&core.keys, access_alg(core), "at+jwt", &c).await?;
     core.ledger
         .record(AccessRecord {
@@ -93,14 +98,26 @@ pub async fn user_tokens(
         let attrs = core.db.account_attributes(&ctx.account_id).await?;
         // Profile claims go to the ID token only when requested there (OIDC Core §5.4: with a
         // code flow they are released from userinfo).
-        let extra = super::claims::release(
+        let mut extra = super::claims::release(
             &account,
             &attrs,
             &[],
             &super::claims::requested_names(ctx.claims.as_deref(), "id_token"),
         );
+        if let Some(v) = super::verified_claims::for_target(
+            core,
+            client,
+            &account,
+            &attrs,
+            ctx.claims.as_deref(),
+            "id_token",
+        )
+        .await?
+        {
+            extra.insert("verified_claims".into(), v);
+        }
         let alg = client.id_token_signed_response_alg;
-        let c = claims::id_claims(
+        let mut c = claims::id_claims(
             &g,
             nonce,
             Some((&access_token, alg)),
@@ -108,6 +125,7 @@ pub async fn user_tokens(
             core.now(),
             core.config.tokens.id_token_ttl as i64,
         );
+        c.sub = super::subject::for_client(core, client, &ctx.account_id);
         Some(tokens::sign(&core.keys, alg, "JWT", &c).await?)
     } else {
         None

@@ -70,6 +70,9 @@ pub enum AccessState {
     /// Live; with the `claims` request parameter of its grant, if any.
     Active {
         claims: Option<String>,
+        /// The citizen it was issued for (`None`: client_credentials). The token's `sub` is
+        /// what its client sees, which for a pairwise client is not the account id.
+        account_id: Option<String>,
     },
     Revoked,
     Unknown,
@@ -368,7 +371,7 @@ impl Db {
     /// The ledger's view of an access token, including its grant's revocation.
     pub async fn access_state(&self, jti: &str) -> Result<AccessState> {
         let row = sqlx::query(
-            "SELECT a.revoked_at AS revoked_at, g.revoked_at AS grant_revoked_at, g.claims AS claims FROM access_tokens a \
+            "SELECT a.revoked_at AS revoked_at, g.revoked_at AS grant_revoked_at, g.claims AS claims, a.account_id AS account_id FROM access_tokens a \
              LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = $1",
         )
         .bind(jti)
@@ -384,6 +387,7 @@ impl Db {
                 } else {
                     AccessState::Active {
                         claims: r.try_get("claims")?,
+                        account_id: r.try_get("account_id")?,
                     }
                 }
             }

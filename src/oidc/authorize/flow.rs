@@ -222,6 +222,21 @@ pub async fn advance(
         auth_time: l.auth_time,
         level: l.level.min(proofing),
     });
+    // An id_token_hint names the citizen by the sub this client sees (pairwise or public);
+    // the decision compares account ids.
+    let mapped;
+    let req = match (&req.id_token_hint_sub, login) {
+        (Some(hint), Some(l))
+            if *hint == super::super::subject::for_client(core, &client, &l.account_id) =>
+        {
+            mapped = AuthRequest {
+                id_token_hint_sub: Some(l.account_id.clone()),
+                ..req.clone()
+            };
+            &mapped
+        }
+        _ => req,
+    };
     let next = decide(
         req,
         &Facts {
