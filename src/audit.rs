@@ -65,6 +65,17 @@ pub enum Event {
     ClientEnabled,
     ClientsImported,
     AdminConsoleLogin,
+    /// A login at an upstream source failed (timeout, error answer, invalid ID token, …).
+    UpstreamLoginFailed,
+    /// An account was created by a first login through an upstream source.
+    UpstreamAccountCreated,
+    /// An upstream identity was linked to an account.
+    IdentityLinked,
+    /// An upstream identity was unlinked from an account.
+    IdentityUnlinked,
+    /// Linking or logging in was refused: the identity is linked to another account, or it
+    /// is the account's last way to log in.
+    IdentityRefused,
 }
 
 /// `(event, stored name, security event)`: the one table every name and rule derives from.
@@ -144,6 +155,15 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::ClientEnabled, "client.enabled", true),
     (Event::ClientsImported, "client.imported", true),
     (Event::AdminConsoleLogin, "admin.console_login", true),
+    (Event::UpstreamLoginFailed, "upstream.login_failed", false),
+    (
+        Event::UpstreamAccountCreated,
+        "upstream.account_created",
+        true,
+    ),
+    (Event::IdentityLinked, "identity.linked", true),
+    (Event::IdentityUnlinked, "identity.unlinked", true),
+    (Event::IdentityRefused, "identity.refused", false),
 ];
 
 impl Event {
@@ -347,7 +367,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 50] = [
+    const ALL: [Event; 55] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -398,6 +418,11 @@ mod tests {
         Event::ClientEnabled,
         Event::ClientsImported,
         Event::AdminConsoleLogin,
+        Event::UpstreamLoginFailed,
+        Event::UpstreamAccountCreated,
+        Event::IdentityLinked,
+        Event::IdentityUnlinked,
+        Event::IdentityRefused,
     ];
 
     #[test]

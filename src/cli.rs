@@ -80,6 +80,7 @@ fn parse_role(s: &str) -> Result<admin::roles::Role, String> {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum UpstreamCmd {
     /// Register an upstream; Pforte's redirect URI at it is {issuer}/upstream/{ID}/callback.
     Add {
@@ -92,16 +93,34 @@ pub enum UpstreamCmd {
         issuer: String,
         #[arg(long = "client-id")]
         client_id: String,
+        /// The client secret at the upstream (not needed with `--auth-method private_key_jwt`).
         #[arg(long = "client-secret")]
-        client_secret: String,
+        client_secret: Option<String>,
         /// The highest level a login through it can count at (default by profile).
         #[arg(long = "max-level", value_parser = parse_level)]
         max_level: Option<Level>,
+        /// Shown on the login page: "Mit {NAME} anmelden".
         #[arg(long)]
         name: Option<String>,
         /// How its acr values map to levels: VALUE=LEVEL (repeatable).
         #[arg(long = "acr-map")]
         acr_map: Vec<String>,
+        /// Scopes to ask for (repeatable; default by profile).
+        #[arg(long = "scope")]
+        scope: Vec<String>,
+        /// Upstream claim to Pforte attribute: UPSTREAM=PFORTE (repeatable; default by profile).
+        #[arg(long = "claim")]
+        claim: Vec<String>,
+        /// Client authentication at the upstream's token endpoint: client_secret_basic
+        /// (default), client_secret_post or private_key_jwt (Pforte's signing key, {issuer}/jwks).
+        #[arg(long = "auth-method")]
+        auth_method: Option<String>,
+        /// Also read the upstream's userinfo endpoint.
+        #[arg(long)]
+        userinfo: bool,
+        /// Logging out at Pforte also ends the session at the upstream (its end_session_endpoint).
+        #[arg(long = "end-session")]
+        end_session: bool,
     },
     /// List upstreams.
     List,
@@ -662,8 +681,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             max_level,
             name,
             acr_map,
+            scope,
+            claim,
+            auth_method,
+            userinfo,
+            end_session,
         }) => {
             let acr_map = crate::upstream::parse_acr_map(&acr_map).map_err(anyhow::Error::msg)?;
+            let claim_map = crate::upstream::parse_claim_map(&claim).map_err(anyhow::Error::msg)?;
             let u = admin::add_upstream(
                 &app.db,
                 &app.kek,
@@ -673,10 +698,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     profile,
                     issuer,
                     client_id,
-                    client_secret,
+                    client_secret: client_secret.unwrap_or_default(),
                     max_level,
                     name,
                     acr_map,
+                    scopes: scope,
+                    claim_map,
+                    auth_method,
+                    userinfo,
+                    end_session,
                 },
             )
             .await?;

@@ -44,6 +44,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub shutdown: ShutdownConfig,
     pub admin: AdminConfig,
+    pub upstream: UpstreamConfig,
 }
 
 /// Log lines (docs/operations.md "Logs").
@@ -120,6 +121,37 @@ pub struct AdminConfig {
 impl Default for AdminConfig {
     fn default() -> Self {
         AdminConfig { max_age_secs: 900 }
+    }
+}
+
+
+/// How Pforte talks to upstream identity sources (docs/federation.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamConfig {
+    /// Time to establish a connection to an upstream.
+    #[serde(deserialize_with = "de::u64")]
+    pub connect_timeout_secs: u64,
+    /// Time for a whole request to an upstream (discovery, JWKS, token, userinfo).
+    #[serde(deserialize_with = "de::u64")]
+    pub timeout_secs: u64,
+    /// Largest response body accepted from an upstream.
+    #[serde(deserialize_with = "de::u64")]
+    pub max_response_bytes: u64,
+    /// How long an upstream's discovery document and keys are used before they are fetched
+    /// again (an unknown `kid` refetches the keys sooner).
+    #[serde(deserialize_with = "de::u64")]
+    pub metadata_ttl_secs: u64,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        UpstreamConfig {
+            connect_timeout_secs: 5,
+            timeout_secs: 10,
+            max_response_bytes: 1024 * 1024,
+            metadata_ttl_secs: 3600,
+        }
     }
 }
 
@@ -255,6 +287,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             shutdown: ShutdownConfig::default(),
             admin: AdminConfig::default(),
+            upstream: UpstreamConfig::default(),
         }
     }
 }
@@ -323,7 +356,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
 ];
 const SECTIONS: &[&str] = &[
     "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics", "logging",
-    "limits", "shutdown", "admin",
+    "limits", "shutdown", "admin", "upstream",
 ];
 
 impl Config {

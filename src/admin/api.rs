@@ -542,11 +542,21 @@ struct UpstreamBody {
     profile: String,
     issuer: String,
     client_id: String,
+    #[serde(default)]
     client_secret: String,
     max_level: Option<String>,
     name: Option<String>,
     #[serde(default)]
     acr_map: BTreeMap<String, String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    claim_map: BTreeMap<String, String>,
+    auth_method: Option<String>,
+    #[serde(default)]
+    userinfo: bool,
+    #[serde(default)]
+    end_session: bool,
 }
 
 async fn upstreams_add(
@@ -567,6 +577,11 @@ async fn upstreams_add(
         max_level: b.max_level.as_deref().map(parse_level).transpose()?,
         name: b.name,
         acr_map: b.acr_map,
+        scopes: b.scopes,
+        claim_map: b.claim_map,
+        auth_method: b.auth_method,
+        userinfo: b.userinfo,
+        end_session: b.end_session,
     };
     let u = super::add_upstream(&app.db, &app.kek, &admin.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(json!(u))).into_response())

@@ -738,6 +738,16 @@ pub struct NewUpstream {
     pub max_level: Option<Level>,
     pub name: Option<String>,
     pub acr_map: std::collections::BTreeMap<String, String>,
+    /// Scopes to ask for (empty: the profile's).
+    pub scopes: Vec<String>,
+    /// Upstream claim → Pforte attribute (empty: the profile's).
+    pub claim_map: std::collections::BTreeMap<String, String>,
+    /// `client_secret_basic` (default), `client_secret_post` or `private_key_jwt`.
+    pub auth_method: Option<String>,
+    /// Read the userinfo endpoint after the token exchange.
+    pub userinfo: bool,
+    /// End the upstream session too at RP-initiated logout (when it offers end_session).
+    pub end_session: bool,
 }
 
 /// Registers an upstream identity source; its secret is stored encrypted with the KEK.
@@ -774,11 +784,37 @@ pub async fn add_upstream(
     if n.client_id.is_empty() || n.client_id.len() > 256 {
         return Err(bad("client id at the upstream: 1–256 characters".into()));
     }
-    if n.client_secret.is_empty() || n.client_secret.len() > 1024 {
+    if let Some(m) = &n.auth_method {
+        if !crate::upstream::AUTH_METHODS.contains(&m.as_str()) {
+            return Err(bad(format!(
+                "auth method `{m}`: expected client_secret_basic, client_secret_post or private_key_jwt"
+            )));
+        }
+    }
+    let needs_secret = n.auth_method.as_deref() != Some("private_key_jwt");
+    if (needs_secret && n.client_secret.is_empty()) || n.client_secret.len() > 1024 {
         return Err(bad(
             "client secret at the upstream: 1–1024 characters".into()
         ));
     }
+    for s in &n.scopes {
+        if s.is_empty()
+            || s.len() > 128
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+        {
+            return Err(bad(format!(
+                "scope `{s}`: 1–128 printable characters without spaces"
+            )));
+        }
+    }
+    let pairs: Vec<String> = n
+        .claim_map
+        .iter()
+        .map(|(a, b)| format!("{a}={b}"))
+        .collect();
+    let claim_map = crate::upstream::parse_claim_map(&pairs).map_err(bad)?;
     let acr_map = check_acr_map(&n.acr_map).map_err(bad)?;
     if db.upstream_get(&n.id).await?.is_some() {
         return Err(bad(format!("upstream `{}` exists already", n.id)));
@@ -797,6 +833,17 @@ pub async fn add_upstream(
         acr_map,
         created_at: db.now(),
         disabled_at: None,
+        scopes: (!n.scopes.is_empty()).then(|| {
+            let mut v = n.scopes.clone();
+            if !v.iter().any(|s| s == "openid") {
+                v.insert(0, "openid".into());
+            }
+            v
+        }),
+        claim_map: (!claim_map.is_empty()).then_some(claim_map),
+        auth_method: n.auth_method.clone(),
+        userinfo: n.userinfo,
+        end_session: n.end_session,
     };
     db.upstream_insert(&u).await?;
     audit::record(

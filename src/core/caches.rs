@@ -126,6 +126,61 @@ impl ClientCache {
     }
 }
 
+/// Upstream identity sources: the HTTP client Pforte calls them with (connect and total
+/// timeouts, no redirects), the response size cap, and each source's discovery document with
+/// its keys (`upstream::oidc`), stamped with the core's clock (Unix seconds) when fetched and
+/// when the keys were last refreshed.
+pub struct UpstreamCache {
+    pub http: reqwest::Client,
+    pub max_response_bytes: usize,
+    pub ttl: i64,
+    pub(crate) metadata: Mutex<HashMap<String, UpstreamMetadata>>,
+}
+
+/// One upstream's discovery document (its `jwks` filled in) and when it and the keys were read.
+#[derive(Clone)]
+pub struct UpstreamMetadata {
+    /// The issuer the document was fetched for (the registration may change).
+    pub issuer: String,
+    pub provider: std::sync::Arc<openidconnect::ProviderMetadataWithLogout>,
+    pub fetched_at: i64,
+    pub keys_fetched_at: i64,
+}
+
+impl UpstreamCache {
+    pub fn new(cfg: &crate::config::UpstreamConfig) -> Result<UpstreamCache, String> {
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(Duration::from_secs(cfg.connect_timeout_secs))
+            .timeout(Duration::from_secs(cfg.timeout_secs))
+            // Never follow a redirect: an upstream's endpoints are where its metadata says.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("upstream HTTP client: {e}"))?;
+        Ok(UpstreamCache {
+            http,
+            max_response_bytes: cfg.max_response_bytes as usize,
+            ttl: cfg.metadata_ttl_secs as i64,
+            metadata: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<UpstreamMetadata> {
+        self.metadata
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    pub fn put(&self, id: &str, m: UpstreamMetadata) {
+        self.metadata
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), m);
+    }
+}
+
 /// Client JWKS fetched from `jwks_uri`, cached for a few minutes and refreshed on an unknown kid.
 /// Each set is stamped with the core's clock (Unix seconds), so a test moves past the refresh
 /// interval with a manual clock instead of sleeping.

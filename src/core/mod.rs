@@ -21,7 +21,7 @@ use crate::{
     tokens::{keys::Kek, KeyRing},
 };
 
-use caches::{ClientCache, ClientJwksCache, SecretCache};
+use caches::{ClientCache, ClientJwksCache, SecretCache, UpstreamCache};
 
 /// Everything protocol code needs. Cheap to clone.
 #[derive(Clone)]
@@ -37,6 +37,8 @@ pub struct Core {
     pub secrets: Arc<SecretCache>,
     pub clients: Arc<ClientCache>,
     pub client_jwks: Arc<ClientJwksCache>,
+    /// Upstream identity sources: their HTTP client and cached discovery documents.
+    pub upstreams: Arc<UpstreamCache>,
     pub http: reqwest::Client,
     pub ledger: Ledger,
     /// The Prometheus registry (`/metrics`).
@@ -70,6 +72,7 @@ impl Core {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| StartError::Config(format!("HTTP client: {e}")))?;
+        let upstreams = Arc::new(UpstreamCache::new(&config.upstream).map_err(StartError::Config)?);
         let ledger = Ledger::start(db.clone());
         let metrics = crate::metrics::Metrics::new();
         Ok(Core {
@@ -87,6 +90,7 @@ impl Core {
             secrets: Arc::new(SecretCache::default()),
             clients: Arc::new(ClientCache::default()),
             client_jwks: Arc::new(ClientJwksCache::default()),
+            upstreams,
             http,
             ledger,
         })

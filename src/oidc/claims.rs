@@ -186,12 +186,15 @@ pub(crate) fn all_claims(account: &Account, attributes: &[Attribute]) -> Map<Str
     if !name.is_empty() && !m.contains_key("name") {
         m.insert("name".into(), Value::String(name));
     }
-    m.insert("email".into(), Value::String(account.email.clone()));
-    m.insert("email_verified".into(), Value::Bool(account.email_verified));
-    m.insert(
-        "preferred_username".into(),
-        Value::String(account.email.clone()),
-    );
+    // An account created through an upstream that gave no (verified) address has none.
+    if account.has_email() {
+        m.insert("email".into(), Value::String(account.email.clone()));
+        m.insert("email_verified".into(), Value::Bool(account.email_verified));
+        m.insert(
+            "preferred_username".into(),
+            Value::String(account.email.clone()),
+        );
+    }
     // OIDC Core §5.1.1: the address claim is a JSON object.
     let mut address = Map::new();
     for part in [

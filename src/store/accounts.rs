@@ -31,6 +31,20 @@ pub struct Attribute {
     pub verified_at: Option<i64>,
 }
 
+/// The stand-in address of an account that has no e-mail address (created through an upstream
+/// source that delivered none, or none verified): `{account id}@no-email.invalid`. `.invalid`
+/// can never be delivered (RFC 2606 §2); such an address is never released as a claim.
+pub const NO_EMAIL_DOMAIN: &str = "no-email.invalid";
+
+impl Account {
+    /// Whether the account has a real e-mail address (not the stand-in of [`NO_EMAIL_DOMAIN`]).
+    pub fn has_email(&self) -> bool {
+        self.email
+            .rsplit_once('@')
+            .is_none_or(|(_, d)| d != NO_EMAIL_DOMAIN)
+    }
+}
+
 const COLUMNS: &str =
     "id, email, email_verified, password_hash, proofing_level, proofing_evidence, proofed_at, created_at, disabled_at";
 

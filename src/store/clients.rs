@@ -68,6 +68,16 @@ impl Client {
             .as_ref()
             .is_none_or(|m| m.iter().any(|x| x.as_str() == method))
     }
+
+    /// Whether this client may offer the upstream source `id`: its login-method policy allows
+    /// `upstream` and its upstream allow-list (if any) names `id`.
+    pub fn offers_upstream(&self, id: &str) -> bool {
+        self.offers_method("upstream")
+            && self
+                .upstreams
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|x| x == id))
+    }
 }
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \

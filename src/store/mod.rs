@@ -15,6 +15,7 @@ pub mod clients;
 pub mod consents;
 pub mod credentials;
 pub mod grants;
+pub mod identities;
 pub mod keys;
 pub mod ledger;
 pub mod policy;

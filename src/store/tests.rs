@@ -218,10 +218,34 @@ async fn upstream_levels_are_typed_and_checked() {
         acr_map: BTreeMap::from([("urn:sk:loa:3".to_string(), Level::Substantial)]),
         created_at: 1,
         disabled_at: None,
+        scopes: Some(vec!["openid".into(), "profile".into()]),
+        claim_map: Some(BTreeMap::from([(
+            "vorname".to_string(),
+            "given_name".to_string(),
+        )])),
+        auth_method: Some("private_key_jwt".into()),
+        userinfo: true,
+        end_session: false,
     };
     db.upstream_insert(&u).await.unwrap();
     let read = db.upstream_get("sk").await.unwrap().unwrap();
     assert_eq!((read.max_level, read.acr_map), (u.max_level, u.acr_map));
+    assert_eq!(
+        (
+            read.scopes,
+            read.claim_map,
+            read.auth_method,
+            read.userinfo,
+            read.end_session
+        ),
+        (
+            u.scopes,
+            u.claim_map,
+            u.auth_method,
+            u.userinfo,
+            u.end_session
+        )
+    );
     exec(
         &db,
         r#"UPDATE upstreams SET acr_map = '{"urn:sk:loa:3":"extreme"}'"#,

@@ -24,9 +24,20 @@ pub struct Upstream {
     pub acr_map: BTreeMap<String, Level>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    /// Scopes to ask the upstream for; `None`: the profile's.
+    pub scopes: Option<Vec<String>>,
+    /// Upstream claim name → Pforte claim name; `None`: the profile's.
+    pub claim_map: Option<BTreeMap<String, String>>,
+    /// How Pforte authenticates at the upstream's token endpoint: `client_secret_basic`
+    /// (`None`), `client_secret_post` or `private_key_jwt` (Pforte's own signing key).
+    pub auth_method: Option<String>,
+    /// Whether the userinfo endpoint is read after the token exchange.
+    pub userinfo: bool,
+    /// Whether RP-initiated logout at Pforte also ends the session at the upstream.
+    pub end_session: bool,
 }
 
-const COLUMNS: &str = "id, name, profile, issuer, client_id, client_secret, max_level, acr_map, created_at, disabled_at";
+const COLUMNS: &str = "id, name, profile, issuer, client_id, client_secret, max_level, acr_map, created_at, disabled_at, scopes, claim_map, auth_method, userinfo, end_session";
 
 fn from_row(r: &AnyRow) -> Result<Upstream> {
     let id: String = r.try_get("id")?;
@@ -53,6 +64,17 @@ fn from_row(r: &AnyRow) -> Result<Upstream> {
         acr_map,
         created_at: r.try_get("created_at")?,
         disabled_at: r.try_get("disabled_at")?,
+        scopes: r
+            .try_get::<Option<String>, _>("scopes")?
+            .map(|t| cell("scopes").json(&t))
+            .transpose()?,
+        claim_map: r
+            .try_get::<Option<String>, _>("claim_map")?
+            .map(|t| cell("claim_map").json(&t))
+            .transpose()?,
+        auth_method: r.try_get("auth_method")?,
+        userinfo: r.try_get::<Option<i64>, _>("userinfo")?.unwrap_or(0) != 0,
+        end_session: r.try_get::<Option<i64>, _>("end_session")?.unwrap_or(0) != 0,
         id,
     })
 }
@@ -66,7 +88,7 @@ fn acr_map_json(map: &BTreeMap<String, Level>) -> String {
 impl Db {
     pub async fn upstream_insert(&self, u: &Upstream) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO upstreams ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+            "INSERT INTO upstreams ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
         ))
         .bind(&u.id)
         .bind(&u.name)
@@ -78,6 +100,19 @@ impl Db {
         .bind(acr_map_json(&u.acr_map))
         .bind(u.created_at)
         .bind(u.disabled_at)
+        .bind(
+            u.scopes
+                .as_ref()
+                .map(|v| serde_json::to_string(v).expect("strings serialise")),
+        )
+        .bind(
+            u.claim_map
+                .as_ref()
+                .map(|m| serde_json::to_string(m).expect("strings serialise")),
+        )
+        .bind(&u.auth_method)
+        .bind(u.userinfo as i64)
+        .bind(u.end_session as i64)
         .execute(&self.pool)
         .await?;
         Ok(())

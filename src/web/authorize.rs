@@ -208,16 +208,11 @@ async fn render_login(
         .and_then(|p| p.req.ui_locales.as_deref())
         .and_then(|u| u.split(' ').find_map(Lang::parse))
         .unwrap_or(lang_hint);
-    let client_name = match &pending {
-        Some(p) => app
-            .db
-            .client_get(&p.req.client_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|c| c.name),
+    let client = match &pending {
+        Some(p) => app.db.client_get(&p.req.client_id).await.ok().flatten(),
         None => None,
     };
+    let client_name = client.as_ref().map(|c| c.name.clone());
     let csrf = match session::csrf_token(s).await {
         Ok(t) => t,
         Err(e) => return internal(lang, e),
@@ -234,6 +229,24 @@ async fn render_login(
             .unwrap_or_default()
     };
     let req_q = req.map(|r| format!("req={r}&")).unwrap_or_default();
+    // Upstream sources the client allows, reaching at least what the request cannot do without.
+    let min = match (&pending, &client) {
+        (Some(p), Some(c)) => match app.db.policy_load().await {
+            Ok(policy) => super::upstream::request_levels(&p.req, c, &policy).0,
+            Err(e) => return internal(lang, e),
+        },
+        _ => crate::assurance::Level::Low,
+    };
+    let sources = match super::upstream::offered(app, client.as_ref(), min).await {
+        Ok(list) => super::upstream::source_forms(
+            &list,
+            csrf.clone(),
+            req.unwrap_or_default(),
+            "login",
+            None,
+        ),
+        Err(e) => return internal(lang, e),
+    };
     let page = pages::LoginPage {
         lang,
         client_name,
@@ -244,6 +257,7 @@ async fn render_login(
         error: error.clone(),
         register_url: req.map_or_else(|| "/register".into(), |r| format!("/register?req={r}")),
         lang_switch: format!("/login?{req_q}"),
+        sources,
     };
     let status = if error.is_some() {
         StatusCode::UNAUTHORIZED

@@ -150,6 +150,10 @@ pub async fn finish(
         })
         .await?;
     session::set_login(s, &login).await?;
+    // A new login that did not come from an upstream has no upstream session to end at logout.
+    if kind == LoginKind::Started && !matches!(what, Authenticated::Upstream(_)) {
+        session::keys::UPSTREAM_SESSION.remove(s).await?;
+    }
     app.metrics.login(
         what.method().into(),
         Some(login.level),

@@ -91,9 +91,17 @@ async fn handle(
             .await
             .map_err(|e| PageError::from(e).in_lang(lang))?;
     }
+    // The upstream session behind this login, if it is to be ended too (federation).
+    let upstream = session::keys::UPSTREAM_SESSION.get(s).await.ok().flatten();
     session::clear(s)
         .await
         .map_err(|e| PageError::from(e).in_lang(lang))?;
+    if let Some(r) = super::upstream::end_upstream_session(app, s, upstream, req.redirect.clone())
+        .await
+        .map_err(|e| PageError::from(e).in_lang(lang))?
+    {
+        return Ok(r);
+    }
     Ok(match req.redirect {
         Some(uri) => Redirect::to(&uri).into_response(),
         None => Html(pages::LoggedOutPage { lang }.render(&app.config.site)).into_response(),

@@ -25,6 +25,7 @@ pub mod security;
 pub mod security_headers;
 pub mod session;
 pub mod stepup;
+pub mod upstream;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -131,7 +132,14 @@ pub fn router(app: App) -> Router {
         .route("/stepup/totp", post(stepup::stepup_totp))
         .route("/stepup/recovery", post(stepup::stepup_recovery))
         .route("/stepup/decline", post(stepup::stepup_decline))
-        .route("/stepup/enrol-totp", post(stepup::stepup_enrol_totp));
+        .route("/stepup/enrol-totp", post(stepup::stepup_enrol_totp))
+        // Upstream identity sources (web::upstream).
+        .route("/upstream/{id}/start", post(upstream::start))
+        .route("/upstream/{id}/callback", get(upstream::callback))
+        .route("/upstream/{id}/link", get(upstream::link_confirm))
+        .route("/account/links", get(upstream::links_page))
+        .route("/account/links/{id}/unlink", post(upstream::unlink))
+        .route("/logout/upstream-done", get(upstream::logout_done));
     // Bounded concurrency for the pages (web::resilience); inside the error-page layer, which
     // renders the "try again shortly" page of a refused request.
     let limits = &cfg.limits;

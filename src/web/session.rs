@@ -98,9 +98,19 @@ pub mod keys {
     /// A secret shown once after rotation (`web::admin`), taken when shown.
     pub const ADMIN_SHOW_ONCE: Key<crate::web::admin::ShowOnce> = Key::new("admin.show_once");
 
+    /// Upstream logins started in this browser, by `state` (`web::upstream`).
+    pub const UPSTREAM_FLIGHTS: Key<BTreeMap<String, crate::web::upstream::WebFlight>> =
+        Key::new("upstream.flights");
+    /// The upstream session behind the current login, for logout there (`web::upstream`).
+    pub const UPSTREAM_SESSION: Key<crate::web::upstream::UpstreamSession> =
+        Key::new("upstream.session");
+    /// Where to go after the upstream's logout (`web::upstream::logout_done`).
+    pub const UPSTREAM_LOGOUT_RETURN: Key<crate::web::upstream::LogoutReturn> =
+        Key::new("upstream.logout_return");
+
     /// Every key's name, for the uniqueness test.
     #[cfg(test)]
-    pub(super) const NAMES: [&str; 13] = [
+    pub(super) const NAMES: [&str; 16] = [
         LOGIN.name,
         PENDING.name,
         CSRF.name,
@@ -114,6 +124,9 @@ pub mod keys {
         ADMIN_LOGIN.name,
         ADMIN_LANG.name,
         ADMIN_SHOW_ONCE.name,
+        UPSTREAM_FLIGHTS.name,
+        UPSTREAM_SESSION.name,
+        UPSTREAM_LOGOUT_RETURN.name,
     ];
 }
 /// At most this many authorization requests wait in one session (several tabs).

@@ -242,6 +242,17 @@ async fn render_with(
         Ok(t) => t,
         Err(e) => return internal(lang, e),
     };
+    // Upstream sources that reach the target: a low session asked for high is led to the eID.
+    let sources = if ctx.req.is_empty() {
+        Vec::new()
+    } else {
+        match super::upstream::offered(app, ctx.client.as_ref(), target).await {
+            Ok(list) => list,
+            Err(e) => return internal(lang, e),
+        }
+    };
+    let sources =
+        super::upstream::source_forms(&sources, csrf.clone(), &ctx.req, "step_up", Some(target));
     let page = pages::StepUpPage {
         lang,
         client_name: ctx.client_name.clone(),
@@ -256,6 +267,7 @@ async fn render_with(
         attempts_left,
         cancel_url: SECURITY_URL.into(),
         enrol,
+        sources,
     };
     (status, Html(page.render(&app.config.site))).into_response()
 }

@@ -12,6 +12,7 @@ mod backchannel;
 mod browser;
 mod cli;
 mod cockpit;
+mod federation;
 mod guard_against_pforte;
 mod hardening;
 mod keys_and_restart;

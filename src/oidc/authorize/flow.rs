@@ -200,6 +200,20 @@ pub async fn advance(
         }
         None => Level::Low,
     };
+    // An upstream source the client offers can bring the login up to the trust given to it
+    // (a low session asked for high is led to the eID source on the step-up page).
+    let reachable = match &account {
+        Some(_) => core
+            .db
+            .upstream_list()
+            .await
+            .map_err(OAuthError::internal)?
+            .iter()
+            .filter(|u| u.disabled_at.is_none() && client.offers_upstream(&u.id))
+            .map(|u| u.max_level)
+            .fold(reachable, Level::max),
+        None => reachable,
+    };
     // Read per decision: a policy change (CLI, another instance) applies to the very next request.
     let policy = core.db.policy_load().await.map_err(OAuthError::internal)?;
     // The session's level never exceeds what the account's proofing allows now (a proofing

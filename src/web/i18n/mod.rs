@@ -25,6 +25,7 @@
 
 mod account;
 mod info;
+mod federation;
 mod lookups;
 mod mail;
 mod pages;
@@ -32,6 +33,7 @@ mod security;
 
 pub use account::*;
 pub use info::*;
+pub use federation::*;
 pub use lookups::*;
 pub use mail::*;
 pub use pages::*;
@@ -46,6 +48,7 @@ pub struct Catalog {
     pub mail: &'static MailTexts,
     pub account: &'static AccountTexts,
     pub info: &'static InfoTexts,
+    pub federation: &'static FederationTexts,
 }
 
 static DE_CATALOG: Catalog = Catalog {
@@ -55,6 +58,7 @@ static DE_CATALOG: Catalog = Catalog {
     mail: &DE_MAIL,
     account: &DE_ACCOUNT,
     info: &DE_INFO,
+    federation: &DE_FEDERATION,
 };
 
 static EN_CATALOG: Catalog = Catalog {
@@ -64,6 +68,7 @@ static EN_CATALOG: Catalog = Catalog {
     mail: &EN_MAIL,
     account: &EN_ACCOUNT,
     info: &EN_INFO,
+    federation: &EN_FEDERATION,
 };
 
 /// A language Pforte's pages are available in.

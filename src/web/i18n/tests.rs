@@ -168,6 +168,11 @@ fn catalog_strings(lang: Lang) -> Vec<(String, String)> {
         &mut out,
     );
     strings("info", &serde_json::to_value(c.info).unwrap(), &mut out);
+    strings(
+        "federation",
+        &serde_json::to_value(c.federation).unwrap(),
+        &mut out,
+    );
     out
 }
 

@@ -81,6 +81,7 @@ struct AccountView<'a> {
     sessions: Option<Vec<SessionView<'a>>>,
     others: usize,
     notice: Option<String>,
+    f: &'static i18n::FederationTexts,
 }
 
 /// A link of the account pages' navigation; `current` marks the page shown.
@@ -189,6 +190,7 @@ impl AccountPage {
             sessions,
             others,
             notice,
+            f: i18n::federation_texts(lang),
         };
         finish(&view, lang)
     }

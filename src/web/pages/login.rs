@@ -43,6 +43,8 @@ pub struct LoginPage {
     pub register_url: String,
     /// Links to this page in German and English: `(de_url, en_url)`.
     pub lang_switch: String,
+    /// Upstream sources the client allows ("Mit Servicekonto.NRW anmelden").
+    pub sources: super::SourceForms,
 }
 
 #[derive(Template)]
@@ -55,6 +57,9 @@ struct LoginView<'a> {
     /// An error about the field combination (credentials), shown above the fields.
     form_error: Option<&'static str>,
     fields: Vec<FieldView>,
+    f: &'static super::i18n::FederationTexts,
+    forms: &'a super::SourceForms,
+    sources: Vec<super::federation::SourceView>,
 }
 
 impl LoginPage {
@@ -119,6 +124,11 @@ impl LoginPage {
             summary,
             form_error,
             fields,
+            f: super::i18n::federation_texts(lang),
+            forms: &self.sources,
+            sources: self
+                .sources
+                .views(lang, super::i18n::federation_texts(lang).login_with),
         };
         finish(&view, lang)
     }

@@ -37,6 +37,8 @@ pub struct StepUpPage {
     /// Setting up an authenticator app right here: offered when the account has no second
     /// factor yet and its proofing allows the level asked for.
     pub enrol: Option<EnrolTotp>,
+    /// Upstream sources that reach the level needed ("Mit Online-Ausweis bestätigen").
+    pub sources: super::SourceForms,
 }
 
 /// The step-up page's authenticator-app set-up (`POST /stepup/enrol-totp`, posts `req`,
@@ -74,6 +76,9 @@ struct StepUpView<'a> {
     a: &'static i18n::AccountTexts,
     enrol: Option<EnrolView<'a>>,
     enrol_field: Option<FieldView>,
+    f: &'static i18n::FederationTexts,
+    forms: &'a super::SourceForms,
+    sources: Vec<super::federation::SourceView>,
 }
 
 impl StepUpPage {
@@ -170,6 +175,11 @@ impl StepUpPage {
             a: i18n::account_texts(lang),
             enrol,
             enrol_field,
+            f: i18n::federation_texts(lang),
+            forms: &self.sources,
+            sources: self
+                .sources
+                .views(lang, i18n::federation_texts(lang).stepup_with),
         };
         finish(&view, lang)
     }

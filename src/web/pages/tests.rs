@@ -102,6 +102,7 @@ fn login(lang: Lang, error: Option<LoginError>) -> LoginPage {
         error,
         register_url: format!("/register?{XSS}"),
         lang_switch: format!("/login?{XSS}&"),
+        sources: Default::default(),
     }
 }
 
@@ -846,6 +847,7 @@ fn totp_security_and_stepup_pages() {
             attempts_left: None,
             cancel_url: "/account/security".into(),
             enrol: None,
+            sources: Default::default(),
         };
         let html = stepup.render(&SiteConfig::default());
         check_common(&html, lang);
