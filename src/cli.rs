@@ -164,6 +164,23 @@ pub enum AccountCmd {
         given_name: Option<String>,
         #[arg(long = "family-name")]
         family_name: Option<String>,
+        /// Birth date, YYYY-MM-DD.
+        #[arg(long)]
+        birthdate: Option<String>,
+        /// Street and house number of the postal address.
+        #[arg(long = "street-address")]
+        street_address: Option<String>,
+        #[arg(long = "postal-code")]
+        postal_code: Option<String>,
+        /// Town or city.
+        #[arg(long)]
+        locality: Option<String>,
+        /// ISO 3166-1 two-letter country code (default DE when an address is given).
+        #[arg(long)]
+        country: Option<String>,
+        /// Phone number in international form (E.164), e.g. +49 2389 123456.
+        #[arg(long = "phone-number")]
+        phone_number: Option<String>,
     },
     /// List accounts.
     List,
@@ -382,6 +399,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             given_name,
             family_name,
+            birthdate,
+            street_address,
+            postal_code,
+            locality,
+            country,
+            phone_number,
             ..
         }) => {
             let mut password = String::new();
@@ -389,7 +412,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .read_to_string(&mut password)
                 .map_err(|e| anyhow::anyhow!("reading the password from standard input: {e}"))?;
             let password = password.trim_end_matches(['\n', '\r']).to_string();
-            let a = admin::add_account(
+            let a = admin::add_account_with_details(
                 &app.db,
                 &app.hasher,
                 ACTOR,
@@ -400,6 +423,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     family_name,
                     email_verified: true,
                 },
+                pforte_details(
+                    birthdate,
+                    street_address,
+                    postal_code,
+                    locality,
+                    country,
+                    phone_number,
+                ),
                 app.config.login.min_password_length as usize,
             )
             .await?;
@@ -595,4 +626,24 @@ fn joined<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The profile flags of `account add` as the details to check.
+fn pforte_details(
+    birthdate: Option<String>,
+    street_address: Option<String>,
+    postal_code: Option<String>,
+    locality: Option<String>,
+    country: Option<String>,
+    phone_number: Option<String>,
+) -> crate::accounts::details::DetailsInput {
+    crate::accounts::details::DetailsInput {
+        birthdate,
+        street_address,
+        postal_code,
+        locality,
+        country,
+        phone_number,
+        ..Default::default()
+    }
 }

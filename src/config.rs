@@ -121,8 +121,16 @@ pub struct SiteConfig {
     pub imprint_url: Option<String>,
     /// Datenschutzerklärung (privacy notice) URL.
     pub privacy_url: Option<String>,
-    /// Erklärung zur Barrierefreiheit (accessibility statement, BITV 2.0) URL.
+    /// Erklärung zur Barrierefreiheit (accessibility statement, BITV 2.0) URL. Unset: the
+    /// footer links Pforte's own statement (`/barrierefreiheit`).
     pub accessibility_url: Option<String>,
+    /// Where citizens report barriers (BITV 2.0 § 7: the statement's feedback contact): an
+    /// e-mail address or an http(s) URL, shown on `/barrierefreiheit`.
+    pub accessibility_contact: Option<String>,
+    /// The enforcement or arbitration body for accessibility responsible for the operator
+    /// (e.g. a federal state's Durchsetzungsstelle), an http(s) URL, linked from
+    /// `/barrierefreiheit`.
+    pub accessibility_enforcement_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -402,11 +410,23 @@ impl Config {
             ("site.imprint_url", &self.site.imprint_url),
             ("site.privacy_url", &self.site.privacy_url),
             ("site.accessibility_url", &self.site.accessibility_url),
+            (
+                "site.accessibility_enforcement_url",
+                &self.site.accessibility_enforcement_url,
+            ),
         ] {
             if let Some(u) = v {
                 if !Url::parse(u).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http") {
                     return Err(format!("key `{key}`: expected an http(s) URL, got `{u}`"));
                 }
+            }
+        }
+        if let Some(c) = &self.site.accessibility_contact {
+            let url_ok = Url::parse(c).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http");
+            if !url_ok && crate::accounts::normalise_email(c).is_err() {
+                return Err(format!(
+                    "key `site.accessibility_contact`: expected an e-mail address or an http(s) URL, got `{c}`"
+                ));
             }
         }
         if self.login.max_concurrent_hashes == 0 {

@@ -385,7 +385,19 @@ pub async fn add_account(
     new: NewAccount,
     min_password: usize,
 ) -> Result<Account, AdminError> {
-    let a = accounts::create(db, hasher, new, min_password).await?;
+    add_account_with_details(db, hasher, actor, new, Default::default(), min_password).await
+}
+
+/// [`add_account`] with birth date, address and phone number (`pforte account add`).
+pub async fn add_account_with_details(
+    db: &Db,
+    hasher: &Hasher,
+    actor: &Actor,
+    new: NewAccount,
+    details: accounts::details::DetailsInput,
+    min_password: usize,
+) -> Result<Account, AdminError> {
+    let a = accounts::create_with_details(db, hasher, new, details, min_password).await?;
     audit::record(
         db,
         Entry::new(Event::AccountCreated, actor.clone())

@@ -10,6 +10,7 @@ mod assurance;
 mod backchannel;
 mod browser;
 mod cli;
+mod cockpit;
 mod guard_against_pforte;
 mod hardening;
 mod keys_and_restart;
