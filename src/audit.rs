@@ -34,6 +34,9 @@ pub enum Event {
     AccountEmailVerified,
     AccountDisabled,
     AccountProofed,
+    AccountDataExported,
+    AccountDeleted,
+    ProfileChanged,
     AccountProofingRaised,
     ClientCreated,
     ClientRemoved,
@@ -98,6 +101,9 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::AccountEmailVerified, "account.email_verified", true),
     (Event::AccountDisabled, "account.disabled", true),
     (Event::AccountProofed, "account.proofed", true),
+    (Event::AccountDataExported, "account.data_exported", true),
+    (Event::AccountDeleted, "account.deleted", true),
+    (Event::ProfileChanged, "account.profile_changed", false),
     (
         Event::AccountProofingRaised,
         "account.proofing_raised",
@@ -341,7 +347,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 47] = [
+    const ALL: [Event; 50] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -361,6 +367,9 @@ mod tests {
         Event::AccountEmailVerified,
         Event::AccountDisabled,
         Event::AccountProofed,
+        Event::AccountDataExported,
+        Event::AccountDeleted,
+        Event::ProfileChanged,
         Event::AccountProofingRaised,
         Event::ClientCreated,
         Event::ClientRemoved,

@@ -176,6 +176,12 @@ pub struct ClientAdd {
     /// A service of the municipality itself: no consent screen.
     #[arg(long = "first-party")]
     pub first_party: bool,
+    /// Back-channel logout endpoint of the relying party (OpenID Connect Back-Channel Logout).
+    #[arg(long = "backchannel-logout-uri")]
+    pub backchannel_logout_uri: Option<String>,
+    /// The relying party requires `sid` in logout tokens.
+    #[arg(long = "backchannel-logout-session-required")]
+    pub backchannel_logout_session_required: bool,
     /// May receive verified_claims (OpenID Connect for Identity Assurance): attributes
     /// proofed by the eID or in person, when it asks for them and the citizen consents.
     #[arg(long = "verified-claims")]
@@ -201,6 +207,23 @@ pub enum AccountCmd {
         given_name: Option<String>,
         #[arg(long = "family-name")]
         family_name: Option<String>,
+        /// Birth date, YYYY-MM-DD.
+        #[arg(long)]
+        birthdate: Option<String>,
+        /// Street and house number of the postal address.
+        #[arg(long = "street-address")]
+        street_address: Option<String>,
+        #[arg(long = "postal-code")]
+        postal_code: Option<String>,
+        /// Town or city.
+        #[arg(long)]
+        locality: Option<String>,
+        /// ISO 3166-1 two-letter country code (default DE when an address is given).
+        #[arg(long)]
+        country: Option<String>,
+        /// Phone number in international form (E.164), e.g. +49 2389 123456.
+        #[arg(long = "phone-number")]
+        phone_number: Option<String>,
     },
     /// List accounts.
     List,
@@ -288,13 +311,12 @@ fn parse_level(s: &str) -> Result<Level, String> {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PFORTE_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The log format is configuration (`logging.format`); a configuration that does not load
+    // is reported by `run` below, in the default format.
+    let format = Config::load(cli.config.as_deref())
+        .map(|c| c.logging.format)
+        .unwrap_or_default();
+    crate::logging::init(format);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -342,9 +364,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let issuer = app.config.issuer.clone();
-            eprintln!(
+            // JSON logs: every line on standard error is one JSON object, so no banner.
+            if app.config.logging.format == crate::logging::LogFormat::Text {
+                eprintln!(
                 "Pforte runs at {issuer}\n  discovery: {issuer}/.well-known/openid-configuration\n  add a client:  pforte client add --id demo --secret demo-secret-123 --redirect-uri http://127.0.0.1:9999/cb\n  add a citizen: echo 'a long password' | pforte account add --email anna@example.de --password-stdin --given-name Anna"
             );
+            }
             crate::server::serve(app).await?;
         }
         Command::Migrate => println!("migrations applied"),
@@ -367,6 +392,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     id_token_alg: a.id_token_alg,
                     acr_vocabulary: a.acr_vocabulary,
                     first_party: a.first_party,
+                    backchannel_logout_uri: a.backchannel_logout_uri,
+                    backchannel_logout_session_required: a.backchannel_logout_session_required,
                     verified_claims: a.verified_claims,
                     subject_type: a
                         .subject_type
@@ -467,6 +494,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             given_name,
             family_name,
+            birthdate,
+            street_address,
+            postal_code,
+            locality,
+            country,
+            phone_number,
             ..
         }) => {
             let mut password = String::new();
@@ -474,7 +507,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .read_to_string(&mut password)
                 .map_err(|e| anyhow::anyhow!("reading the password from standard input: {e}"))?;
             let password = password.trim_end_matches(['\n', '\r']).to_string();
-            let a = admin::add_account(
+            let a = admin::add_account_with_details(
                 &app.db,
                 &app.hasher,
                 ACTOR,
@@ -485,6 +518,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     family_name,
                     email_verified: true,
                 },
+                pforte_details(
+                    birthdate,
+                    street_address,
+                    postal_code,
+                    locality,
+                    country,
+                    phone_number,
+                ),
                 app.config.login.min_password_length as usize,
             )
             .await?;
@@ -680,4 +721,24 @@ fn joined<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The profile flags of `account add` as the details to check.
+fn pforte_details(
+    birthdate: Option<String>,
+    street_address: Option<String>,
+    postal_code: Option<String>,
+    locality: Option<String>,
+    country: Option<String>,
+    phone_number: Option<String>,
+) -> crate::accounts::details::DetailsInput {
+    crate::accounts::details::DetailsInput {
+        birthdate,
+        street_address,
+        postal_code,
+        locality,
+        country,
+        phone_number,
+        ..Default::default()
+    }
 }

@@ -405,6 +405,9 @@ struct ClientBody {
     acr_vocabulary: Option<String>,
     #[serde(default)]
     first_party: bool,
+    backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
     #[serde(default)]
     verified_claims: bool,
     subject_type: Option<String>,
@@ -434,6 +437,8 @@ async fn clients_add(
         id_token_alg: b.id_token_signed_response_alg,
         acr_vocabulary: b.acr_vocabulary,
         first_party: b.first_party,
+        backchannel_logout_uri: b.backchannel_logout_uri,
+        backchannel_logout_session_required: b.backchannel_logout_session_required,
         verified_claims: b.verified_claims,
         subject_type: b
             .subject_type

@@ -56,6 +56,10 @@ pub struct NewClient {
     pub id_token_alg: Option<String>,
     pub acr_vocabulary: Option<String>,
     pub first_party: bool,
+    /// Back-Channel Logout 1.0 §2.2: where logout tokens go (https, or http on loopback).
+    pub backchannel_logout_uri: Option<String>,
+    /// §2.2: the relying party requires `sid` in logout tokens (Pforte always sends it).
+    pub backchannel_logout_session_required: bool,
     /// May receive `verified_claims` (OpenID Connect for Identity Assurance).
     pub verified_claims: bool,
     /// `public` or `pairwise` (OIDC Core §8); `None`: public. The CLI and the admin API fill
@@ -64,6 +68,25 @@ pub struct NewClient {
     /// For a pairwise client whose redirect URIs are on more than one host: an https URL
     /// whose JSON array lists them all (OIDC Core §8.1); its host is the sector.
     pub sector_identifier_uri: Option<String>,
+}
+
+/// Checks a `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2): an absolute https URL (or
+/// http on a loopback host) without a fragment.
+pub fn check_backchannel_uri(uri: &str) -> Result<(), String> {
+    let u = url::Url::parse(uri)
+        .map_err(|e| format!("backchannel_logout_uri `{uri}` is not an absolute URL ({e})"))?;
+    if u.fragment().is_some() {
+        return Err(format!(
+            "backchannel_logout_uri `{uri}` must not contain a fragment"
+        ));
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if check_redirect_uri(uri).is_ok() => Ok(()),
+        _ => Err(format!(
+            "backchannel_logout_uri `{uri}`: expected https (plain http only on loopback hosts)"
+        )),
+    }
 }
 
 /// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2), https — or http on a
@@ -197,6 +220,7 @@ pub fn check_client(n: &NewClient, keep: Option<&Client>, now: i64) -> Result<Cl
             return Err(bad("name: 1–200 characters".into()));
         }
     }
+    backchannel_of(n)?;
     let subject_type = match &n.subject_type {
         None => SubjectType::Public,
         Some(t) => SubjectType::parse(t)
@@ -246,6 +270,29 @@ pub async fn with_sector(mut client: Client, n: &NewClient) -> Result<Client, Ad
     Ok(client)
 }
 
+/// The back-channel logout registration a request asks for (Back-Channel Logout 1.0 §2.2),
+/// checked.
+pub fn backchannel_of(
+    n: &NewClient,
+) -> Result<Option<store::backchannel::Backchannel>, AdminError> {
+    let bad = AdminError::Invalid;
+    Ok(match &n.backchannel_logout_uri {
+        Some(u) => {
+            check_backchannel_uri(u).map_err(bad)?;
+            Some(store::backchannel::Backchannel {
+                logout_uri: u.clone(),
+                session_required: n.backchannel_logout_session_required,
+            })
+        }
+        None if n.backchannel_logout_session_required => {
+            return Err(bad(
+                "backchannel_logout_session_required needs a backchannel_logout_uri".into(),
+            ))
+        }
+        None => None,
+    })
+}
+
 async fn hash_secret(
     hasher: &Hasher,
     secret: &Option<String>,
@@ -274,6 +321,7 @@ pub async fn register_client(
             n.id
         )));
     }
+    let backchannel = backchannel_of(&n)?;
     let mut client = with_sector(client, &n).await?;
     client.secret_hash = hash_secret(hasher, &n.secret).await?;
     db.client_insert(&client).await.map_err(|e| {
@@ -283,11 +331,19 @@ pub async fn register_client(
             e.into()
         }
     })?;
+    if let Some(b) = &backchannel {
+        if let Err(e) = db.backchannel_set(&client.id, Some(b)).await {
+            // No half-registered client: without its back-channel endpoint it would never
+            // hear of a logout.
+            let _ = db.client_delete(&client.id).await;
+            return Err(e.into());
+        }
+    }
     audit::record(
         db,
         Entry::new(Event::ClientCreated, actor.clone())
             .subject(&client.id)
-            .fields(json!({ "after": client })),
+            .fields(json!({ "after": client, "backchannel": backchannel })),
     )
     .await?;
     Ok(client)
@@ -484,7 +540,19 @@ pub async fn add_account(
     new: NewAccount,
     min_password: usize,
 ) -> Result<Account, AdminError> {
-    let a = accounts::create(db, hasher, new, min_password).await?;
+    add_account_with_details(db, hasher, actor, new, Default::default(), min_password).await
+}
+
+/// [`add_account`] with birth date, address and phone number (`pforte account add`).
+pub async fn add_account_with_details(
+    db: &Db,
+    hasher: &Hasher,
+    actor: &Actor,
+    new: NewAccount,
+    details: accounts::details::DetailsInput,
+    min_password: usize,
+) -> Result<Account, AdminError> {
+    let a = accounts::create_with_details(db, hasher, new, details, min_password).await?;
     audit::record(
         db,
         Entry::new(Event::AccountCreated, actor.clone())

@@ -89,6 +89,9 @@ pub async fn user_tokens(
     };
     let access_token = access_token(core, &g, Some(grant_id), aud).await?;
     let scopes: Vec<&str> = ctx.scope.split(' ').collect();
+    // What the client receives here about the citizen (the data cockpit): the subject, and
+    // the profile claims that go into the ID token.
+    let mut released: Vec<String> = vec!["sub".into()];
     let id_token = if scopes.contains(&"openid") {
         let account = core
             .db
@@ -116,6 +119,7 @@ pub async fn user_tokens(
         {
             extra.insert("verified_claims".into(), v);
         }
+        released.extend(extra.keys().cloned());
         let alg = client.id_token_signed_response_alg;
         let mut c = claims::id_claims(
             &g,
@@ -130,6 +134,7 @@ pub async fn user_tokens(
     } else {
         None
     };
+    record_release(core, &ctx.account_id, &client.id, &released, &ctx.acr).await?;
     let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
         let token = secrets::new_secret();
         let t = core.now();
@@ -155,4 +160,23 @@ pub async fn user_tokens(
         id_token,
         scope: ctx.scope.clone(),
     })
+}
+
+/// Records in the data cockpit that `client_id` received `claims` about the account, at the
+/// level of `acr` (the client's spelling). The one place the token and userinfo paths
+/// write releases ([`crate::store::Db::release_record`]); a failed write fails the response,
+/// so nothing is handed out that the citizen cannot see.
+pub async fn record_release(
+    core: &Core,
+    account_id: &str,
+    client_id: &str,
+    claims: &[String],
+    acr: &str,
+) -> Result<(), OAuthError> {
+    let level = crate::assurance::Level::from_acr(acr).unwrap_or(crate::assurance::Level::Low);
+    let names: Vec<&str> = claims.iter().map(String::as_str).collect();
+    core.db
+        .release_record(account_id, client_id, &names, level)
+        .await?;
+    Ok(())
 }

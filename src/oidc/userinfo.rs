@@ -87,5 +87,15 @@ pub async fn userinfo(core: &Core, bearer: &str) -> Result<Map<String, Value>, O
         None => account.id.clone(),
     };
     out.insert("sub".into(), Value::String(sub));
+    // The data cockpit: what this service received (under the account id, not the pairwise sub).
+    let names: Vec<String> = out.keys().cloned().collect();
+    super::issue::record_release(
+        core,
+        &account.id,
+        &at.client_id,
+        &names,
+        at.acr.as_deref().unwrap_or_default(),
+    )
+    .await?;
     Ok(out)
 }

@@ -266,6 +266,51 @@ impl Db {
         Ok(())
     }
 
+    /// A citizen withdraws a service (the account page): in one transaction its consent is
+    /// removed, every grant it holds for the account revoked (one statement), its refresh
+    /// tokens deleted and its access tokens marked revoked, so userinfo and introspection
+    /// refuse them at once. Returns whether there was anything to withdraw.
+    pub async fn service_revoke(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let consents = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let grants = sqlx::query(
+            "UPDATE grants SET revoked_at = $1, revoked_reason = 'consent_revoked' \
+             WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 \
+             WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(consents + grants > 0)
+    }
+
     pub async fn refresh_insert(&self, r: &RefreshRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, account_id, scope, claims, auth_time, acr, amr, \

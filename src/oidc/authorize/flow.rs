@@ -193,6 +193,8 @@ pub async fn advance(
                 .await
                 .map_err(OAuthError::internal)?;
             let mut enrolled = accounts::enrolled_methods(a, &creds);
+            // An account without a second factor can set one up on the step-up page.
+            enrolled.extend(accounts::enrolable_on_step_up(&creds));
             enrolled.retain(|m| client.offers_method(m.policy_name()));
             accounts::reachable_level(a, &enrolled)
         }
