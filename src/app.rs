@@ -47,6 +47,8 @@ impl App {
     /// Periodic duties: reload keys (rotations by other instances), rotate when due, purge
     /// expired rows and sessions.
     pub fn spawn_background(&self) {
+        // Mail: deliver the outbox (on every instance; rows are claimed, never sent twice).
+        self.outbox.spawn_worker();
         let app = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(app.config.keys.reload_secs));
@@ -76,6 +78,16 @@ impl App {
                 }
                 if let Err(e) = app.db.purge_expired(now).await {
                     tracing::warn!(error = %e, "purging expired tokens failed");
+                }
+                if let Err(e) = app
+                    .db
+                    .purge_recovery(now, crate::web::recovery::RESET_MAIL_WINDOW)
+                    .await
+                {
+                    tracing::warn!(error = %e, "purging expired recovery links failed");
+                }
+                if let Err(e) = app.db.outbox_purge_sent(now - 7 * 24 * 3600).await {
+                    tracing::warn!(error = %e, "purging sent mails failed");
                 }
                 if let Err(e) = app.sessions.delete_expired().await {
                     tracing::warn!(error = %e, "purging expired sessions failed");

@@ -50,6 +50,12 @@ pub enum Event {
     UpstreamAdded,
     UpstreamRemoved,
     AdminDenied,
+    PasswordResetRequested,
+    PasswordReset,
+    PasswordChanged,
+    EmailChangeRequested,
+    EmailChanged,
+    MailFailed,
 }
 
 /// `(event, stored name, security event)`: the one table every name and rule derives from.
@@ -106,6 +112,20 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
+    (
+        Event::PasswordResetRequested,
+        "account.password_reset_requested",
+        false,
+    ),
+    (Event::PasswordReset, "account.password_reset", true),
+    (Event::PasswordChanged, "account.password_changed", true),
+    (
+        Event::EmailChangeRequested,
+        "account.email_change_requested",
+        true,
+    ),
+    (Event::EmailChanged, "account.email_changed", true),
+    (Event::MailFailed, "mail.failed", false),
 ];
 
 impl Event {

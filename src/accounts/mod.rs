@@ -7,6 +7,7 @@
 pub mod login;
 pub mod passkey;
 pub mod password;
+pub mod password_rules;
 pub mod totp;
 
 use crate::{

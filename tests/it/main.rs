@@ -12,6 +12,7 @@ mod cli;
 mod guard_against_pforte;
 mod hardening;
 mod keys_and_restart;
+mod mail_recovery;
 mod metrics;
 mod negative;
 mod oidc_flow;

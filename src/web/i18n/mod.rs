@@ -23,11 +23,13 @@
 mod lookups;
 mod mail;
 mod pages;
+mod recovery;
 mod security;
 
 pub use lookups::*;
 pub use mail::*;
 pub use pages::*;
+pub use recovery::*;
 pub use security::*;
 
 /// Every text table of one language.
@@ -37,6 +39,7 @@ pub struct Catalog {
     pub security: &'static SecurityTexts,
     pub lookups: &'static LookupTexts,
     pub mail: &'static MailTexts,
+    pub recovery: &'static RecoveryTexts,
 }
 
 static DE_CATALOG: Catalog = Catalog {
@@ -44,6 +47,7 @@ static DE_CATALOG: Catalog = Catalog {
     security: &DE_SECURITY,
     lookups: &DE_LOOKUPS,
     mail: &DE_MAIL,
+    recovery: &DE_RECOVERY,
 };
 
 static EN_CATALOG: Catalog = Catalog {
@@ -51,6 +55,7 @@ static EN_CATALOG: Catalog = Catalog {
     security: &EN_SECURITY,
     lookups: &EN_LOOKUPS,
     mail: &EN_MAIL,
+    recovery: &EN_RECOVERY,
 };
 
 /// A language Pforte's pages are available in.

@@ -55,6 +55,9 @@ struct LoginView<'a> {
     /// An error about the field combination (credentials), shown above the fields.
     form_error: Option<&'static str>,
     fields: Vec<FieldView>,
+    /// "Passwort vergessen?" (`web::recovery`), in the page's language.
+    forgot_url: String,
+    forgot_label: &'static str,
 }
 
 impl LoginPage {
@@ -118,6 +121,8 @@ impl LoginPage {
             intro,
             summary,
             form_error,
+            forgot_url: format!("/password/forgot?ui_locales={}", lang.code()),
+            forgot_label: lang.catalog().recovery.forgot_link,
             fields,
         };
         finish(&view, lang)

@@ -60,7 +60,7 @@ use crate::{
     accounts::{self, AccountError, HashError},
     app::App,
     audit::{self, Actor, Entry, Event},
-    mail::{self, Mail, Mailer},
+    mail::{self, Mail},
     oidc::error::OAuthError,
     secrets,
     store::{accounts::Account, verifications::Verification},
@@ -532,18 +532,12 @@ async fn already_registered(app: &App, account: &Account) -> Result<(), String> 
     Ok(())
 }
 
-/// Sends a mail; failures are logged, never shown (the page must not differ between a new
+/// Queues a mail in the outbox (delivered at once to the development folder, by the outbox
+/// worker over SMTP); failures are logged, never shown (the page must not differ between a new
 /// and a registered address, and the account exists either way).
 async fn deliver(app: &App, mail: Mail) {
-    let mailer = match Mailer::from_config(&app.config) {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot send mail");
-            return;
-        }
-    };
-    if let Err(e) = mailer.send(&mail).await {
-        tracing::error!(error = %e, subject = %mail.subject, "sending mail failed");
+    if let Err(e) = app.outbox.send(&mail).await {
+        tracing::error!(error = %e, "queueing a registration mail failed");
     }
 }
 
