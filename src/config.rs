@@ -173,9 +173,11 @@ impl MailConfig {
         let mut security = match url.scheme() {
             "smtp" => SmtpSecurity::StartTls,
             "smtps" => SmtpSecurity::Implicit,
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "{key}: expected scheme `smtp` (STARTTLS) or `smtps` (implicit TLS), got `{other}`"
-            )),
+            ))
+            }
         };
         let host = match url.host() {
             Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
@@ -192,7 +194,14 @@ impl MailConfig {
         for (name, value) in url.query_pairs() {
             match (name.as_ref(), value.as_ref()) {
                 ("tls", "none") if security == SmtpSecurity::StartTls => {
-                    if !is_loopback(&url) {
+                    // `smtp:` is not a special scheme: its host stays a string here.
+                    let loopback = host == "localhost"
+                        || host
+                            .trim_start_matches('[')
+                            .trim_end_matches(']')
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback());
+                    if !loopback {
                         return Err(format!(
                             "{key}: `tls=none` (no encryption) is allowed only for a loopback host, not `{host}`"
                         ));

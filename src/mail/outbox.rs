@@ -160,6 +160,16 @@ impl Outbox {
         Ok(id)
     }
 
+    /// After a `store` function queued row `id` in its transaction: with the development
+    /// folder, delivers it at once (the file is there when the page is), else wakes the worker.
+    pub async fn queued(&self, id: &str) {
+        if self.mailer.is_folder() {
+            self.deliver_now(id).await;
+        } else {
+            self.wake();
+        }
+    }
+
     /// Tells the worker that mail is waiting.
     pub fn wake(&self) {
         self.wake.notify_one();

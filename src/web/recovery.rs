@@ -168,13 +168,13 @@ fn too_many(lang: Lang, wait: Duration) -> Response {
 
 /// The password rules' context for an account: its address, names and other own data, and the
 /// service's names.
-async fn rules_for(app: &App, account: &Account) -> password_rules::Context {
+pub(crate) async fn rules_for(app: &App, account_id: &str, email: &str) -> password_rules::Context {
     let mut ctx = password_rules::Context::new(
         app.config.login.min_password_length as usize,
         &app.config.issuer,
-        &account.email,
+        email,
     );
-    if let Ok(attrs) = app.db.account_attributes(&account.id).await {
+    if let Ok(attrs) = app.db.account_attributes(account_id).await {
         for a in attrs {
             ctx.add(&a.value);
         }
@@ -601,7 +601,7 @@ pub async fn reset_submit(
     }
     errors.extend(password_problem(
         &f.password,
-        &rules_for(&app, &account).await,
+        &rules_for(&app, &account.id, &account.email).await,
     ));
     if !errors.is_empty() {
         return render_reset(&app, &s, lang, &query, &f.token, &pending.email, errors).await;
@@ -629,7 +629,7 @@ pub async fn reset_submit(
     let Some(reset) = used else {
         return invalid_reset(&app, lang, &query).await;
     };
-    app.outbox.wake();
+    app.outbox.queued(&notice_row.id).await;
     // Every session of the account ends: whoever knew the old password is out.
     let ended = end_sessions(&app, &reset.account_id, None).await;
     let recorded = audit::record(
@@ -809,7 +809,7 @@ pub async fn change_password_submit(
     }
     errors.extend(password_problem(
         &f.password,
-        &rules_for(&app, &account).await,
+        &rules_for(&app, &account.id, &account.email).await,
     ));
     if !errors.is_empty() {
         return render_change_password(&app, &s, lang, &account, errors).await;
@@ -835,7 +835,7 @@ pub async fn change_password_submit(
         Ok(false) => return Redirect::to("/login").into_response(),
         Err(e) => return internal(lang, e),
     }
-    app.outbox.wake();
+    app.outbox.queued(&notice_row.id).await;
     let ended = end_sessions(&app, &account.id, Some(&login.sid)).await;
     let recorded = audit::record(
         &app.db,
@@ -982,11 +982,7 @@ pub async fn change_email_submit(
     if let Err(e) = app.db.email_change_insert(&change, now, &mail_row).await {
         return internal(lang, e);
     }
-    if app.outbox.mailer().is_folder() {
-        app.outbox.deliver_now(&mail_row.id).await;
-    } else {
-        app.outbox.wake();
-    }
+    app.outbox.queued(&mail_row.id).await;
     let recorded = audit::record(
         &app.db,
         Entry::new(
@@ -1142,11 +1138,7 @@ pub async fn email_confirm_submit(
             },
         ),
         EmailChangeOutcome::Changed(c) => {
-            if app.outbox.mailer().is_folder() {
-                app.outbox.deliver_now(&notice_row.id).await;
-            } else {
-                app.outbox.wake();
-            }
+            app.outbox.queued(&notice_row.id).await;
             let recorded = audit::record(
                 &app.db,
                 Entry::new(Event::EmailChanged, Actor::Account(c.account_id.clone()))

@@ -280,13 +280,13 @@ async fn reset_links_cannot_be_abused(backend: Backend) {
 
     // The audit trail has the reset, never the token.
     let rows =
-        sqlx::query("SELECT event, detail FROM audit_log WHERE event LIKE 'account.password%'")
+        sqlx::query("SELECT action, detail FROM audit_log WHERE action LIKE 'account.password%'")
             .fetch_all(&server.app.db.pool)
             .await
             .unwrap();
     assert!(rows
         .iter()
-        .any(|r| r.get::<String, _>("event") == "account.password_reset"
+        .any(|r| r.get::<String, _>("action") == "account.password_reset"
             && r.get::<String, _>("detail").contains(&anna)));
     assert!(rows
         .iter()
@@ -697,6 +697,8 @@ async fn registration_mail_arrives_by_smtp(backend: Backend) {
     sink.start().await;
     let url = sink.url();
     let server = TestServer::start_with(backend, move |c| c.mail.smtp_url = Some(url)).await;
+    // Test servers run no background duties: start the outbox worker as `serve` does.
+    server.app.outbox.spawn_worker();
     let browser = Browser::new(&server);
     let page = browser.get(&server.url("/register")).await;
     let out = submit(
@@ -753,6 +755,7 @@ async fn smtp_outage_mails_wait_and_are_delivered_later() {
         c.mail.smtp_timeout_secs = 5;
     };
     let server = TestServer::start_with(Backend::Postgres, tweak.clone()).await;
+    server.app.outbox.spawn_worker();
     // A second instance on the same database with its own worker.
     let second = pforte::app::App::open({
         let mut cfg = config(&server.issuer, server.db_url(), server.kek());

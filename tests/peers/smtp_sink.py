@@ -20,6 +20,12 @@ class Sink:
         os.makedirs(directory, exist_ok=True)
         self.counter = itertools.count(1)
 
+    @classmethod
+    def from_cli(cls, parser, *args):
+        if len(args) != 1:
+            parser.error("smtp_sink.Sink takes one argument: the folder for received mail")
+        return cls(args[0])
+
     async def handle_DATA(self, server, session, envelope):
         name = "%020d-%d" % (time.time_ns(), next(self.counter))
         head = "".join("X-Sink-Rcpt-To: %s\r\n" % r for r in envelope.rcpt_tos)
