@@ -841,3 +841,83 @@ fn smtp_configuration_errors_name_the_key() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Screenshots
+// ---------------------------------------------------------------------------------------
+
+/// Walks the recovery and change pages in German and English at 1280 and 390 px in Chromium
+/// (no horizontal scrolling; screenshots into `PFORTE_SHOTS`, default `/tmp/shots`, names
+/// starting with `r`).
+#[tokio::test]
+async fn recovery_screenshots() {
+    use crate::browser::{click, fill, shoot, ChromeDriver};
+    let dir = PathBuf::from(std::env::var("PFORTE_SHOTS").unwrap_or_else(|_| "/tmp/shots".into()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (server, out) = start_with_outbox(Backend::Sqlite).await;
+    let driver = ChromeDriver::start().await;
+    for (lang, accept, email) in [
+        ("de", "de-DE,de;q=0.9", "erika.mustermann@example.de"),
+        ("en", "en-GB,en;q=0.9", "john.doe@example.org"),
+    ] {
+        server.citizen(email, PASSWORD).await;
+        let c = driver.browser(accept, false, 1280).await;
+        c.goto(&server.url("/password/forgot")).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "r01-forgot").await;
+        fill(&c, "#email", "not an address").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "r02-forgot-error").await;
+        fill(&c, "#email", email).await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "r03-forgot-sent").await;
+        // German: link, notice, confirmation, notice; then English.
+        let n = if lang == "de" { 1 } else { 5 };
+        let files = wait_for_mails(&outbox(&out), n).await;
+        let reset = link(files.last().unwrap(), &server.url("/password/reset?token="));
+        c.goto(&reset).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "r04-reset").await;
+        fill(&c, "#password", &format!("{email} 2026")).await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "r05-reset-personal").await;
+        fill(&c, "#password", NEW_PASSWORD).await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "r06-reset-done").await;
+        c.goto(&reset).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "r07-reset-invalid").await;
+        // Logged in: the security page's new section, password change, e-mail change.
+        c.goto(&server.url("/login")).await.unwrap();
+        fill(&c, "#email", email).await;
+        fill(&c, "#password", NEW_PASSWORD).await;
+        click(&c, "form button[type=submit]").await;
+        c.goto(&server.url("/account/security")).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "r08-security").await;
+        c.goto(&server.url("/account/security/password"))
+            .await
+            .unwrap();
+        fill(&c, "#current_password", "falsch falsch").await;
+        fill(&c, "#password", "passwort1234").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "r09-password-errors").await;
+        c.goto(&server.url("/account/security/email"))
+            .await
+            .unwrap();
+        shoot(&c, &driver, &dir, lang, "r10-email").await;
+        let new = format!("neu.{email}");
+        fill(&c, "#email", &new).await;
+        fill(&c, "#current_password", NEW_PASSWORD).await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "r11-email-sent").await;
+        let files = wait_for_mails(&outbox(&out), n + 2).await;
+        let confirm = link(
+            files.last().unwrap(),
+            &server.url("/account/email/confirm?token="),
+        );
+        c.goto(&confirm).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "r12-email-confirm").await;
+        click(&c, "form button[type=submit]").await;
+        shoot(&c, &driver, &dir, lang, "r13-email-changed").await;
+        c.goto(&confirm).await.unwrap();
+        shoot(&c, &driver, &dir, lang, "r14-email-invalid").await;
+        c.close().await.unwrap();
+    }
+}
