@@ -34,6 +34,7 @@ pub enum Event {
     AccountEmailVerified,
     AccountDisabled,
     AccountProofed,
+    AccountProofingRaised,
     ClientCreated,
     ClientRemoved,
     ClientAuthFailed,
@@ -92,6 +93,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::AccountEmailVerified, "account.email_verified", true),
     (Event::AccountDisabled, "account.disabled", true),
     (Event::AccountProofed, "account.proofed", true),
+    (
+        Event::AccountProofingRaised,
+        "account.proofing_raised",
+        true,
+    ),
     (Event::ClientCreated, "client.created", true),
     (Event::ClientRemoved, "client.removed", true),
     (Event::ClientAuthFailed, "client.auth_failed", false),
@@ -329,7 +335,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 35] = [
+    const ALL: [Event; 36] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -349,6 +355,7 @@ mod tests {
         Event::AccountEmailVerified,
         Event::AccountDisabled,
         Event::AccountProofed,
+        Event::AccountProofingRaised,
         Event::ClientCreated,
         Event::ClientRemoved,
         Event::ClientAuthFailed,
@@ -388,6 +395,7 @@ mod tests {
             Event::PolicyClientMinLevel,
             Event::PolicyUpstreamTrust,
             Event::AccountProofed,
+            Event::AccountProofingRaised,
         ] {
             assert!(e.is_security(), "{}", e.name());
         }

@@ -105,7 +105,7 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
         .as_deref()
         .and_then(|u| u.split(' ').find_map(Lang::parse))
         .unwrap_or(lang_hint);
-    let login = match session::login(s).await {
+    let login = match session::login(&app.db, s).await {
         Ok(l) => l,
         Err(e) => return internal(lang, e),
     };
@@ -269,6 +269,7 @@ pub async fn login_submit(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
+    device: super::login::Device,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let lang = lang(&headers, None);
@@ -355,6 +356,7 @@ pub async fn login_submit(
         proofing,
         Authenticated::Password,
         req,
+        &device,
     )
     .await
     {
@@ -438,7 +440,7 @@ pub async fn consent_submit(
     let t = app.clock.now();
     let (pending, login) = match (
         session::pending(&s, &f.req, t).await,
-        session::login(&s).await,
+        session::login(&app.db, &s).await,
     ) {
         (Ok(Some(p)), Ok(Some(l))) => (p, l),
         (Ok(_), Ok(_)) => return expired_page(lang),

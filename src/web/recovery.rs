@@ -283,9 +283,19 @@ pub fn email_changed_mail(issuer: &str, old: &str, new: &str) -> Mail {
 /// Ends the account's sessions (all but `except`), logging a failure: the password change
 /// itself has happened and must be reported as such.
 async fn end_sessions(app: &App, account_id: &str, except: Option<&str>) -> usize {
-    // REGISTRY-STUB: replaced by crate::sessions::end once main has the session registry.
-    let _ = (app, account_id, except);
-    0
+    match crate::sessions::end(
+        &app.db,
+        crate::sessions::Scope::Account { account_id, except },
+        crate::sessions::Reason::PasswordChanged,
+    )
+    .await
+    {
+        Ok(ended) => ended.len(),
+        Err(e) => {
+            tracing::error!(error = %e, account = %account_id, "ending sessions after a password change failed");
+            0
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -668,7 +678,7 @@ pub async fn reset_submit(
 
 /// The logged-in citizen, or the login page.
 async fn citizen(app: &App, s: &Session, lang: Lang) -> Result<(SsoLogin, Account), Response> {
-    let login = match session::login(s).await {
+    let login = match session::login(&app.db, s).await {
         Ok(Some(l)) => l,
         Ok(None) => return Err(Redirect::to("/login").into_response()),
         Err(e) => return Err(internal(lang, e)),

@@ -22,4 +22,5 @@ mod register;
 mod registration_takeover;
 mod response_modes;
 mod second_factor;
+mod sessions;
 mod tls;
