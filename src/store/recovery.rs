@@ -96,16 +96,17 @@ impl Db {
         notice: &OutboxRow,
     ) -> Result<Option<PendingReset>> {
         let mut tx = self.pool.begin().await?;
-        let Some(pending) = claim(
+        if claim(
             &mut tx,
             "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $3",
             token_hash,
             now,
         )
         .await?
-        else {
+        .is_none()
+        {
             return Ok(None);
-        };
+        }
         let r = sqlx::query(
             "SELECT token_hash, account_id, email, expires_at FROM password_resets WHERE token_hash = $1",
         )
@@ -118,7 +119,6 @@ impl Db {
             email: r.try_get("email")?,
             expires_at: r.try_get("expires_at")?,
         };
-        let _ = pending;
         let updated = sqlx::query(
             "UPDATE accounts SET password_hash = $1, email_verified = 1 \
              WHERE id = $2 AND email = $3 AND disabled_at IS NULL",
