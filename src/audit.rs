@@ -335,7 +335,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 36] = [
+    const ALL: [Event; 42] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -372,6 +372,12 @@ mod tests {
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
         Event::AdminDenied,
+        Event::PasswordResetRequested,
+        Event::PasswordReset,
+        Event::PasswordChanged,
+        Event::EmailChangeRequested,
+        Event::EmailChanged,
+        Event::MailFailed,
     ];
 
     #[test]
