@@ -133,6 +133,23 @@ pub struct ClientAdd {
     /// A service of the municipality itself: no consent screen.
     #[arg(long = "first-party")]
     pub first_party: bool,
+    /// Back-channel logout endpoint of the relying party (OpenID Connect Back-Channel Logout).
+    #[arg(long = "backchannel-logout-uri")]
+    pub backchannel_logout_uri: Option<String>,
+    /// The relying party requires `sid` in logout tokens.
+    #[arg(long = "backchannel-logout-session-required")]
+    pub backchannel_logout_session_required: bool,
+    /// May receive verified_claims (OpenID Connect for Identity Assurance): attributes
+    /// proofed by the eID or in person, when it asks for them and the citizen consents.
+    #[arg(long = "verified-claims")]
+    pub verified_claims: bool,
+    /// public or pairwise sub (OIDC Core §8; default: tokens.default_subject_type).
+    #[arg(long = "subject-type")]
+    pub subject_type: Option<String>,
+    /// Pairwise clients with redirect URIs on several hosts: an https URL whose JSON array
+    /// lists them all; its host is the sector.
+    #[arg(long = "sector-identifier-uri")]
+    pub sector_identifier_uri: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -147,6 +164,23 @@ pub enum AccountCmd {
         given_name: Option<String>,
         #[arg(long = "family-name")]
         family_name: Option<String>,
+        /// Birth date, YYYY-MM-DD.
+        #[arg(long)]
+        birthdate: Option<String>,
+        /// Street and house number of the postal address.
+        #[arg(long = "street-address")]
+        street_address: Option<String>,
+        #[arg(long = "postal-code")]
+        postal_code: Option<String>,
+        /// Town or city.
+        #[arg(long)]
+        locality: Option<String>,
+        /// ISO 3166-1 two-letter country code (default DE when an address is given).
+        #[arg(long)]
+        country: Option<String>,
+        /// Phone number in international form (E.164), e.g. +49 2389 123456.
+        #[arg(long = "phone-number")]
+        phone_number: Option<String>,
     },
     /// List accounts.
     List,
@@ -199,6 +233,9 @@ pub enum PolicySet {
         /// Allow every method and upstream again.
         #[arg(long = "all-methods", conflicts_with_all = ["method", "upstream"])]
         all_methods: bool,
+        /// Whether the client may receive verified_claims: true or false.
+        #[arg(long = "verified-claims")]
+        verified_claims: Option<bool>,
     },
     /// How far an upstream is trusted and how its acr values map to levels.
     Upstream {
@@ -231,13 +268,12 @@ fn parse_level(s: &str) -> Result<Level, String> {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PFORTE_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The log format is configuration (`logging.format`); a configuration that does not load
+    // is reported by `run` below, in the default format.
+    let format = Config::load(cli.config.as_deref())
+        .map(|c| c.logging.format)
+        .unwrap_or_default();
+    crate::logging::init(format);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -285,9 +321,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let issuer = app.config.issuer.clone();
-            eprintln!(
+            // JSON logs: every line on standard error is one JSON object, so no banner.
+            if app.config.logging.format == crate::logging::LogFormat::Text {
+                eprintln!(
                 "Pforte runs at {issuer}\n  discovery: {issuer}/.well-known/openid-configuration\n  add a client:  pforte client add --id demo --secret demo-secret-123 --redirect-uri http://127.0.0.1:9999/cb\n  add a citizen: echo 'a long password' | pforte account add --email anna@example.de --password-stdin --given-name Anna"
             );
+            }
             crate::server::serve(app).await?;
         }
         Command::Migrate => println!("migrations applied"),
@@ -310,6 +349,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     id_token_alg: a.id_token_alg,
                     acr_vocabulary: a.acr_vocabulary,
                     first_party: a.first_party,
+                    backchannel_logout_uri: a.backchannel_logout_uri,
+                    backchannel_logout_session_required: a.backchannel_logout_session_required,
+                    verified_claims: a.verified_claims,
+                    subject_type: a
+                        .subject_type
+                        .or_else(|| Some(app.config.tokens.default_subject_type.clone())),
+                    sector_identifier_uri: a.sector_identifier_uri,
                 },
             )
             .await?;
@@ -321,13 +367,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCmd::List) => {
             for c in app.db.client_list().await? {
                 println!(
-                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}{}",
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}\tsubject={}{}{}",
                     c.id,
                     c.name,
                     c.token_endpoint_auth_method,
                     joined(&c.grant_types),
                     c.scopes.join(","),
                     c.min_level.map_or("-", Level::as_str),
+                    match &c.sector_identifier {
+                        Some(s) => format!("{}:{s}", c.subject_type),
+                        None => c.subject_type.to_string(),
+                    },
+                    if c.verified_claims {
+                        "\tverified_claims"
+                    } else {
+                        ""
+                    },
                     if c.disabled_at.is_some() {
                         "\tdisabled"
                     } else {
@@ -344,6 +399,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             given_name,
             family_name,
+            birthdate,
+            street_address,
+            postal_code,
+            locality,
+            country,
+            phone_number,
             ..
         }) => {
             let mut password = String::new();
@@ -351,7 +412,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .read_to_string(&mut password)
                 .map_err(|e| anyhow::anyhow!("reading the password from standard input: {e}"))?;
             let password = password.trim_end_matches(['\n', '\r']).to_string();
-            let a = admin::add_account(
+            let a = admin::add_account_with_details(
                 &app.db,
                 &app.hasher,
                 ACTOR,
@@ -362,6 +423,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     family_name,
                     email_verified: true,
                 },
+                pforte_details(
+                    birthdate,
+                    street_address,
+                    postal_code,
+                    locality,
+                    country,
+                    phone_number,
+                ),
                 app.config.login.min_password_length as usize,
             )
             .await?;
@@ -445,11 +514,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             method,
             upstream,
             all_methods,
+            verified_claims,
         })) => {
-            if min_level.is_none() && method.is_empty() && upstream.is_empty() && !all_methods {
+            if min_level.is_none()
+                && method.is_empty()
+                && upstream.is_empty()
+                && !all_methods
+                && verified_claims.is_none()
+            {
                 anyhow::bail!(
-                    "policy set client: give --min-level, --method, --upstream or --all-methods"
+                    "policy set client: give --min-level, --method, --upstream, --all-methods or --verified-claims"
                 );
+            }
+            if let Some(allowed) = verified_claims {
+                admin::set_client_verified_claims(&app.db, ACTOR, &id, allowed).await?;
+                println!("client {id}: verified_claims {allowed}");
             }
             if let Some(level) = min_level {
                 admin::set_client_min_level(&app.db, ACTOR, &id, Some(level)).await?;
@@ -547,4 +626,24 @@ fn joined<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The profile flags of `account add` as the details to check.
+fn pforte_details(
+    birthdate: Option<String>,
+    street_address: Option<String>,
+    postal_code: Option<String>,
+    locality: Option<String>,
+    country: Option<String>,
+    phone_number: Option<String>,
+) -> crate::accounts::details::DetailsInput {
+    crate::accounts::details::DetailsInput {
+        birthdate,
+        street_address,
+        postal_code,
+        locality,
+        country,
+        phone_number,
+        ..Default::default()
+    }
 }

@@ -40,6 +40,69 @@ pub struct Config {
     pub login: LoginConfig,
     pub site: SiteConfig,
     pub metrics: MetricsConfig,
+    pub logging: LoggingConfig,
+    pub limits: LimitsConfig,
+    pub shutdown: ShutdownConfig,
+}
+
+/// Log lines (docs/operations.md "Logs").
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// `text` (default) or `json` (one object per line).
+    pub format: crate::logging::LogFormat,
+}
+
+/// Requests served at once per endpoint class; the excess is answered 503 with `Retry-After`
+/// at once instead of queueing (docs/operations.md "Overload").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// `/token`, `/introspect`, `/revoke`, `/userinfo`, discovery and JWKS.
+    #[serde(deserialize_with = "de::u32")]
+    pub protocol_concurrency: u32,
+    /// The citizen pages (login, consent, registration, account, logout).
+    #[serde(deserialize_with = "de::u32")]
+    pub pages_concurrency: u32,
+    /// The admin HTTP API.
+    #[serde(deserialize_with = "de::u32")]
+    pub admin_concurrency: u32,
+    /// `Retry-After` (seconds) of an answer refused for overload or an unreachable database.
+    #[serde(deserialize_with = "de::u64")]
+    pub retry_after_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            protocol_concurrency: 512,
+            pages_concurrency: 256,
+            admin_concurrency: 32,
+            retry_after_secs: 2,
+        }
+    }
+}
+
+/// Graceful shutdown on SIGTERM/SIGINT (docs/operations.md "Graceful shutdown").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// Seconds between the signal and closing the listener, during which `/readyz` answers 503
+    /// (so the load balancer stops sending traffic) while requests are still served.
+    #[serde(deserialize_with = "de::u64")]
+    pub drain_secs: u64,
+    /// Seconds requests in flight get to finish after the listener closed.
+    #[serde(deserialize_with = "de::u64")]
+    pub grace_secs: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            drain_secs: 5,
+            grace_secs: 30,
+        }
+    }
 }
 
 /// Who may read `GET /metrics` (docs/operations.md "Metrics, health and readiness").
@@ -58,8 +121,16 @@ pub struct SiteConfig {
     pub imprint_url: Option<String>,
     /// Datenschutzerklärung (privacy notice) URL.
     pub privacy_url: Option<String>,
-    /// Erklärung zur Barrierefreiheit (accessibility statement, BITV 2.0) URL.
+    /// Erklärung zur Barrierefreiheit (accessibility statement, BITV 2.0) URL. Unset: the
+    /// footer links Pforte's own statement (`/barrierefreiheit`).
     pub accessibility_url: Option<String>,
+    /// Where citizens report barriers (BITV 2.0 § 7: the statement's feedback contact): an
+    /// e-mail address or an http(s) URL, shown on `/barrierefreiheit`.
+    pub accessibility_contact: Option<String>,
+    /// The enforcement or arbitration body for accessibility responsible for the operator
+    /// (e.g. a federal state's Durchsetzungsstelle), an http(s) URL, linked from
+    /// `/barrierefreiheit`.
+    pub accessibility_enforcement_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -319,6 +390,9 @@ pub struct TokensConfig {
     pub code_ttl: u64,
     /// JWS algorithm for JWT access tokens (RFC 9068): `ES256` (default, fast), `RS256` or `EdDSA`.
     pub access_token_alg: String,
+    /// The subject type of new clients that do not name one: `public` (default) or `pairwise`
+    /// (OIDC Core §8; `client add --subject-type`).
+    pub default_subject_type: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -365,6 +439,9 @@ impl Default for Config {
             login: LoginConfig::default(),
             site: SiteConfig::default(),
             metrics: MetricsConfig::default(),
+            logging: LoggingConfig::default(),
+            limits: LimitsConfig::default(),
+            shutdown: ShutdownConfig::default(),
         }
     }
 }
@@ -397,6 +474,7 @@ impl Default for TokensConfig {
             refresh_token_ttl: 30 * 24 * 3600,
             code_ttl: 60,
             access_token_alg: "ES256".into(),
+            default_subject_type: "public".into(),
         }
     }
 }
@@ -434,7 +512,8 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("PFORTE_SMTP_URL", "mail.smtp_url"),
 ];
 const SECTIONS: &[&str] = &[
-    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics",
+    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics", "logging",
+    "limits", "shutdown",
 ];
 
 impl Config {
@@ -512,6 +591,12 @@ impl Config {
                 self.tokens.access_token_alg
             ));
         }
+        if crate::store::types::SubjectType::parse(&self.tokens.default_subject_type).is_none() {
+            return Err(format!(
+                "key `tokens.default_subject_type`: expected public or pairwise, got `{}`",
+                self.tokens.default_subject_type
+            ));
+        }
         for (key, v) in [
             ("tokens.access_token_ttl", self.tokens.access_token_ttl),
             ("tokens.id_token_ttl", self.tokens.id_token_ttl),
@@ -534,6 +619,10 @@ impl Config {
             ("site.imprint_url", &self.site.imprint_url),
             ("site.privacy_url", &self.site.privacy_url),
             ("site.accessibility_url", &self.site.accessibility_url),
+            (
+                "site.accessibility_enforcement_url",
+                &self.site.accessibility_enforcement_url,
+            ),
         ] {
             if let Some(u) = v {
                 if !Url::parse(u).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http") {
@@ -541,8 +630,28 @@ impl Config {
                 }
             }
         }
+        if let Some(c) = &self.site.accessibility_contact {
+            let url_ok = Url::parse(c).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http");
+            if !url_ok && crate::accounts::normalise_email(c).is_err() {
+                return Err(format!(
+                    "key `site.accessibility_contact`: expected an e-mail address or an http(s) URL, got `{c}`"
+                ));
+            }
+        }
         if self.login.max_concurrent_hashes == 0 {
             return Err("key `login.max_concurrent_hashes`: expected at least 1".into());
+        }
+        for (key, v) in [
+            (
+                "limits.protocol_concurrency",
+                self.limits.protocol_concurrency,
+            ),
+            ("limits.pages_concurrency", self.limits.pages_concurrency),
+            ("limits.admin_concurrency", self.limits.admin_concurrency),
+        ] {
+            if v == 0 {
+                return Err(format!("key `{key}`: expected at least 1"));
+            }
         }
         if self.database.max_connections == 0 {
             return Err("key `database.max_connections`: expected at least 1".into());
@@ -798,6 +907,30 @@ mod tests {
         let token = "0123456789abcdef".repeat(4);
         let c = Config::load_from(None, env(&[("PFORTE_METRICS_BEARER_TOKEN", &token)])).unwrap();
         assert_eq!(c.metrics.bearer_token.as_deref(), Some(token.as_str()));
+    }
+
+    #[test]
+    fn logging_limits_and_shutdown_from_the_environment() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("PFORTE_LOGGING_FORMAT", "json"),
+                ("PFORTE_LIMITS_PROTOCOL_CONCURRENCY", "7"),
+                ("PFORTE_SHUTDOWN_DRAIN_SECS", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.logging.format, crate::logging::LogFormat::Json);
+        assert_eq!(c.limits.protocol_concurrency, 7);
+        assert_eq!(c.shutdown.drain_secs, 0);
+        let err = Config::load_from(None, env(&[("PFORTE_LOGGING_FORMAT", "xml")])).unwrap_err();
+        assert!(err.to_string().contains("PFORTE_LOGGING_FORMAT"), "{err}");
+        let err =
+            Config::load_from(None, env(&[("PFORTE_LIMITS_PAGES_CONCURRENCY", "0")])).unwrap_err();
+        assert!(
+            err.to_string().contains("limits.pages_concurrency"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub(crate) fn client() -> Client {
         disabled_at: None,
         login_methods: Some(vec![LoginMethod::Password, LoginMethod::Passkey]),
         upstreams: None,
+        verified_claims: false,
+        subject_type: crate::store::types::SubjectType::Public,
+        sector_identifier: None,
     }
 }
 

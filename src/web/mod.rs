@@ -3,18 +3,24 @@
 //! Handlers are thin: they extract, call `oidc` / `accounts`, and render `pages`.
 
 pub mod account;
+pub mod account_data;
 pub mod authorize;
 pub mod csrf;
+pub mod device;
 pub mod error;
 pub mod i18n;
+pub mod info;
 pub mod login;
 pub mod logout;
 pub mod operations;
 pub mod pages;
 pub mod passkey;
+pub mod profile;
 pub mod protocol;
 pub mod recovery;
 pub mod register;
+pub mod request_id;
+pub mod resilience;
 pub mod security;
 pub mod security_headers;
 pub mod session;
@@ -80,6 +86,22 @@ pub fn router(app: App) -> Router {
             "/account/consents/{client_id}/revoke",
             post(account::revoke_consent),
         )
+        // The citizen's data: profile, activity, export, deletion (issue 9).
+        .route(
+            "/account/profile",
+            get(profile::profile_page).post(profile::profile_submit),
+        )
+        .route(
+            "/account/sessions/end-others",
+            post(account::end_other_sessions),
+        )
+        .route("/account/activity", get(account_data::activity))
+        .route("/account/data", get(account_data::data_page))
+        .route("/account/export", post(account_data::export))
+        .route("/account/delete", post(account_data::delete))
+        // The footer's pages (BITV 2.0).
+        .route("/barrierefreiheit", get(info::accessibility))
+        .route("/leichte-sprache", get(info::easy_language))
         // Passkeys (WebAuthn) JSON endpoints for static/passkey.js.
         .route(
             "/account/security/passkey/start",
@@ -130,14 +152,24 @@ pub fn router(app: App) -> Router {
         .route("/stepup/totp", post(stepup::stepup_totp))
         .route("/stepup/recovery", post(stepup::stepup_recovery))
         .route("/stepup/decline", post(stepup::stepup_decline))
-        // Per-client-address limit on registration submissions (one per router).
-        .layer(axum::Extension(register::SubmitLimiter::default()))
-        // Renders `error::PageError` answers with the configured footer links.
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            error::render_error_pages,
-        ))
-        .layer(sessions);
+        .route("/stepup/enrol-totp", post(stepup::stepup_enrol_totp));
+    // Bounded concurrency for the pages (web::resilience); inside the error-page layer, which
+    // renders the "try again shortly" page of a refused request.
+    let limits = &cfg.limits;
+    let pages = resilience::limit(
+        pages,
+        limits.pages_concurrency,
+        limits.retry_after_secs,
+        resilience::Answer::Page,
+    )
+    // Per-client-address limit on registration submissions (one per router).
+    .layer(axum::Extension(register::SubmitLimiter::default()))
+    // Renders `error::PageError` answers with the configured footer links.
+    .layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        error::render_error_pages,
+    ))
+    .layer(sessions);
 
     // Machine endpoints: no session, no cookies.
     let api = Router::new()
@@ -180,23 +212,45 @@ pub fn router(app: App) -> Router {
             get(|| async {
                 static_file("image/svg+xml", include_str!("../../static/favicon.svg"))
             }),
-        )
+        );
+    let api = resilience::limit(
+        api,
+        limits.protocol_concurrency,
+        limits.retry_after_secs,
+        resilience::Answer::Json,
+    );
+    let admin = resilience::limit(
+        crate::admin::api::router(),
+        limits.admin_concurrency,
+        limits.retry_after_secs,
+        resilience::Answer::Json,
+    );
+    // Probes and scrapes: never bounded, so they answer under overload.
+    let ops = Router::new()
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))
         .route("/metrics", get(operations::metrics));
 
     let hsts = cfg.secure_cookies();
-    Router::new()
+    let router = Router::new()
         .merge(pages)
         .merge(api)
-        .merge(crate::admin::api::router())
+        .merge(admin)
+        .merge(ops)
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(DefaultBodyLimit::max(64 * 1024))
-        // Outermost but for the security headers: counts every answer, limits included.
+        // 503 with Retry-After instead of 500 while the database does not answer.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            resilience::unavailable,
+        ))
+        // Counts every answer, limits included.
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             operations::track,
-        ))
+        ));
+    // A request id and a `request` span around everything but the security headers.
+    request_id::layer(router)
         .layer(axum::middleware::from_fn(move |req, next| {
             security_headers::security_headers(hsts, req, next)
         }))

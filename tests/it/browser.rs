@@ -192,15 +192,15 @@ impl Drop for ChromeDriver {
 
 // --- page helpers ---------------------------------------------------------------------------
 
-async fn url(c: &Client) -> url::Url {
+pub(crate) async fn url(c: &Client) -> url::Url {
     c.current_url().await.expect("current URL")
 }
 
-async fn path(c: &Client) -> String {
+pub(crate) async fn path(c: &Client) -> String {
     url(c).await.path().to_string()
 }
 
-async fn text(c: &Client, css: &str) -> String {
+pub(crate) async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
@@ -332,7 +332,7 @@ async fn third_party(server: &TestServer, id: &str, name: &str) {
         .await;
 }
 
-fn param(u: &url::Url, name: &str) -> Option<String> {
+pub(crate) fn param(u: &url::Url, name: &str) -> Option<String> {
     u.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())

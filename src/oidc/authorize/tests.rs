@@ -36,6 +36,9 @@ fn client(first_party: bool, public: bool) -> Client {
         disabled_at: None,
         login_methods: None,
         upstreams: None,
+        verified_claims: false,
+        subject_type: crate::store::types::SubjectType::Public,
+        sector_identifier: None,
     }
 }
 

@@ -162,6 +162,12 @@ fn catalog_strings(lang: Lang) -> Vec<(String, String)> {
         &mut out,
     );
     strings("mail", &serde_json::to_value(c.mail).unwrap(), &mut out);
+    strings(
+        "account",
+        &serde_json::to_value(c.account).unwrap(),
+        &mut out,
+    );
+    strings("info", &serde_json::to_value(c.info).unwrap(), &mut out);
     out
 }
 
