@@ -100,6 +100,8 @@ impl App {
     /// several instances on one database one of them does it), and deliver back-channel
     /// logout tokens (rows claimed per instance, [`crate::backchannel`]).
     pub fn spawn_background(&self) {
+        // Mail: deliver the outbox (on every instance; rows are claimed, never sent twice).
+        self.outbox.spawn_worker();
         self.spawn_backchannel_worker();
         let app = self.clone();
         tokio::spawn(async move {
@@ -144,6 +146,16 @@ impl App {
                 }
                 if let Err(e) = app.db.purge_expired(now).await {
                     tracing::warn!(error = %e, "purging expired tokens failed");
+                }
+                if let Err(e) = app
+                    .db
+                    .purge_recovery(now, crate::web::recovery::RESET_MAIL_WINDOW)
+                    .await
+                {
+                    tracing::warn!(error = %e, "purging expired recovery links failed");
+                }
+                if let Err(e) = app.db.outbox_purge_sent(now - 7 * 24 * 3600).await {
+                    tracing::warn!(error = %e, "purging sent mails failed");
                 }
                 // Registry rows outlive their browser sessions by a day (for the account's
                 // activity view), then go.

@@ -76,6 +76,12 @@ pub enum Event {
     /// Linking or logging in was refused: the identity is linked to another account, or it
     /// is the account's last way to log in.
     IdentityRefused,
+    PasswordResetRequested,
+    PasswordReset,
+    PasswordChanged,
+    EmailChangeRequested,
+    EmailChanged,
+    MailFailed,
 }
 
 /// `(event, stored name, security event)`: the one table every name and rule derives from.
@@ -164,6 +170,20 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::IdentityLinked, "identity.linked", true),
     (Event::IdentityUnlinked, "identity.unlinked", true),
     (Event::IdentityRefused, "identity.refused", false),
+    (
+        Event::PasswordResetRequested,
+        "account.password_reset_requested",
+        false,
+    ),
+    (Event::PasswordReset, "account.password_reset", true),
+    (Event::PasswordChanged, "account.password_changed", true),
+    (
+        Event::EmailChangeRequested,
+        "account.email_change_requested",
+        true,
+    ),
+    (Event::EmailChanged, "account.email_changed", true),
+    (Event::MailFailed, "mail.failed", false),
 ];
 
 impl Event {
@@ -367,7 +387,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 55] = [
+    const ALL: [Event; 61] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginStepUp,
@@ -423,6 +443,12 @@ mod tests {
         Event::IdentityLinked,
         Event::IdentityUnlinked,
         Event::IdentityRefused,
+        Event::PasswordResetRequested,
+        Event::PasswordReset,
+        Event::PasswordChanged,
+        Event::EmailChangeRequested,
+        Event::EmailChanged,
+        Event::MailFailed,
     ];
 
     #[test]

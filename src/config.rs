@@ -193,13 +193,213 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
     /// Development mailer: write each outgoing mail as an `.eml` file into this folder.
     pub outbox: Option<PathBuf>,
     /// Sender address of outgoing mail.
     pub from: Option<String>,
+    /// SMTP submission (`PFORTE_SMTP_URL`): `smtp://host[:port]` (STARTTLS required),
+    /// `smtps://host[:port]` (implicit TLS), `smtp://127.0.0.1:port?tls=none` (loopback only);
+    /// user and password in the URL or in `smtp_user` / `smtp_password`. Wins over `outbox`.
+    pub smtp_url: Option<String>,
+    /// SMTP AUTH user (when not in the URL).
+    pub smtp_user: Option<String>,
+    /// SMTP AUTH password (when not in the URL).
+    pub smtp_password: Option<String>,
+    /// Connect and per-command timeout of the SMTP client.
+    #[serde(deserialize_with = "de::u64")]
+    pub smtp_timeout_secs: u64,
+    /// First retry of an undelivered mail after this many seconds, doubling per attempt.
+    #[serde(deserialize_with = "de::u64")]
+    pub retry_base_secs: u64,
+    /// Longest wait between two attempts.
+    #[serde(deserialize_with = "de::u64")]
+    pub retry_max_secs: u64,
+    /// Attempts before a mail is given up (kept in the outbox as failed, audited).
+    #[serde(deserialize_with = "de::u32")]
+    pub max_attempts: u32,
+    /// How often the outbox worker looks for due mails (it is also woken by new mails).
+    #[serde(deserialize_with = "de::u64")]
+    pub poll_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            outbox: None,
+            from: None,
+            smtp_url: None,
+            smtp_user: None,
+            smtp_password: None,
+            smtp_timeout_secs: 30,
+            retry_base_secs: 30,
+            retry_max_secs: 3600,
+            max_attempts: 20,
+            poll_secs: 10,
+        }
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// `smtp://`: plain connect, then STARTTLS, which must succeed (RFC 3207).
+    StartTls,
+    /// `smtps://`: TLS from the first byte (RFC 8314 §3.3).
+    Implicit,
+    /// `smtp://…?tls=none`: no TLS at all; only for a loopback host (development).
+    None,
+}
+
+/// `mail.smtp_url` with the credentials, checked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// `(user, password)` for SMTP AUTH.
+    pub credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.credentials.as_ref().map(|c| &c.0))
+            .finish()
+    }
+}
+
+impl MailConfig {
+    /// The SMTP settings, `None` when `smtp_url` is unset; errors name the key and what was
+    /// expected (never the password).
+    pub fn smtp(&self) -> Result<Option<SmtpSettings>, String> {
+        let Some(raw) = self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+            if self.smtp_user.is_some() || self.smtp_password.is_some() {
+                return Err("keys `mail.smtp_user` / `mail.smtp_password`: set only together with `mail.smtp_url` (PFORTE_SMTP_URL)".into());
+            }
+            return Ok(None);
+        };
+        let key = "key `mail.smtp_url` (PFORTE_SMTP_URL)";
+        let url = Url::parse(raw.trim()).map_err(|e| {
+            format!(
+                "{key}: expected `smtp://host:port` or `smtps://host:port`, got `{}` ({e})",
+                redact_url(raw)
+            )
+        })?;
+        let mut security = match url.scheme() {
+            "smtp" => SmtpSecurity::StartTls,
+            "smtps" => SmtpSecurity::Implicit,
+            other => {
+                return Err(format!(
+                "{key}: expected scheme `smtp` (STARTTLS) or `smtps` (implicit TLS), got `{other}`"
+            ))
+            }
+        };
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            _ => return Err(format!("{key}: the URL names no host")),
+        };
+        if !(url.path().is_empty() || url.path() == "/") || url.fragment().is_some() {
+            return Err(format!(
+                "{key}: expected no path or fragment, got `{}`",
+                redact_url(raw)
+            ));
+        }
+        for (name, value) in url.query_pairs() {
+            match (name.as_ref(), value.as_ref()) {
+                ("tls", "none") if security == SmtpSecurity::StartTls => {
+                    // `smtp:` is not a special scheme: its host stays a string here.
+                    let loopback = host == "localhost"
+                        || host
+                            .trim_start_matches('[')
+                            .trim_end_matches(']')
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback());
+                    if !loopback {
+                        return Err(format!(
+                            "{key}: `tls=none` (no encryption) is allowed only for a loopback host, not `{host}`"
+                        ));
+                    }
+                    security = SmtpSecurity::None;
+                }
+                ("tls", "none") => {
+                    return Err(format!("{key}: `tls=none` contradicts `smtps://`"))
+                }
+                (name, _) => {
+                    return Err(format!(
+                        "{key}: unknown parameter `{name}` (only `tls=none`, for loopback development servers)"
+                    ))
+                }
+            }
+        }
+        let port = url.port().unwrap_or(match security {
+            SmtpSecurity::Implicit => 465,
+            _ => 587,
+        });
+        let decode = |s: &str| {
+            percent_decode(s).ok_or_else(|| {
+                format!("{key}: user or password is not valid percent-encoded UTF-8")
+            })
+        };
+        let in_url = if url.username().is_empty() {
+            if url.password().is_some() {
+                return Err(format!("{key}: a password without a user name"));
+            }
+            None
+        } else {
+            Some((
+                decode(url.username())?,
+                decode(url.password().unwrap_or(""))?,
+            ))
+        };
+        let in_keys = match (&self.smtp_user, &self.smtp_password) {
+            (None, None) => None,
+            (Some(u), Some(p)) if !u.is_empty() => Some((u.clone(), p.clone())),
+            _ => return Err("keys `mail.smtp_user` and `mail.smtp_password`: set both (user not empty) or neither".into()),
+        };
+        let credentials = match (in_url, in_keys) {
+            (Some(_), Some(_)) => {
+                return Err(format!("{key}: credentials are in the URL and in `mail.smtp_user`/`mail.smtp_password`; set them in one place"))
+            }
+            (a, b) => a.or(b),
+        };
+        if credentials.is_some() && security == SmtpSecurity::None {
+            return Err(format!(
+                "{key}: credentials would be sent without TLS (`tls=none`)"
+            ));
+        }
+        Ok(Some(SmtpSettings {
+            host,
+            port,
+            security,
+            credentials,
+        }))
+    }
+}
+
+/// `%XX` decoding of a URL's user or password.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -267,6 +467,12 @@ pub struct LoginConfig {
     /// Minimum password length at registration.
     #[serde(deserialize_with = "de::u32")]
     pub min_password_length: u32,
+    /// How long a password reset link stays valid.
+    #[serde(deserialize_with = "de::u64")]
+    pub password_reset_ttl_secs: u64,
+    /// How long the confirmation link of an e-mail change stays valid.
+    #[serde(deserialize_with = "de::u64")]
+    pub email_change_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -343,6 +549,8 @@ impl Default for LoginConfig {
             max_concurrent_hashes: cores,
             max_queued_hashes: 256,
             min_password_length: 12,
+            password_reset_ttl_secs: 3600,
+            email_change_ttl_secs: 24 * 3600,
         }
     }
 }
@@ -353,6 +561,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("PFORTE_LISTEN", "listen"),
     ("PFORTE_DATABASE_URL", "database.url"),
     ("PFORTE_MAIL_OUTBOX", "mail.outbox"),
+    ("PFORTE_SMTP_URL", "mail.smtp_url"),
 ];
 const SECTIONS: &[&str] = &[
     "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics", "logging",
@@ -518,6 +727,38 @@ impl Config {
             if t.len() < 32 || !t.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err("key `metrics.bearer_token`: expected at least 32 visible ASCII characters without spaces, e.g. from `openssl rand -hex 32`".into());
             }
+        }
+        self.mail.smtp()?;
+        for (key, v) in [
+            ("mail.smtp_timeout_secs", self.mail.smtp_timeout_secs),
+            ("mail.retry_base_secs", self.mail.retry_base_secs),
+            ("mail.retry_max_secs", self.mail.retry_max_secs),
+            ("mail.poll_secs", self.mail.poll_secs),
+            (
+                "login.password_reset_ttl_secs",
+                self.login.password_reset_ttl_secs,
+            ),
+            (
+                "login.email_change_ttl_secs",
+                self.login.email_change_ttl_secs,
+            ),
+        ] {
+            if v == 0 {
+                return Err(format!(
+                    "key `{key}`: expected a positive number of seconds, got 0"
+                ));
+            }
+        }
+        if self.mail.retry_max_secs < self.mail.retry_base_secs {
+            return Err(
+                "key `mail.retry_max_secs`: must be at least `mail.retry_base_secs`".into(),
+            );
+        }
+        if self.mail.max_attempts == 0 {
+            return Err("key `mail.max_attempts`: expected at least 1".into());
+        }
+        if self.login.password_reset_ttl_secs > 24 * 3600 {
+            return Err("key `login.password_reset_ttl_secs`: at most 86400 seconds (a reset link is a credential)".into());
         }
         let _ = issuer;
         Ok(())

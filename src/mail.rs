@@ -1,29 +1,45 @@
-//! Outgoing e-mail.
+//! Outgoing e-mail: building messages and handing them to the configured transport.
 //!
-//! Owns: composing an RFC 5322 message (RFC 2047 encoded headers where they are not ASCII,
-//! a UTF-8 `text/plain` body in quoted-printable, CRLF line ends) and handing it to the
-//! configured transport.
-//!
-//! Transports:
-//! - the **outbox** (`mail.outbox`, `PFORTE_MAIL_OUTBOX`): a development mailer that writes each
+//! Owns: the [`Mail`] a feature wants sent, the message built from it with `lettre` (RFC 5322
+//! headers, RFC 2047 encoded-words where they are not ASCII, a UTF-8 `text/plain` body in
+//! quoted-printable, `Auto-Submitted: auto-generated` per RFC 3834), address checks, and the
+//! transports behind [`Mailer::deliver`]:
+//! - **SMTP** (`mail.smtp_url`, `PFORTE_SMTP_URL`): submission through lettre's tokio client,
+//!   STARTTLS required for `smtp://` (RFC 3207), implicit TLS for `smtps://` (RFC 8314), no TLS
+//!   only for `smtp://<loopback>?tls=none`; AUTH with the configured credentials; connect and
+//!   command timeouts (`mail.smtp_timeout_secs`); the system's trust store;
+//! - the **folder** (`mail.outbox`, `PFORTE_MAIL_OUTBOX`): a development mailer that writes each
 //!   message as `<timestamp>-<random>.eml` into a folder (created when missing) instead of
 //!   sending it. Files appear atomically (written under a temporary name, then renamed) and are
 //!   readable by the owner only, since they carry single-use links;
-//! - **none configured**: the message is not delivered; a warning says that mail delivery is
-//!   not configured. Callers carry on (registration does not fail because of it).
+//! - **none configured**: the message is not delivered; a warning says so.
 //!
-//! SMTP delivery (submission with STARTTLS/implicit TLS and authentication) is planned as a
-//! further transport behind the same [`Mailer::send`]; the messages composed here are already
-//! suitable for it (CRLF, 7-bit clean through quoted-printable, lines ≤ 76 characters).
+//! Features do not call the transport themselves: they put mail into the durable outbox in
+//! the database ([`outbox`]), whose worker delivers it with retries.
 
-use std::path::{Path, PathBuf};
+pub mod outbox;
 
-use base64::{engine::general_purpose::STANDARD, Engine};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
-use crate::config::Config;
+use lettre::{
+    message::{
+        header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue},
+        Mailbox, SinglePart,
+    },
+    transport::smtp::{
+        authentication::Credentials,
+        client::{Tls, TlsParameters},
+    },
+    AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
+};
+
+use crate::config::{Config, SmtpSecurity};
 
 /// A plain-text message to one recipient.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mail {
     /// The recipient's address (`addr-spec`, no display name).
     pub to: String,
@@ -40,17 +56,38 @@ pub enum MailError {
     InvalidRecipient,
     #[error("mail header contains a line break")]
     InvalidHeader,
+    #[error("building the message: {0}")]
+    Build(String),
+    #[error("{0}")]
+    Config(String),
     #[error("writing to the mail outbox {path}: {source}")]
     Outbox {
         path: String,
         source: std::io::Error,
     },
+    /// The SMTP server or the connection failed; `permanent` for a 5xx answer (retrying will
+    /// not help), otherwise worth another attempt.
+    #[error("SMTP: {message}")]
+    Smtp { message: String, permanent: bool },
+}
+
+impl MailError {
+    /// Whether another attempt could succeed (connection trouble, 4xx, full disk).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MailError::Smtp { permanent, .. } => !permanent,
+            MailError::Outbox { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 /// What became of a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivery {
-    /// Written into the outbox as this file.
+    /// Accepted by the SMTP server.
+    Smtp,
+    /// Written into the outbox folder as this file.
     Outbox(PathBuf),
     /// No transport is configured; the message was dropped (a warning was logged).
     NotConfigured,
@@ -63,29 +100,64 @@ pub struct Sender {
     pub address: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum Transport {
-    Outbox(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Folder(PathBuf),
     None,
 }
 
-/// Sends mail through the configured transport. Cheap to build from the configuration.
-#[derive(Clone, Debug)]
+/// Builds and delivers mail through the configured transport. Cheap to clone (the SMTP
+/// client's connection pool is shared).
+#[derive(Clone)]
 pub struct Mailer {
     from: Sender,
     transport: Transport,
 }
 
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("from", &self.from)
+            .field("transport", &self.transport_name())
+            .finish()
+    }
+}
+
 impl Mailer {
-    /// The mailer `config` describes. Errors when `mail.from` is not a usable address.
+    /// The mailer `config` describes: SMTP when `mail.smtp_url` is set, else the outbox
+    /// folder when `mail.outbox` is set, else none. Errors name the key.
     pub fn from_config(config: &Config) -> Result<Mailer, MailError> {
         let from = match &config.mail.from {
             Some(raw) if !raw.trim().is_empty() => parse_sender(raw)?,
             _ => default_sender(config),
         };
-        let transport = match &config.mail.outbox {
-            Some(dir) if !dir.as_os_str().is_empty() => Transport::Outbox(dir.clone()),
-            _ => Transport::None,
+        let transport = match config.mail.smtp().map_err(MailError::Config)? {
+            Some(smtp) => {
+                let tls = |host: &str| {
+                    TlsParameters::new(host.to_string()).map_err(|e| {
+                        MailError::Config(format!("key `mail.smtp_url`: TLS set-up: {e}"))
+                    })
+                };
+                let tls = match smtp.security {
+                    SmtpSecurity::StartTls => Tls::Required(tls(&smtp.host)?),
+                    SmtpSecurity::Implicit => Tls::Wrapper(tls(&smtp.host)?),
+                    SmtpSecurity::None => Tls::None,
+                };
+                let mut builder =
+                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+                        .port(smtp.port)
+                        .tls(tls)
+                        .timeout(Some(Duration::from_secs(config.mail.smtp_timeout_secs)));
+                if let Some((user, password)) = smtp.credentials {
+                    builder = builder.credentials(Credentials::new(user, password));
+                }
+                Transport::Smtp(builder.build())
+            }
+            None => match &config.mail.outbox {
+                Some(dir) if !dir.as_os_str().is_empty() => Transport::Folder(dir.clone()),
+                _ => Transport::None,
+            },
         };
         Ok(Mailer { from, transport })
     }
@@ -94,7 +166,7 @@ impl Mailer {
     pub fn outbox(from: Sender, dir: impl Into<PathBuf>) -> Mailer {
         Mailer {
             from,
-            transport: Transport::Outbox(dir.into()),
+            transport: Transport::Folder(dir.into()),
         }
     }
 
@@ -102,27 +174,101 @@ impl Mailer {
         &self.from
     }
 
-    /// Composes and delivers `mail`.
-    pub async fn send(&self, mail: &Mail) -> Result<Delivery, MailError> {
-        let message = compose(&self.from, mail, time::OffsetDateTime::now_utc())?;
+    /// `smtp`, `outbox` or `none` (for logs and metrics).
+    pub fn transport_name(&self) -> &'static str {
+        match self.transport {
+            Transport::Smtp(_) => "smtp",
+            Transport::Folder(_) => "outbox",
+            Transport::None => "none",
+        }
+    }
+
+    /// Whether messages are written to the development folder (delivered at once, in the
+    /// request, so that the file is there when the answer is).
+    pub fn is_folder(&self) -> bool {
+        matches!(self.transport, Transport::Folder(_))
+    }
+
+    /// A `Message-ID` for a new mail: the same one on every attempt, so that a receiver can
+    /// recognise a message delivered twice after a lost answer.
+    pub fn new_message_id(&self) -> String {
+        let domain = self
+            .from
+            .address
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or("localhost");
+        format!("<{}@{}>", crate::secrets::random_token(18), domain)
+    }
+
+    /// The message for `mail`.
+    pub fn message(
+        &self,
+        mail: &Mail,
+        message_id: &str,
+        date: std::time::SystemTime,
+    ) -> Result<lettre::Message, MailError> {
+        let to = ascii_address(&mail.to).ok_or(MailError::InvalidRecipient)?;
+        if mail.subject.contains(['\r', '\n']) {
+            return Err(MailError::InvalidHeader);
+        }
+        let to: Mailbox = to.parse().map_err(|_| MailError::InvalidRecipient)?;
+        let from_address = ascii_address(&self.from.address)
+            .unwrap_or_else(|| self.from.address.clone())
+            .parse()
+            .map_err(|e| MailError::InvalidFrom(format!("{e}")))?;
+        let from = Mailbox::new(self.from.name.clone(), from_address);
+        let body = mail.body.replace("\r\n", "\n").replace('\n', "\r\n");
+        let mut message = lettre::Message::builder()
+            .from(from)
+            .to(to)
+            .subject(mail.subject.clone())
+            .date(date)
+            .message_id(Some(message_id.to_string()))
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .header(ContentTransferEncoding::QuotedPrintable)
+                    .body(body),
+            )
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        // RFC 3834: an automatic message; auto-responders should not answer it.
+        let name = HeaderName::new_from_ascii("Auto-Submitted".into())
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        message
+            .headers_mut()
+            .insert_raw(HeaderValue::new(name, "auto-generated".into()));
+        Ok(message)
+    }
+
+    /// Builds and delivers one message.
+    pub async fn deliver(&self, mail: &Mail, message_id: &str) -> Result<Delivery, MailError> {
+        let message = self.message(mail, message_id, std::time::SystemTime::now())?;
         match &self.transport {
             Transport::None => {
                 tracing::warn!(
-                    subject = %mail.subject,
-                    "mail delivery is not configured (set mail.outbox / PFORTE_MAIL_OUTBOX; SMTP is \
-                     not available yet): message not sent"
+                    "mail delivery is not configured (set PFORTE_SMTP_URL, or mail.outbox / \
+                     PFORTE_MAIL_OUTBOX for development): message not sent"
                 );
                 Ok(Delivery::NotConfigured)
             }
-            Transport::Outbox(dir) => {
+            Transport::Smtp(smtp) => match smtp.send(message).await {
+                Ok(_) => Ok(Delivery::Smtp),
+                Err(e) => Err(MailError::Smtp {
+                    message: e.to_string(),
+                    permanent: e.is_permanent(),
+                }),
+            },
+            Transport::Folder(dir) => {
                 let dir = dir.clone();
-                let path = tokio::task::spawn_blocking(move || write_outbox(&dir, &message))
+                let bytes = message.formatted();
+                let path = tokio::task::spawn_blocking(move || write_outbox(&dir, &bytes))
                     .await
                     .map_err(|e| MailError::Outbox {
                         path: String::new(),
                         source: std::io::Error::other(e),
                     })??;
-                tracing::info!(file = %path.display(), "mail written to the outbox");
+                tracing::info!(file = %path.display(), "mail written to the outbox folder");
                 Ok(Delivery::Outbox(path))
             }
         }
@@ -222,171 +368,7 @@ pub fn ascii_address(addr: &str) -> Option<String> {
     Some(format!("{local}@{domain}"))
 }
 
-/// The complete message, CRLF line ends.
-pub fn compose(
-    from: &Sender,
-    mail: &Mail,
-    date: time::OffsetDateTime,
-) -> Result<String, MailError> {
-    let to = ascii_address(&mail.to).ok_or(MailError::InvalidRecipient)?;
-    if mail.subject.contains(['\r', '\n']) {
-        return Err(MailError::InvalidHeader);
-    }
-    let domain = from
-        .address
-        .rsplit_once('@')
-        .map(|(_, d)| d)
-        .unwrap_or("localhost");
-    let message_id = format!("<{}@{}>", crate::secrets::random_token(18), domain);
-    let from_header = match &from.name {
-        // Encoded-words end their line: the address goes on a folded line of its own.
-        Some(name) if !name.is_ascii() => format!("{}\r\n <{}>", encode_phrase(name), from.address),
-        Some(name) => format!("{} <{}>", encode_phrase(name), from.address),
-        None => from.address.clone(),
-    };
-    let mut out = String::new();
-    for (name, value) in [
-        ("From", from_header),
-        ("To", to),
-        ("Subject", encode_unstructured(&mail.subject)),
-        ("Date", rfc5322_date(date)),
-        ("Message-ID", message_id),
-        ("MIME-Version", "1.0".into()),
-        ("Content-Type", "text/plain; charset=utf-8".into()),
-        ("Content-Transfer-Encoding", "quoted-printable".into()),
-        // RFC 3834: an automatic message; auto-responders should not answer it.
-        ("Auto-Submitted", "auto-generated".into()),
-    ] {
-        out.push_str(name);
-        out.push_str(": ");
-        out.push_str(&value);
-        out.push_str("\r\n");
-    }
-    out.push_str("\r\n");
-    out.push_str(&quoted_printable(&mail.body));
-    out.push_str("\r\n");
-    Ok(out)
-}
-
-/// `Mon, 23 Nov 2026 06:37:10 +0000` (RFC 5322 §3.3).
-pub fn rfc5322_date(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let weekday = t.weekday().to_string();
-    let month = t.month().to_string();
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
-        &weekday[..3],
-        t.day(),
-        &month[..3],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-/// Encoded-words (RFC 2047 `B` encoding, UTF-8) for non-ASCII text; ASCII text as-is.
-/// Lines with encoded-words stay within 76 characters (RFC 2047 §2) behind a header name of
-/// up to 16 characters.
-fn encode_unstructured(text: &str) -> String {
-    if text.is_ascii() {
-        return fold(text, "Subject: ".len());
-    }
-    // "=?utf-8?B?" + base64 + "?=" is 12 + 4·⌈n/3⌉ characters; 36 bytes give 60. A chunk never
-    // splits a character, so every word decodes on its own.
-    let max_bytes = 36;
-    let mut words = Vec::new();
-    let mut chunk = String::new();
-    for c in text.chars() {
-        if chunk.len() + c.len_utf8() > max_bytes {
-            words.push(std::mem::take(&mut chunk));
-        }
-        chunk.push(c);
-    }
-    if !chunk.is_empty() {
-        words.push(chunk);
-    }
-    words
-        .iter()
-        .map(|w| format!("=?utf-8?B?{}?=", STANDARD.encode(w.as_bytes())))
-        .collect::<Vec<_>>()
-        // Folding white space between encoded-words is not part of the decoded text.
-        .join("\r\n ")
-}
-
-/// ASCII header text folded at spaces so that lines stay within 78 characters where the words
-/// allow (RFC 5322 §2.1.1, §3.2.2); `used` is what the header name takes on the first line.
-fn fold(text: &str, used: usize) -> String {
-    let mut out = String::new();
-    let mut width = used;
-    for (i, word) in text.split(' ').enumerate() {
-        if i > 0 {
-            if width + 1 + word.len() > 78 && !word.is_empty() {
-                out.push_str("\r\n ");
-                width = 1;
-            } else {
-                out.push(' ');
-                width += 1;
-            }
-        }
-        out.push_str(word);
-        width += word.len();
-    }
-    out
-}
-
-/// A display name: an atom sequence as-is, otherwise a quoted string, or encoded-words when
-/// it is not ASCII.
-fn encode_phrase(name: &str) -> String {
-    if !name.is_ascii() {
-        return encode_unstructured(name);
-    }
-    let atom_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~ ".contains(c);
-    if name.chars().all(atom_char) {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
-/// Quoted-printable (RFC 2045 §6.7) with CRLF line ends and soft breaks keeping every line
-/// within 76 characters.
-pub fn quoted_printable(text: &str) -> String {
-    let text = text.replace("\r\n", "\n");
-    let mut out = String::new();
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push_str("\r\n");
-        }
-        let bytes = line.as_bytes();
-        let mut width = 0;
-        for (j, &b) in bytes.iter().enumerate() {
-            let last = j + 1 == bytes.len();
-            let literal = match b {
-                b'=' => false,
-                b' ' | b'\t' => !last, // trailing white space would be lost in transport
-                33..=126 => true,
-                _ => false,
-            };
-            let token = if literal {
-                (b as char).to_string()
-            } else {
-                format!("={b:02X}")
-            };
-            // Room for the token plus a soft break "=" unless this is the line's end.
-            let limit = if last { 76 } else { 75 };
-            if width + token.len() > limit {
-                out.push_str("=\r\n");
-                width = 0;
-            }
-            out.push_str(&token);
-            width += token.len();
-        }
-    }
-    out
-}
-
-fn write_outbox(dir: &Path, message: &str) -> Result<PathBuf, MailError> {
+fn write_outbox(dir: &Path, message: &[u8]) -> Result<PathBuf, MailError> {
     use std::io::Write;
     let err = |path: &Path| {
         let path = path.display().to_string();
@@ -422,7 +404,7 @@ fn write_outbox(dir: &Path, message: &str) -> Result<PathBuf, MailError> {
         opts.mode(0o600);
     }
     let written = opts.open(&tmp).and_then(|mut f| {
-        f.write_all(message.as_bytes())?;
+        f.write_all(message)?;
         f.sync_all()
     });
     if let Err(e) = written {
@@ -439,67 +421,6 @@ fn write_outbox(dir: &Path, message: &str) -> Result<PathBuf, MailError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn decode_qp(s: &str) -> Vec<u8> {
-        let s = s.replace("=\r\n", "");
-        let b = s.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'=' {
-                out.push(
-                    u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
-                );
-                i += 3;
-            } else {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn quoted_printable_round_trips_and_keeps_lines_short() {
-        let text = "Grüße aus Köln = schön\nhttp://127.0.0.1:8080/register/verify?token=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\nend with space \n\nÄÖÜß€ ".repeat(3);
-        let qp = quoted_printable(&text);
-        for line in qp.split("\r\n") {
-            assert!(line.len() <= 76, "{line:?}");
-            assert!(line.is_ascii());
-            assert!(!line.ends_with(' ') && !line.ends_with('\t'));
-        }
-        assert_eq!(
-            String::from_utf8(decode_qp(&qp)).unwrap(),
-            text.replace('\n', "\r\n")
-        );
-    }
-
-    #[test]
-    fn subject_encoded_words() {
-        let s = "Bitte bestätigen Sie Ihre E-Mail-Adresse / Please confirm your email address";
-        let enc = encode_unstructured(s);
-        let mut decoded = Vec::new();
-        for (i, line) in enc.split("\r\n").enumerate() {
-            let used = if i == 0 { 9 } else { 0 };
-            assert!(line.len() + used <= 76, "{line:?}");
-            let w = line.trim_start();
-            let b64 = w
-                .strip_prefix("=?utf-8?B?")
-                .unwrap()
-                .strip_suffix("?=")
-                .unwrap();
-            decoded.extend(STANDARD.decode(b64).unwrap());
-        }
-        assert_eq!(String::from_utf8(decoded).unwrap(), s);
-        assert_eq!(encode_unstructured("plain"), "plain");
-        let long = "Registrierungsversuch mit Ihrer E-Mail-Adresse / Registration attempt with your email address";
-        let folded = encode_unstructured(long);
-        assert_eq!(folded.replace("\r\n ", " "), long);
-        assert!(folded
-            .split("\r\n")
-            .enumerate()
-            .all(|(i, l)| l.len() + if i == 0 { 9 } else { 0 } <= 78));
-    }
 
     #[test]
     fn addresses() {
@@ -551,50 +472,59 @@ mod tests {
         assert_eq!(parse_sender("noreply@x.de").unwrap().name, None);
         assert!(parse_sender("Evil <a@x.de>\r\nBcc: b@y.de").is_err());
         assert!(parse_sender("nonsense").is_err());
-        assert!(encode_phrase("Stadt Köln, Amt 32").starts_with("=?utf-8?B?"));
-        assert_eq!(encode_phrase("Pforte, Stadt"), "\"Pforte, Stadt\"");
-        assert_eq!(encode_phrase("Pforte"), "Pforte");
     }
 
     #[test]
     fn message_headers() {
-        let from = parse_sender("Bürgerbüro <noreply@musterstadt.de>").unwrap();
-        let date = time::OffsetDateTime::from_unix_timestamp(1_795_415_830).unwrap();
-        let msg = compose(
-            &from,
-            &Mail {
-                to: "anna@example.de".into(),
-                subject: "Grüße".into(),
-                body: "Hallo\nWelt".into(),
-            },
-            date,
-        )
-        .unwrap();
-        let (head, body) = msg.split_once("\r\n\r\n").unwrap();
-        assert!(head.contains("From: =?utf-8?B?"), "{head}");
-        assert!(head.contains("\r\nTo: anna@example.de\r\n"));
+        let m = Mailer::outbox(
+            parse_sender("Bürgerbüro <noreply@musterstadt.de>").unwrap(),
+            "/nonexistent",
+        );
+        let date = std::time::UNIX_EPOCH + Duration::from_secs(1_795_415_830);
+        let mail = Mail {
+            to: "anna@müller.de".into(),
+            subject: "Grüße".into(),
+            body: "Hallo\nWelt = schön".into(),
+        };
+        let id = m.new_message_id();
+        assert!(id.starts_with('<') && id.ends_with("@musterstadt.de>"));
+        let raw = String::from_utf8(m.message(&mail, &id, date).unwrap().formatted()).unwrap();
+        assert!(raw.is_ascii());
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
         assert!(
-            head.contains("\r\nSubject: =?utf-8?B?R3LDvMOfZQ==?=\r\n"),
+            head.contains("From: =?utf-8?b?") || head.contains("From: =?utf-8?B?"),
             "{head}"
         );
-        assert!(head.contains("\r\nDate: "), "{head}");
-        assert!(head.contains("\r\nMessage-ID: <") && head.contains("@musterstadt.de>"));
-        assert!(head.contains("\r\nMIME-Version: 1.0\r\n"));
-        assert!(head.contains("Content-Type: text/plain; charset=utf-8"));
-        assert!(head.contains("Content-Transfer-Encoding: quoted-printable"));
-        assert_eq!(body, "Hallo\r\nWelt\r\n");
-        assert!(msg.is_ascii());
-        assert_eq!(rfc5322_date(date), "Mon, 23 Nov 2026 06:37:10 +0000");
+        assert!(head.contains("\r\nTo: anna@xn--mller-kva.de\r\n"), "{head}");
+        assert!(
+            head.contains("Date: Mon, 23 Nov 2026 06:37:10 +0000"),
+            "{head}"
+        );
+        assert!(head.contains(&format!("Message-ID: {id}")), "{head}");
+        assert!(
+            head.contains("Content-Type: text/plain; charset=utf-8"),
+            "{head}"
+        );
+        assert!(
+            head.contains("Content-Transfer-Encoding: quoted-printable"),
+            "{head}"
+        );
+        assert!(head.contains("Auto-Submitted: auto-generated"), "{head}");
+        assert!(body.starts_with("Hallo\r\nWelt =3D sch=C3=B6n"), "{body}");
         let bad = Mail {
             to: "a@b.de\r\nBcc: c@d.de".into(),
-            subject: "x".into(),
-            body: String::new(),
+            ..mail.clone()
         };
-        assert!(compose(&from, &bad, date).is_err());
+        assert!(m.message(&bad, &id, date).is_err());
+        let bad = Mail {
+            subject: "x\r\nBcc: c@d.de".into(),
+            ..mail
+        };
+        assert!(m.message(&bad, &id, date).is_err());
     }
 
     #[tokio::test]
-    async fn outbox_writes_eml_files() {
+    async fn folder_writes_eml_files() {
         let dir = std::env::temp_dir().join(format!(
             "pforte-mail-{}-{}",
             std::process::id(),
@@ -606,10 +536,10 @@ mod tests {
             subject: "Hallo".into(),
             body: "Text".into(),
         };
-        let Delivery::Outbox(a) = m.send(&mail).await.unwrap() else {
+        let Delivery::Outbox(a) = m.deliver(&mail, "<1@y.de>").await.unwrap() else {
             panic!()
         };
-        let Delivery::Outbox(b) = m.send(&mail).await.unwrap() else {
+        let Delivery::Outbox(b) = m.deliver(&mail, "<2@y.de>").await.unwrap() else {
             panic!()
         };
         assert_ne!(a, b);

@@ -271,6 +271,30 @@ impl Argon2Metrics {
     }
 }
 
+/// The mail outbox's instruments, handed to [`crate::mail::outbox::Outbox`]; the default is
+/// unregistered.
+#[derive(Clone, Debug, Default)]
+pub struct MailMetrics {
+    deliveries: Family<OutcomeLabels, Counter>,
+    pending: Gauge,
+    failed: Gauge,
+}
+
+impl MailMetrics {
+    /// One delivery attempt: `sent`, `retry` (failed, will be tried again) or `failed` (given up).
+    pub fn delivery(&self, outcome: &'static str) {
+        self.deliveries
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// Mails waiting and mails given up, as last counted by the worker.
+    pub fn outbox(&self, pending: i64, failed: i64) {
+        self.pending.set(pending);
+        self.failed.set(failed);
+    }
+}
+
 /// How the database pool is used at scrape time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolUse {
@@ -309,6 +333,7 @@ struct Inner {
     db_pool: Family<PoolLabels, Gauge>,
     backchannel: Family<OutcomeLabels, Counter>,
     backchannel_queue: Gauge,
+    mail: MailMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -414,6 +439,26 @@ impl Metrics {
             "Back-channel logout deliveries waiting in the database queue",
             backchannel_queue.clone(),
         );
+        let mail = MailMetrics::default();
+        registry.register(
+            "pforte_mail_deliveries",
+            "Mail delivery attempts from the outbox by outcome (sent, retry, failed)",
+            mail.deliveries.clone(),
+        );
+        registry.register(
+            "pforte_mail_outbox_pending",
+            "Mails in the database outbox waiting for delivery",
+            mail.pending.clone(),
+        );
+        registry.register(
+            "pforte_mail_outbox_failed",
+            "Mails in the database outbox given up after permanent errors or too many attempts",
+            mail.failed.clone(),
+        );
+        for outcome in ["sent", "retry", "failed"] {
+            mail.deliveries
+                .get_or_create_owned(&OutcomeLabels { outcome });
+        }
         // Series that alert rules divide by exist from the start (at 0), so a ratio is
         // defined before the first event.
         for method in LoginMethod::ALL {
@@ -445,6 +490,7 @@ impl Metrics {
                 db_pool,
                 backchannel,
                 backchannel_queue,
+                mail,
             }),
         }
     }
@@ -506,6 +552,11 @@ impl Metrics {
     /// The instruments for [`crate::accounts::Hasher`].
     pub fn argon2(&self) -> Argon2Metrics {
         self.inner.argon2.clone()
+    }
+
+    /// The instruments for the mail outbox.
+    pub fn mail(&self) -> MailMetrics {
+        self.inner.mail.clone()
     }
 
     /// One back-channel logout delivery attempt.

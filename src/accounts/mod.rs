@@ -9,6 +9,7 @@ pub mod details;
 pub mod login;
 pub mod passkey;
 pub mod password;
+pub mod password_rules;
 pub mod profile;
 pub mod totp;
 

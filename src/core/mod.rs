@@ -43,6 +43,8 @@ pub struct Core {
     pub ledger: Ledger,
     /// The Prometheus registry (`/metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// Outgoing mail: the durable outbox and the configured mailer (`mail`).
+    pub outbox: crate::mail::outbox::Outbox,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +77,18 @@ impl Core {
         let upstreams = Arc::new(UpstreamCache::new(&config.upstream).map_err(StartError::Config)?);
         let ledger = Ledger::start(db.clone());
         let metrics = crate::metrics::Metrics::new();
+        let mailer = crate::mail::Mailer::from_config(&config)
+            .map_err(|e| StartError::Config(e.to_string()))?;
+        let outbox = crate::mail::outbox::Outbox::new(
+            mailer,
+            db.clone(),
+            kek.clone(),
+            clock.clone(),
+            &config.mail,
+            metrics.mail(),
+        );
         Ok(Core {
+            outbox,
             hasher: Hasher::new(
                 config.login.max_concurrent_hashes as usize,
                 config.login.max_queued_hashes as usize,

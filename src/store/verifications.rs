@@ -160,7 +160,7 @@ impl Db {
 
     /// One send per account per `window` in `table` (account_id, sent_at), atomically: the
     /// row is inserted or moved forward only if the last send is old enough.
-    async fn throttle_claim(
+    pub(super) async fn throttle_claim(
         &self,
         table: &'static str,
         account_id: &str,

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod passkey;
 pub mod profile;
 pub mod protocol;
+pub mod recovery;
 pub mod register;
 pub mod request_id;
 pub mod resilience;
@@ -127,6 +128,27 @@ pub fn router(app: App) -> Router {
         .route(
             "/account/security/credentials/{id}/remove",
             post(security::credential_remove),
+        )
+        // Recovery, password and e-mail change (web::recovery).
+        .route(
+            recovery::FORGOT_URL,
+            get(recovery::forgot_page).post(recovery::forgot_submit),
+        )
+        .route(
+            recovery::RESET_URL,
+            get(recovery::reset_page).post(recovery::reset_submit),
+        )
+        .route(
+            recovery::PASSWORD_URL,
+            get(recovery::change_password_page).post(recovery::change_password_submit),
+        )
+        .route(
+            recovery::EMAIL_URL,
+            get(recovery::change_email_page).post(recovery::change_email_submit),
+        )
+        .route(
+            recovery::EMAIL_CONFIRM_URL,
+            get(recovery::email_confirm_page).post(recovery::email_confirm_submit),
         )
         .route("/stepup", get(stepup::stepup_page))
         .route("/stepup/totp", post(stepup::stepup_totp))

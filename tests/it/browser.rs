@@ -397,10 +397,10 @@ async fn login_without_javascript_in_chromium() {
         .await
         .unwrap()
         .is_empty());
-    // Focus order: skip link, language switch, e-mail, password, the button, then the link to
-    // the registration.
+    // Focus order: skip link, language switch, e-mail, password, the button, then the links to
+    // "Passwort vergessen?" and to the registration.
     let req = param(&url(&c).await, "req").expect("req");
-    let order = tab_order(&c, 6).await;
+    let order = tab_order(&c, 7).await;
     assert_eq!(
         order[..5],
         [
@@ -411,7 +411,8 @@ async fn login_without_javascript_in_chromium() {
             "button.button".into(),
         ]
     );
-    assert!(order[5].starts_with("a[/register"), "{order:?}");
+    assert!(order[5].starts_with("a[/password/forgot"), "{order:?}");
+    assert!(order[6].starts_with("a[/register"), "{order:?}");
 
     // --- A wrong password: the error summary (focused), both fields invalid, German texts.
     fill(&c, "#email", erika).await;
@@ -587,7 +588,13 @@ async fn cdp(
 /// Saves full-page screenshots of the current page at each width into `dir` (a 390 px one as
 /// a phone: touch, mobile viewport). The headless window is only as tall as its virtual screen,
 /// so the viewport is set through DevTools to the page's whole height.
-async fn shoot(c: &Client, driver: &ChromeDriver, dir: &std::path::Path, lang: &str, name: &str) {
+pub(crate) async fn shoot(
+    c: &Client,
+    driver: &ChromeDriver,
+    dir: &std::path::Path,
+    lang: &str,
+    name: &str,
+) {
     use base64::Engine;
     for width in [1280u32, 390] {
         let mobile = width < 600;

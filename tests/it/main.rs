@@ -17,6 +17,7 @@ mod guard_against_pforte;
 mod hardening;
 mod keys_and_restart;
 mod logs;
+mod mail_recovery;
 mod metrics;
 mod multi_instance;
 mod negative;

@@ -29,6 +29,7 @@ mod federation;
 mod lookups;
 mod mail;
 mod pages;
+mod recovery;
 mod security;
 
 pub use account::*;
@@ -37,6 +38,7 @@ pub use federation::*;
 pub use lookups::*;
 pub use mail::*;
 pub use pages::*;
+pub use recovery::*;
 pub use security::*;
 
 /// Every text table of one language.
@@ -46,6 +48,7 @@ pub struct Catalog {
     pub security: &'static SecurityTexts,
     pub lookups: &'static LookupTexts,
     pub mail: &'static MailTexts,
+    pub recovery: &'static RecoveryTexts,
     pub account: &'static AccountTexts,
     pub info: &'static InfoTexts,
     pub federation: &'static FederationTexts,
@@ -56,6 +59,7 @@ static DE_CATALOG: Catalog = Catalog {
     security: &DE_SECURITY,
     lookups: &DE_LOOKUPS,
     mail: &DE_MAIL,
+    recovery: &DE_RECOVERY,
     account: &DE_ACCOUNT,
     info: &DE_INFO,
     federation: &DE_FEDERATION,
@@ -66,6 +70,7 @@ static EN_CATALOG: Catalog = Catalog {
     security: &EN_SECURITY,
     lookups: &EN_LOOKUPS,
     mail: &EN_MAIL,
+    recovery: &EN_RECOVERY,
     account: &EN_ACCOUNT,
     info: &EN_INFO,
     federation: &EN_FEDERATION,

@@ -60,6 +60,9 @@ struct LoginView<'a> {
     f: &'static super::i18n::FederationTexts,
     forms: &'a super::SourceForms,
     sources: Vec<super::federation::SourceView>,
+    /// "Passwort vergessen?" (`web::recovery`), in the page's language.
+    forgot_url: String,
+    forgot_label: &'static str,
 }
 
 impl LoginPage {
@@ -123,6 +126,8 @@ impl LoginPage {
             intro,
             summary,
             form_error,
+            forgot_url: format!("/password/forgot?ui_locales={}", lang.code()),
+            forgot_label: lang.catalog().recovery.forgot_link,
             fields,
             f: super::i18n::federation_texts(lang),
             forms: &self.sources,

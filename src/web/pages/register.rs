@@ -167,7 +167,7 @@ const REGISTER_FIELDS: [&str; 3] = ["email", "given_name", "family_name"];
 
 /// A field error's text: a known key in the page language (with `{min}` filled), else the
 /// message as-is.
-fn field_message(lang: Lang, min_password_len: u32, field: &str, msg: &str) -> String {
+pub(super) fn field_message(lang: Lang, min_password_len: u32, field: &str, msg: &str) -> String {
     match i18n::field_error_text(lang, field, msg) {
         Some(text) => fill(text, "min", &min_password_len.to_string()),
         None => msg.to_string(),
@@ -175,7 +175,7 @@ fn field_message(lang: Lang, min_password_len: u32, field: &str, msg: &str) -> S
 }
 
 /// The error summary: form-level errors first, then field errors in `fields` order.
-fn error_summary(
+pub(super) fn error_summary(
     errors: &[(String, String)],
     fields: &[&str],
     message: impl Fn(&str, &str) -> String,

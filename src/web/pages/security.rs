@@ -99,6 +99,8 @@ struct SecurityView<'a> {
     notice: Option<&'static str>,
     credentials: Vec<CredentialRowView<'a>>,
     recovery_line: String,
+    /// Password and e-mail change links (`web::recovery`).
+    r: &'static i18n::RecoveryTexts,
 }
 
 #[derive(Template)]
@@ -194,6 +196,7 @@ impl SecurityPage {
             }),
             credentials,
             recovery_line,
+            r: self.lang.catalog().recovery,
         };
         finish(&view, lang)
     }

@@ -60,7 +60,7 @@ use crate::{
     accounts::{self, AccountError, HashError},
     app::App,
     audit::{self, Actor, Entry, Event},
-    mail::{self, Mail, Mailer},
+    mail::{self, Mail},
     oidc::error::OAuthError,
     secrets,
     store::{accounts::Account, verifications::Verification},
@@ -532,18 +532,12 @@ async fn already_registered(app: &App, account: &Account) -> Result<(), String> 
     Ok(())
 }
 
-/// Sends a mail; failures are logged, never shown (the page must not differ between a new
+/// Queues a mail in the outbox (delivered at once to the development folder, by the outbox
+/// worker over SMTP); failures are logged, never shown (the page must not differ between a new
 /// and a registered address, and the account exists either way).
 async fn deliver(app: &App, mail: Mail) {
-    let mailer = match Mailer::from_config(&app.config) {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot send mail");
-            return;
-        }
-    };
-    if let Err(e) = mailer.send(&mail).await {
-        tracing::error!(error = %e, subject = %mail.subject, "sending mail failed");
+    if let Err(e) = app.outbox.send(&mail).await {
+        tracing::error!(error = %e, "queueing a registration mail failed");
     }
 }
 
@@ -628,16 +622,15 @@ async fn render_confirm(
     (status, Html(page.render(&app.config.site))).into_response()
 }
 
-/// The password field's error key, if the password does not do.
-fn password_error(password: &str, min_password: usize) -> Option<&'static str> {
-    if password.is_empty() {
-        return Some("required");
-    }
-    match accounts::check_password(password, min_password) {
-        Ok(()) => None,
-        Err(AccountError::PasswordTooLong) => Some("password_too_long"),
-        Err(_) => Some("password_too_short"),
-    }
+/// The password field's error key, if the password does not do (the rules of
+/// `accounts::password_rules`, the same at reset and change).
+fn password_error(
+    password: &str,
+    rules: &accounts::password_rules::Context,
+) -> Option<&'static str> {
+    accounts::password_rules::check(password, rules)
+        .err()
+        .map(|p| p.key())
 }
 
 /// `GET /register/verify?token=…`: for a usable link, the form to choose the password; the
@@ -698,12 +691,12 @@ pub async fn confirm_submit(
     let Some(pending) = pending else {
         return invalid_link(&app, &s, lang, &query).await;
     };
-    let min_password = app.config.login.min_password_length as usize;
+    let rules = super::recovery::rules_for(&app, &pending.account_id, &pending.email).await;
     let mut errors = Vec::new();
     if !csrf_ok {
         errors.push(("form".to_string(), "session_expired".to_string()));
     }
-    if let Some(key) = password_error(&f.password, min_password) {
+    if let Some(key) = password_error(&f.password, &rules) {
         errors.push(("password".to_string(), key.to_string()));
     }
     if !errors.is_empty() {
@@ -942,18 +935,31 @@ mod tests {
 
     #[test]
     fn password_rules_on_the_confirmation_page() {
-        assert_eq!(password_error("", 12), Some("required"));
-        assert_eq!(password_error("kurz", 12), Some("password_too_short"));
+        let rules = |min| {
+            accounts::password_rules::Context::new(min, "https://p.example.de", "anna@example.de")
+        };
+        assert_eq!(password_error("", &rules(12)), Some("required"));
         assert_eq!(
-            password_error(&"x".repeat(1025), 12),
+            password_error("kurz", &rules(12)),
+            Some("password_too_short")
+        );
+        assert_eq!(
+            password_error(&"x".repeat(1025), &rules(12)),
             Some("password_too_long")
         );
         assert_eq!(
-            password_error("fifteen chars..", 16),
+            password_error("fünfzehn Zeich", &rules(16)),
             Some("password_too_short")
         );
-        assert_eq!(password_error("sixteen chars...", 16), None);
-        assert_eq!(password_error("eight ch", 8), None);
+        assert_eq!(password_error("sechzehn Zeichen", &rules(16)), None);
+        assert_eq!(
+            password_error("anna@example.de!", &rules(12)),
+            Some("password_personal")
+        );
+        assert_eq!(
+            password_error("passwort1234", &rules(12)),
+            Some("password_weak")
+        );
     }
 
     fn account(verified: bool, disabled: bool) -> Account {
