@@ -133,6 +133,13 @@ pub struct ClientAdd {
     /// A service of the municipality itself: no consent screen.
     #[arg(long = "first-party")]
     pub first_party: bool,
+    /// A resource server: may introspect tokens issued to any client (others only their own).
+    #[arg(long = "introspect")]
+    pub introspect: bool,
+    /// A legacy confidential client that cannot send PKCE (RFC 9700 §2.1.1 requires it of
+    /// every other client).
+    #[arg(long = "pkce-optional")]
+    pub pkce_optional: bool,
 }
 
 #[derive(Subcommand)]
@@ -310,6 +317,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     id_token_alg: a.id_token_alg,
                     acr_vocabulary: a.acr_vocabulary,
                     first_party: a.first_party,
+                    may_introspect: a.introspect,
+                    pkce_optional: a.pkce_optional,
                 },
             )
             .await?;

@@ -35,6 +35,7 @@ pub mod readiness;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 pub mod upstream;
 pub mod web;

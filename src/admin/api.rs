@@ -329,6 +329,10 @@ struct ClientBody {
     acr_vocabulary: Option<String>,
     #[serde(default)]
     first_party: bool,
+    #[serde(default)]
+    introspect: bool,
+    #[serde(default)]
+    pkce_optional: bool,
 }
 
 async fn clients_add(
@@ -351,6 +355,8 @@ async fn clients_add(
         id_token_alg: b.id_token_signed_response_alg,
         acr_vocabulary: b.acr_vocabulary,
         first_party: b.first_party,
+        may_introspect: b.introspect,
+        pkce_optional: b.pkce_optional,
     };
     let c = super::register_client(&app.db, &app.hasher, &admin.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(json!(c))).into_response())

@@ -50,6 +50,10 @@ pub struct NewClient {
     pub id_token_alg: Option<String>,
     pub acr_vocabulary: Option<String>,
     pub first_party: bool,
+    /// A resource server that may introspect every client's tokens (`--introspect`).
+    pub may_introspect: bool,
+    /// A legacy confidential client that may omit PKCE (`--pkce-optional`).
+    pub pkce_optional: bool,
 }
 
 /// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2), https — or http on a
@@ -112,6 +116,12 @@ pub async fn register_client(
     if auth_method == AuthMethod::None && grant_types.contains(&GrantType::ClientCredentials) {
         return Err(bad(
             "a public client (no secret, no keys) cannot use client_credentials".into(),
+        ));
+    }
+    if auth_method == AuthMethod::None && n.pkce_optional {
+        return Err(bad(
+            "a public client must use PKCE (--pkce-optional is for legacy confidential clients)"
+                .into(),
         ));
     }
     if let Some(s) = &n.secret {
@@ -206,6 +216,8 @@ pub async fn register_client(
         disabled_at: None,
         login_methods: None,
         upstreams: None,
+        may_introspect: n.may_introspect,
+        pkce_optional: n.pkce_optional,
     };
     db.client_insert(&client).await.map_err(|e| {
         if store::is_unique_violation(&e) {

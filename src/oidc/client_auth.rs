@@ -168,8 +168,9 @@ async fn check_secret(
     if core.secrets.check(client, secret) {
         return Ok(());
     }
+    // The clients' own argon2 budget, not the citizens' (`Core::client_hasher`).
     let ok = core
-        .hasher
+        .client_hasher
         .verify(secret.to_string(), client.secret_hash.clone())
         .await
         .map_err(|_| OAuthError::temporarily_unavailable("too many requests; retry shortly"))?;

@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod policy;
 pub mod readiness;
 pub mod sessions;
+pub mod throttle;
 pub mod types;
 pub mod upstreams;
 pub mod verifications;
@@ -165,6 +166,11 @@ impl Db {
             (
                 "DELETE FROM verification_resends WHERE sent_at < $1",
                 mail_window_start,
+            ),
+            // Throttle counters forget within a day and lock for at most a day.
+            (
+                "DELETE FROM throttles WHERE last_at < $1",
+                now - crate::throttle::MAX_MEMORY,
             ),
         ] {
             n += sqlx::query(sql)

@@ -8,6 +8,7 @@ mod common;
 mod admin_api;
 mod assurance;
 mod browser;
+mod bruteforce;
 mod cli;
 mod guard_against_pforte;
 mod hardening;

@@ -36,6 +36,8 @@ fn client(first_party: bool, public: bool) -> Client {
         disabled_at: None,
         login_methods: None,
         upstreams: None,
+        may_introspect: false,
+        pkce_optional: false,
     }
 }
 
@@ -502,4 +504,13 @@ fn requested_claims_need_their_scopes_consent_and_minimum() {
         },
         "the email scope's minimum applies to its claim"
     );
+}
+
+#[test]
+fn json_depth_counts_brackets_outside_strings() {
+    use super::json_depth;
+    assert_eq!(json_depth(r#"{"id_token":{"acr":{"values":["a"]}}}"#), 4);
+    assert_eq!(json_depth(r#"{"a":"{{{{[[[[\"}}"}"#), 1);
+    assert_eq!(json_depth(&"[".repeat(10_000)), 10_000);
+    assert_eq!(json_depth("null"), 0);
 }

@@ -2,6 +2,7 @@
 //! (RFC 9700 §4.14.2: a rotated token presented again revokes the whole family).
 
 use crate::{
+    assurance::Level,
     audit::{self, Actor, Entry, Event},
     core::Core,
     oidc::{
@@ -10,7 +11,11 @@ use crate::{
         params::{space_list, Params},
     },
     secrets,
-    store::{clients::Client, grants::Redeem},
+    store::{
+        accounts::Account,
+        clients::Client,
+        grants::{AuthContext, Redeem},
+    },
 };
 
 pub async fn refresh(
@@ -61,10 +66,21 @@ pub async fn refresh(
     if !core.db.grant_active(&record.grant_id).await? {
         return Err(OAuthError::invalid_grant("the authorization was revoked"));
     }
-    let account = core.db.account_get(&record.ctx.account_id).await?;
-    if account.is_none_or(|a| a.disabled_at.is_some()) {
-        return Err(OAuthError::invalid_grant("the account is disabled"));
+    // An absolute lifetime per grant: rotation renews the token, not the login behind it.
+    let created = core
+        .db
+        .grant_created_at(&record.grant_id)
+        .await?
+        .unwrap_or(0);
+    if t - created >= core.config.tokens.refresh_absolute_ttl as i64 {
+        return Err(OAuthError::invalid_grant(
+            "the authorization has reached its maximum lifetime; the user must log in again",
+        ));
     }
+    let account = match core.db.account_get(&record.ctx.account_id).await? {
+        Some(a) if a.disabled_at.is_none() => a,
+        _ => return Err(OAuthError::invalid_grant("the account is disabled")),
+    };
     let mut ctx = record.ctx.clone();
     // RFC 6749 §6: a narrower scope may be requested, never a wider one.
     if p.get("scope").is_some() {
@@ -77,5 +93,38 @@ pub async fn refresh(
         }
         ctx.scope = asked.join(" ");
     }
+    ctx.acr = recheck_level(core, client, &account, &ctx).await?;
     user_tokens(core, client, &record.grant_id, &ctx, None, None).await
+}
+
+/// Every refresh checks the login's level again, against today's rules: the account's current
+/// proofing caps it (a lowered proofing lowers the acr), and the client's minimum and the
+/// minimums of the scopes (and claims) the tokens carry must still be met, or the refresh is
+/// refused (`invalid_grant`: the client sends the citizen through a login, which steps up).
+/// Returns the acr to issue, in the client's vocabulary.
+async fn recheck_level(
+    core: &Core,
+    client: &Client,
+    account: &Account,
+    ctx: &AuthContext,
+) -> Result<String, OAuthError> {
+    let level = Level::from_acr(&ctx.acr).unwrap_or(Level::Low);
+    let capped = level.min(account.proofing_level);
+    let policy = core.db.policy_load().await?;
+    let scopes = space_list(Some(&ctx.scope));
+    let claim_scopes = crate::oidc::claims::scopes_of_requested(ctx.claims.as_deref());
+    let required = policy.required_level(
+        client.min_level,
+        scopes.iter().map(String::as_str).chain(claim_scopes),
+    );
+    if capped < required {
+        return Err(OAuthError::invalid_grant(format!(
+            "the login's level ({capped}) is below what this service now requires ({required}); the user must log in again"
+        )));
+    }
+    Ok(if capped < level {
+        capped.acr(client.acr_vocabulary).to_string()
+    } else {
+        ctx.acr.clone()
+    })
 }

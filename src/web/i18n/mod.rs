@@ -24,11 +24,13 @@ mod lookups;
 mod mail;
 mod pages;
 mod security;
+mod throttle;
 
 pub use lookups::*;
 pub use mail::*;
 pub use pages::*;
 pub use security::*;
+pub use throttle::*;
 
 /// Every text table of one language.
 #[derive(Debug)]
@@ -37,6 +39,7 @@ pub struct Catalog {
     pub security: &'static SecurityTexts,
     pub lookups: &'static LookupTexts,
     pub mail: &'static MailTexts,
+    pub throttle: &'static ThrottleTexts,
 }
 
 static DE_CATALOG: Catalog = Catalog {
@@ -44,6 +47,7 @@ static DE_CATALOG: Catalog = Catalog {
     security: &DE_SECURITY,
     lookups: &DE_LOOKUPS,
     mail: &DE_MAIL,
+    throttle: &DE_THROTTLE,
 };
 
 static EN_CATALOG: Catalog = Catalog {
@@ -51,6 +55,7 @@ static EN_CATALOG: Catalog = Catalog {
     security: &EN_SECURITY,
     lookups: &EN_LOOKUPS,
     mail: &EN_MAIL,
+    throttle: &EN_THROTTLE,
 };
 
 /// A language Pforte's pages are available in.

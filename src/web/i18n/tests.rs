@@ -162,6 +162,11 @@ fn catalog_strings(lang: Lang) -> Vec<(String, String)> {
         &mut out,
     );
     strings("mail", &serde_json::to_value(c.mail).unwrap(), &mut out);
+    strings(
+        "throttle",
+        &serde_json::to_value(c.throttle).unwrap(),
+        &mut out,
+    );
     out
 }
 
