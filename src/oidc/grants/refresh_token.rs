@@ -109,7 +109,6 @@ async fn recheck_level(
     ctx: &AuthContext,
 ) -> Result<String, OAuthError> {
     let level = Level::from_acr(&ctx.acr).unwrap_or(Level::Low);
-    let capped = level.min(account.proofing_level);
     let policy = core.db.policy_load().await?;
     let scopes = space_list(Some(&ctx.scope));
     let claim_scopes = crate::oidc::claims::scopes_of_requested(ctx.claims.as_deref());
@@ -117,14 +116,40 @@ async fn recheck_level(
         client.min_level,
         scopes.iter().map(String::as_str).chain(claim_scopes),
     );
-    if capped < required {
-        return Err(OAuthError::invalid_grant(format!(
-            "the login's level ({capped}) is below what this service now requires ({required}); the user must log in again"
-        )));
+    match refreshed_level(level, account.proofing_level, required) {
+        None => Err(OAuthError::invalid_grant(format!(
+            "the login's level is below what this service now requires ({required}); the user must log in again"
+        ))),
+        Some(l) if l < level => Ok(l.acr(client.acr_vocabulary).to_string()),
+        Some(_) => Ok(ctx.acr.clone()),
     }
-    Ok(if capped < level {
-        capped.acr(client.acr_vocabulary).to_string()
-    } else {
-        ctx.acr.clone()
-    })
+}
+
+/// The level a refresh carries: the login's, capped by the account's current proofing;
+/// `None` when that is below what is required now. Pure.
+pub fn refreshed_level(granted: Level, proofing: Level, required: Level) -> Option<Level> {
+    let capped = granted.min(proofing);
+    (capped >= required).then_some(capped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowered_proofing_caps_or_refuses() {
+        use Level::*;
+        assert_eq!(
+            refreshed_level(Substantial, Substantial, Low),
+            Some(Substantial)
+        );
+        // Proofing lowered to low: the acr drops with it …
+        assert_eq!(refreshed_level(Substantial, Low, Low), Some(Low));
+        // … and a service that needs substantial gets no token.
+        assert_eq!(refreshed_level(Substantial, Low, Substantial), None);
+        // A raised minimum refuses an old low login.
+        assert_eq!(refreshed_level(Low, High, Substantial), None);
+        // Proofing never raises a login.
+        assert_eq!(refreshed_level(Low, High, Low), Some(Low));
+    }
 }
