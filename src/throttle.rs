@@ -50,7 +50,7 @@ pub const LOGIN_ADDRESS: Policy = Policy {
 /// Failed client authentications at the token, introspection and revocation endpoints per
 /// client address (a successful one gives its attempt back).
 pub const CLIENT_AUTH_ADDRESS: Policy = Policy {
-    free: 20,
+    free: 100,
     base_secs: 10,
     cap_secs: 5 * 60,
     forget_secs: 3600,

@@ -63,40 +63,46 @@ pub async fn authorize(
             Redirect::to(&format!("/authorize?{}", p.to_query())).into_response()
         }
         Ok(p) => {
-            // A request without a session stores a new (anonymous) session row: bounded per
-            // client address, in the database (`throttle::ANON_AUTHORIZE_ADDRESS`).
-            if !super::has_session_cookie(&app.config, &headers) {
-                let key = throttle::address_key("anon-authorize", addr);
-                let now = app.clock.now();
-                match throttle::reserve(&app.db, &throttle::ANON_AUTHORIZE_ADDRESS, &key, now)
-                    .await
-                {
-                    Ok(throttle::Verdict::Allowed { .. }) => {}
-                    Ok(throttle::Verdict::Locked { until }) => {
-                        return super::error::PageError::too_many(
-                            "too many new sign-in requests from this network; please wait a few minutes",
-                            std::time::Duration::from_secs((until - now).max(1) as u64),
-                        )
-                        .in_lang(lang(&headers, p.get("ui_locales")))
-                        .into_response()
-                    }
-                    Err(e) => return internal(lang(&headers, None), e),
-                }
-            }
-            start(&app, &s, &headers, p).await
+            let anonymous = (!super::has_session_cookie(&app.config, &headers)).then_some(addr);
+            start(&app, &s, &headers, p, anonymous).await
         }
         Err(e) => error_page(lang(&headers, None), &e),
     }
 }
 
 /// Validates a new authorization request, parks it in the session and proceeds.
-async fn start(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Response {
+/// `anonymous`: the client address of a request without a session cookie, whose valid
+/// request would store a new session row: those are bounded per address, in the database
+/// (`throttle::ANON_AUTHORIZE_ADDRESS`).
+async fn start(
+    app: &App,
+    s: &Session,
+    headers: &HeaderMap,
+    p: Params,
+    anonymous: Option<std::net::IpAddr>,
+) -> Response {
     let lang = lang(headers, p.get("ui_locales"));
     let req = match flow::accept(app, &p).await {
         Ok(r) => r,
         Err(flow::Refused::Page(e)) => return error_page(lang, &e),
         Err(flow::Refused::Redirect(r)) => return respond(app, lang, r),
     };
+    if let Some(addr) = anonymous {
+        let key = throttle::address_key("anon-authorize", addr);
+        let now = app.clock.now();
+        match throttle::reserve(&app.db, &throttle::ANON_AUTHORIZE_ADDRESS, &key, now).await {
+            Ok(throttle::Verdict::Allowed { .. }) => {}
+            Ok(throttle::Verdict::Locked { until }) => {
+                return super::error::PageError::too_many(
+                    "too many new sign-in requests from this network; please wait a few minutes",
+                    std::time::Duration::from_secs((until - now).max(1) as u64),
+                )
+                .in_lang(lang)
+                .into_response()
+            }
+            Err(e) => return internal(lang, e),
+        }
+    }
     let id = match session::park(s, req, app.clock.now()).await {
         Ok(id) => id,
         Err(e) => return internal(lang, e),

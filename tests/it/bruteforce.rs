@@ -160,8 +160,10 @@ async fn known_and_unknown_accounts_take_the_same_time(backend: Backend) {
     let (server, _dir) = start(backend, false).await;
     server.citizen("anna@example.de", PASSWORD).await;
     let browser = Browser::new(&server);
-    let mut known = Duration::ZERO;
-    let mut unknown = Duration::ZERO;
+    // Interleaved samples compared by their medians (other tests share the machine); a path
+    // that skipped the hash would be ten times faster, far outside the bound.
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
     for i in 0..4 {
         let t = Instant::now();
         let a = attempt(
@@ -172,7 +174,7 @@ async fn known_and_unknown_accounts_take_the_same_time(backend: Backend) {
             None,
         )
         .await;
-        known += t.elapsed();
+        known.push(t.elapsed());
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
         let t = Instant::now();
         let a = attempt(
@@ -183,12 +185,14 @@ async fn known_and_unknown_accounts_take_the_same_time(backend: Backend) {
             None,
         )
         .await;
-        unknown += t.elapsed();
+        unknown.push(t.elapsed());
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     }
-    let (k, u) = (known.as_secs_f64(), unknown.as_secs_f64());
+    known.sort();
+    unknown.sort();
+    let (k, u) = (known[2].as_secs_f64(), unknown[2].as_secs_f64());
     assert!(
-        k / u < 2.0 && u / k < 2.0,
+        k / u < 3.0 && u / k < 3.0,
         "known {known:?} vs unknown {unknown:?}"
     );
 }
@@ -375,7 +379,7 @@ async fn bad_client_secrets_cannot_starve_citizen_logins(backend: Backend) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-/// Failed client authentications are throttled per address: after 20, 429 with Retry-After
+/// Failed client authentications are throttled per address: after 100, 429 with Retry-After
 /// and no check; another address (with the right secret) is not affected.
 async fn client_authentication_is_throttled_per_address(backend: Backend) {
     let (server, _dir) = start(backend, true).await;
@@ -388,8 +392,16 @@ async fn client_authentication_is_throttled_per_address(backend: Backend) {
             .form(&[("grant_type", "client_credentials")])
             .send()
     };
-    for i in 0..20 {
-        let r = token("wrong", "198.51.100.5").await.unwrap();
+    // Unknown client ids count like wrong secrets (and cost no hash, so this is quick).
+    for i in 0..100 {
+        let r = http
+            .post(server.url("/token"))
+            .basic_auth(format!("nobody{i}"), Some("x"))
+            .header("x-forwarded-for", "198.51.100.5")
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     let r = token("rp-secret-123", "198.51.100.5").await.unwrap();

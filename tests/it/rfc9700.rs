@@ -313,9 +313,9 @@ async fn rfc8725_jwt_attacks_on_client_assertions() {
     let long = "k".repeat(10_000);
     for kid in ["../../../../dev/null", "k1' OR '1'='1", long.as_str()] {
         let (status, _) = with_assertion(&s, &es256_sign_kid(&key, kid, &claims(&s))).await;
-        assert_eq!(
-            status,
-            StatusCode::UNAUTHORIZED,
+        // 401, or 400 for an assertion over the parameter size limit.
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST,
             "{}",
             &kid[..kid.len().min(30)]
         );
