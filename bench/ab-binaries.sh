@@ -5,12 +5,12 @@
 # of the tree outside /work/main.
 #
 # usage: bench/ab-binaries.sh NAME=PATH/TO/pforte [NAME=PATH ...]
-#   env: RUNS (3), SECS (10), CONNS (32), BENCH_DIR (/tmp/bench), WORK (/tmp/pforte-ab),
+#   env: RUNS (3), SECS (10), CONNS (32), WORK (/tmp/pforte-ab),
 #        MODE (token | jwks), EXTRA_ENV_<NAME> (extra env for that binary, e.g. MALLOC_...=...),
 #        DBDIR_<NAME> (folder for that binary's database, e.g. /dev/shm: no fsync cost)
 set -euo pipefail
 RUNS=${RUNS:-3}; SECS=${SECS:-10}; CONNS=${CONNS:-32}; MODE=${MODE:-token}
-BENCH_DIR=${BENCH_DIR:-/tmp/bench}; WORK=${WORK:-/tmp/pforte-ab}
+LOAD=$(cd "$(dirname "$0")" && pwd)/load.sh; WORK=${WORK:-/tmp/pforte-ab}
 export CLIENT_ID=rp CLIENT_SECRET=rp-secret
 mkdir -p "$WORK"; : >"$WORK/ab.jsonl"
 names=(); pids=(); urls=()
@@ -29,7 +29,7 @@ for spec in "$@"; do
   pids+=($!); names+=("$name"); urls+=("$url")
   for _ in $(seq 1 100); do curl -fsS "$url/.well-known/openid-configuration" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -fsS -u rp:rp-secret -d grant_type=client_credentials "$url/token" >/dev/null
-  "$BENCH_DIR/run.sh" "$url" "$MODE" 3 "$CONNS" >/dev/null # warm-up
+  "$LOAD" "$url" "$MODE" 3 "$CONNS" >/dev/null # warm-up
   port=$((port + 1))
 done
 for i in $(seq 1 "$RUNS"); do
@@ -37,7 +37,7 @@ for i in $(seq 1 "$RUNS"); do
     pid=${pids[$k]}
     l=$(cut -d' ' -f1 /proc/loadavg)
     t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    out=$("$BENCH_DIR/run.sh" "${urls[$k]}" "$MODE" "$SECS" "$CONNS")
+    out=$("$LOAD" "${urls[$k]}" "$MODE" "$SECS" "$CONNS")
     t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     rss=$(ps -o rss= -p "$pid" | tr -d ' ')
     python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(name='${names[$k]}', date='$(date -u +%FT%TZ)', load1=$l, server_cpu_s=($t1-$t0)/100, rss_mb=round($rss/1024,1)); r['cpu_us_per_req']=round(r['server_cpu_s']*1e6/max(r['requests'],1),1); print(json.dumps(r))" "$out" |

@@ -3,11 +3,12 @@
 #
 # usage: bench/side-by-side.sh [STEP...]
 #   steps (default: all, in this order):
-#     setup   wrk installed? copy /work/shared/bench to $BENCH_DIR and `npm ci` there
+#     setup   wrk installed? `npm ci` in bench/peer (the peer: panva's oidc-provider)
 #     build   cargo build --release with CARGO_TARGET_DIR=$TARGET (and bench/argon2-bench)
 #     start   fresh SQLite database, client rp/rp-secret, a citizen account; start both servers,
 #             measure idle RSS
 #     token   client_credentials: $RUNS runs each, alternating peer/Pforte
+#     introspect  introspection (RFC 7662) of one access token: $RUNS runs each, alternating
 #     jwks    JWKS: $RUNS runs each, alternating
 #     algs    Pforte token runs with access tokens signed ES256 / EdDSA / RS256 (one each,
 #             a second Pforte on :8082 sharing the database)
@@ -24,7 +25,7 @@
 #     report  medians, ratios, RSS table from $WORK/results.jsonl (appended to by every step:
 #             use a fresh WORK, or delete it, for a new session)
 #
-# env: TARGET (/work/target-bench), BENCH_DIR (/tmp/bench), WORK (/tmp/pforte-bench),
+# env: TARGET (/work/target-bench), PEER_DIR (bench/peer), WORK (/tmp/pforte-bench),
 #      RUNS (3), SECS (10), CONNS (32), LOGIN_CONNS (4), LOGIN_SECS (20),
 #      PG_URL_BASE (postgres://postgres@127.0.0.1:5432), PG_ADMIN_DB (test), PG_KEEP=1 (keep the
 #      PostgreSQL database), KEEP=1 (leave the servers running), ARGON2_BENCH_BIN
@@ -35,7 +36,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 TARGET=${TARGET:-/work/target-bench}
-BENCH_DIR=${BENCH_DIR:-/tmp/bench}
+PEER_DIR=${PEER_DIR:-$here/peer}
+LOAD=$here/load.sh
 WORK=${WORK:-/tmp/pforte-bench}
 RUNS=${RUNS:-3}
 SECS=${SECS:-10}
@@ -116,7 +118,7 @@ run_one() {
   rss_sampler "$pid" "$WORK/rss.$name" &
   local sampler=$!
   local out
-  out=$(/usr/bin/time -f '%U %S' -o "$WORK/wrk.time" "$BENCH_DIR/run.sh" "$url" "$mode" "$secs" "$conns")
+  out=$(/usr/bin/time -f '%U %S' -o "$WORK/wrk.time" "$LOAD" "$url" "$mode" "$secs" "$conns")
   touch "$WORK/rss.$name.stop"; wait "$sampler" 2>/dev/null || true
   local t1; t1=$(cpu_ticks "$pid")
   local wcpu; wcpu=$(awk '{print $1 + $2}' "$WORK/wrk.time")
@@ -135,10 +137,7 @@ EOF
 
 step_setup() {
   command -v wrk >/dev/null || apt-get install -y wrk
-  if [ ! -d "$BENCH_DIR/node_modules" ]; then
-    rm -rf "$BENCH_DIR"; cp -r /work/shared/bench "$BENCH_DIR"; chmod -R u+w "$BENCH_DIR"
-    (cd "$BENCH_DIR" && npm ci --no-audit --no-fund)
-  fi
+  [ -d "$PEER_DIR/node_modules" ] || (cd "$PEER_DIR" && npm ci --no-audit --no-fund)
 }
 
 step_build() {
@@ -156,7 +155,7 @@ step_start() {
     --grant-type authorization_code >/dev/null
   echo 'correct horse battery staple' |
     pforte_env "$db" "$PF_URL" "$PFORTE" account add --email a@example.de --password-stdin >/dev/null
-  (cd "$BENCH_DIR" && PORT=3100 exec node peer-op.mjs >"$WORK/peer.log" 2>&1) &
+  (cd "$PEER_DIR" && PORT=3100 exec node peer.mjs >"$WORK/peer.log" 2>&1) &
   echo "peer $!" >>"$PIDS"
   wait_up "$PEER_URL"
   start_pforte pforte "$db" "$PF_URL"
@@ -180,8 +179,8 @@ idle_record() { # LABEL [SERVERS...]
 
 # Unrecorded 3 s warm-up of both servers (the peer's JIT, Pforte's caches and pool).
 warm() { # MODE
-  "$BENCH_DIR/run.sh" "$PEER_URL" "$1" 3 "$CONNS" >/dev/null
-  "$BENCH_DIR/run.sh" "$PF_URL" "$1" 3 "$CONNS" >/dev/null
+  "$LOAD" "$PEER_URL" "$1" 3 "$CONNS" >/dev/null
+  "$LOAD" "$PF_URL" "$1" 3 "$CONNS" >/dev/null
 }
 
 step_token() {
@@ -189,6 +188,14 @@ step_token() {
   for i in $(seq 1 "$RUNS"); do
     run_one peer "$PEER_URL" token
     run_one pforte "$PF_URL" token
+  done
+}
+
+step_introspect() {
+  warm introspect
+  for i in $(seq 1 "$RUNS"); do
+    run_one peer "$PEER_URL" introspect
+    run_one pforte "$PF_URL" introspect
   done
 }
 
@@ -329,7 +336,7 @@ run_paced() { # NAME URL CONNS DELAY_MS SECS LABEL
   local t0; t0=$(cpu_ticks "$pid")
   local te; te=$(curl -fsS "$url/.well-known/openid-configuration" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token_endpoint"])')
   local out
-  out=$(BENCH_DIR=$BENCH_DIR DELAY_MS=$delay wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/client-credentials-paced.lua" "$te" | tail -n 1)
+  out=$(MODE=token BENCH_WRK_DIR="$here/wrk" DELAY_MS=$delay wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/client-credentials-paced.lua" "$te" | tail -n 1)
   local t1; t1=$(cpu_ticks "$pid")
   record "$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(date='$(date -u +%FT%TZ)', server='$name', mode='$label', conns=$conns, delay_ms=$delay, secs=$secs, load1=$l, server_cpu_s=round(($t1-$t0)/$(getconf CLK_TCK),2)); print(json.dumps(r))" "$out")"
 }
@@ -345,7 +352,7 @@ step_stop() {
 step_report() { python3 "$here/report.py" "$RESULTS"; }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(setup build start token jwks idle algs pg sign argon2 login idle stop report)
+[ ${#steps[@]} -eq 0 ] && steps=(setup build start token introspect jwks idle algs pg sign argon2 login idle stop report)
 # KEEP=1: leave the servers running (to run steps one at a time); else stop them on exit.
 [ "${KEEP:-0}" = 1 ] || trap 'step_stop' EXIT
 for s in "${steps[@]}"; do

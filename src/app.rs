@@ -77,6 +77,12 @@ impl App {
                 if let Err(e) = app.db.purge_expired(now).await {
                     tracing::warn!(error = %e, "purging expired tokens failed");
                 }
+                // Registry rows outlive their browser sessions by a day (for the account's
+                // activity view), then go.
+                let registry_horizon = now - app.config.session.idle_secs as i64 - 86_400;
+                if let Err(e) = app.db.sso_sessions_purge(registry_horizon).await {
+                    tracing::warn!(error = %e, "purging the session registry failed");
+                }
                 if let Err(e) = app.sessions.delete_expired().await {
                     tracing::warn!(error = %e, "purging expired sessions failed");
                 }

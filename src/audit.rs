@@ -35,6 +35,7 @@ pub enum Event {
     AccountEmailVerified,
     AccountDisabled,
     AccountProofed,
+    AccountProofingRaised,
     ClientCreated,
     ClientRemoved,
     ClientAuthFailed,
@@ -90,6 +91,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::AccountEmailVerified, "account.email_verified", true),
     (Event::AccountDisabled, "account.disabled", true),
     (Event::AccountProofed, "account.proofed", true),
+    (
+        Event::AccountProofingRaised,
+        "account.proofing_raised",
+        true,
+    ),
     (Event::ClientCreated, "client.created", true),
     (Event::ClientRemoved, "client.removed", true),
     (Event::ClientAuthFailed, "client.auth_failed", false),
@@ -314,7 +320,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 37] = [
+    const ALL: [Event; 38] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -336,6 +342,7 @@ mod tests {
         Event::AccountEmailVerified,
         Event::AccountDisabled,
         Event::AccountProofed,
+        Event::AccountProofingRaised,
         Event::ClientCreated,
         Event::ClientRemoved,
         Event::ClientAuthFailed,
@@ -375,6 +382,7 @@ mod tests {
             Event::PolicyClientMinLevel,
             Event::PolicyUpstreamTrust,
             Event::AccountProofed,
+            Event::AccountProofingRaised,
         ] {
             assert!(e.is_security(), "{}", e.name());
         }

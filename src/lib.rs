@@ -34,6 +34,7 @@ pub mod oidc;
 pub mod readiness;
 pub mod secrets;
 pub mod server;
+pub mod sessions;
 pub mod store;
 pub mod throttle;
 pub mod tokens;

@@ -7,6 +7,7 @@
 pub mod login;
 pub mod passkey;
 pub mod password;
+pub mod profile;
 pub mod totp;
 
 use crate::{
@@ -261,14 +262,10 @@ pub fn reachable_level(account: &Account, enrolled: &[Method]) -> Level {
 
 /// How to address the citizen: given and family name from the attributes, else the e-mail.
 pub fn display_name(account: &Account, attributes: &[Attribute]) -> String {
+    let effective = profile::effective(attributes);
     let name = ["given_name", "family_name"]
         .iter()
-        .filter_map(|n| {
-            attributes
-                .iter()
-                .find(|a| a.name == *n)
-                .map(|a| a.value.as_str())
-        })
+        .filter_map(|n| effective.get(*n).map(|a| a.value.as_str()))
         .collect::<Vec<_>>()
         .join(" ");
     if name.is_empty() {

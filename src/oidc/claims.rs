@@ -46,6 +46,7 @@ pub fn supported_claims() -> Vec<&'static str> {
     for (_, claims) in SCOPES {
         v.extend(claims.iter().copied());
     }
+    v.extend(IDA_PERSON_CLAIMS.iter().copied());
     v.dedup();
     v
 }
@@ -58,11 +59,25 @@ pub fn supported_claims() -> Vec<&'static str> {
 /// counts toward its minimum level ([`scopes_of_requested`]), and is released only if it is a
 /// standard claim ([`release`]).
 pub fn scope_of(claim: &str) -> Option<&'static str> {
+    if IDA_PERSON_CLAIMS.contains(&claim) {
+        return Some("profile");
+    }
     SCOPES
         .iter()
         .find(|(scope, claims)| *scope != "openid" && claims.contains(&claim))
         .map(|(scope, _)| *scope)
 }
+
+/// Claims about the person that OpenID Identity Assurance 1.0 adds to OIDC Core's (its claims
+/// schema, "Additional Claims about End-Users"). They belong to the `profile` scope: released
+/// when requested by name through the `claims` parameter (also inside `verified_claims`),
+/// never by the scope alone.
+pub const IDA_PERSON_CLAIMS: &[&str] = &[
+    "place_of_birth",
+    "nationalities",
+    "birth_family_name",
+    "birth_given_name",
+];
 
 /// The scopes of the standard claims requested in a `claims` parameter (both targets), each
 /// once, in the order of [`SCOPES`].
@@ -122,19 +137,36 @@ pub fn release(
     out
 }
 
-/// Every claim the account has, by name.
-fn all_claims(account: &Account, attributes: &[Attribute]) -> Map<String, Value> {
+/// Every claim the account has, by name, each from the source that wins
+/// (`accounts::profile::effective`).
+pub(crate) fn all_claims(account: &Account, attributes: &[Attribute]) -> Map<String, Value> {
+    use crate::accounts::profile;
+    let effective = profile::effective(attributes);
     let mut m = Map::new();
-    let attr = |n: &str| {
-        attributes
-            .iter()
-            .find(|a| a.name == n)
-            .map(|a| a.value.clone())
-    };
-    for a in attributes {
-        if !a.name.starts_with("address.") {
-            m.insert(a.name.clone(), Value::String(a.value.clone()));
+    let attr = |n: &str| effective.get(n).map(|a| a.value.clone());
+    for (name, a) in &effective {
+        if profile::group(name) != name {
+            continue; // a member of a structured claim, built below
         }
+        let v = if profile::ARRAYS.contains(&name.as_str()) {
+            match serde_json::from_str::<Value>(&a.value) {
+                Ok(v @ Value::Array(_)) => v,
+                _ => continue,
+            }
+        } else {
+            Value::String(a.value.clone())
+        };
+        m.insert(name.clone(), v);
+    }
+    // OpenID Identity Assurance: place_of_birth is an object (country, region, locality).
+    let place: Map<String, Value> = ["country", "region", "locality"]
+        .iter()
+        .filter_map(|p| {
+            attr(&format!("place_of_birth.{p}")).map(|v| (p.to_string(), Value::String(v)))
+        })
+        .collect();
+    if !place.is_empty() {
+        m.insert("place_of_birth".into(), Value::Object(place));
     }
     let name = [attr("given_name"), attr("family_name")]
         .into_iter()
@@ -302,6 +334,21 @@ mod tests {
         });
         let c = release(&a, &attrs, &["openid"], &["internal_note".into()]);
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn the_effective_value_of_each_claim_is_released() {
+        let (a, mut attrs) = account();
+        attrs.push(Attribute {
+            name: "family_name".into(),
+            value: "Schmidt-Kahl".into(),
+            source: "upstream:eid".into(),
+            level: Level::High,
+            verified_at: Some(10),
+        });
+        let c = release(&a, &attrs, &["openid", "profile"], &[]);
+        assert_eq!(c["family_name"], "Schmidt-Kahl");
+        assert_eq!(c["name"], "Anna Schmidt-Kahl");
     }
 
     #[test]

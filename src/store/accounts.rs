@@ -25,7 +25,7 @@ pub struct Account {
 pub struct Attribute {
     pub name: String,
     pub value: String,
-    /// `self`, `eid`, `office`, `upstream:<id>`.
+    /// `self`, `office`, `upstream:<id>` (`accounts::profile::Source`).
     pub source: String,
     pub level: Level,
     pub verified_at: Option<i64>,
@@ -167,9 +167,11 @@ impl Db {
         Ok(n > 0)
     }
 
+    /// Every attribute of the account, from all sources (`accounts::profile::effective`
+    /// chooses which value a service gets).
     pub async fn account_attributes(&self, id: &str) -> Result<Vec<Attribute>> {
         let rows = sqlx::query(
-            "SELECT name, value, source, level, verified_at FROM account_attributes WHERE account_id = $1 ORDER BY name",
+            "SELECT name, value, source, level, verified_at FROM account_attributes WHERE account_id = $1 ORDER BY name, source",
         )
         .bind(id)
         .fetch_all(&self.pool)

@@ -23,6 +23,9 @@ const GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl Ledger {
     pub fn start(db: Db) -> Ledger {
+        if db.backend == crate::store::Backend::Sqlite {
+            crate::store::checkpoint::spawn(db.url());
+        }
         let (tx, mut rx) = mpsc::channel::<Job>(16 * 1024);
         tokio::spawn(async move {
             let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);

@@ -6,7 +6,9 @@
 //! `migrations/` uses the subset the two share (TEXT ids, BIGINT Unix seconds, JSON as TEXT).
 
 pub mod accounts;
+pub mod attributes;
 pub mod audit;
+pub mod checkpoint;
 pub mod clients;
 pub mod consents;
 pub mod credentials;
@@ -16,6 +18,7 @@ pub mod ledger;
 pub mod policy;
 pub mod readiness;
 pub mod sessions;
+pub mod sso_sessions;
 pub mod throttle;
 pub mod types;
 pub mod upstreams;
@@ -105,6 +108,12 @@ impl Db {
                         ] {
                             sqlx::Executor::execute(&mut *conn, pragma).await?;
                         }
+                        // Checkpoints run in the background (`checkpoint`), not in commits.
+                        let net = format!(
+                            "PRAGMA wal_autocheckpoint = {}",
+                            checkpoint::SAFETY_NET_PAGES
+                        );
+                        sqlx::Executor::execute(&mut *conn, net.as_str()).await?;
                     }
                     Ok(())
                 })

@@ -24,7 +24,7 @@ pub async fn account(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let lang = lang(&headers, None);
-    let Ok(Some(login)) = session::login(&s).await else {
+    let Ok(Some(login)) = session::login(&app.db, &s).await else {
         return Ok(Redirect::to("/login").into_response());
     };
     let account = match app.db.account_get(&login.account_id).await {
@@ -82,7 +82,7 @@ pub async fn revoke_consent(
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let lang = lang(&headers, None);
-    let Ok(Some(login)) = session::login(&s).await else {
+    let Ok(Some(login)) = session::login(&app.db, &s).await else {
         return Ok(Redirect::to("/login").into_response());
     };
     let t = app.clock.now();

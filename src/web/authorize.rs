@@ -145,7 +145,7 @@ pub async fn proceed(app: &App, s: &Session, lang_hint: Lang, id: &str) -> Respo
         .as_deref()
         .and_then(|u| u.split(' ').find_map(Lang::parse))
         .unwrap_or(lang_hint);
-    let login = match session::login(s).await {
+    let login = match session::login(&app.db, s).await {
         Ok(l) => l,
         Err(e) => return internal(lang, e),
     };
@@ -310,6 +310,7 @@ pub async fn login_submit(
     s: Session,
     headers: HeaderMap,
     super::client_addr::ClientAddr(addr): super::client_addr::ClientAddr,
+    device: super::login::Device,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let lang = lang(&headers, None);
@@ -433,6 +434,7 @@ pub async fn login_submit(
         proofing,
         Authenticated::Password,
         req,
+        &device,
     )
     .await
     {
@@ -516,7 +518,7 @@ pub async fn consent_submit(
     let t = app.clock.now();
     let (pending, login) = match (
         session::pending(&s, &f.req, t).await,
-        session::login(&s).await,
+        session::login(&app.db, &s).await,
     ) {
         (Ok(Some(p)), Ok(Some(l))) => (p, l),
         (Ok(_), Ok(_)) => return expired_page(lang),

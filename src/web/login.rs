@@ -6,6 +6,12 @@
 //! new session id (no session fixation), and marks the pending authorization request so the
 //! decision runs again with the new login. Handlers verify the credential, then call this.
 
+use std::{convert::Infallible, net::SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{header::USER_AGENT, request::Parts},
+};
 use tower_sessions::Session;
 
 use super::session;
@@ -15,8 +21,39 @@ use crate::{
     assurance::Level,
     audit::{self, Actor, Entry, Event},
     metrics::LoginOutcome,
-    secrets,
+    secrets, sessions,
+    store::sso_sessions::NewSession,
 };
+
+/// The browser a login happens in, as the session registry keeps it for the citizen's list of
+/// sessions: its `User-Agent` and the client address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Device {
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
+}
+
+impl FromRequestParts<App> for Device {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        // The client address under the one rule for forwarding headers (`web::client_addr`);
+        // none when the server runs without connect info.
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|_| super::client_addr::of_parts(parts, &app.config.trusted_proxies).to_string());
+        Ok(Device {
+            user_agent,
+            address,
+        })
+    }
+}
 
 /// Where the citizen goes after the login.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +83,8 @@ pub enum FinishError {
     Refused(#[from] LoginRefused),
     #[error(transparent)]
     Session(#[from] session::SessionError),
-    #[error("audit: {0}")]
-    Audit(#[from] crate::store::StoreError),
+    #[error("storage: {0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// The result of a finished login.
@@ -67,8 +104,9 @@ pub async fn finish(
     proofing: Level,
     what: Authenticated,
     req: Option<&str>,
+    device: &Device,
 ) -> Result<Finished, FinishError> {
-    let previous = session::login(s).await?;
+    let previous = session::login(&app.db, s).await?;
     let now = app.clock.now();
     let (login, kind) = login::apply(previous.as_ref(), account_id, proofing, &what, now, || {
         secrets::random_token(16)
@@ -92,6 +130,26 @@ pub async fn finish(
     }
     // A security event: if it cannot be recorded, the login does not happen.
     audit::record(&app.db, entry).await?;
+    // A login of another account in this browser replaces the previous one: end it.
+    if let Some(p) = previous.as_ref().filter(|p| p.sid != login.sid) {
+        sessions::end(
+            &app.db,
+            sessions::Scope::One(&p.sid),
+            sessions::Reason::Replaced,
+        )
+        .await?;
+    }
+    app.db
+        .sso_session_put(&NewSession {
+            sid: &login.sid,
+            account_id: &login.account_id,
+            auth_time: login.auth_time,
+            methods: &login.methods,
+            level: login.level,
+            user_agent: device.user_agent.as_deref(),
+            address: device.address.as_deref(),
+        })
+        .await?;
     session::set_login(s, &login).await?;
     app.metrics.login(
         what.method().into(),

@@ -19,6 +19,7 @@ use crate::{
     app::App,
     audit::{self, Actor, Entry, Event},
     oidc::{logout, params::Params},
+    sessions,
 };
 
 /// The end_session endpoint, GET and POST (RP-Initiated Logout 1.0 §2).
@@ -46,7 +47,7 @@ async fn handle(
     let req = logout::validate(app, &p)
         .await
         .map_err(|e| PageError::oauth(&e).in_lang(lang))?;
-    let login = session::login(s).await.ok().flatten();
+    let login = session::login(&app.db, s).await.ok().flatten();
     let confirmed = p.get("confirm").is_some()
         && session::csrf_ok(s, p.get("csrf").unwrap_or(""))
             .await
@@ -83,6 +84,9 @@ async fn handle(
                 .fields(serde_json::json!({ "sid": l.sid })),
         )
         .await;
+        end_session(app, &l.sid)
+            .await
+            .map_err(|e| PageError::from(e).in_lang(lang))?;
     }
     session::clear(s)
         .await
@@ -101,14 +105,24 @@ pub async fn account_logout(
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Response {
     let lang = lang(&headers, None);
-    if let Ok(Some(l)) = session::login(&s).await {
+    if let Ok(Some(l)) = session::login(&app.db, &s).await {
         audit::record_or_log(
             &app.db,
             Entry::new(Event::Logout, Actor::Account(l.account_id.to_string()))
                 .fields(serde_json::json!({ "sid": l.sid })),
         )
         .await;
+        if let Err(e) = end_session(&app, &l.sid).await {
+            return crate::web::error::internal(lang, e);
+        }
     }
     let _ = session::clear(&s).await;
     Html(pages::LoggedOutPage { lang }.render(&app.config.site)).into_response()
+}
+
+/// Ends the browser's session in the registry (every instance sees it logged out; the
+/// services it reached are told through back-channel logout).
+async fn end_session(app: &App, sid: &str) -> Result<(), crate::store::StoreError> {
+    sessions::end(&app.db, sessions::Scope::One(sid), sessions::Reason::Logout).await?;
+    Ok(())
 }

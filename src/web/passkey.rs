@@ -148,7 +148,9 @@ async fn guard(
             "please log in first",
         )
     };
-    let login = session::login(s).await?.ok_or_else(login_required)?;
+    let login = session::login(&app.db, s)
+        .await?
+        .ok_or_else(login_required)?;
     let account = app
         .db
         .account_get(&login.account_id)
@@ -380,6 +382,7 @@ pub async fn stepup_finish(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
+    device: super::login::Device,
     bytes: Bytes,
 ) -> ApiResult {
     let (_, account) = guard(&app, &s, &headers).await?;
@@ -422,7 +425,7 @@ pub async fn stepup_finish(
     };
     let proofing = account.proofing_level;
     let what = Authenticated::Passkey { credential_id };
-    let done = login::finish(&app, &s, &account.id, proofing, what, Some(&f.req))
+    let done = login::finish(&app, &s, &account.id, proofing, what, Some(&f.req), &device)
         .await
         .map_err(ApiError::storage)?;
     ok_json(serde_json::json!({

@@ -114,7 +114,7 @@ pub fn may_change_credentials(
 
 /// The logged-in citizen, or the response to send instead (login page).
 async fn citizen(app: &App, s: &Session, lang: Lang) -> Result<(SsoLogin, Account), Response> {
-    let login = match session::login(s).await {
+    let login = match session::login(&app.db, s).await {
         Ok(Some(l)) => l,
         Ok(None) => return Err(Redirect::to("/login").into_response()),
         Err(e) => return Err(internal(lang, e)),

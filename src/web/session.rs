@@ -14,6 +14,7 @@ use crate::{
         SsoLogin,
     },
     secrets,
+    store::Db,
 };
 
 /// A session key together with the type of the value stored under it.
@@ -132,8 +133,26 @@ impl From<tower_sessions::session::Error> for SessionError {
     }
 }
 
-pub async fn login(s: &Session) -> Result<Option<SsoLogin>, SessionError> {
-    keys::LOGIN.get(s).await
+/// `last_seen_at` of a registered session is refreshed at most this often.
+const TOUCH_AFTER: i64 = 60;
+
+/// The browser's login, if it is still live in the session registry (`crate::sessions`): a
+/// session ended elsewhere (another device's "log out everywhere else", a password reset, an
+/// admin) or never registered counts as logged out, and its login is dropped here.
+pub async fn login(db: &Db, s: &Session) -> Result<Option<SsoLogin>, SessionError> {
+    let Some(login) = keys::LOGIN.get(s).await? else {
+        return Ok(None);
+    };
+    let live = db
+        .sso_session_live(&login.sid, &login.account_id, TOUCH_AFTER)
+        .await
+        .map_err(|e| SessionError(format!("session registry: {e}")))?;
+    if live {
+        Ok(Some(login))
+    } else {
+        keys::LOGIN.remove(s).await?;
+        Ok(None)
+    }
 }
 
 /// Stores a fresh login. The session id changes (no session fixation); it is saved with the
@@ -159,7 +178,7 @@ pub async fn park(s: &Session, req: AuthRequest, now: i64) -> Result<String, Ses
     // Nobody is logged in: the session holds nothing but pending requests, so it lives only as
     // long as they do (not the idle time of a login), and a flood of anonymous requests
     // leaves rows that expire within [`PENDING_TTL`].
-    if login(s).await?.is_none() {
+    if keys::LOGIN.get(s).await?.is_none() {
         s.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
             time::Duration::seconds(PENDING_TTL),
         )));

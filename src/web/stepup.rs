@@ -124,7 +124,7 @@ async fn context(app: &App, s: &Session, lang_hint: Lang, req: &str) -> Result<C
     } else {
         format!("/login?req={req}")
     };
-    let login = match session::login(s).await {
+    let login = match session::login(&app.db, s).await {
         Ok(Some(l)) => l,
         Ok(None) => return Err(Redirect::to(&login_url).into_response()),
         Err(e) => return Err(internal(lang, e)),
@@ -234,9 +234,10 @@ pub async fn stepup_totp(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
+    device: login::Device,
     Form(f): Form<StepUpForm>,
 ) -> Response {
-    submit(&app, &s, &headers, f, Method::Totp).await
+    submit(&app, &s, &headers, &device, f, Method::Totp).await
 }
 
 /// `POST /stepup/recovery`.
@@ -244,9 +245,10 @@ pub async fn stepup_recovery(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
+    device: login::Device,
     Form(f): Form<StepUpForm>,
 ) -> Response {
-    submit(&app, &s, &headers, f, Method::RecoveryCode).await
+    submit(&app, &s, &headers, &device, f, Method::RecoveryCode).await
 }
 
 async fn failures(s: &Session) -> BTreeMap<String, u32> {
@@ -285,6 +287,7 @@ async fn submit(
     app: &App,
     s: &Session,
     headers: &HeaderMap,
+    device: &login::Device,
     f: StepUpForm,
     method: Method,
 ) -> Response {
@@ -422,7 +425,7 @@ async fn submit(
         (_, None) => return internal(lang, "TOTP accepted without a credential"),
     };
     let req = (!ctx.req.is_empty()).then_some(ctx.req.as_str());
-    match login::finish(app, s, &account_id, proofing, what, req).await {
+    match login::finish(app, s, &account_id, proofing, what, req, device).await {
         Ok(done) => {
             let _ = set_failures(s, &ctx.req, None).await;
             for key in [&request_key, &account_key] {

@@ -24,4 +24,5 @@ mod registration_takeover;
 mod response_modes;
 mod rfc9700;
 mod second_factor;
+mod sessions;
 mod tls;

@@ -268,5 +268,7 @@ async fn issue_code(
             expires_at: t + core.config.tokens.code_ttl as i64,
         })
         .await?;
+    // The session reached this service: logout tells it (back-channel logout).
+    core.db.sso_session_client(&login.sid, &client.id).await?;
     Ok(code)
 }
