@@ -19,7 +19,7 @@ pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jw
 const MAX_ASSERTION_LIFETIME: i64 = 300;
 
 /// The client credentials a request carried.
-enum Presented<'a> {
+pub(crate) enum Presented<'a> {
     Basic { id: String, secret: String },
     Post { id: &'a str, secret: &'a str },
     Assertion { id: Option<&'a str>, jwt: &'a str },
@@ -88,7 +88,10 @@ pub async fn authenticate(
     Ok(client)
 }
 
-fn presented<'a>(authorization: Option<&str>, p: &'a Params) -> Result<Presented<'a>, OAuthError> {
+pub(crate) fn presented<'a>(
+    authorization: Option<&str>,
+    p: &'a Params,
+) -> Result<Presented<'a>, OAuthError> {
     let basic = match authorization {
         Some(h) => Some(parse_basic(h).ok_or_else(|| {
             OAuthError::invalid_client(
@@ -194,7 +197,7 @@ async fn check_secret(
 }
 
 /// The `sub` (= client id) of an assertion, read before verification to find the client.
-fn assertion_subject(jwt: &str) -> Option<String> {
+pub(crate) fn assertion_subject(jwt: &str) -> Option<String> {
     let payload = jwt.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
@@ -204,7 +207,7 @@ fn assertion_subject(jwt: &str) -> Option<String> {
 }
 
 #[derive(serde::Deserialize)]
-struct AssertionClaims {
+pub(crate) struct AssertionClaims {
     aud: serde_json::Value,
     iss: String,
     sub: String,
