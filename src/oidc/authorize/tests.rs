@@ -128,7 +128,7 @@ fn scopes_and_pkce() {
     );
     assert_eq!(
         v("scope=openid").unwrap_err().error.error_description,
-        "code_challenge is required for public clients (PKCE, S256)"
+        "code_challenge is required (PKCE, S256)"
     );
     assert!(v(&format!(
         "scope=openid&code_challenge={CHALLENGE}&code_challenge_method=plain"
@@ -140,11 +140,17 @@ fn scopes_and_pkce() {
         "scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"
     ))
     .is_ok());
-    let confidential = client(false, false);
+    // RFC 9700 §2.1.1: required of confidential clients too, unless marked legacy.
+    let mut confidential = client(false, false);
     let p = Params::parse(&format!("{base}&scope=openid")).unwrap();
     assert!(
+        validate(&p, &confidential, "https://rp.example/cb".into(), Ok(None)).is_err(),
+        "PKCE required for confidential clients"
+    );
+    confidential.pkce_optional = true;
+    assert!(
         validate(&p, &confidential, "https://rp.example/cb".into(), Ok(None)).is_ok(),
-        "PKCE optional for confidential clients"
+        "PKCE optional for a legacy confidential client"
     );
 }
 
