@@ -35,6 +35,9 @@ pub enum Event {
     AccountEmailVerified,
     AccountDisabled,
     AccountProofed,
+    AccountDataExported,
+    AccountDeleted,
+    ProfileChanged,
     AccountProofingRaised,
     ClientCreated,
     ClientRemoved,
@@ -50,6 +53,7 @@ pub enum Event {
     PolicyLevelMaxAge,
     PolicyUpstreamTrust,
     PolicyClientMethods,
+    PolicyClientVerifiedClaims,
     UpstreamAdded,
     UpstreamRemoved,
     AdminDenied,
@@ -91,6 +95,9 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::AccountEmailVerified, "account.email_verified", true),
     (Event::AccountDisabled, "account.disabled", true),
     (Event::AccountProofed, "account.proofed", true),
+    (Event::AccountDataExported, "account.data_exported", true),
+    (Event::AccountDeleted, "account.deleted", true),
+    (Event::ProfileChanged, "account.profile_changed", false),
     (
         Event::AccountProofingRaised,
         "account.proofing_raised",
@@ -114,6 +121,11 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::PolicyLevelMaxAge, "policy.level_max_age", true),
     (Event::PolicyUpstreamTrust, "policy.upstream_trust", true),
     (Event::PolicyClientMethods, "policy.client_methods", true),
+    (
+        Event::PolicyClientVerifiedClaims,
+        "policy.client_verified_claims",
+        true,
+    ),
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
     (Event::AdminDenied, "admin.denied", false),
@@ -320,7 +332,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 38] = [
+    const ALL: [Event; 42] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -342,6 +354,9 @@ mod tests {
         Event::AccountEmailVerified,
         Event::AccountDisabled,
         Event::AccountProofed,
+        Event::AccountDataExported,
+        Event::AccountDeleted,
+        Event::ProfileChanged,
         Event::AccountProofingRaised,
         Event::ClientCreated,
         Event::ClientRemoved,
@@ -356,6 +371,7 @@ mod tests {
         Event::PolicyLevelMaxAge,
         Event::PolicyUpstreamTrust,
         Event::PolicyClientMethods,
+        Event::PolicyClientVerifiedClaims,
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
         Event::AdminDenied,

@@ -140,6 +140,17 @@ pub struct ClientAdd {
     /// every other client).
     #[arg(long = "pkce-optional")]
     pub pkce_optional: bool,
+    /// May receive verified_claims (OpenID Connect for Identity Assurance): attributes
+    /// proofed by the eID or in person, when it asks for them and the citizen consents.
+    #[arg(long = "verified-claims")]
+    pub verified_claims: bool,
+    /// public or pairwise sub (OIDC Core §8; default: tokens.default_subject_type).
+    #[arg(long = "subject-type")]
+    pub subject_type: Option<String>,
+    /// Pairwise clients with redirect URIs on several hosts: an https URL whose JSON array
+    /// lists them all; its host is the sector.
+    #[arg(long = "sector-identifier-uri")]
+    pub sector_identifier_uri: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -154,6 +165,23 @@ pub enum AccountCmd {
         given_name: Option<String>,
         #[arg(long = "family-name")]
         family_name: Option<String>,
+        /// Birth date, YYYY-MM-DD.
+        #[arg(long)]
+        birthdate: Option<String>,
+        /// Street and house number of the postal address.
+        #[arg(long = "street-address")]
+        street_address: Option<String>,
+        #[arg(long = "postal-code")]
+        postal_code: Option<String>,
+        /// Town or city.
+        #[arg(long)]
+        locality: Option<String>,
+        /// ISO 3166-1 two-letter country code (default DE when an address is given).
+        #[arg(long)]
+        country: Option<String>,
+        /// Phone number in international form (E.164), e.g. +49 2389 123456.
+        #[arg(long = "phone-number")]
+        phone_number: Option<String>,
     },
     /// List accounts.
     List,
@@ -206,6 +234,9 @@ pub enum PolicySet {
         /// Allow every method and upstream again.
         #[arg(long = "all-methods", conflicts_with_all = ["method", "upstream"])]
         all_methods: bool,
+        /// Whether the client may receive verified_claims: true or false.
+        #[arg(long = "verified-claims")]
+        verified_claims: Option<bool>,
     },
     /// How far an upstream is trusted and how its acr values map to levels.
     Upstream {
@@ -319,6 +350,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     first_party: a.first_party,
                     may_introspect: a.introspect,
                     pkce_optional: a.pkce_optional,
+                    verified_claims: a.verified_claims,
+                    subject_type: a
+                        .subject_type
+                        .or_else(|| Some(app.config.tokens.default_subject_type.clone())),
+                    sector_identifier_uri: a.sector_identifier_uri,
                 },
             )
             .await?;
@@ -330,13 +366,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCmd::List) => {
             for c in app.db.client_list().await? {
                 println!(
-                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}{}",
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tmin_level={}\tsubject={}{}{}",
                     c.id,
                     c.name,
                     c.token_endpoint_auth_method,
                     joined(&c.grant_types),
                     c.scopes.join(","),
                     c.min_level.map_or("-", Level::as_str),
+                    match &c.sector_identifier {
+                        Some(s) => format!("{}:{s}", c.subject_type),
+                        None => c.subject_type.to_string(),
+                    },
+                    if c.verified_claims {
+                        "\tverified_claims"
+                    } else {
+                        ""
+                    },
                     if c.disabled_at.is_some() {
                         "\tdisabled"
                     } else {
@@ -353,6 +398,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             given_name,
             family_name,
+            birthdate,
+            street_address,
+            postal_code,
+            locality,
+            country,
+            phone_number,
             ..
         }) => {
             let mut password = String::new();
@@ -360,7 +411,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .read_to_string(&mut password)
                 .map_err(|e| anyhow::anyhow!("reading the password from standard input: {e}"))?;
             let password = password.trim_end_matches(['\n', '\r']).to_string();
-            let a = admin::add_account(
+            let a = admin::add_account_with_details(
                 &app.db,
                 &app.hasher,
                 ACTOR,
@@ -371,6 +422,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     family_name,
                     email_verified: true,
                 },
+                pforte_details(
+                    birthdate,
+                    street_address,
+                    postal_code,
+                    locality,
+                    country,
+                    phone_number,
+                ),
                 app.config.login.min_password_length as usize,
             )
             .await?;
@@ -454,11 +513,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             method,
             upstream,
             all_methods,
+            verified_claims,
         })) => {
-            if min_level.is_none() && method.is_empty() && upstream.is_empty() && !all_methods {
+            if min_level.is_none()
+                && method.is_empty()
+                && upstream.is_empty()
+                && !all_methods
+                && verified_claims.is_none()
+            {
                 anyhow::bail!(
-                    "policy set client: give --min-level, --method, --upstream or --all-methods"
+                    "policy set client: give --min-level, --method, --upstream, --all-methods or --verified-claims"
                 );
+            }
+            if let Some(allowed) = verified_claims {
+                admin::set_client_verified_claims(&app.db, ACTOR, &id, allowed).await?;
+                println!("client {id}: verified_claims {allowed}");
             }
             if let Some(level) = min_level {
                 admin::set_client_min_level(&app.db, ACTOR, &id, Some(level)).await?;
@@ -556,4 +625,24 @@ fn joined<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The profile flags of `account add` as the details to check.
+fn pforte_details(
+    birthdate: Option<String>,
+    street_address: Option<String>,
+    postal_code: Option<String>,
+    locality: Option<String>,
+    country: Option<String>,
+    phone_number: Option<String>,
+) -> crate::accounts::details::DetailsInput {
+    crate::accounts::details::DetailsInput {
+        birthdate,
+        street_address,
+        postal_code,
+        locality,
+        country,
+        phone_number,
+        ..Default::default()
+    }
 }

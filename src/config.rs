@@ -63,8 +63,16 @@ pub struct SiteConfig {
     pub imprint_url: Option<String>,
     /// Datenschutzerklärung (privacy notice) URL.
     pub privacy_url: Option<String>,
-    /// Erklärung zur Barrierefreiheit (accessibility statement, BITV 2.0) URL.
+    /// Erklärung zur Barrierefreiheit (accessibility statement, BITV 2.0) URL. Unset: the
+    /// footer links Pforte's own statement (`/barrierefreiheit`).
     pub accessibility_url: Option<String>,
+    /// Where citizens report barriers (BITV 2.0 § 7: the statement's feedback contact): an
+    /// e-mail address or an http(s) URL, shown on `/barrierefreiheit`.
+    pub accessibility_contact: Option<String>,
+    /// The enforcement or arbitration body for accessibility responsible for the operator
+    /// (e.g. a federal state's Durchsetzungsstelle), an http(s) URL, linked from
+    /// `/barrierefreiheit`.
+    pub accessibility_enforcement_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,6 +136,9 @@ pub struct TokensConfig {
     pub code_ttl: u64,
     /// JWS algorithm for JWT access tokens (RFC 9068): `ES256` (default, fast), `RS256` or `EdDSA`.
     pub access_token_alg: String,
+    /// The subject type of new clients that do not name one: `public` (default) or `pairwise`
+    /// (OIDC Core §8; `client add --subject-type`).
+    pub default_subject_type: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +213,7 @@ impl Default for TokensConfig {
             refresh_absolute_ttl: 90 * 24 * 3600,
             code_ttl: 60,
             access_token_alg: "ES256".into(),
+            default_subject_type: "public".into(),
         }
     }
 }
@@ -315,6 +327,12 @@ impl Config {
                 self.tokens.access_token_alg
             ));
         }
+        if crate::store::types::SubjectType::parse(&self.tokens.default_subject_type).is_none() {
+            return Err(format!(
+                "key `tokens.default_subject_type`: expected public or pairwise, got `{}`",
+                self.tokens.default_subject_type
+            ));
+        }
         for (key, v) in [
             ("tokens.access_token_ttl", self.tokens.access_token_ttl),
             ("tokens.id_token_ttl", self.tokens.id_token_ttl),
@@ -341,11 +359,23 @@ impl Config {
             ("site.imprint_url", &self.site.imprint_url),
             ("site.privacy_url", &self.site.privacy_url),
             ("site.accessibility_url", &self.site.accessibility_url),
+            (
+                "site.accessibility_enforcement_url",
+                &self.site.accessibility_enforcement_url,
+            ),
         ] {
             if let Some(u) = v {
                 if !Url::parse(u).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http") {
                     return Err(format!("key `{key}`: expected an http(s) URL, got `{u}`"));
                 }
+            }
+        }
+        if let Some(c) = &self.site.accessibility_contact {
+            let url_ok = Url::parse(c).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http");
+            if !url_ok && crate::accounts::normalise_email(c).is_err() {
+                return Err(format!(
+                    "key `site.accessibility_contact`: expected an e-mail address or an http(s) URL, got `{c}`"
+                ));
             }
         }
         if self.login.max_concurrent_hashes == 0 {

@@ -4,6 +4,8 @@
 //! checking a password login without revealing whether the account exists, and disabling and
 //! proofing accounts. Storage is `store::accounts`; hashing is [`password`].
 
+pub mod data;
+pub mod details;
 pub mod login;
 pub mod passkey;
 pub mod password;
@@ -36,6 +38,8 @@ pub enum AccountError {
     EmailTaken,
     #[error("{0} is too long (at most 200 characters) or contains control characters")]
     InvalidName(&'static str),
+    #[error(transparent)]
+    Detail(#[from] details::DetailError),
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
@@ -85,14 +89,42 @@ pub async fn create(
     new: NewAccount,
     min_password: usize,
 ) -> Result<Account, AccountError> {
+    create_with_details(
+        db,
+        hasher,
+        new,
+        details::DetailsInput::default(),
+        min_password,
+    )
+    .await
+}
+
+/// [`create`] with further personal details (birth date, address, phone number; the names of
+/// `new` win over those of `details`), all self-entered. Every value is checked first
+/// ([`details::check`]); the first refusal is the error.
+pub async fn create_with_details(
+    db: &Db,
+    hasher: &Hasher,
+    new: NewAccount,
+    details: details::DetailsInput,
+    min_password: usize,
+) -> Result<Account, AccountError> {
     let email = normalise_email(&new.email)?;
     check_password(&new.password, min_password)?;
-    let names = Names::check(&new.given_name, &new.family_name)?;
+    let input = details::DetailsInput {
+        given_name: new.given_name.clone().or(details.given_name.clone()),
+        family_name: new.family_name.clone().or(details.family_name.clone()),
+        ..details
+    };
+    let today = time::OffsetDateTime::from_unix_timestamp(db.now())
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MAX);
+    let checked = details::check(&input, today).map_err(|mut e| e.remove(0))?;
     if db.account_by_email(&email).await?.is_some() {
         return Err(AccountError::EmailTaken);
     }
     let hash = hasher.hash(new.password).await?;
-    insert(db, email, new.email_verified, Some(hash), names).await
+    insert(db, email, new.email_verified, Some(hash), checked).await
 }
 
 /// The length rules for a new password.
@@ -117,7 +149,14 @@ pub async fn register_unconfirmed(
 ) -> Result<Account, AccountError> {
     let email = normalise_email(email)?;
     let names = Names::check(&given_name, &family_name)?;
-    insert(db, email, false, None, names).await
+    let details = [
+        (details::GIVEN_NAME, names.given),
+        (details::FAMILY_NAME, names.family),
+    ]
+    .into_iter()
+    .filter_map(|(n, v)| v.map(|v| (n, v)))
+    .collect();
+    insert(db, email, false, None, details).await
 }
 
 /// Optional names, checked.
@@ -140,7 +179,7 @@ async fn insert(
     email: String,
     email_verified: bool,
     password_hash: Option<String>,
-    names: Names,
+    details: details::Details,
 ) -> Result<Account, AccountError> {
     let account = Account {
         id: crate::secrets::random_token(16),
@@ -153,16 +192,14 @@ async fn insert(
         created_at: db.now(),
         disabled_at: None,
     };
-    let attrs: Vec<Attribute> = [("given_name", names.given), ("family_name", names.family)]
+    let attrs: Vec<Attribute> = details
         .into_iter()
-        .filter_map(|(name, v)| {
-            v.map(|value| Attribute {
-                name: name.into(),
-                value,
-                source: "self".into(),
-                level: Level::Low,
-                verified_at: None,
-            })
+        .map(|(name, value)| Attribute {
+            name: name.into(),
+            value,
+            source: "self".into(),
+            level: Level::Low,
+            verified_at: None,
         })
         .collect();
     match db.account_insert(&account, &attrs).await {
@@ -272,6 +309,21 @@ pub fn display_name(account: &Account, attributes: &[Attribute]) -> String {
         account.email.clone()
     } else {
         name
+    }
+}
+
+/// Methods the citizen could add during a step-up, right on the step-up page: an
+/// authenticator app (TOTP) when the account has no second factor yet (`web::stepup`). Counted
+/// by the authorization decision as reachable, so that a citizen whose proofing allows a level
+/// is asked to step up (and offered the set-up) instead of being refused.
+pub fn enrolable_on_step_up(credentials: &[crate::store::credentials::Credential]) -> Vec<Method> {
+    let has_second_factor = credentials
+        .iter()
+        .any(|c| matches!(c.kind, CredentialKind::Totp | CredentialKind::Passkey));
+    if has_second_factor {
+        Vec::new()
+    } else {
+        vec![Method::Totp]
     }
 }
 

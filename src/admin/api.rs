@@ -46,6 +46,10 @@ pub fn router() -> Router<App> {
             put(policy_client_methods),
         )
         .route(
+            "/admin/api/policy/clients/{id}/verified-claims",
+            put(policy_client_verified_claims),
+        )
+        .route(
             "/admin/api/upstreams",
             get(upstreams_list).post(upstreams_add),
         )
@@ -333,6 +337,9 @@ struct ClientBody {
     introspect: bool,
     #[serde(default)]
     pkce_optional: bool,
+    verified_claims: bool,
+    subject_type: Option<String>,
+    sector_identifier_uri: Option<String>,
 }
 
 async fn clients_add(
@@ -357,6 +364,11 @@ async fn clients_add(
         first_party: b.first_party,
         may_introspect: b.introspect,
         pkce_optional: b.pkce_optional,
+        verified_claims: b.verified_claims,
+        subject_type: b
+            .subject_type
+            .or_else(|| Some(app.config.tokens.default_subject_type.clone())),
+        sector_identifier_uri: b.sector_identifier_uri,
     };
     let c = super::register_client(&app.db, &app.hasher, &admin.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(json!(c))).into_response())
@@ -495,5 +507,22 @@ async fn upstream_trust(
     let Json(b) = body.map_err(bad_json)?;
     let level = b.max_level.as_deref().map(parse_level).transpose()?;
     super::set_upstream_trust(&app.db, &admin.actor(), &id, level, b.acr_map).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifiedClaimsBody {
+    allowed: bool,
+}
+
+async fn policy_client_verified_claims(
+    State(app): State<App>,
+    admin: Admin,
+    Path(id): Path<String>,
+    body: Result<Json<VerifiedClaimsBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(b) = body.map_err(bad_json)?;
+    super::set_client_verified_claims(&app.db, &admin.actor(), &id, b.allowed).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,7 +15,7 @@ use crate::{
         self,
         accounts::Account,
         clients::Client,
-        types::{AuthMethod, GrantType, LoginMethod},
+        types::{AuthMethod, GrantType, LoginMethod, SubjectType},
         Db,
     },
     tokens::Alg,
@@ -54,6 +54,14 @@ pub struct NewClient {
     pub may_introspect: bool,
     /// A legacy confidential client that may omit PKCE (`--pkce-optional`).
     pub pkce_optional: bool,
+    /// May receive `verified_claims` (OpenID Connect for Identity Assurance).
+    pub verified_claims: bool,
+    /// `public` or `pairwise` (OIDC Core §8); `None`: public. The CLI and the admin API fill
+    /// in the configured default (`tokens.default_subject_type`).
+    pub subject_type: Option<String>,
+    /// For a pairwise client whose redirect URIs are on more than one host: an https URL
+    /// whose JSON array lists them all (OIDC Core §8.1); its host is the sector.
+    pub sector_identifier_uri: Option<String>,
 }
 
 /// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2), https — or http on a
@@ -185,9 +193,25 @@ pub async fn register_client(
             ))
         })?,
     };
+    let subject_type = match &n.subject_type {
+        None => SubjectType::Public,
+        Some(t) => SubjectType::parse(t)
+            .ok_or_else(|| bad(format!("subject type `{t}`: expected public or pairwise")))?,
+    };
     if db.client_get(&n.id).await?.is_some() {
         return Err(bad(format!("client `{}` exists already", n.id)));
     }
+    let sector_identifier =
+        match subject_type {
+            SubjectType::Public if n.sector_identifier_uri.is_some() => return Err(bad(
+                "a sector identifier URI is only for pairwise subjects (--subject-type pairwise)"
+                    .into(),
+            )),
+            SubjectType::Public => None,
+            SubjectType::Pairwise => {
+                Some(sector_of(&n.redirect_uris, n.sector_identifier_uri.as_deref()).await?)
+            }
+        };
     let secret_hash = match &n.secret {
         Some(s) => Some(
             hasher
@@ -218,6 +242,9 @@ pub async fn register_client(
         upstreams: None,
         may_introspect: n.may_introspect,
         pkce_optional: n.pkce_optional,
+        verified_claims: n.verified_claims,
+        subject_type,
+        sector_identifier,
     };
     db.client_insert(&client).await.map_err(|e| {
         if store::is_unique_violation(&e) {
@@ -234,6 +261,71 @@ pub async fn register_client(
     )
     .await?;
     Ok(client)
+}
+
+/// The sector of a pairwise client (OIDC Core §8.1): the host of its sector identifier URI,
+/// which must list every redirect URI, or else the one host all its redirect URIs share.
+pub async fn sector_of(
+    redirect_uris: &[String],
+    sector_identifier_uri: Option<&str>,
+) -> Result<String, AdminError> {
+    let bad = AdminError::Invalid;
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    };
+    let Some(uri) = sector_identifier_uri else {
+        let mut hosts: Vec<Option<String>> = redirect_uris.iter().map(|u| host(u)).collect();
+        hosts.dedup();
+        return match hosts.as_slice() {
+            [Some(h)] => Ok(h.clone()),
+            [] => Err(bad("pairwise subjects need a redirect URI (its host is the sector)".into())),
+            _ => Err(bad(
+                "the redirect URIs are on more than one host (or have none): give a sector identifier URI listing them (OIDC Core §8.1)".into(),
+            )),
+        };
+    };
+    let u = url::Url::parse(uri).map_err(|e| bad(format!("sector identifier URI `{uri}`: {e}")))?;
+    if u.scheme() != "https" && !(u.scheme() == "http" && check_redirect_uri(uri).is_ok()) {
+        return Err(bad(format!(
+            "sector identifier URI `{uri}`: expected an https URL"
+        )));
+    }
+    let listed = fetch_uri_list(&u)
+        .await
+        .map_err(|e| bad(format!("sector identifier URI `{uri}`: {e}")))?;
+    if let Some(missing) = redirect_uris.iter().find(|r| !listed.contains(r)) {
+        return Err(bad(format!(
+            "sector identifier URI `{uri}` does not list the redirect URI `{missing}`"
+        )));
+    }
+    host(uri).ok_or_else(|| bad(format!("sector identifier URI `{uri}` has no host")))
+}
+
+/// GETs a JSON array of URIs (at most 64 KiB, 5 s, no redirects).
+async fn fetch_uri_list(u: &url::Url) -> Result<Vec<String>, String> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut resp = http
+        .get(u.clone())
+        .send()
+        .await
+        .map_err(|e| format!("cannot fetch it ({e})"))?;
+    if !resp.status().is_success() {
+        return Err(format!("answered {}", resp.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        body.extend_from_slice(&chunk);
+        if body.len() > 64 * 1024 {
+            return Err("larger than 64 KiB".into());
+        }
+    }
+    serde_json::from_slice(&body).map_err(|_| "expected a JSON array of URIs".into())
 }
 
 pub async fn remove_client(db: &Db, actor: &Actor, id: &str) -> Result<(), AdminError> {
@@ -259,7 +351,19 @@ pub async fn add_account(
     new: NewAccount,
     min_password: usize,
 ) -> Result<Account, AdminError> {
-    let a = accounts::create(db, hasher, new, min_password).await?;
+    add_account_with_details(db, hasher, actor, new, Default::default(), min_password).await
+}
+
+/// [`add_account`] with birth date, address and phone number (`pforte account add`).
+pub async fn add_account_with_details(
+    db: &Db,
+    hasher: &Hasher,
+    actor: &Actor,
+    new: NewAccount,
+    details: accounts::details::DetailsInput,
+    min_password: usize,
+) -> Result<Account, AdminError> {
+    let a = accounts::create_with_details(db, hasher, new, details, min_password).await?;
     audit::record(
         db,
         Entry::new(Event::AccountCreated, actor.clone())
@@ -327,6 +431,29 @@ pub async fn proof_account(
     )
     .await?;
     Ok(a)
+}
+
+/// Allows or stops releasing `verified_claims` to a client (proofed personal data: the
+/// admin decides per client).
+pub async fn set_client_verified_claims(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    allowed: bool,
+) -> Result<(), AdminError> {
+    let c = db
+        .client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    db.client_set_verified_claims(id, allowed).await?;
+    audit::record(
+        db,
+        Entry::new(Event::PolicyClientVerifiedClaims, actor.clone())
+            .subject(id)
+            .fields(json!({ "before": c.verified_claims, "after": allowed })),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn set_client_min_level(

@@ -293,6 +293,16 @@ pub fn validate(
                     "claims must be an object with id_token and/or userinfo members",
                 )));
             }
+            // OpenID Connect for Identity Assurance 1.0: a malformed verified_claims request
+            // is refused; one from a client not allowed them is left out like an unavailable
+            // claim (OIDC Core §5.5).
+            super::verified_claims::check_request(&v)
+                .map_err(|e| bad(OAuthError::invalid_request(e)))?;
+            let v = if client.verified_claims {
+                v
+            } else {
+                super::verified_claims::strip(v)
+            };
             // A claim of a scope the client is not registered for is left out (OIDC Core §5.5).
             let v = super::claims::restrict(v, |scope| client.scopes.iter().any(|s| s == scope));
             Some(v.to_string())

@@ -82,9 +82,17 @@ pub const IDA_PERSON_CLAIMS: &[&str] = &[
 /// The scopes of the standard claims requested in a `claims` parameter (both targets), each
 /// once, in the order of [`SCOPES`].
 pub fn scopes_of_requested(claims_param: Option<&str>) -> Vec<&'static str> {
+    let parsed = claims_param.and_then(|c| serde_json::from_str::<Value>(c).ok());
     let names: Vec<String> = ["id_token", "userinfo"]
         .iter()
-        .flat_map(|t| requested_names(claims_param, t))
+        .flat_map(|t| {
+            let mut n = requested_names(claims_param, t);
+            // Claims inside `verified_claims` need their scope and consent like any claim.
+            if let Some(p) = &parsed {
+                n.extend(super::verified_claims::requested_names(p, t));
+            }
+            n
+        })
         .collect();
     SCOPES
         .iter()
@@ -102,6 +110,8 @@ pub fn restrict(mut claims_param: Value, allowed: impl Fn(&str) -> bool) -> Valu
             members.retain(|name, _| scope_of(name).is_none_or(&allowed));
         }
     }
+    // The claims inside `verified_claims` follow the same rule.
+    super::verified_claims::restrict(&mut claims_param, &allowed);
     claims_param
 }
 

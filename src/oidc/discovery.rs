@@ -19,7 +19,7 @@ pub fn metadata(issuer: &str) -> Value {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": ["none"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
@@ -37,5 +37,14 @@ pub fn metadata(issuer: &str) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": false,
+        // OpenID Connect for Identity Assurance 1.0, OP metadata (§8 "OP Metadata").
+        "verified_claims_supported": true,
+        "trust_frameworks_supported": super::verified_claims::TRUST_FRAMEWORKS,
+        "evidence_supported": super::verified_claims::EVIDENCE,
+        "documents_supported": super::verified_claims::DOCUMENTS,
+        "documents_check_methods_supported": super::verified_claims::DOCUMENT_CHECK_METHODS,
+        "electronic_records_supported": super::verified_claims::ELECTRONIC_RECORDS,
+        "claims_in_verified_claims_supported": super::verified_claims::CLAIMS,
+        "attachments_supported": [],
     })
 }

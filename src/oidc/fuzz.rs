@@ -45,6 +45,9 @@ fn client() -> Client {
         upstreams: None,
         may_introspect: false,
         pkce_optional: false,
+        verified_claims: false,
+        subject_type: crate::store::types::SubjectType::Public,
+        sector_identifier: None,
     }
 }
 

@@ -68,8 +68,10 @@ async fn refresh_info(
     {
         return Ok(None);
     }
+    // The sub the token's client sees (pairwise or public), as in its ID token.
+    let sub = super::subject::for_client(core, client, &r.ctx.account_id);
     Ok(Some(json!({
-        "active": true, "token_type": "refresh_token", "iss": core.config.issuer, "sub": r.ctx.account_id,
+        "active": true, "token_type": "refresh_token", "iss": core.config.issuer, "sub": sub,
         "client_id": r.client_id, "scope": r.ctx.scope, "exp": r.expires_at, "iat": r.created_at,
         "auth_time": r.ctx.auth_time, "acr": r.ctx.acr,
     })))

@@ -49,7 +49,12 @@ pub async fn access_token(
         .map(|d| d.as_millis())
         .unwrap_or(0);
     let jti = format!("{millis:012x}{}", secrets::random_token(12));
-    let c = claims::access_claims(g, aud, t, ttl, jti.clone());
+    let mut c = claims::access_claims(g, aud, t, ttl, jti.clone());
+    if let Some(account) = g.account_id {
+        // The sub this client sees (pairwise or public, OIDC Core §8); the ledger keeps the
+        // account id.
+        c.sub = super::subject::for_client_id(core, g.client_id, account).await?;
+    }
     let token = tokens::sign(&core.keys, access_alg(core), "at+jwt", &c).await?;
     core.ledger
         .record(AccessRecord {
@@ -84,6 +89,9 @@ pub async fn user_tokens(
     };
     let access_token = access_token(core, &g, Some(grant_id), aud).await?;
     let scopes: Vec<&str> = ctx.scope.split(' ').collect();
+    // What the client receives here about the citizen (the data cockpit): the subject, and
+    // the profile claims that go into the ID token.
+    let mut released: Vec<String> = vec!["sub".into()];
     let id_token = if scopes.contains(&"openid") {
         let account = core
             .db
@@ -93,14 +101,27 @@ pub async fn user_tokens(
         let attrs = core.db.account_attributes(&ctx.account_id).await?;
         // Profile claims go to the ID token only when requested there (OIDC Core §5.4: with a
         // code flow they are released from userinfo).
-        let extra = super::claims::release(
+        let mut extra = super::claims::release(
             &account,
             &attrs,
             &[],
             &super::claims::requested_names(ctx.claims.as_deref(), "id_token"),
         );
+        if let Some(v) = super::verified_claims::for_target(
+            core,
+            client,
+            &account,
+            &attrs,
+            ctx.claims.as_deref(),
+            "id_token",
+        )
+        .await?
+        {
+            extra.insert("verified_claims".into(), v);
+        }
+        released.extend(extra.keys().cloned());
         let alg = client.id_token_signed_response_alg;
-        let c = claims::id_claims(
+        let mut c = claims::id_claims(
             &g,
             nonce,
             Some((&access_token, alg)),
@@ -108,10 +129,12 @@ pub async fn user_tokens(
             core.now(),
             core.config.tokens.id_token_ttl as i64,
         );
+        c.sub = super::subject::for_client(core, client, &ctx.account_id);
         Some(tokens::sign(&core.keys, alg, "JWT", &c).await?)
     } else {
         None
     };
+    record_release(core, &ctx.account_id, &client.id, &released, &ctx.acr).await?;
     let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
         let token = secrets::new_secret();
         let t = core.now();
@@ -137,4 +160,23 @@ pub async fn user_tokens(
         id_token,
         scope: ctx.scope.clone(),
     })
+}
+
+/// Records in the data cockpit that `client_id` received `claims` about the account, at the
+/// level of `acr` (the client's spelling). The one place the token and userinfo paths
+/// write releases ([`crate::store::Db::release_record`]); a failed write fails the response,
+/// so nothing is handed out that the citizen cannot see.
+pub async fn record_release(
+    core: &Core,
+    account_id: &str,
+    client_id: &str,
+    claims: &[String],
+    acr: &str,
+) -> Result<(), OAuthError> {
+    let level = crate::assurance::Level::from_acr(acr).unwrap_or(crate::assurance::Level::Low);
+    let names: Vec<&str> = claims.iter().map(String::as_str).collect();
+    core.db
+        .release_record(account_id, client_id, &names, level)
+        .await?;
+    Ok(())
 }

@@ -78,3 +78,16 @@ pub async fn validate(core: &Core, p: &Params) -> Result<LogoutRequest, OAuthErr
         state,
     })
 }
+
+/// Whether the request's `id_token_hint` names `account_id`, as the hint's client sees that
+/// citizen (a pairwise `sub` is not the account id; `oidc::subject`).
+pub async fn hint_names(
+    core: &Core,
+    req: &LogoutRequest,
+    account_id: &str,
+) -> Result<bool, OAuthError> {
+    let (Some(hint), Some(client_id)) = (&req.hinted_sub, &req.client_id) else {
+        return Ok(false);
+    };
+    Ok(*hint == super::subject::for_client_id(core, client_id, account_id).await?)
+}

@@ -15,7 +15,9 @@ pub mod issue;
 pub mod logout;
 pub mod params;
 pub mod revoke;
+pub mod subject;
 pub mod token;
 pub mod userinfo;
+pub mod verified_claims;
 
 pub use crate::accounts::login::SsoLogin;

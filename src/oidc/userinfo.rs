@@ -15,6 +15,16 @@ pub async fn verify_access_token(
     core: &Core,
     token: &str,
 ) -> Result<(AccessClaims, Option<String>), OAuthError> {
+    let (c, claims, _) = verify_with_account(core, token).await?;
+    Ok((c, claims))
+}
+
+/// [`verify_access_token`], also returning the account the token was issued for (from the
+/// ledger: a pairwise `sub` is not the account id).
+async fn verify_with_account(
+    core: &Core,
+    token: &str,
+) -> Result<(AccessClaims, Option<String>, Option<String>), OAuthError> {
     let c: AccessClaims = tokens::verify(
         &core.keys,
         token,
@@ -27,14 +37,14 @@ pub async fn verify_access_token(
     .await
     .map_err(|e| OAuthError::invalid_token(format!("access token rejected: {e}")))?;
     match core.db.access_state(&c.jti).await? {
-        AccessState::Active { claims } => Ok((c, claims)),
+        AccessState::Active { claims, account_id } => Ok((c, claims, account_id)),
         AccessState::Revoked => Err(OAuthError::invalid_token("access token was revoked")),
         AccessState::Unknown => Err(OAuthError::invalid_token("access token is unknown")),
     }
 }
 
 pub async fn userinfo(core: &Core, bearer: &str) -> Result<Map<String, Value>, OAuthError> {
-    let (at, claims_param) = verify_access_token(core, bearer).await?;
+    let (at, claims_param, account_id) = verify_with_account(core, bearer).await?;
     let scopes: Vec<&str> = at.scope.split(' ').collect();
     if !scopes.contains(&"openid") {
         return Err(OAuthError::insufficient_scope(
@@ -42,9 +52,11 @@ pub async fn userinfo(core: &Core, bearer: &str) -> Result<Map<String, Value>, O
             "openid",
         ));
     }
+    let account_id = account_id
+        .ok_or_else(|| OAuthError::invalid_token("the access token is not for a citizen"))?;
     let account = core
         .db
-        .account_get(&at.sub)
+        .account_get(&account_id)
         .await?
         .filter(|a| a.disabled_at.is_none())
         .ok_or_else(|| OAuthError::invalid_token("the account is not available"))?;
@@ -53,6 +65,37 @@ pub async fn userinfo(core: &Core, bearer: &str) -> Result<Map<String, Value>, O
     // with the grant.
     let requested = claims::requested_names(claims_param.as_deref(), "userinfo");
     let mut out = claims::release(&account, &attrs, &scopes, &requested);
-    out.insert("sub".into(), Value::String(account.id));
+    let client = core.clients.get(&core.db, &at.client_id).await?;
+    // OpenID Connect for Identity Assurance 1.0: only for a client still allowed them.
+    if let Some(client) = &client {
+        if let Some(v) = super::verified_claims::for_target(
+            core,
+            client,
+            &account,
+            &attrs,
+            claims_param.as_deref(),
+            "userinfo",
+        )
+        .await?
+        {
+            out.insert("verified_claims".into(), v);
+        }
+    }
+    // The same sub as in the client's ID token (OIDC Core §5.3.2, §8).
+    let sub = match &client {
+        Some(c) => super::subject::for_client(core, c, &account.id),
+        None => account.id.clone(),
+    };
+    out.insert("sub".into(), Value::String(sub));
+    // The data cockpit: what this service received (under the account id, not the pairwise sub).
+    let names: Vec<String> = out.keys().cloned().collect();
+    super::issue::record_release(
+        core,
+        &account.id,
+        &at.client_id,
+        &names,
+        at.acr.as_deref().unwrap_or_default(),
+    )
+    .await?;
     Ok(out)
 }

@@ -5,7 +5,7 @@ use sqlx::{any::AnyRow, Row};
 
 use super::{
     json_list,
-    types::{Alg, AuthMethod, GrantType, LoginMethod},
+    types::{Alg, AuthMethod, GrantType, LoginMethod, SubjectType},
     Cell, Db, Result,
 };
 use crate::assurance::{AcrVocabulary, Level};
@@ -48,6 +48,13 @@ pub struct Client {
     /// A legacy confidential client allowed to omit PKCE (RFC 9700 §2.1.1 requires it of all
     /// others).
     pub pkce_optional: bool,
+    /// May receive OpenID Connect for Identity Assurance `verified_claims` (the admin's
+    /// choice; `oidc::verified_claims`).
+    pub verified_claims: bool,
+    /// Public or pairwise `sub` (OIDC Core §8).
+    pub subject_type: SubjectType,
+    /// For pairwise subjects: the sector (a host name) whose clients see the same `sub`.
+    pub sector_identifier: Option<String>,
 }
 
 impl Client {
@@ -70,7 +77,8 @@ impl Client {
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
     token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, acr_vocabulary, first_party, \
-    min_level, created_at, disabled_at, login_methods, upstreams, may_introspect, pkce_optional";
+    min_level, created_at, disabled_at, login_methods, upstreams, may_introspect, pkce_optional, \
+    verified_claims, subject_type, sector_identifier";
 
 fn from_row(row: &AnyRow) -> Result<Client> {
     let id: String = row.try_get("id")?;
@@ -111,6 +119,9 @@ fn from_row(row: &AnyRow) -> Result<Client> {
             .transpose()?,
         may_introspect: row.try_get::<i64, _>("may_introspect")? != 0,
         pkce_optional: row.try_get::<i64, _>("pkce_optional")? != 0,
+        verified_claims: row.try_get::<i64, _>("verified_claims")? != 0,
+        subject_type: cell("subject_type").parse(&text("subject_type")?, SubjectType::parse)?,
+        sector_identifier: row.try_get("sector_identifier")?,
         id,
     })
 }
@@ -118,7 +129,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
 impl Db {
     pub async fn client_insert(&self, c: &Client) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)"
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)"
         ))
         .bind(&c.id)
         .bind(&c.name)
@@ -140,6 +151,9 @@ impl Db {
         .bind(c.upstreams.as_deref().map(json_list))
         .bind(c.may_introspect as i64)
         .bind(c.pkce_optional as i64)
+        .bind(c.verified_claims as i64)
+        .bind(c.subject_type.as_str())
+        .bind(&c.sector_identifier)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -192,6 +206,17 @@ impl Db {
         let n = sqlx::query("UPDATE clients SET login_methods = $1, upstreams = $2 WHERE id = $3")
             .bind(methods.map(json_list))
             .bind(upstreams.map(json_list))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Allows or stops `verified_claims` for a client.
+    pub async fn client_set_verified_claims(&self, id: &str, allowed: bool) -> Result<bool> {
+        let n = sqlx::query("UPDATE clients SET verified_claims = $1 WHERE id = $2")
+            .bind(allowed as i64)
             .bind(id)
             .execute(&self.pool)
             .await?

@@ -70,6 +70,9 @@ pub enum AccessState {
     /// Live; with the `claims` request parameter of its grant, if any.
     Active {
         claims: Option<String>,
+        /// The citizen it was issued for (`None`: client_credentials). The token's `sub` is
+        /// what its client sees, which for a pairwise client is not the account id.
+        account_id: Option<String>,
     },
     Revoked,
     Unknown,
@@ -275,6 +278,51 @@ impl Db {
         Ok(())
     }
 
+    /// A citizen withdraws a service (the account page): in one transaction its consent is
+    /// removed, every grant it holds for the account revoked (one statement), its refresh
+    /// tokens deleted and its access tokens marked revoked, so userinfo and introspection
+    /// refuse them at once. Returns whether there was anything to withdraw.
+    pub async fn service_revoke(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let consents = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let grants = sqlx::query(
+            "UPDATE grants SET revoked_at = $1, revoked_reason = 'consent_revoked' \
+             WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 \
+             WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(consents + grants > 0)
+    }
+
     pub async fn refresh_insert(&self, r: &RefreshRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, account_id, scope, claims, auth_time, acr, amr, \
@@ -380,7 +428,7 @@ impl Db {
     /// The ledger's view of an access token, including its grant's revocation.
     pub async fn access_state(&self, jti: &str) -> Result<AccessState> {
         let row = sqlx::query(
-            "SELECT a.revoked_at AS revoked_at, g.revoked_at AS grant_revoked_at, g.claims AS claims FROM access_tokens a \
+            "SELECT a.revoked_at AS revoked_at, g.revoked_at AS grant_revoked_at, g.claims AS claims, a.account_id AS account_id FROM access_tokens a \
              LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = $1",
         )
         .bind(jti)
@@ -396,6 +444,7 @@ impl Db {
                 } else {
                     AccessState::Active {
                         claims: r.try_get("claims")?,
+                        account_id: r.try_get("account_id")?,
                     }
                 }
             }

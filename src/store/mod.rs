@@ -5,6 +5,7 @@
 //! plain records. Both databases run the same SQL through sqlx's `Any` driver; the schema in
 //! `migrations/` uses the subset the two share (TEXT ids, BIGINT Unix seconds, JSON as TEXT).
 
+pub mod account_data;
 pub mod accounts;
 pub mod attributes;
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod keys;
 pub mod ledger;
 pub mod policy;
 pub mod readiness;
+pub mod releases;
 pub mod sessions;
 pub mod sso_sessions;
 pub mod throttle;

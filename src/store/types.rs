@@ -49,6 +49,15 @@ macro_rules! spelled {
 }
 
 spelled! {
+    /// Which `sub` a client sees (OIDC Core §8): the account id, or a pairwise identifier
+    /// per sector (`oidc::subject`).
+    SubjectType {
+        Public = "public",
+        Pairwise = "pairwise",
+    }
+}
+
+spelled! {
     /// An OAuth 2.0 grant type a client may use (RFC 6749 §4).
     GrantType {
         AuthorizationCode = "authorization_code",

@@ -53,9 +53,12 @@ async fn handle(
             .await
             .unwrap_or(false);
     let hint_matches = req.hinted_sub.is_some()
-        && login
-            .as_ref()
-            .is_none_or(|l| Some(&l.account_id) == req.hinted_sub.as_ref());
+        && match &login {
+            None => true,
+            Some(l) => logout::hint_names(app, &req, &l.account_id)
+                .await
+                .map_err(|e| PageError::oauth(&e).in_lang(lang))?,
+        };
     if login.is_some() && !hint_matches && !confirmed {
         let csrf = session::csrf_token(s)
             .await

@@ -3,17 +3,21 @@
 //! Handlers are thin: they extract, call `oidc` / `accounts`, and render `pages`.
 
 pub mod account;
+pub mod account_data;
 pub mod authorize;
 pub mod client_addr;
 pub mod csrf;
+pub mod device;
 pub mod error;
 pub mod i18n;
+pub mod info;
 pub mod lockout;
 pub mod login;
 pub mod logout;
 pub mod operations;
 pub mod pages;
 pub mod passkey;
+pub mod profile;
 pub mod protocol;
 pub mod register;
 pub mod security;
@@ -81,6 +85,22 @@ pub fn router(app: App) -> Router {
             "/account/consents/{client_id}/revoke",
             post(account::revoke_consent),
         )
+        // The citizen's data: profile, activity, export, deletion (issue 9).
+        .route(
+            "/account/profile",
+            get(profile::profile_page).post(profile::profile_submit),
+        )
+        .route(
+            "/account/sessions/end-others",
+            post(account::end_other_sessions),
+        )
+        .route("/account/activity", get(account_data::activity))
+        .route("/account/data", get(account_data::data_page))
+        .route("/account/export", post(account_data::export))
+        .route("/account/delete", post(account_data::delete))
+        // The footer's pages (BITV 2.0).
+        .route("/barrierefreiheit", get(info::accessibility))
+        .route("/leichte-sprache", get(info::easy_language))
         // Passkeys (WebAuthn) JSON endpoints for static/passkey.js.
         .route(
             "/account/security/passkey/start",
@@ -110,6 +130,7 @@ pub fn router(app: App) -> Router {
         .route("/stepup/totp", post(stepup::stepup_totp))
         .route("/stepup/recovery", post(stepup::stepup_recovery))
         .route("/stepup/decline", post(stepup::stepup_decline))
+        .route("/stepup/enrol-totp", post(stepup::stepup_enrol_totp))
         // Renders `error::PageError` answers with the configured footer links.
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

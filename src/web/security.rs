@@ -222,7 +222,11 @@ pub async fn security_page(
 }
 
 /// The secret waiting in the session for its first code, or a new one (kept there).
-async fn setup_seed(app: &App, s: &Session, account_id: &str) -> anyhow::Result<Vec<u8>> {
+pub(super) async fn setup_seed(
+    app: &App,
+    s: &Session,
+    account_id: &str,
+) -> anyhow::Result<Vec<u8>> {
     let t = app.clock.now();
     if let Some(p) = keys::TOTP_SETUP.get(s).await? {
         if t - p.created < SETUP_TTL {
@@ -315,54 +319,77 @@ pub async fn totp_submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let pending = match keys::TOTP_SETUP.get(&s).await {
-        Ok(p) => p.filter(|p| app.clock.now() - p.created < SETUP_TTL),
-        Err(e) => return internal(lang, e),
-    };
-    let Some(pending) = pending else {
-        // The shown secret expired: show a new one.
-        return Redirect::to(&format!("{SECURITY_URL}/totp")).into_response();
-    };
-    let seed = match app
-        .kek
-        .open("totp-setup", &setup_aad(&account.id), &pending.sealed)
-    {
-        Ok(seed) => seed,
-        Err(_) => return Redirect::to(&format!("{SECURITY_URL}/totp")).into_response(),
-    };
     let t = app.clock.now();
-    let step = if f.code.trim().is_empty() {
-        Err(pages::CodeError::Missing)
-    } else if totp::normalise_code(&f.code).is_none() {
-        Err(pages::CodeError::Malformed)
-    } else {
-        totp::matching_step(&seed, &f.code, t).ok_or(pages::CodeError::Wrong)
-    };
-    let step = match step {
-        Ok(step) => step,
-        Err(e) => return render_setup(&app, &s, lang, &account, Some(e)).await,
-    };
-    let cred = match totp::enrol(&app.db, &app.kek, &account.id, "", &seed, step, t).await {
-        Ok(c) => c,
+    match confirm_setup(&app, &s, &account, &f.code).await {
+        Ok(SetupCheck::Added(_)) => {}
+        Ok(SetupCheck::Expired) => {
+            // The shown secret expired: show a new one.
+            return Redirect::to(&format!("{SECURITY_URL}/totp")).into_response();
+        }
+        Ok(SetupCheck::Refused(e)) => return render_setup(&app, &s, lang, &account, Some(e)).await,
         Err(e) => return internal(lang, e),
-    };
-    let _ = keys::TOTP_SETUP.remove(&s).await;
-    if let Err(e) = audit::record(
-        &app.db,
-        Entry::new(Event::CredentialAdded, Actor::Account(account.id.clone()))
-            .subject(&account.id)
-            .fields(json!({ "kind": totp::KIND, "credential_id": cred.id })),
-    )
-    .await
-    {
-        return internal(lang, e);
     }
     match app.db.recovery_codes_left(&account.id).await {
         Ok(0) => {}
         Ok(_) => return Redirect::to(&format!("{SECURITY_URL}?done=totp")).into_response(),
         Err(e) => return internal(lang, e),
     }
-    new_recovery_codes(&app, lang, &account.id, t, "first_second_factor").await
+    new_recovery_codes(&app, lang, &account.id, t, "first_second_factor", None).await
+}
+
+/// What the first code did to a set-up waiting in the session.
+pub(super) enum SetupCheck {
+    /// Right: the authenticator app is stored (audited `credential.added`).
+    Added(Credential),
+    /// No secret waits (never shown, or older than [`SETUP_TTL`]).
+    Expired,
+    Refused(pages::CodeError),
+}
+
+/// Checks `code` against the secret waiting in the session (the security page's set-up, and
+/// the step-up page's) and, when it is right, stores the app. The caller has checked that this
+/// session may add a credential.
+pub(super) async fn confirm_setup(
+    app: &App,
+    s: &Session,
+    account: &Account,
+    code: &str,
+) -> anyhow::Result<SetupCheck> {
+    let pending = keys::TOTP_SETUP
+        .get(s)
+        .await?
+        .filter(|p| app.clock.now() - p.created < SETUP_TTL);
+    let Some(pending) = pending else {
+        return Ok(SetupCheck::Expired);
+    };
+    let Ok(seed) = app
+        .kek
+        .open("totp-setup", &setup_aad(&account.id), &pending.sealed)
+    else {
+        return Ok(SetupCheck::Expired);
+    };
+    let t = app.clock.now();
+    let step = if code.trim().is_empty() {
+        Err(pages::CodeError::Missing)
+    } else if totp::normalise_code(code).is_none() {
+        Err(pages::CodeError::Malformed)
+    } else {
+        totp::matching_step(&seed, code, t).ok_or(pages::CodeError::Wrong)
+    };
+    let step = match step {
+        Ok(step) => step,
+        Err(e) => return Ok(SetupCheck::Refused(e)),
+    };
+    let cred = totp::enrol(&app.db, &app.kek, &account.id, "", &seed, step, t).await?;
+    let _ = keys::TOTP_SETUP.remove(s).await;
+    audit::record(
+        &app.db,
+        Entry::new(Event::CredentialAdded, Actor::Account(account.id.clone()))
+            .subject(&account.id)
+            .fields(json!({ "kind": totp::KIND, "credential_id": cred.id })),
+    )
+    .await?;
+    Ok(SetupCheck::Added(cred))
 }
 
 /// `POST /account/security/recovery-codes`: a new set, shown once.
@@ -381,17 +408,20 @@ pub async fn recovery_regenerate(
         // Recovery codes stand in for a second factor; without one they are meaningless.
         return Redirect::to(SECURITY_URL).into_response();
     }
-    new_recovery_codes(&app, lang, &account.id, app.clock.now(), "requested").await
+    new_recovery_codes(&app, lang, &account.id, app.clock.now(), "requested", None).await
 }
 
 /// Replaces the account's recovery codes, audits it (`reason`) and shows the new set once.
 /// After a first second factor (`first_second_factor`) the page says the app was added.
-async fn new_recovery_codes(
+/// `continue_url` replaces the way back to the security page (the step-up page's set-up
+/// continues the service's request).
+pub(super) async fn new_recovery_codes(
     app: &App,
     lang: Lang,
     account_id: &str,
     t: i64,
     reason: &str,
+    continue_url: Option<String>,
 ) -> Response {
     let codes = match totp::regenerate_recovery_codes(&app.db, &app.kek, account_id, t).await {
         Ok(c) => c,
@@ -415,11 +445,13 @@ async fn new_recovery_codes(
         lang,
         codes,
         totp_added,
-        continue_url: if totp_added {
-            format!("{SECURITY_URL}?done=totp")
-        } else {
-            SECURITY_URL.into()
-        },
+        continue_url: continue_url.unwrap_or_else(|| {
+            if totp_added {
+                format!("{SECURITY_URL}?done=totp")
+            } else {
+                SECURITY_URL.into()
+            }
+        }),
     };
     Html(page.render(&app.config.site)).into_response()
 }

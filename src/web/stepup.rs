@@ -38,7 +38,9 @@ use super::{
     i18n::Lang,
     login,
     pages::{self, CodeError, StepUpError},
-    security::SECURITY_URL,
+    security::{
+        confirm_setup, has_second_factor, new_recovery_codes, setup_seed, SetupCheck, SECURITY_URL,
+    },
     session,
 };
 use crate::{
@@ -166,10 +168,60 @@ async fn render(
     attempts_left: Option<u32>,
     status: StatusCode,
 ) -> Response {
+    render_with(app, s, ctx, target, error, attempts_left, None, status).await
+}
+
+/// Whether the step-up page offers to set up an authenticator app right here: a service's
+/// request waits, the account has no second factor yet, the service accepts TOTP, and the
+/// account's proofing allows the level asked for (a second factor would then reach it).
+fn offers_enrolment(
+    ctx: &Ctx,
+    creds: &[crate::store::credentials::Credential],
+    target: Level,
+) -> bool {
+    !ctx.req.is_empty()
+        && !has_second_factor(creds)
+        && ctx.offers(Method::Totp)
+        && target <= ctx.account.proofing_level
+}
+
+/// [`render`] with an error for the set-up's code field.
+#[allow(clippy::too_many_arguments)]
+async fn render_with(
+    app: &App,
+    s: &Session,
+    ctx: &Ctx,
+    target: Level,
+    error: Option<StepUpError>,
+    attempts_left: Option<u32>,
+    enrol_error: Option<CodeError>,
+    status: StatusCode,
+) -> Response {
     let lang = ctx.lang;
     let creds = match app.db.credentials_of(&ctx.account.id).await {
         Ok(c) => c,
         Err(e) => return internal(lang, e),
+    };
+    let enrol = if offers_enrolment(ctx, &creds, target) {
+        let fresh = app.clock.now().saturating_sub(ctx.login.auth_time) <= ENROL_MAX_LOGIN_AGE;
+        let mut offer = pages::EnrolTotp {
+            fresh,
+            relogin_url: format!("/login?req={}", ctx.req),
+            email: ctx.account.email.clone(),
+            error: enrol_error,
+            ..Default::default()
+        };
+        if fresh {
+            let seed = match setup_seed(app, s, &ctx.account.id).await {
+                Ok(seed) => seed,
+                Err(e) => return internal(lang, e),
+            };
+            offer.secret = totp::display_secret(&seed);
+            offer.qr = totp::qr_path(&totp::otpauth_uri(&seed, &ctx.account.email));
+        }
+        Some(offer)
+    } else {
+        None
     };
     let totp = creds.iter().any(|c| c.kind == totp::KIND) && ctx.offers(Method::Totp);
     let passkey = creds.iter().any(|c| c.kind == passkey::KIND) && ctx.offers(Method::Passkey);
@@ -205,6 +257,7 @@ async fn render(
         error,
         attempts_left,
         cancel_url: SECURITY_URL.into(),
+        enrol,
     };
     (status, Html(page.render(&app.config.site))).into_response()
 }
@@ -511,4 +564,125 @@ pub async fn stepup_decline(
     )
     .await;
     Redirect::to(&format!("/authorize/continue?req={}", f.req)).into_response()
+}
+
+/// How old a login may be to set up an authenticator app on the step-up page: the rule of
+/// the security page's passkey registration (a stolen, long-lived session must not add a
+/// second factor of the thief's).
+pub const ENROL_MAX_LOGIN_AGE: i64 = super::passkey::REGISTER_MAX_LOGIN_AGE;
+
+#[derive(Deserialize)]
+pub struct EnrolForm {
+    #[serde(default)]
+    pub req: String,
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub level: String,
+}
+
+/// `POST /stepup/enrol-totp`: the first code from the authenticator app set up on the
+/// step-up page. A right code stores the app (`credential.added`) and counts as the second
+/// factor of this login at once (`login.step_up` through `web::login::finish`); the new
+/// recovery codes are shown once, and their page continues the service's request.
+pub async fn stepup_enrol_totp(
+    State(app): State<App>,
+    s: Session,
+    headers: HeaderMap,
+    device: login::Device,
+    Form(f): Form<EnrolForm>,
+) -> Response {
+    let lang_hint = lang(&headers, None);
+    match session::csrf_ok(&s, &f.csrf).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return error_page(
+                lang_hint,
+                &OAuthError::invalid_request(
+                    "the form has expired; please start again at the service",
+                ),
+            )
+        }
+        Err(e) => return internal(lang_hint, e),
+    }
+    if f.req.is_empty() {
+        return Redirect::to(SECURITY_URL).into_response();
+    }
+    let ctx = match context(&app, &s, lang_hint, &f.req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = ctx.lang;
+    let target = Level::parse_name(&f.level).unwrap_or(Level::Substantial);
+    let creds = match app.db.credentials_of(&ctx.account.id).await {
+        Ok(c) => c,
+        Err(e) => return internal(lang, e),
+    };
+    let fresh = app.clock.now().saturating_sub(ctx.login.auth_time) <= ENROL_MAX_LOGIN_AGE;
+    if !offers_enrolment(&ctx, &creds, target) || !fresh {
+        // Not (or no longer) allowed here: the step-up page says what is possible.
+        return Redirect::to(&format!(
+            "/stepup?req={}&level={}",
+            super::account::urlencode(&ctx.req),
+            target.as_str()
+        ))
+        .into_response();
+    }
+    let cred = match confirm_setup(&app, &s, &ctx.account, &f.code).await {
+        Ok(SetupCheck::Added(c)) => c,
+        Ok(SetupCheck::Refused(e)) => {
+            return render_with(
+                &app,
+                &s,
+                &ctx,
+                target,
+                None,
+                None,
+                Some(e),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Ok(SetupCheck::Expired) => {
+            return render_with(
+                &app,
+                &s,
+                &ctx,
+                target,
+                None,
+                None,
+                Some(CodeError::Wrong),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => return internal(lang, e),
+    };
+    let done = match login::finish(
+        &app,
+        &s,
+        &ctx.account.id,
+        ctx.account.proofing_level,
+        Authenticated::Totp {
+            credential_id: cred.id.clone(),
+        },
+        Some(&ctx.req),
+        &device,
+    )
+    .await
+    {
+        Ok(done) => done,
+        Err(e) => return internal(lang, e),
+    };
+    new_recovery_codes(
+        &app,
+        lang,
+        &ctx.account.id,
+        app.clock.now(),
+        "first_second_factor",
+        Some(done.next.url(SECURITY_URL)),
+    )
+    .await
 }

@@ -125,7 +125,8 @@ async fn levels(backend: Backend) {
         assert_eq!(out.param("state").as_deref(), Some("st-123"));
     }
     // Proofing at the citizen office raises the ceiling, but a password alone stays low
-    // (the authentication strength caps the level too).
+    // (the authentication strength caps the level too): the step-up page now offers to set up
+    // an authenticator app right there (issue 9), instead of refusing the request.
     admin::proof_account(
         &server.app.db,
         &pforte::audit::Actor::Cli,
@@ -136,10 +137,20 @@ async fn levels(backend: Backend) {
     .await
     .unwrap();
     let (url, _) = authorize_url(&server, "rp", &[("claims", essential)]);
-    assert_eq!(
-        browser.get(&url).await.param("error").as_deref(),
-        Some("unmet_authentication_requirements")
-    );
+    let out = browser.get(&url).await;
+    assert!(out.is_page("/stepup"), "{out:?}");
+    assert!(out.html().contains("action=\"/stepup/enrol-totp\""));
+    // Back to low for the policy checks below: a password-only citizen at low cannot reach
+    // substantial, with or without a set-up.
+    admin::proof_account(
+        &server.app.db,
+        &pforte::audit::Actor::Cli,
+        "carla@example.de",
+        Level::Low,
+        "Korrektur",
+    )
+    .await
+    .unwrap();
 
     // Policy: a scope minimum applies to the very next request, and is audited.
     admin::set_scope_min_level(

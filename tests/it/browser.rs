@@ -32,7 +32,7 @@ use serde_json::json;
 
 /// A `chromedriver` child process in its own process group; on drop the whole group (the
 /// driver and the browsers it started) is killed, so a failing test leaves nothing running.
-struct ChromeDriver {
+pub(crate) struct ChromeDriver {
     child: Child,
     url: String,
     dir: tempdir::Dir,
@@ -57,7 +57,7 @@ fn free_port() -> u16 {
 }
 
 impl ChromeDriver {
-    async fn start() -> ChromeDriver {
+    pub(crate) async fn start() -> ChromeDriver {
         use std::os::unix::process::CommandExt;
         let bin = find_binary(
             "PFORTE_TEST_CHROMEDRIVER",
@@ -107,7 +107,12 @@ impl ChromeDriver {
 
     /// A new headless Chromium with a fresh profile. `accept_language` is what the browser
     /// sends as Accept-Language; `javascript: false` blocks scripts on every page.
-    async fn browser(&self, accept_language: &str, javascript: bool, width: u32) -> Client {
+    pub(crate) async fn browser(
+        &self,
+        accept_language: &str,
+        javascript: bool,
+        width: u32,
+    ) -> Client {
         let chrome = find_binary(
             "PFORTE_TEST_CHROME",
             &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
@@ -187,15 +192,15 @@ impl Drop for ChromeDriver {
 
 // --- page helpers ---------------------------------------------------------------------------
 
-async fn url(c: &Client) -> url::Url {
+pub(crate) async fn url(c: &Client) -> url::Url {
     c.current_url().await.expect("current URL")
 }
 
-async fn path(c: &Client) -> String {
+pub(crate) async fn path(c: &Client) -> String {
     url(c).await.path().to_string()
 }
 
-async fn text(c: &Client, css: &str) -> String {
+pub(crate) async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
@@ -220,7 +225,7 @@ async fn page_lang(c: &Client) -> String {
 }
 
 /// Types `value` into the field, replacing what it had, and checks that it arrived.
-async fn fill(c: &Client, css: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, value: &str) {
     let e = c
         .find(Locator::Css(css))
         .await
@@ -238,7 +243,7 @@ async fn fill(c: &Client, css: &str, value: &str) {
 /// Clicks what submits a form or follows a link, and waits until the next page replaced this
 /// one (the old document's root goes stale); WebDriver does not always wait for a navigation
 /// that a click starts.
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     let old = c.find(Locator::Css("html")).await.unwrap();
     c.find(Locator::Css(css))
         .await
@@ -327,7 +332,7 @@ async fn third_party(server: &TestServer, id: &str, name: &str) {
         .await;
 }
 
-fn param(u: &url::Url, name: &str) -> Option<String> {
+pub(crate) fn param(u: &url::Url, name: &str) -> Option<String> {
     u.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())

@@ -621,3 +621,95 @@ async fn bad_configuration_names_the_problem() {
     assert!(o.ok, "{o:?}");
     pforte::tokens::keys::Kek::from_base64(o.stdout.trim()).expect("a valid KEK");
 }
+
+/// `account add` with the profile flags (issue 9): stored as self-entered, normalised (E.164,
+/// `YYYY-MM-DD`, country `DE`); a bad value exits 1 naming the field and the reason, and
+/// nothing is created.
+#[tokio::test]
+async fn account_add_profile_flags() {
+    let env = Env::new(Backend::Sqlite).await;
+    let out = env.run_stdin(
+        &[
+            "account",
+            "add",
+            "--email",
+            "anna@example.de",
+            "--password-stdin",
+            "--given-name",
+            "Anna",
+            "--family-name",
+            "Schmidt",
+            "--birthdate",
+            "1980-04-23",
+            "--street-address",
+            "Markt 1",
+            "--postal-code",
+            "59368",
+            "--locality",
+            "Werne",
+            "--phone-number",
+            "+49 2389 123456",
+        ],
+        Some("ein langes Passwort für Anna\n"),
+    );
+    assert!(out.ok, "{out:?}");
+    let pool = env.db().await;
+    let rows: Vec<(String, String, String)> =
+        sqlx::query("SELECT name, value, source FROM account_attributes ORDER BY name")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get("name"), r.get("value"), r.get("source")))
+            .collect();
+    for (name, value) in [
+        ("address.country", "DE"),
+        ("address.locality", "Werne"),
+        ("address.postal_code", "59368"),
+        ("address.street_address", "Markt 1"),
+        ("birthdate", "1980-04-23"),
+        ("phone_number", "+492389123456"),
+    ] {
+        assert!(
+            rows.contains(&(name.into(), value.into(), "self".into())),
+            "{name}={value} in {rows:?}"
+        );
+    }
+    for (flag, value, expect) in [
+        (
+            "--phone-number",
+            "02389 123456",
+            "phone_number: the number starts with 0",
+        ),
+        (
+            "--birthdate",
+            "2099-01-01",
+            "birthdate: the date lies in the future",
+        ),
+        (
+            "--postal-code",
+            "5936",
+            "address.postal_code: a German postal code has five digits",
+        ),
+    ] {
+        let mut args = vec![
+            "account",
+            "add",
+            "--email",
+            "ben@example.de",
+            "--password-stdin",
+            "--street-address",
+            "Markt 2",
+            "--locality",
+            "Werne",
+        ];
+        if flag != "--postal-code" {
+            args.extend(["--postal-code", "59368"]);
+        }
+        args.extend([flag, value]);
+        let reason = env.fails(&args, Some("ein langes Passwort für Ben\n"));
+        assert!(reason.contains(expect), "{reason}");
+    }
+    let list = env.ok(&["account", "list"]);
+    assert!(!list.contains("ben@example.de"), "{list}");
+}

@@ -193,6 +193,8 @@ pub async fn advance(
                 .await
                 .map_err(OAuthError::internal)?;
             let mut enrolled = accounts::enrolled_methods(a, &creds);
+            // An account without a second factor can set one up on the step-up page.
+            enrolled.extend(accounts::enrolable_on_step_up(&creds));
             enrolled.retain(|m| client.offers_method(m.policy_name()));
             accounts::reachable_level(a, &enrolled)
         }
@@ -208,6 +210,21 @@ pub async fn advance(
         auth_time: l.auth_time,
         level: l.level.min(proofing),
     });
+    // An id_token_hint names the citizen by the sub this client sees (pairwise or public);
+    // the decision compares account ids.
+    let mapped;
+    let req = match (&req.id_token_hint_sub, login) {
+        (Some(hint), Some(l))
+            if *hint == super::super::subject::for_client(core, &client, &l.account_id) =>
+        {
+            mapped = AuthRequest {
+                id_token_hint_sub: Some(l.account_id.clone()),
+                ..req.clone()
+            };
+            &mapped
+        }
+        _ => req,
+    };
     let next = decide(
         req,
         &Facts {

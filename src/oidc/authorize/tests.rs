@@ -38,6 +38,9 @@ fn client(first_party: bool, public: bool) -> Client {
         upstreams: None,
         may_introspect: false,
         pkce_optional: false,
+        verified_claims: false,
+        subject_type: crate::store::types::SubjectType::Public,
+        sector_identifier: None,
     }
 }
 

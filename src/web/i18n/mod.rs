@@ -9,7 +9,10 @@
 //!   codes, scopes, validation keys, assurance levels — through [`error_text`],
 //!   [`scope_text`], [`field_error_text`], [`level_label`], which map keys to table fields
 //!   once for all languages;
-//! - [`MailTexts`] (`mail.rs`): the mails' subjects and bodies.
+//! - [`MailTexts`] (`mail.rs`): the mails' subjects and bodies;
+//! - [`AccountTexts`] (`account.rs`): the citizen's account pages (data cockpit, profile,
+//!   activity, export and deletion);
+//! - [`InfoTexts`] (`info.rs`): the accessibility statement and the Leichte Sprache page.
 //!
 //! Every table is a struct with one `&'static str` field per text, and every language fills
 //! the whole struct, so a text missing in one language does not compile; a unit test checks
@@ -20,12 +23,16 @@
 //! Placeholders such as `{client}` or `{email}` are replaced with [`fill`]; the result is
 //! still plain text and is HTML-escaped by the templates.
 
+mod account;
+mod info;
 mod lookups;
 mod mail;
 mod pages;
 mod security;
 mod throttle;
 
+pub use account::*;
+pub use info::*;
 pub use lookups::*;
 pub use mail::*;
 pub use pages::*;
@@ -40,6 +47,8 @@ pub struct Catalog {
     pub lookups: &'static LookupTexts,
     pub mail: &'static MailTexts,
     pub throttle: &'static ThrottleTexts,
+    pub account: &'static AccountTexts,
+    pub info: &'static InfoTexts,
 }
 
 static DE_CATALOG: Catalog = Catalog {
@@ -48,6 +57,8 @@ static DE_CATALOG: Catalog = Catalog {
     lookups: &DE_LOOKUPS,
     mail: &DE_MAIL,
     throttle: &DE_THROTTLE,
+    account: &DE_ACCOUNT,
+    info: &DE_INFO,
 };
 
 static EN_CATALOG: Catalog = Catalog {
@@ -56,6 +67,8 @@ static EN_CATALOG: Catalog = Catalog {
     lookups: &EN_LOOKUPS,
     mail: &EN_MAIL,
     throttle: &EN_THROTTLE,
+    account: &EN_ACCOUNT,
+    info: &EN_INFO,
 };
 
 /// A language Pforte's pages are available in.

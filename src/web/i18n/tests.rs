@@ -167,6 +167,12 @@ fn catalog_strings(lang: Lang) -> Vec<(String, String)> {
         &serde_json::to_value(c.throttle).unwrap(),
         &mut out,
     );
+    strings(
+        "account",
+        &serde_json::to_value(c.account).unwrap(),
+        &mut out,
+    );
+    strings("info", &serde_json::to_value(c.info).unwrap(), &mut out);
     out
 }
 

@@ -23,20 +23,26 @@
 
 mod account;
 mod consent;
+mod data;
 mod error;
 mod form_post;
+mod info;
 mod login;
 mod logout;
+mod profile;
 mod register;
 mod security;
 mod stepup;
 
 pub use account::*;
 pub use consent::*;
+pub use data::*;
 pub use error::*;
 pub use form_post::*;
+pub use info::*;
 pub use login::*;
 pub use logout::*;
+pub use profile::*;
 pub use register::*;
 pub use security::*;
 pub use stepup::*;
@@ -67,6 +73,10 @@ struct Chrome<'a> {
     /// configuration; a link is shown only when set). German public bodies must publish all
     /// three; every page links to them.
     site: &'a SiteConfig,
+    /// The footer's accessibility statement and Leichte Sprache links (BITV 2.0).
+    info: &'static i18n::InfoTexts,
+    /// The operator's accessibility statement, else Pforte's own (`/barrierefreiheit`).
+    statement_href: String,
 }
 
 struct LangLink {
@@ -89,6 +99,11 @@ impl<'a> Chrome<'a> {
             title,
             switch: Vec::new(),
             site,
+            info: i18n::info_texts(lang),
+            statement_href: site
+                .accessibility_url
+                .clone()
+                .unwrap_or_else(|| format!("/barrierefreiheit?ui_locales={}", lang.code())),
         }
     }
 

@@ -34,6 +34,28 @@ pub struct StepUpPage {
     pub attempts_left: Option<u32>,
     /// Where "cancel" leads when there is no request (account pages).
     pub cancel_url: String,
+    /// Setting up an authenticator app right here: offered when the account has no second
+    /// factor yet and its proofing allows the level asked for.
+    pub enrol: Option<EnrolTotp>,
+}
+
+/// The step-up page's authenticator-app set-up (`POST /stepup/enrol-totp`, posts `req`,
+/// `csrf`, `code`).
+#[derive(Clone, Debug, Default)]
+pub struct EnrolTotp {
+    /// The login is recent enough to add a credential; otherwise `relogin_url` is offered.
+    pub fresh: bool,
+    pub relogin_url: String,
+    pub email: String,
+    pub secret: String,
+    pub qr: Option<(String, usize)>,
+    pub error: Option<CodeError>,
+}
+
+struct EnrolView<'a> {
+    e: &'a EnrolTotp,
+    manual_details: String,
+    qr_box: String,
 }
 
 #[derive(Template)]
@@ -49,6 +71,9 @@ struct StepUpView<'a> {
     totp_field: Option<FieldView>,
     recovery_field: Option<FieldView>,
     recovery_open: bool,
+    a: &'static i18n::AccountTexts,
+    enrol: Option<EnrolView<'a>>,
+    enrol_field: Option<FieldView>,
 }
 
 impl StepUpPage {
@@ -93,6 +118,34 @@ impl StepUpPage {
             None => {}
         }
         let recovery_open = recovery_error.is_some();
+        let mut enrol_field = None;
+        let enrol = self.enrol.as_ref().map(|e| {
+            let error = e
+                .error
+                .map(|err| code_error_text(lang, err, false).to_string());
+            if let Some(m) = &error {
+                summary.push(SummaryItem {
+                    href: Some("#enrol-code".into()),
+                    message: m.clone(),
+                });
+            }
+            enrol_field = Some(code_field(
+                "enrol-code",
+                s.code_label,
+                s.code_hint,
+                true,
+                error,
+            ));
+            EnrolView {
+                e,
+                manual_details: fill(s.totp_manual_details, "email", &e.email),
+                qr_box: e
+                    .qr
+                    .as_ref()
+                    .map(|(_, w)| format!("-4 -4 {} {}", w + 8, w + 8))
+                    .unwrap_or_default(),
+            }
+        });
         let view = StepUpView {
             chrome: Chrome::new(site, lang, s.stepup_title, !summary.is_empty()),
             s,
@@ -114,6 +167,9 @@ impl StepUpPage {
                 )
             }),
             recovery_open,
+            a: i18n::account_texts(lang),
+            enrol,
+            enrol_field,
         };
         finish(&view, lang)
     }

@@ -409,6 +409,7 @@ fn logout_pages() {
 #[test]
 fn account_page() {
     for lang in Lang::ALL {
+        let a = i18n::account_texts(lang);
         let page = AccountPage {
             lang,
             display_name: XSS.into(),
@@ -416,45 +417,149 @@ fn account_page() {
             level_label: i18n::level_label(lang, "low").unwrap().into(),
             csrf: XSS.into(),
             logout_action: "/logout".into(),
-            consents: vec![
-                ConsentRow {
+            services: vec![
+                ServiceRow {
                     client_name: XSS.into(),
-                    scopes: vec!["openid".into(), "email".into(), XSS.into()],
-                    granted_at: "1. März 2025".into(),
+                    scopes: Some(vec!["openid".into(), "email".into(), XSS.into()]),
+                    received: vec!["sub".into(), "email".into(), XSS.into()],
+                    last: Some(("1. März 2025".into(), "substantial".into())),
                     revoke_action: format!("/account/consents/1/revoke?{XSS}"),
                 },
-                ConsentRow {
+                ServiceRow {
                     client_name: "Hundesteuer".into(),
-                    scopes: vec!["openid profile".into()],
-                    granted_at: "2. März 2025".into(),
+                    scopes: None,
+                    received: vec![],
+                    last: None,
                     revoke_action: "/account/consents/2/revoke".into(),
                 },
             ],
+            sessions: Some(vec![
+                SessionRow {
+                    device: "Firefox auf Linux".into(),
+                    current: true,
+                    ..Default::default()
+                },
+                SessionRow {
+                    device: XSS.into(),
+                    ..Default::default()
+                },
+            ]),
+            sessions_end_action: "/account/sessions/end-others".into(),
+            notice: Some(AccountNotice::Revoked(XSS.into())),
         };
         let html = page.render(&SiteConfig::default());
         check_common(&html, lang);
         assert_eq!(
             html.matches(&format!(
                 "{}<span class=\"visually-hidden\">",
-                lang.texts().account_revoke
+                a.service_revoke
             ))
             .count(),
             2
         );
-        assert_eq!(html.matches("<form method=\"post\"").count(), 3);
+        // Two revokes, end the other sessions, log out.
+        assert_eq!(html.matches("<form method=\"post\"").count(), 4);
+        assert!(html.contains(&i18n::claim_label(lang, "email")));
+        assert!(html.contains(a.service_consent_none));
+        assert!(html.contains("aria-current=\"page\""));
         let empty = AccountPage {
             lang,
             ..Default::default()
         }
         .render(&SiteConfig::default());
-        assert!(empty.contains(lang.texts().account_consents_none));
+        assert!(empty.contains(a.services_none));
     }
     let html = AccountPage {
-        consents: vec![ConsentRow::default()],
+        services: vec![ServiceRow::default()],
         ..Default::default()
     }
     .render(&SiteConfig::default());
     assert!(html.contains("Zugriff entziehen"));
+}
+
+#[test]
+fn profile_activity_data_and_footer_pages() {
+    for lang in Lang::ALL {
+        let a = i18n::account_texts(lang);
+        let html = ProfilePage {
+            lang,
+            csrf: XSS.into(),
+            action: "/account/profile".into(),
+            fields: crate::accounts::details::FIELDS
+                .iter()
+                .map(|name| ProfileFieldRow {
+                    name,
+                    value: XSS.into(),
+                    provenance: Some(XSS.into()),
+                    error: (*name == "phone_number").then(|| "bad".to_string()),
+                })
+                .collect(),
+            identities: vec![IdentityRow {
+                provider: XSS.into(),
+                linked: "1.1.2026".into(),
+            }],
+            saved: true,
+        }
+        .render(&SiteConfig::default());
+        check_common(&html, lang);
+        assert!(
+            html.contains("href=\"#phone_number\""),
+            "error summary links the field"
+        );
+        assert!(html.contains("autocomplete=\"postal-code\""));
+        let html = ActivityPage {
+            lang,
+            logins: vec![LoginRow {
+                methods: vec![
+                    crate::assurance::level::Method::Password,
+                    crate::assurance::level::Method::Totp,
+                ],
+                level: "substantial".into(),
+                device: Some(XSS.into()),
+                ..Default::default()
+            }],
+            releases: vec![ReleaseRow {
+                client_name: XSS.into(),
+                claims: vec!["address".into()],
+                level: "low".into(),
+                count: 3,
+                ..Default::default()
+            }],
+        }
+        .render(&SiteConfig::default());
+        check_common(&html, lang);
+        assert!(html.contains(a.method_otp));
+        assert!(html.contains(a.claim_address));
+        for fresh in [false, true] {
+            let html = DataPage {
+                lang,
+                csrf: XSS.into(),
+                fresh,
+                export_action: "/account/export".into(),
+                delete_action: "/account/delete".into(),
+                error: Some((DataForm::Delete, ConfirmError::NotConfirmed)),
+            }
+            .render(&SiteConfig::default());
+            check_common(&html, lang);
+            assert_eq!(html.contains("type=\"password\""), !fresh);
+            assert!(html.contains(a.delete_confirm_missing));
+        }
+        for html in [
+            DeletedPage { lang }.render(&SiteConfig::default()),
+            AccessibilityPage { lang }.render(&SiteConfig {
+                accessibility_contact: Some("barrierefrei@stadt.example".into()),
+                ..Default::default()
+            }),
+            EasyLanguagePage { lang }.render(&SiteConfig::default()),
+        ] {
+            check_common(&html, lang);
+        }
+    }
+    let html = AccessibilityPage { lang: Lang::De }.render(&SiteConfig {
+        accessibility_contact: Some("barrierefrei@stadt.example".into()),
+        ..Default::default()
+    });
+    assert!(html.contains("href=\"mailto:barrierefrei@stadt.example\""));
 }
 
 #[test]
@@ -740,9 +845,30 @@ fn totp_security_and_stepup_pages() {
             error: None,
             attempts_left: None,
             cancel_url: "/account/security".into(),
+            enrol: None,
         };
         let html = stepup.render(&SiteConfig::default());
         check_common(&html, lang);
+        // Setting up an authenticator app right on the step-up page.
+        let enrol = StepUpPage {
+            totp: false,
+            recovery_left: 0,
+            passkey: false,
+            enrol: Some(EnrolTotp {
+                fresh: true,
+                relogin_url: "/login?req=x".into(),
+                email: XSS.into(),
+                secret: "ABCD EFGH".into(),
+                qr: crate::accounts::totp::qr_path("otpauth://totp/x?secret=ABCD"),
+                error: Some(CodeError::Wrong),
+            }),
+            ..stepup.clone()
+        }
+        .render(&SiteConfig::default());
+        check_common(&enrol, lang);
+        assert!(enrol.contains("action=\"/stepup/enrol-totp\""));
+        assert!(enrol.contains("href=\"#enrol-code\""));
+        assert!(!enrol.contains(s.stepup_none));
         assert!(html.contains(s.level_substantial) && html.contains(s.level_low));
         assert!(html.contains("action=\"/stepup/totp\""));
         assert!(html.contains("action=\"/stepup/recovery\""));
@@ -796,6 +922,7 @@ fn footer_links_come_from_the_site_configuration() {
         imprint_url: Some("https://stadt.example/impressum".into()),
         privacy_url: Some("https://stadt.example/datenschutz".into()),
         accessibility_url: None,
+        ..Default::default()
     };
     let html = LoggedOutPage { lang: Lang::De }.render(&site);
     assert!(
@@ -803,7 +930,19 @@ fn footer_links_come_from_the_site_configuration() {
         "{html}"
     );
     assert!(html.contains("href=\"https://stadt.example/datenschutz\""));
-    assert!(!html.contains(Lang::De.texts().footer_accessibility));
+    // Without the operator's own statement the footer links Pforte's (BITV 2.0), and always
+    // the Leichte Sprache page.
+    assert!(html
+        .contains("href=\"/barrierefreiheit?ui_locales=de\">Erklärung zur Barrierefreiheit</a>"));
+    assert!(html.contains("href=\"/leichte-sprache?ui_locales=de\">Leichte Sprache</a>"));
     let bare = LoggedOutPage { lang: Lang::De }.render(&SiteConfig::default());
     assert!(!bare.contains(Lang::De.texts().footer_imprint));
+    let own = SiteConfig {
+        accessibility_url: Some("https://stadt.example/barrierefreiheit".into()),
+        ..Default::default()
+    };
+    let html = LoggedOutPage { lang: Lang::En }.render(&own);
+    assert!(html
+        .contains("href=\"https://stadt.example/barrierefreiheit\">Accessibility statement</a>"));
+    assert!(html.contains("href=\"/leichte-sprache?ui_locales=en\">Plain language</a>"));
 }
