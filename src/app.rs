@@ -5,7 +5,14 @@
 //! (key reload and rotation, purges). Protocol code takes `&Core`; handlers pass `&app`,
 //! which dereferences to it.
 
-use std::{ops::Deref, time::Duration};
+use std::{
+    ops::Deref,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use crate::{
     audit::{self, Actor, Entry, Event},
@@ -17,11 +24,34 @@ use crate::{
 
 pub use crate::core::StartError;
 
+/// The lease under which one instance rotates keys and purges (store::backchannel::lease_acquire).
+pub const DUTIES_LEASE: &str = "duties";
+
+/// How often the back-channel worker looks for due deliveries.
+pub const BACKCHANNEL_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Everything a request handler may need. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub core: Core,
     pub sessions: SsoStore,
+    /// Set when the instance begins shutting down: `/readyz` answers 503 from then on.
+    pub draining: Draining,
+    /// This instance's name in leases and delivery claims (random per start).
+    pub instance: String,
+}
+
+/// Whether this instance is shutting down (graceful shutdown, docs/operations.md).
+#[derive(Clone, Debug, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 impl Deref for App {
@@ -41,12 +71,36 @@ impl App {
     pub async fn open_with_clock(config: Config, clock: Clock) -> Result<App, StartError> {
         let core = Core::open(config, clock).await?;
         let sessions = SsoStore::open(&core.db).await?;
-        Ok(App { core, sessions })
+        Ok(App {
+            core,
+            sessions,
+            draining: Draining::default(),
+            instance: crate::secrets::random_token(12),
+        })
+    }
+
+    /// The back-channel logout worker: every [`BACKCHANNEL_INTERVAL`], claims and delivers
+    /// due logout tokens; purges delivered ones after a week.
+    fn spawn_backchannel_worker(&self) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(BACKCHANNEL_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::backchannel::deliver_due(&app.core, &app.instance).await {
+                    tracing::warn!(error = %e, "back-channel logout round failed");
+                }
+            }
+        });
     }
 
     /// Periodic duties: reload keys (rotations by other instances), rotate when due, purge
-    /// expired rows and sessions.
+    /// expired rows and sessions (rotation and purges under the lease [`DUTIES_LEASE`], so with
+    /// several instances on one database one of them does it), and deliver back-channel
+    /// logout tokens (rows claimed per instance, [`crate::backchannel`]).
     pub fn spawn_background(&self) {
+        self.spawn_backchannel_worker();
         let app = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(app.config.keys.reload_secs));
@@ -57,6 +111,20 @@ impl App {
                     tracing::error!(error = %e, "reloading signing keys failed");
                 }
                 let now = app.clock.now();
+                // The lease outlives one tick, so its holder keeps it while it runs.
+                let until = now + 3 * app.config.keys.reload_secs as i64;
+                match app
+                    .db
+                    .lease_acquire(DUTIES_LEASE, &app.instance, now, until)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "taking the duties lease failed");
+                        continue;
+                    }
+                }
                 let ring = app.keys.snapshot().await;
                 if ring
                     .oldest_current_activation
@@ -82,6 +150,9 @@ impl App {
                 let registry_horizon = now - app.config.session.idle_secs as i64 - 86_400;
                 if let Err(e) = app.db.sso_sessions_purge(registry_horizon).await {
                     tracing::warn!(error = %e, "purging the session registry failed");
+                }
+                if let Err(e) = app.db.backchannel_purge(now - 7 * 86_400).await {
+                    tracing::warn!(error = %e, "purging back-channel deliveries failed");
                 }
                 if let Err(e) = app.sessions.delete_expired().await {
                     tracing::warn!(error = %e, "purging expired sessions failed");

@@ -140,6 +140,12 @@ pub struct ClientAdd {
     /// every other client).
     #[arg(long = "pkce-optional")]
     pub pkce_optional: bool,
+    /// Back-channel logout endpoint of the relying party (OpenID Connect Back-Channel Logout).
+    #[arg(long = "backchannel-logout-uri")]
+    pub backchannel_logout_uri: Option<String>,
+    /// The relying party requires `sid` in logout tokens.
+    #[arg(long = "backchannel-logout-session-required")]
+    pub backchannel_logout_session_required: bool,
     /// May receive verified_claims (OpenID Connect for Identity Assurance): attributes
     /// proofed by the eID or in person, when it asks for them and the citizen consents.
     #[arg(long = "verified-claims")]
@@ -269,13 +275,12 @@ fn parse_level(s: &str) -> Result<Level, String> {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PFORTE_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The log format is configuration (`logging.format`); a configuration that does not load
+    // is reported by `run` below, in the default format.
+    let format = Config::load(cli.config.as_deref())
+        .map(|c| c.logging.format)
+        .unwrap_or_default();
+    crate::logging::init(format);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -323,9 +328,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let issuer = app.config.issuer.clone();
-            eprintln!(
+            // JSON logs: every line on standard error is one JSON object, so no banner.
+            if app.config.logging.format == crate::logging::LogFormat::Text {
+                eprintln!(
                 "Pforte runs at {issuer}\n  discovery: {issuer}/.well-known/openid-configuration\n  add a client:  pforte client add --id demo --secret demo-secret-123 --redirect-uri http://127.0.0.1:9999/cb\n  add a citizen: echo 'a long password' | pforte account add --email anna@example.de --password-stdin --given-name Anna"
             );
+            }
             crate::server::serve(app).await?;
         }
         Command::Migrate => println!("migrations applied"),
@@ -350,6 +358,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     first_party: a.first_party,
                     may_introspect: a.introspect,
                     pkce_optional: a.pkce_optional,
+                    backchannel_logout_uri: a.backchannel_logout_uri,
+                    backchannel_logout_session_required: a.backchannel_logout_session_required,
                     verified_claims: a.verified_claims,
                     subject_type: a
                         .subject_type

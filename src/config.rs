@@ -45,6 +45,69 @@ pub struct Config {
     /// when the TCP peer is one of them (`web::client_addr`). Empty: no header is believed.
     #[serde(deserialize_with = "de::cidrs")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub logging: LoggingConfig,
+    pub limits: LimitsConfig,
+    pub shutdown: ShutdownConfig,
+}
+
+/// Log lines (docs/operations.md "Logs").
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// `text` (default) or `json` (one object per line).
+    pub format: crate::logging::LogFormat,
+}
+
+/// Requests served at once per endpoint class; the excess is answered 503 with `Retry-After`
+/// at once instead of queueing (docs/operations.md "Overload").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// `/token`, `/introspect`, `/revoke`, `/userinfo`, discovery and JWKS.
+    #[serde(deserialize_with = "de::u32")]
+    pub protocol_concurrency: u32,
+    /// The citizen pages (login, consent, registration, account, logout).
+    #[serde(deserialize_with = "de::u32")]
+    pub pages_concurrency: u32,
+    /// The admin HTTP API.
+    #[serde(deserialize_with = "de::u32")]
+    pub admin_concurrency: u32,
+    /// `Retry-After` (seconds) of an answer refused for overload or an unreachable database.
+    #[serde(deserialize_with = "de::u64")]
+    pub retry_after_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            protocol_concurrency: 512,
+            pages_concurrency: 256,
+            admin_concurrency: 32,
+            retry_after_secs: 2,
+        }
+    }
+}
+
+/// Graceful shutdown on SIGTERM/SIGINT (docs/operations.md "Graceful shutdown").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// Seconds between the signal and closing the listener, during which `/readyz` answers 503
+    /// (so the load balancer stops sending traffic) while requests are still served.
+    #[serde(deserialize_with = "de::u64")]
+    pub drain_secs: u64,
+    /// Seconds requests in flight get to finish after the listener closed.
+    #[serde(deserialize_with = "de::u64")]
+    pub grace_secs: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            drain_secs: 5,
+            grace_secs: 30,
+        }
+    }
 }
 
 /// Who may read `GET /metrics` (docs/operations.md "Metrics, health and readiness").
@@ -180,6 +243,9 @@ impl Default for Config {
             site: SiteConfig::default(),
             metrics: MetricsConfig::default(),
             trusted_proxies: Vec::new(),
+            logging: LoggingConfig::default(),
+            limits: LimitsConfig::default(),
+            shutdown: ShutdownConfig::default(),
         }
     }
 }
@@ -249,7 +315,8 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("PFORTE_TRUSTED_PROXIES", "trusted_proxies"),
 ];
 const SECTIONS: &[&str] = &[
-    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics",
+    "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics", "logging",
+    "limits", "shutdown",
 ];
 
 impl Config {
@@ -380,6 +447,18 @@ impl Config {
         }
         if self.login.max_concurrent_hashes == 0 {
             return Err("key `login.max_concurrent_hashes`: expected at least 1".into());
+        }
+        for (key, v) in [
+            (
+                "limits.protocol_concurrency",
+                self.limits.protocol_concurrency,
+            ),
+            ("limits.pages_concurrency", self.limits.pages_concurrency),
+            ("limits.admin_concurrency", self.limits.admin_concurrency),
+        ] {
+            if v == 0 {
+                return Err(format!("key `{key}`: expected at least 1"));
+            }
         }
         if self.database.max_connections == 0 {
             return Err("key `database.max_connections`: expected at least 1".into());
@@ -660,6 +739,30 @@ mod tests {
         let token = "0123456789abcdef".repeat(4);
         let c = Config::load_from(None, env(&[("PFORTE_METRICS_BEARER_TOKEN", &token)])).unwrap();
         assert_eq!(c.metrics.bearer_token.as_deref(), Some(token.as_str()));
+    }
+
+    #[test]
+    fn logging_limits_and_shutdown_from_the_environment() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("PFORTE_LOGGING_FORMAT", "json"),
+                ("PFORTE_LIMITS_PROTOCOL_CONCURRENCY", "7"),
+                ("PFORTE_SHUTDOWN_DRAIN_SECS", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.logging.format, crate::logging::LogFormat::Json);
+        assert_eq!(c.limits.protocol_concurrency, 7);
+        assert_eq!(c.shutdown.drain_secs, 0);
+        let err = Config::load_from(None, env(&[("PFORTE_LOGGING_FORMAT", "xml")])).unwrap_err();
+        assert!(err.to_string().contains("PFORTE_LOGGING_FORMAT"), "{err}");
+        let err =
+            Config::load_from(None, env(&[("PFORTE_LIMITS_PAGES_CONCURRENCY", "0")])).unwrap_err();
+        assert!(
+            err.to_string().contains("limits.pages_concurrency"),
+            "{err}"
+        );
     }
 
     #[test]

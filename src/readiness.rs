@@ -80,10 +80,16 @@ pub async fn check(app: &App) -> Report {
     } else {
         Err(format!("no current signing key for {}", missing.join(", ")))
     };
+    let serving = if app.draining.is_draining() {
+        Err("the instance is shutting down".to_string())
+    } else {
+        Ok(())
+    };
     Report::from_checks(vec![
         Check::new("database", database),
         Check::new("signing_keys", keys),
         Check::new("migrations", migrations),
+        Check::new("not_shutting_down", serving),
     ])
 }
 

@@ -333,6 +333,9 @@ struct ClientBody {
     acr_vocabulary: Option<String>,
     #[serde(default)]
     first_party: bool,
+    backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
     #[serde(default)]
     introspect: bool,
     #[serde(default)]
@@ -364,6 +367,8 @@ async fn clients_add(
         first_party: b.first_party,
         may_introspect: b.introspect,
         pkce_optional: b.pkce_optional,
+        backchannel_logout_uri: b.backchannel_logout_uri,
+        backchannel_logout_session_required: b.backchannel_logout_session_required,
         verified_claims: b.verified_claims,
         subject_type: b
             .subject_type

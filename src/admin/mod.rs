@@ -54,6 +54,10 @@ pub struct NewClient {
     pub may_introspect: bool,
     /// A legacy confidential client that may omit PKCE (`--pkce-optional`).
     pub pkce_optional: bool,
+    /// Back-Channel Logout 1.0 §2.2: where logout tokens go (https, or http on loopback).
+    pub backchannel_logout_uri: Option<String>,
+    /// §2.2: the relying party requires `sid` in logout tokens (Pforte always sends it).
+    pub backchannel_logout_session_required: bool,
     /// May receive `verified_claims` (OpenID Connect for Identity Assurance).
     pub verified_claims: bool,
     /// `public` or `pairwise` (OIDC Core §8); `None`: public. The CLI and the admin API fill
@@ -62,6 +66,25 @@ pub struct NewClient {
     /// For a pairwise client whose redirect URIs are on more than one host: an https URL
     /// whose JSON array lists them all (OIDC Core §8.1); its host is the sector.
     pub sector_identifier_uri: Option<String>,
+}
+
+/// Checks a `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2): an absolute https URL (or
+/// http on a loopback host) without a fragment.
+pub fn check_backchannel_uri(uri: &str) -> Result<(), String> {
+    let u = url::Url::parse(uri)
+        .map_err(|e| format!("backchannel_logout_uri `{uri}` is not an absolute URL ({e})"))?;
+    if u.fragment().is_some() {
+        return Err(format!(
+            "backchannel_logout_uri `{uri}` must not contain a fragment"
+        ));
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if check_redirect_uri(uri).is_ok() => Ok(()),
+        _ => Err(format!(
+            "backchannel_logout_uri `{uri}`: expected https (plain http only on loopback hosts)"
+        )),
+    }
 }
 
 /// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2), https — or http on a
@@ -193,6 +216,21 @@ pub async fn register_client(
             ))
         })?,
     };
+    let backchannel = match &n.backchannel_logout_uri {
+        Some(u) => {
+            check_backchannel_uri(u).map_err(bad)?;
+            Some(store::backchannel::Backchannel {
+                logout_uri: u.clone(),
+                session_required: n.backchannel_logout_session_required,
+            })
+        }
+        None if n.backchannel_logout_session_required => {
+            return Err(bad(
+                "backchannel_logout_session_required needs a backchannel_logout_uri".into(),
+            ))
+        }
+        None => None,
+    };
     let subject_type = match &n.subject_type {
         None => SubjectType::Public,
         Some(t) => SubjectType::parse(t)
@@ -253,11 +291,19 @@ pub async fn register_client(
             e.into()
         }
     })?;
+    if let Some(b) = &backchannel {
+        if let Err(e) = db.backchannel_set(&client.id, Some(b)).await {
+            // No half-registered client: without its back-channel endpoint it would never
+            // hear of a logout.
+            let _ = db.client_delete(&client.id).await;
+            return Err(e.into());
+        }
+    }
     audit::record(
         db,
         Entry::new(Event::ClientCreated, actor.clone())
             .subject(&client.id)
-            .fields(json!({ "after": client })),
+            .fields(json!({ "after": client, "backchannel": backchannel })),
     )
     .await?;
     Ok(client)

@@ -36,7 +36,9 @@ pub fn metadata(issuer: &str) -> Value {
         "ui_locales_supported": ["de", "en"],
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        // OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens carry `sid` always.
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         // OpenID Connect for Identity Assurance 1.0, OP metadata (§8 "OP Metadata").
         "verified_claims_supported": true,
         "trust_frameworks_supported": super::verified_claims::TRUST_FRAMEWORKS,

@@ -104,7 +104,7 @@ impl OAuthError {
     /// An internal error: logged at error level with a random reference id, which the
     /// description names (never the internal message), so support can find the log line.
     pub fn internal(e: impl std::fmt::Display) -> OAuthError {
-        let reference = crate::secrets::random_token(6);
+        let reference = crate::logging::error_reference();
         tracing::error!(reference = %reference, error = %e, "internal error");
         OAuthError::server_error(format!(
             "the server could not complete the request (reference {reference})"
@@ -112,9 +112,25 @@ impl OAuthError {
     }
 }
 
+impl OAuthError {
+    /// The database cannot be reached for now: `temporarily_unavailable` (503; the web layer
+    /// adds `Retry-After`), logged at warn level with the request id as reference.
+    pub fn unavailable(e: impl std::fmt::Display) -> OAuthError {
+        let reference = crate::logging::error_reference();
+        tracing::warn!(reference = %reference, error = %e, "database unavailable");
+        OAuthError::temporarily_unavailable(format!(
+            "the service is briefly unavailable; please retry (reference {reference})"
+        ))
+    }
+}
+
 impl From<crate::store::StoreError> for OAuthError {
     fn from(e: crate::store::StoreError) -> Self {
-        OAuthError::internal(e)
+        if e.is_unavailable() {
+            OAuthError::unavailable(e)
+        } else {
+            OAuthError::internal(e)
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod account_data;
 pub mod accounts;
 pub mod attributes;
 pub mod audit;
+pub mod backchannel;
 pub mod checkpoint;
 pub mod clients;
 pub mod consents;
@@ -68,7 +69,44 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database could not be reached or is refusing work for now (connection
+    /// refused or lost, pool exhausted, server shutting down or starting, too many
+    /// connections): the request may succeed when retried, so callers answer 503 with
+    /// `Retry-After` instead of 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(e) => db_unavailable(e),
+            StoreError::Corrupt { .. } => false,
+        }
+    }
+}
+
+/// [`StoreError::is_unavailable`] for a bare sqlx error.
+pub fn db_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01..57P03 (admin/crash shutdown,
+        // cannot connect now), 53300 (too many connections); SQLite: busy or locked.
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08")
+                || matches!(
+                    c.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "53300" | "5" | "6"
+                )
+        }),
+        _ => false,
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// How long a query waits for a connection (pool exhausted, or the database unreachable).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -98,7 +136,9 @@ impl Db {
         let (url, backend) = normalise_url(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            // Short: while the database is unreachable a request waits at most this long
+            // before it is answered 503 (web::resilience), instead of piling up.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

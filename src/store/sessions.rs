@@ -29,6 +29,7 @@ impl SsoStore {
                     .busy_timeout(std::time::Duration::from_secs(10));
                 let pool = sqlx::sqlite::SqlitePoolOptions::new()
                     .max_connections(4)
+                    .acquire_timeout(super::ACQUIRE_TIMEOUT)
                     .connect_with(opts)
                     .await?;
                 let s = SqliteStore::new(pool);
@@ -38,6 +39,7 @@ impl SsoStore {
             Backend::Postgres => {
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(8)
+                    .acquire_timeout(super::ACQUIRE_TIMEOUT)
                     .connect(db.url())
                     .await?;
                 let s = PostgresStore::new(pool);

@@ -251,8 +251,15 @@ impl Db {
             .iter()
             .map(|c| c.try_get("client_id"))
             .collect::<std::result::Result<Vec<String>, _>>()?;
+            let account_id: String = r.try_get("account_id")?;
+            // Back-channel logout: queued with the end of the session, in its transaction, so
+            // a session never ends without its logout tokens (crate::backchannel delivers).
+            super::backchannel::queue_in(&mut tx, &sid, &account_id, &clients, now).await?;
+            // Back-Channel Logout §2.7: refresh tokens of the session die with it (not
+            // offline_access ones).
+            super::backchannel::revoke_session_grants_in(&mut tx, &sid, now).await?;
             ended.push(EndedSession {
-                account_id: r.try_get("account_id")?,
+                account_id,
                 sid,
                 clients,
             });

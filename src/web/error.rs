@@ -23,7 +23,11 @@ use axum::{
 };
 
 use super::{i18n::Lang, pages, session::SessionError};
-use crate::{app::App, oidc::error::OAuthError, secrets, store::StoreError};
+use crate::{app::App, oidc::error::OAuthError, store::StoreError};
+
+/// `Retry-After` of a 503 page (the database is back within seconds, or the request is
+/// better sent to another instance).
+const RETRY_AFTER_SECS: u64 = 2;
 
 /// An internal error as a page in `lang`: logged with a reference id (see [`PageError::internal`]).
 pub fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
@@ -49,7 +53,7 @@ pub struct PageError {
 impl PageError {
     /// An internal error: logged with a new reference id at error level; the page shows the id.
     pub fn internal(e: impl std::fmt::Display) -> PageError {
-        let reference = secrets::random_token(6);
+        let reference = crate::logging::error_reference();
         tracing::error!(reference = %reference, error = %e, "page failed with an internal error");
         PageError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -78,6 +82,21 @@ impl PageError {
         PageError::oauth(&OAuthError::invalid_request(
             "the form has expired; please try again",
         ))
+    }
+
+    /// The database (or another dependency) cannot be reached for now: 503 with
+    /// `Retry-After` and the "please try again shortly" page; logged at warn level.
+    pub fn unavailable(e: impl std::fmt::Display) -> PageError {
+        let reference = crate::logging::error_reference();
+        tracing::warn!(reference = %reference, error = %e, "page unavailable: database unreachable");
+        PageError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "temporarily_unavailable",
+            description: String::new(),
+            reference: Some(reference),
+            lang: None,
+            retry_after: Some(RETRY_AFTER_SECS),
+        }
     }
 
     /// Too many requests: 429 with `Retry-After`.
@@ -122,7 +141,11 @@ impl PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
-        PageError::internal(e)
+        if e.is_unavailable() {
+            PageError::unavailable(e)
+        } else {
+            PageError::internal(e)
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub mod passkey;
 pub mod profile;
 pub mod protocol;
 pub mod register;
+pub mod request_id;
+pub mod resilience;
 pub mod security;
 pub mod security_headers;
 pub mod session;
@@ -130,13 +132,22 @@ pub fn router(app: App) -> Router {
         .route("/stepup/totp", post(stepup::stepup_totp))
         .route("/stepup/recovery", post(stepup::stepup_recovery))
         .route("/stepup/decline", post(stepup::stepup_decline))
-        .route("/stepup/enrol-totp", post(stepup::stepup_enrol_totp))
-        // Renders `error::PageError` answers with the configured footer links.
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            error::render_error_pages,
-        ))
-        .layer(sessions);
+        .route("/stepup/enrol-totp", post(stepup::stepup_enrol_totp));
+    // Bounded concurrency for the pages (web::resilience); inside the error-page layer, which
+    // renders the "try again shortly" page of a refused request.
+    let limits = &cfg.limits;
+    let pages = resilience::limit(
+        pages,
+        limits.pages_concurrency,
+        limits.retry_after_secs,
+        resilience::Answer::Page,
+    )
+    // Renders `error::PageError` answers with the configured footer links.
+    .layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        error::render_error_pages,
+    ))
+    .layer(sessions);
 
     // Machine endpoints: no session, no cookies.
     let api = Router::new()
@@ -179,23 +190,45 @@ pub fn router(app: App) -> Router {
             get(|| async {
                 static_file("image/svg+xml", include_str!("../../static/favicon.svg"))
             }),
-        )
+        );
+    let api = resilience::limit(
+        api,
+        limits.protocol_concurrency,
+        limits.retry_after_secs,
+        resilience::Answer::Json,
+    );
+    let admin = resilience::limit(
+        crate::admin::api::router(),
+        limits.admin_concurrency,
+        limits.retry_after_secs,
+        resilience::Answer::Json,
+    );
+    // Probes and scrapes: never bounded, so they answer under overload.
+    let ops = Router::new()
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))
         .route("/metrics", get(operations::metrics));
 
     let hsts = cfg.secure_cookies();
-    Router::new()
+    let router = Router::new()
         .merge(pages)
         .merge(api)
-        .merge(crate::admin::api::router())
+        .merge(admin)
+        .merge(ops)
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(DefaultBodyLimit::max(64 * 1024))
-        // Outermost but for the security headers: counts every answer, limits included.
+        // 503 with Retry-After instead of 500 while the database does not answer.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            resilience::unavailable,
+        ))
+        // Counts every answer, limits included.
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             operations::track,
-        ))
+        ));
+    // A request id and a `request` span around everything but the security headers.
+    request_id::layer(router, cfg.trusted_proxies.clone())
         .layer(axum::middleware::from_fn(move |req, next| {
             security_headers::security_headers(hsts, req, next)
         }))

@@ -220,7 +220,7 @@ pub static DE_LOOKUPS: LookupTexts = LookupTexts {
         },
         temporarily_unavailable: ErrorText {
             title: "Der Dienst ist vorübergehend nicht erreichbar",
-            body: "Bitte versuchen Sie es in einigen Minuten erneut.",
+            body: "Bitte versuchen Sie es gleich noch einmal – meist genügen wenige Sekunden. Sie haben nichts falsch gemacht.",
         },
         server_error: ErrorText {
             title: "Ein technischer Fehler ist aufgetreten",
@@ -294,7 +294,7 @@ pub static EN_LOOKUPS: LookupTexts = LookupTexts {
         },
         temporarily_unavailable: ErrorText {
             title: "The service is temporarily unavailable",
-            body: "Please try again in a few minutes.",
+            body: "Please try again shortly – a few seconds are usually enough. You have done nothing wrong.",
         },
         server_error: ErrorText {
             title: "A technical error has occurred",

@@ -24,10 +24,13 @@ pub enum Backend {
 
 pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
-/// PostgreSQL server for tests (the CI machine runs one on 127.0.0.1:5432 with trust auth).
+pub mod child;
+pub mod pgtemp;
+
+/// PostgreSQL server for tests: `PFORTE_TEST_PG_URL` when set, else a throwaway server the
+/// tests start themselves ([`pgtemp`]).
 pub fn pg_admin_url() -> String {
-    std::env::var("PFORTE_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    pgtemp::admin_url()
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);

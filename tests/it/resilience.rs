@@ -1,0 +1,519 @@
+//! Resilience of a running Pforte: graceful shutdown (readiness first, requests in flight
+//! finish), PostgreSQL unreachable (503 with Retry-After, never 500, recovery without a
+//! restart), overload (bounded concurrency, the excess refused at once with Retry-After),
+//! kill -9 (every token a client received stays valid), certificate reload on SIGHUP.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use crate::common::{child::Child, *};
+use serde_json::Value;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+};
+
+const CC_BODY: &str = "grant_type=client_credentials";
+
+/// A `POST /token` (client_credentials for `rp`) whose body is sent only in part: the request
+/// is in flight until [`finish`] sends the rest.
+async fn slow_token_request(port: u16) -> TcpStream {
+    use base64::Engine;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode("rp:rp-secret-123");
+    let head = format!(
+        "POST /token HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{}",
+        CC_BODY.len(),
+        &CC_BODY[..5]
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.flush().await.unwrap();
+    s
+}
+
+/// Sends the rest of the body and returns the status line's code and the whole answer.
+async fn finish(mut s: TcpStream) -> (u16, String) {
+    s.write_all(&CC_BODY.as_bytes()[5..]).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut buf))
+        .await
+        .expect("answer in time")
+        .expect("read the answer");
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
+    (code, text)
+}
+
+async fn client_credentials(url: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{url}/token"))
+        .basic_auth("rp", Some("rp-secret-123"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn introspect(url: &str, token: &str) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{url}/introspect"))
+        .basic_auth("rp", Some("rp-secret-123"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn resilience_graceful_shutdown_readiness_first_then_requests_in_flight_finish() {
+    let seed = TestServer::start(Backend::Sqlite).await;
+    seed.confidential("rp", false).await;
+    let mut child = Child::spawn(
+        &seed,
+        &[
+            ("PFORTE_SHUTDOWN_DRAIN_SECS", "2"),
+            ("PFORTE_SHUTDOWN_GRACE_SECS", "20"),
+        ],
+    )
+    .await;
+    let slow = slow_token_request(child.port).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    child.signal("TERM");
+    // Readiness answers 503 at once, while requests are still served.
+    let mut saw_503 = false;
+    while started.elapsed() < Duration::from_millis(1500) {
+        if let Ok(r) = reqwest::get(child.url("/readyz")).await {
+            if r.status() == 503 {
+                assert!(r.headers().contains_key("retry-after"));
+                let body: Value = r.json().await.unwrap();
+                assert!(
+                    body["failed"].to_string().contains("not_shutting_down"),
+                    "{body}"
+                );
+                saw_503 = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(saw_503, "readiness turned 503 during the drain");
+    // After the drain the listener closes; the request in flight still gets its answer.
+    tokio::time::sleep(Duration::from_millis(2500).saturating_sub(started.elapsed())).await;
+    let (code, text) = finish(slow).await;
+    assert_eq!(code, 200, "{text}");
+    assert!(text.contains("access_token"), "{text}");
+    // Then the process exits by itself, successfully.
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(s) = child.proc.try_wait().unwrap() {
+            exited = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = exited.unwrap_or_else(|| panic!("still running:\n{}", child.log_text()));
+    assert!(status.success(), "{status}:\n{}", child.log_text());
+    assert!(TcpStream::connect(("127.0.0.1", child.port)).await.is_err());
+}
+
+/// A TCP proxy the test controls: `cut` drops every connection and refuses new ones until
+/// `restore`.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (up2, conns2) = (up.clone(), conns.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut out) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+                conns2.lock().unwrap().push(task);
+            }
+        });
+        Proxy { port, up, conns }
+    }
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for t in self.conns.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
+    let (db_url, _) = fresh_db(Backend::Postgres).await;
+    let real = url::Url::parse(&db_url).unwrap();
+    let proxy = Proxy::start(format!(
+        "{}:{}",
+        real.host_str().unwrap(),
+        real.port().unwrap_or(5432)
+    ))
+    .await;
+    let mut via = real.clone();
+    via.set_port(Some(proxy.port)).unwrap();
+    let via = via.to_string();
+    let server = TestServer::start_with(Backend::Postgres, |c| c.database.url = via).await;
+    server.confidential("rp", true).await;
+    server.citizen("anna@example.de", PASSWORD).await;
+    let r = client_credentials(&server.issuer).await;
+    assert_eq!(r.status(), 200);
+    let before: Value = r.json().await.unwrap();
+    let (auth_url, _) = authorize_url(&server, "rp", &[]);
+
+    // A load run across the outage: every answer is 200 or 503, every token received stays.
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let statuses: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut load = Vec::new();
+    for _ in 0..3 {
+        let (url, received, statuses, stop) = (
+            server.issuer.clone(),
+            received.clone(),
+            statuses.clone(),
+            stop.clone(),
+        );
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let r = client_credentials(&url).await;
+                statuses.lock().unwrap().push(r.status().as_u16());
+                if r.status() == 503 {
+                    assert!(r.headers().contains_key("retry-after"));
+                }
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                if let Some(t) = v["access_token"].as_str() {
+                    received.lock().unwrap().push(t.to_string());
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    proxy.cut();
+    let gap = Instant::now();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let r = client_credentials(&server.issuer).await;
+        let status = r.status().as_u16();
+        let retry = r.headers().get("retry-after").cloned();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        answers.push(status);
+        assert_eq!(status, 503, "{body}");
+        assert!(retry.is_some(), "Retry-After on the 503");
+        assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+        // A citizen page: readable, in German by default.
+        let r = reqwest::Client::new()
+            .get(&auth_url)
+            .header("Accept-Language", "de")
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert!(r.headers().contains_key("retry-after"), "{status}");
+        let html = r.text().await.unwrap();
+        assert_eq!(status, 503, "{html}");
+        assert!(html.contains("gleich noch einmal"), "{html}");
+        let r = reqwest::get(server.url("/readyz")).await.unwrap();
+        assert_eq!(r.status(), 503);
+    }
+    assert!(
+        gap.elapsed() < Duration::from_secs(40),
+        "503s come within the pool's acquire timeout"
+    );
+
+    proxy.restore();
+    let mut recovered = false;
+    for _ in 0..100 {
+        let r = client_credentials(&server.issuer).await;
+        assert_ne!(r.status(), 500);
+        if r.status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(recovered, "recovers without a restart");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::SeqCst);
+    for t in load {
+        t.await.unwrap();
+    }
+    let statuses = statuses.lock().unwrap().clone();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "only 200 and 503 during the load run: {statuses:?}"
+    );
+    assert!(
+        statuses.contains(&503) && statuses.contains(&200),
+        "{statuses:?}"
+    );
+    for t in received.lock().unwrap().iter() {
+        assert_eq!(
+            introspect(&server.issuer, t).await["active"],
+            true,
+            "no token lost"
+        );
+    }
+    let token = before["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&server.issuer, token).await["active"], true);
+    let r = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn resilience_overload_is_refused_at_once_with_retry_after() {
+    let server = TestServer::start_with(Backend::Sqlite, |c| {
+        c.limits.protocol_concurrency = 4;
+    })
+    .await;
+    server.confidential("rp", false).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(slow_token_request(server.port).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Many more at once: each refused quickly, 503 with Retry-After, never queued.
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let url = server.issuer.clone();
+        tasks.push(tokio::spawn(async move {
+            let t = Instant::now();
+            let r = client_credentials(&url).await;
+            (
+                r.status().as_u16(),
+                r.headers().get("retry-after").cloned(),
+                t.elapsed(),
+            )
+        }));
+    }
+    for t in tasks {
+        let (status, retry, took) = t.await.unwrap();
+        assert_eq!(status, 503);
+        assert!(retry.is_some());
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+    // Probes are not bounded.
+    assert_eq!(
+        reqwest::get(server.url("/healthz")).await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        reqwest::get(server.url("/metrics")).await.unwrap().status(),
+        200
+    );
+    // The admitted requests finish normally; then there is room again.
+    for s in held {
+        let (code, text) = finish(s).await;
+        assert_eq!(code, 200, "{text}");
+    }
+    assert_eq!(client_credentials(&server.issuer).await.status(), 200);
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("overloaded"), "{metrics}");
+}
+
+async fn kill9(backend: Backend) {
+    let seed = TestServer::start(backend).await;
+    seed.confidential("rp", true).await;
+    seed.citizen("anna@example.de", PASSWORD).await;
+    let mut child = Child::spawn(&seed, &[]).await;
+    let server = seed.as_child(&child);
+    // A code received but not yet redeemed, and a refresh token.
+    let browser = Browser::new(&server);
+    let (code1, verifier1) = login_code(&server, &browser, "rp", "anna@example.de").await;
+    let (code2, verifier2) = login_code(&server, &browser, "rp", "anna@example.de").await;
+    let (status, tokens) = exchange(&server, "rp", &code1, &verifier1).await;
+    assert_eq!(status, 200);
+    // Load: every access token a client receives is kept.
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (url, received, stop) = (child.url(""), received.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let Ok(r) = reqwest::Client::new()
+                    .post(format!("{url}/token"))
+                    .basic_auth("rp", Some("rp-secret-123"))
+                    .form(&[("grant_type", "client_credentials")])
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                let Ok(v) = r.json::<Value>().await else {
+                    break;
+                };
+                if let Some(t) = v["access_token"].as_str() {
+                    received.lock().unwrap().push(t.to_string());
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill9_and_restart().await;
+    stop.store(true, Ordering::SeqCst);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let received = received.lock().unwrap().clone();
+    assert!(received.len() > 5, "load ran: {}", received.len());
+    for t in &received {
+        assert_eq!(
+            introspect(&child.url(""), t).await["active"],
+            true,
+            "a token received before kill -9"
+        );
+    }
+    assert_eq!(
+        introspect(&child.url(""), tokens["access_token"].as_str().unwrap()).await["active"],
+        true
+    );
+    let (status, body) = token_request(
+        &server,
+        Some(("rp", "rp-secret-123")),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "refresh token survives kill -9: {body}");
+    let (status, body) = exchange(&server, "rp", &code2, &verifier2).await;
+    assert_eq!(status, 200, "code survives kill -9: {body}");
+}
+
+#[tokio::test]
+async fn resilience_kill_9_loses_no_issued_token_sqlite() {
+    kill9(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn resilience_kill_9_loses_no_issued_token_postgres() {
+    kill9(Backend::Postgres).await;
+}
+
+fn self_signed(
+    dir: &std::path::Path,
+    name: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = dir.join(format!("{name}.pem"));
+    let key = dir.join(format!("{name}-key.pem"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
+    (cert, key, ck.cert.der().to_vec())
+}
+
+/// The certificate the server presented on the connection that carried `r`.
+fn peer_cert(r: &reqwest::Response) -> Vec<u8> {
+    r.extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|i| i.peer_certificate())
+        .expect("TLS info")
+        .to_vec()
+}
+
+#[tokio::test]
+async fn resilience_sighup_reloads_the_certificate_without_dropping_connections() {
+    let seed = TestServer::start(Backend::Sqlite).await;
+    let dir = tempdir::Dir::new(&format!("pforte-hup-{}", pforte::secrets::random_token(4)));
+    let (a_cert, a_key, a_der) = self_signed(&dir.path, "a");
+    let (b_cert, b_key, b_der) = self_signed(&dir.path, "b");
+    let live_cert = dir.path.join("live.pem");
+    let live_key = dir.path.join("live-key.pem");
+    std::fs::copy(&a_cert, &live_cert).unwrap();
+    std::fs::copy(&a_key, &live_key).unwrap();
+    let port = child::free_port();
+    let issuer = format!("https://localhost:{port}");
+    let child = Child::spawn_at(
+        &seed,
+        &issuer,
+        port,
+        &[
+            ("PFORTE_TLS_CERT", live_cert.to_str().unwrap()),
+            ("PFORTE_TLS_KEY", live_key.to_str().unwrap()),
+        ],
+    )
+    .await;
+    let client = || {
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_der(&a_der).unwrap())
+            .add_root_certificate(reqwest::Certificate::from_der(&b_der).unwrap())
+            .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
+            .tls_info(true)
+            .build()
+            .unwrap()
+    };
+    let url = format!("{issuer}/jwks");
+    let kept = client();
+    let r = kept.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(peer_cert(&r), a_der);
+    r.bytes().await.unwrap();
+
+    std::fs::copy(&b_cert, &live_cert).unwrap();
+    std::fs::copy(&b_key, &live_key).unwrap();
+    child.signal("HUP");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The open connection keeps working (and keeps its handshake's certificate).
+    let r = kept.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        peer_cert(&r),
+        a_der,
+        "the kept-alive connection was not dropped"
+    );
+    // A new connection gets the new certificate.
+    let r = client().get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(peer_cert(&r), b_der);
+    assert!(child.proc.id() > 0);
+    assert!(
+        child.log_text().contains("TLS certificate reloaded"),
+        "{}",
+        child.log_text()
+    );
+}
