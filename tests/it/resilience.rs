@@ -284,7 +284,8 @@ async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
         statuses.contains(&503) && statuses.contains(&200),
         "{statuses:?}"
     );
-    for t in received.lock().unwrap().iter() {
+    let tokens = received.lock().unwrap().clone();
+    for t in tokens.iter() {
         assert_eq!(
             introspect(&server.issuer, t).await["active"],
             true,
