@@ -17,6 +17,7 @@ use crate::store::{Db, StoreError};
 pub enum Event {
     LoginSucceeded,
     LoginFailed,
+    LoginThrottled,
     LoginStepUp,
     LoginStepUpFailed,
     LoginStepUpBlocked,
@@ -41,6 +42,7 @@ pub enum Event {
     ClientCreated,
     ClientRemoved,
     ClientAuthFailed,
+    ClientAuthThrottled,
     ClientAssertionReplay,
     TokenCodeReplay,
     TokenRefreshReuse,
@@ -89,6 +91,8 @@ pub enum Event {
 const EVENTS: &[(Event, &str, bool)] = &[
     (Event::LoginSucceeded, "login.succeeded", true),
     (Event::LoginFailed, "login.failed", false),
+    // A login refused by brute-force throttling (no password checked).
+    (Event::LoginThrottled, "login.throttled", false),
     (Event::LoginStepUp, "login.step_up", true),
     (Event::LoginStepUpFailed, "login.step_up_failed", true),
     (Event::LoginStepUpBlocked, "login.step_up_blocked", false),
@@ -129,6 +133,7 @@ const EVENTS: &[(Event, &str, bool)] = &[
     (Event::ClientCreated, "client.created", true),
     (Event::ClientRemoved, "client.removed", true),
     (Event::ClientAuthFailed, "client.auth_failed", false),
+    (Event::ClientAuthThrottled, "client.auth_throttled", false),
     (
         Event::ClientAssertionReplay,
         "client.assertion_replay",
@@ -387,9 +392,11 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 61] = [
+    const ALL: [Event; 63] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
+        Event::LoginThrottled,
+        Event::ClientAuthThrottled,
         Event::LoginStepUp,
         Event::LoginStepUpFailed,
         Event::LoginStepUpBlocked,

@@ -195,6 +195,13 @@ pub struct ClientAdd {
     /// A service of the municipality itself: no consent screen.
     #[arg(long = "first-party")]
     pub first_party: bool,
+    /// A resource server: may introspect tokens issued to any client (others only their own).
+    #[arg(long = "introspect")]
+    pub introspect: bool,
+    /// A legacy confidential client that cannot send PKCE (RFC 9700 §2.1.1 requires it of
+    /// every other client).
+    #[arg(long = "pkce-optional")]
+    pub pkce_optional: bool,
     /// Back-channel logout endpoint of the relying party (OpenID Connect Back-Channel Logout).
     #[arg(long = "backchannel-logout-uri")]
     pub backchannel_logout_uri: Option<String>,
@@ -411,6 +418,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     id_token_alg: a.id_token_alg,
                     acr_vocabulary: a.acr_vocabulary,
                     first_party: a.first_party,
+                    may_introspect: a.introspect,
+                    pkce_optional: a.pkce_optional,
                     backchannel_logout_uri: a.backchannel_logout_uri,
                     backchannel_logout_session_required: a.backchannel_logout_session_required,
                     verified_claims: a.verified_claims,

@@ -40,6 +40,11 @@ pub struct Config {
     pub login: LoginConfig,
     pub site: SiteConfig,
     pub metrics: MetricsConfig,
+    /// Reverse proxies (CIDR ranges or addresses, comma-separated in the environment) whose
+    /// `X-Forwarded-For` / `X-Forwarded-Proto` / `X-Request-Id` headers are believed, and only
+    /// when the TCP peer is one of them (`web::client_addr`). Empty: no header is believed.
+    #[serde(deserialize_with = "de::cidrs")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub logging: LoggingConfig,
     pub limits: LimitsConfig,
     pub shutdown: ShutdownConfig,
@@ -436,6 +441,10 @@ pub struct TokensConfig {
     pub id_token_ttl: u64,
     #[serde(deserialize_with = "de::u64")]
     pub refresh_token_ttl: u64,
+    /// The longest a grant's refresh tokens work, counted from the login (rotation does not
+    /// extend it); then the client must send the citizen through a login again.
+    #[serde(deserialize_with = "de::u64")]
+    pub refresh_absolute_ttl: u64,
     #[serde(deserialize_with = "de::u64")]
     pub code_ttl: u64,
     /// JWS algorithm for JWT access tokens (RFC 9068): `ES256` (default, fast), `RS256` or `EdDSA`.
@@ -489,6 +498,7 @@ impl Default for Config {
             login: LoginConfig::default(),
             site: SiteConfig::default(),
             metrics: MetricsConfig::default(),
+            trusted_proxies: Vec::new(),
             logging: LoggingConfig::default(),
             limits: LimitsConfig::default(),
             shutdown: ShutdownConfig::default(),
@@ -524,6 +534,7 @@ impl Default for TokensConfig {
             access_token_ttl: 600,
             id_token_ttl: 3600,
             refresh_token_ttl: 30 * 24 * 3600,
+            refresh_absolute_ttl: 90 * 24 * 3600,
             code_ttl: 60,
             access_token_alg: "ES256".into(),
             default_subject_type: "public".into(),
@@ -562,6 +573,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("PFORTE_DATABASE_URL", "database.url"),
     ("PFORTE_MAIL_OUTBOX", "mail.outbox"),
     ("PFORTE_SMTP_URL", "mail.smtp_url"),
+    ("PFORTE_TRUSTED_PROXIES", "trusted_proxies"),
 ];
 const SECTIONS: &[&str] = &[
     "database", "mail", "tls", "keys", "tokens", "session", "login", "site", "metrics", "logging",
@@ -659,6 +671,10 @@ impl Config {
             ("tokens.access_token_ttl", self.tokens.access_token_ttl),
             ("tokens.id_token_ttl", self.tokens.id_token_ttl),
             ("tokens.refresh_token_ttl", self.tokens.refresh_token_ttl),
+            (
+                "tokens.refresh_absolute_ttl",
+                self.tokens.refresh_absolute_ttl,
+            ),
             ("tokens.code_ttl", self.tokens.code_ttl),
             ("session.idle_secs", self.session.idle_secs),
             ("keys.reload_secs", self.keys.reload_secs),
@@ -885,6 +901,35 @@ mod de {
         }
     }
 
+    /// CIDR ranges or single addresses, as a TOML list or one comma-separated string.
+    pub fn cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum ListOrStr {
+            List(Vec<String>),
+            Str(String),
+        }
+        let items = match ListOrStr::deserialize(d)? {
+            ListOrStr::List(l) => l,
+            ListOrStr::Str(s) => s.split(',').map(str::to_string).collect(),
+        };
+        items
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map(|n| n.trunc())
+                    .map_err(|_| {
+                        D::Error::custom(format!(
+                            "expected CIDR ranges like 10.0.0.0/8 or addresses, got `{s}`"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
     pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         let n = u64(d)?;
         u32::try_from(n).map_err(|_| D::Error::custom(format!("number too large: {n}")))
@@ -907,6 +952,34 @@ mod tests {
         let c = Config::load_from(None, env(&[])).unwrap();
         assert_eq!(c.issuer, "http://127.0.0.1:8080");
         assert!(c.is_development());
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_environment() {
+        let c = Config::load_from(
+            None,
+            env(&[(
+                "PFORTE_TRUSTED_PROXIES",
+                " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,",
+            )]),
+        )
+        .unwrap();
+        let want: Vec<ipnet::IpNet> = ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert_eq!(c.trusted_proxies, want);
+        assert!(Config::load_from(None, env(&[]))
+            .unwrap()
+            .trusted_proxies
+            .is_empty());
+        let e = Config::load_from(None, env(&[("PFORTE_TRUSTED_PROXIES", "10.0.0.0/33")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("PFORTE_TRUSTED_PROXIES") && e.contains("10.0.0.0/33"),
+            "{e}"
+        );
     }
 
     #[test]

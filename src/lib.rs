@@ -38,6 +38,7 @@ pub mod secrets;
 pub mod server;
 pub mod sessions;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 pub mod upstream;
 pub mod web;

@@ -230,6 +230,65 @@ pub async fn authenticate(
     Ok(account.filter(|a| ok && a.email_verified && a.disabled_at.is_none()))
 }
 
+/// The outcome of a throttled password login ([`password_login`]).
+#[derive(Debug)]
+pub enum PasswordLogin {
+    Success(Account),
+    /// Wrong address or password (one outcome for both). `lockout_started`: this failure
+    /// locked the address's logins for the first time (time for a notice to the account).
+    Failed {
+        lockout_started: bool,
+    },
+    /// Throttled: no password was checked; the next attempt is possible at `until`.
+    Locked {
+        until: i64,
+    },
+}
+
+/// A password login under brute-force throttling (`crate::throttle`): the attempt is reserved
+/// per client address and per account address before the password is checked, so parallel
+/// guesses each count. A lockout answers the same for known and unknown addresses, without
+/// hashing for either; a failure hashes (a dummy for unknown ones) as [`authenticate`] does.
+pub async fn password_login(
+    db: &Db,
+    hasher: &Hasher,
+    email: &str,
+    password: &str,
+    client: std::net::IpAddr,
+    now: i64,
+) -> Result<PasswordLogin, AccountError> {
+    use crate::throttle::{self, Verdict, LOGIN_ACCOUNT, LOGIN_ADDRESS};
+    let address_key = throttle::address_key("login", client);
+    let account_key = throttle::account_key("login", email);
+    if let Verdict::Locked { until } =
+        throttle::reserve(db, &LOGIN_ADDRESS, &address_key, now).await?
+    {
+        return Ok(PasswordLogin::Locked { until });
+    }
+    let verdict = throttle::reserve(db, &LOGIN_ACCOUNT, &account_key, now).await?;
+    if let Verdict::Locked { until } = verdict {
+        // Nothing was checked: the address's attempt does not count.
+        throttle::refund(db, &address_key).await?;
+        return Ok(PasswordLogin::Locked { until });
+    }
+    match authenticate(db, hasher, email, password).await {
+        Ok(Some(account)) => {
+            throttle::reset(db, &account_key).await?;
+            throttle::refund(db, &address_key).await?;
+            Ok(PasswordLogin::Success(account))
+        }
+        Ok(None) => Ok(PasswordLogin::Failed {
+            lockout_started: verdict.starts_lockout(&LOGIN_ACCOUNT),
+        }),
+        Err(e) => {
+            // Not checked (busy): neither attempt counts.
+            throttle::refund(db, &account_key).await?;
+            throttle::refund(db, &address_key).await?;
+            Err(e)
+        }
+    }
+}
+
 /// The highest level this citizen could reach now: the proofing ceiling, and the strongest
 /// authentication the enrolled methods allow (a password alone: low; with TOTP or a passkey:
 /// substantial). A self-registered identity stays at low whatever it enrols.

@@ -409,6 +409,9 @@ struct ClientBody {
     #[serde(default)]
     backchannel_logout_session_required: bool,
     #[serde(default)]
+    introspect: bool,
+    #[serde(default)]
+    pkce_optional: bool,
     verified_claims: bool,
     subject_type: Option<String>,
     sector_identifier_uri: Option<String>,
@@ -437,6 +440,8 @@ async fn clients_add(
         id_token_alg: b.id_token_signed_response_alg,
         acr_vocabulary: b.acr_vocabulary,
         first_party: b.first_party,
+        may_introspect: b.introspect,
+        pkce_optional: b.pkce_optional,
         backchannel_logout_uri: b.backchannel_logout_uri,
         backchannel_logout_session_required: b.backchannel_logout_session_required,
         verified_claims: b.verified_claims,

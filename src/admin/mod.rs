@@ -56,6 +56,10 @@ pub struct NewClient {
     pub id_token_alg: Option<String>,
     pub acr_vocabulary: Option<String>,
     pub first_party: bool,
+    /// A resource server that may introspect every client's tokens (`--introspect`).
+    pub may_introspect: bool,
+    /// A legacy confidential client that may omit PKCE (`--pkce-optional`).
+    pub pkce_optional: bool,
     /// Back-Channel Logout 1.0 §2.2: where logout tokens go (https, or http on loopback).
     pub backchannel_logout_uri: Option<String>,
     /// §2.2: the relying party requires `sid` in logout tokens (Pforte always sends it).
@@ -173,6 +177,12 @@ pub fn check_client(n: &NewClient, keep: Option<&Client>, now: i64) -> Result<Cl
             "a public client (no secret, no keys) cannot use client_credentials".into(),
         ));
     }
+    if auth_method == AuthMethod::None && n.pkce_optional {
+        return Err(bad(
+            "a public client must use PKCE (--pkce-optional is for legacy confidential clients)"
+                .into(),
+        ));
+    }
     if let Some(s) = &n.secret {
         if s.len() < 8 || s.len() > 512 {
             return Err(bad("client secret: 8 to 512 characters".into()));
@@ -270,6 +280,9 @@ pub fn check_client(n: &NewClient, keep: Option<&Client>, now: i64) -> Result<Cl
         disabled_at: keep.and_then(|k| k.disabled_at),
         login_methods: keep.and_then(|k| k.login_methods.clone()),
         upstreams: keep.and_then(|k| k.upstreams.clone()),
+        // Settings no edit form carries stay as they are; a new client takes the request's.
+        may_introspect: keep.map_or(n.may_introspect, |k| k.may_introspect),
+        pkce_optional: keep.map_or(n.pkce_optional, |k| k.pkce_optional),
         verified_claims: n.verified_claims,
         subject_type,
         // Set by `with_sector` (it may fetch the sector identifier URI).

@@ -187,7 +187,30 @@ impl UpstreamCache {
 #[derive(Default)]
 pub struct ClientJwksCache {
     pub(crate) sets: Mutex<HashMap<String, (i64, jsonwebtoken::jwk::JwkSet)>>,
+    /// When a client's last fetch failed, and why (negative caching: no new fetch for
+    /// [`JWKS_FAILURE_BACKOFF`] seconds, so a client server that is down is not hammered with
+    /// one request per assertion).
+    pub(crate) failures: Mutex<HashMap<String, (i64, String)>>,
+    /// One fetch at a time per client (single flight): concurrent assertions wait for the
+    /// fetch in progress and use its result.
+    flights: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
+
+impl ClientJwksCache {
+    /// The lock that serialises fetches for `client_id`.
+    pub(crate) fn flight(&self, client_id: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, m| std::sync::Arc::strong_count(m) > 1);
+        }
+        map.entry(client_id.to_string()).or_default().clone()
+    }
+}
+
+/// How long a failed fetch is remembered, in seconds.
+pub(crate) const JWKS_FAILURE_BACKOFF: i64 = 30;
+/// The largest JWKS accepted, in bytes (the body is read in chunks and dropped at this size).
+pub(crate) const JWKS_MAX_BYTES: usize = 256 * 1024;
 
 /// How long a fetched set is used, in seconds.
 pub(crate) const JWKS_TTL: i64 = 300;

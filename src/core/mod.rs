@@ -34,6 +34,9 @@ pub struct Core {
     /// Key-encryption key: signing keys and second-factor secrets are encrypted with it.
     pub kek: Kek,
     pub hasher: Hasher,
+    /// Client-secret checks have their own small argon2 budget ([`CLIENT_HASH_SLOTS`]), so
+    /// a flood of bad client secrets queues here and cannot starve citizen logins.
+    pub client_hasher: Hasher,
     pub secrets: Arc<SecretCache>,
     pub clients: Arc<ClientCache>,
     pub client_jwks: Arc<ClientJwksCache>,
@@ -46,6 +49,12 @@ pub struct Core {
     /// Outgoing mail: the durable outbox and the configured mailer (`mail`).
     pub outbox: crate::mail::outbox::Outbox,
 }
+
+/// Client-secret hashes computed at once (one core's worth: legitimate clients hit the
+/// verified-secret cache and rarely hash).
+pub const CLIENT_HASH_SLOTS: usize = 1;
+/// Client-secret hashes allowed to wait; more are answered `temporarily_unavailable`.
+pub const CLIENT_HASH_QUEUE: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -94,6 +103,7 @@ impl Core {
                 config.login.max_queued_hashes as usize,
             )
             .with_metrics(metrics.argon2()),
+            client_hasher: Hasher::new(CLIENT_HASH_SLOTS, CLIENT_HASH_QUEUE),
             metrics,
             config: Arc::new(config),
             db,

@@ -193,13 +193,15 @@ pub fn validate(
         )));
     }
 
-    // PKCE (RFC 7636): S256 only; required for public clients (RFC 9700 §2.1.1).
+    // PKCE (RFC 7636): S256 only.
     let code_challenge = p.get("code_challenge").map(str::to_string);
     let method = p.get("code_challenge_method");
     let code_challenge_method = match (&code_challenge, method) {
-        (None, None) if client.is_public() => {
+        // RFC 9700 §2.1.1: PKCE for every client; only a legacy confidential client the admin
+        // marked `--pkce-optional` may leave it out.
+        (None, None) if client.is_public() || !client.pkce_optional => {
             return Err(bad(OAuthError::invalid_request(
-                "code_challenge is required for public clients (PKCE, S256)",
+                "code_challenge is required (PKCE, S256)",
             )))
         }
         (None, None) => None,
@@ -261,9 +263,26 @@ pub fn validate(
             "nonce or state is too long",
         )));
     }
+    // Everything stored with the parked request is bounded (an anonymous request is stored
+    // before anyone logged in): see the `MAX_*` constants.
+    if p.get("ui_locales")
+        .is_some_and(|v| v.len() > MAX_UI_LOCALES)
+        || p.get("acr_values")
+            .is_some_and(|v| v.len() > MAX_ACR_VALUES)
+        || p.get("claims").is_some_and(|v| v.len() > MAX_CLAIMS)
+    {
+        return Err(bad(OAuthError::invalid_request(
+            "ui_locales, acr_values or claims is too long",
+        )));
+    }
     let claims = match p.get("claims") {
         None => None,
         Some(c) => {
+            if json_depth(c) > MAX_CLAIMS_DEPTH {
+                return Err(bad(OAuthError::invalid_request(
+                    "claims is nested too deeply",
+                )));
+            }
             let v: serde_json::Value = serde_json::from_str(c)
                 .map_err(|_| bad(OAuthError::invalid_request("claims is not valid JSON")))?;
             if !v.is_object()
@@ -313,6 +332,41 @@ pub fn validate(
         essential_acr,
         claims,
     })
+}
+
+/// Longest `claims` parameter stored with a request (OIDC Core §5.5 requests are small).
+pub const MAX_CLAIMS: usize = 4096;
+/// Deepest nesting of `claims` (`{"id_token":{"acr":{"values":["…"]}}}` is 4).
+pub const MAX_CLAIMS_DEPTH: usize = 6;
+/// Longest `ui_locales` and `acr_values`.
+pub const MAX_UI_LOCALES: usize = 128;
+pub const MAX_ACR_VALUES: usize = 512;
+
+/// How deeply JSON text nests (brackets outside strings), counted without parsing, so that a
+/// deeply nested value is refused before serde_json recurses into it.
+pub fn json_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// `claims.id_token.acr` when `essential: true`: its `value`/`values` (OIDC Core §5.5.1.1).

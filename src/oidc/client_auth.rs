@@ -8,7 +8,7 @@ use super::{error::OAuthError, params::Params};
 use crate::{
     audit::{self, Actor, Entry, Event},
     core::{
-        caches::{JWKS_MIN_REFRESH, JWKS_TTL},
+        caches::{JWKS_FAILURE_BACKOFF, JWKS_MAX_BYTES, JWKS_MIN_REFRESH, JWKS_TTL},
         Core,
     },
     store::{clients::Client, types::AuthMethod},
@@ -19,7 +19,7 @@ pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jw
 const MAX_ASSERTION_LIFETIME: i64 = 300;
 
 /// The client credentials a request carried.
-enum Presented<'a> {
+pub(crate) enum Presented<'a> {
     Basic { id: String, secret: String },
     Post { id: &'a str, secret: &'a str },
     Assertion { id: Option<&'a str>, jwt: &'a str },
@@ -88,7 +88,10 @@ pub async fn authenticate(
     Ok(client)
 }
 
-fn presented<'a>(authorization: Option<&str>, p: &'a Params) -> Result<Presented<'a>, OAuthError> {
+pub(crate) fn presented<'a>(
+    authorization: Option<&str>,
+    p: &'a Params,
+) -> Result<Presented<'a>, OAuthError> {
     let basic = match authorization {
         Some(h) => Some(parse_basic(h).ok_or_else(|| {
             OAuthError::invalid_client(
@@ -168,8 +171,9 @@ async fn check_secret(
     if core.secrets.check(client, secret) {
         return Ok(());
     }
+    // The clients' own argon2 budget, not the citizens' (`Core::client_hasher`).
     let ok = core
-        .hasher
+        .client_hasher
         .verify(secret.to_string(), client.secret_hash.clone())
         .await
         .map_err(|_| OAuthError::temporarily_unavailable("too many requests; retry shortly"))?;
@@ -193,7 +197,7 @@ async fn check_secret(
 }
 
 /// The `sub` (= client id) of an assertion, read before verification to find the client.
-fn assertion_subject(jwt: &str) -> Option<String> {
+pub(crate) fn assertion_subject(jwt: &str) -> Option<String> {
     let payload = jwt.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
@@ -203,7 +207,7 @@ fn assertion_subject(jwt: &str) -> Option<String> {
 }
 
 #[derive(serde::Deserialize)]
-struct AssertionClaims {
+pub(crate) struct AssertionClaims {
     aud: serde_json::Value,
     iss: String,
     sub: String,
@@ -333,9 +337,58 @@ async fn client_key(
             }
         }
     }
-    let set = fetch_jwks(core, uri)
-        .await
-        .map_err(|e| fail(&format!("cannot fetch the client's jwks_uri: {e}")))?;
+    // One fetch at a time per client; whoever waited uses a set fetched meanwhile.
+    let flight = core.client_jwks.flight(&client.id);
+    let _guard = flight.lock().await;
+    let now = core.clock.now();
+    let fresh = {
+        let sets = core
+            .client_jwks
+            .sets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        sets.get(&client.id)
+            .filter(|(at, _)| cached.as_ref().is_none_or(|(old, _)| at > old))
+            .cloned()
+    };
+    if let Some((_, set)) = fresh {
+        return pick(&set)
+            .ok_or_else(|| fail("no key in the client's JWKS matches the assertion's kid"));
+    }
+    // A recent failure is remembered: no new request before the back-off has passed.
+    let failed = core
+        .client_jwks
+        .failures
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&client.id)
+        .filter(|(at, _)| now - at < JWKS_FAILURE_BACKOFF)
+        .cloned();
+    if let Some((_, why)) = failed {
+        return Err(fail(&format!(
+            "cannot fetch the client's jwks_uri (recently failed: {why})"
+        )));
+    }
+    let set = match fetch_jwks(core, uri).await {
+        Ok(set) => set,
+        Err(e) => {
+            let mut failures = core
+                .client_jwks
+                .failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if failures.len() > 10_000 {
+                failures.clear();
+            }
+            failures.insert(client.id.clone(), (now, e.clone()));
+            return Err(fail(&format!("cannot fetch the client's jwks_uri: {e}")));
+        }
+    };
+    core.client_jwks
+        .failures
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&client.id);
     let key = pick(&set);
     core.client_jwks
         .sets
@@ -355,9 +408,20 @@ async fn fetch_jwks(core: &Core, uri: &str) -> Result<jsonwebtoken::jwk::JwkSet,
     if !resp.status().is_success() {
         return Err(format!("HTTP {}", resp.status()));
     }
-    let body = resp.bytes().await.map_err(|e| e.to_string())?;
-    if body.len() > 256 * 1024 {
+    // Read in chunks and stop at the cap: a huge (or endless) body is never held whole.
+    if resp
+        .content_length()
+        .is_some_and(|n| n > JWKS_MAX_BYTES as u64)
+    {
         return Err("JWKS too large".into());
+    }
+    let mut resp = resp;
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > JWKS_MAX_BYTES {
+            return Err("JWKS too large".into());
+        }
+        body.extend_from_slice(&chunk);
     }
     serde_json::from_slice(&body).map_err(|e| e.to_string())
 }

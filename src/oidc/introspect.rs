@@ -22,8 +22,11 @@ pub async fn introspect(
     let token = p.require("token")?;
     let hint = p.get("token_type_hint");
     let inactive = json!({ "active": false });
+    // RFC 7662 §2.2: a client learns only about its own tokens, unless the admin named it a
+    // resource server (`--introspect`); anything else is answered as inactive.
     let as_access = || async {
         match verify_access_token(core, token).await {
+            Ok((c, _)) if c.client_id != client.id && !client.may_introspect => None,
             Ok((c, _)) => Some(json!({
                 "active": true,
                 "token_type": "Bearer",
@@ -57,9 +60,9 @@ async fn refresh_info(
     let Some((r, unused)) = core.db.refresh_peek(&secrets::hash_secret(token)).await? else {
         return Ok(None);
     };
-    // RFC 7662 §2.2: a client may only learn about its own refresh tokens.
+    // RFC 7662 §2.2: only the token's own client or a resource server the admin named.
     if !unused
-        || r.client_id != client.id
+        || (r.client_id != client.id && !client.may_introspect)
         || r.expires_at < core.now()
         || !core.db.grant_active(&r.grant_id).await?
     {

@@ -8,6 +8,7 @@ pub mod claims;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod fuzz;
 pub mod grants;
 pub mod introspect;
 pub mod issue;

@@ -43,6 +43,11 @@ pub struct Client {
     pub login_methods: Option<Vec<LoginMethod>>,
     /// Upstream identity sources this client may offer; `None`: all.
     pub upstreams: Option<Vec<String>>,
+    /// A resource server named by the admin: may introspect every client's tokens.
+    pub may_introspect: bool,
+    /// A legacy confidential client allowed to omit PKCE (RFC 9700 §2.1.1 requires it of all
+    /// others).
+    pub pkce_optional: bool,
     /// May receive OpenID Connect for Identity Assurance `verified_claims` (the admin's
     /// choice; `oidc::verified_claims`).
     pub verified_claims: bool,
@@ -82,8 +87,8 @@ impl Client {
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
     token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, acr_vocabulary, first_party, \
-    min_level, created_at, disabled_at, login_methods, upstreams, verified_claims, \
-    subject_type, sector_identifier";
+    min_level, created_at, disabled_at, login_methods, upstreams, may_introspect, pkce_optional, \
+    verified_claims, subject_type, sector_identifier";
 
 fn from_row(row: &AnyRow) -> Result<Client> {
     let id: String = row.try_get("id")?;
@@ -122,6 +127,8 @@ fn from_row(row: &AnyRow) -> Result<Client> {
         upstreams: opt_text("upstreams")?
             .map(|t| cell("upstreams").json(&t))
             .transpose()?,
+        may_introspect: row.try_get::<i64, _>("may_introspect")? != 0,
+        pkce_optional: row.try_get::<i64, _>("pkce_optional")? != 0,
         verified_claims: row.try_get::<i64, _>("verified_claims")? != 0,
         subject_type: cell("subject_type").parse(&text("subject_type")?, SubjectType::parse)?,
         sector_identifier: row.try_get("sector_identifier")?,
@@ -132,7 +139,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
 impl Db {
     pub async fn client_insert(&self, c: &Client) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)"
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)"
         ))
         .bind(&c.id)
         .bind(&c.name)
@@ -152,6 +159,8 @@ impl Db {
         .bind(c.disabled_at)
         .bind(c.login_methods.as_deref().map(json_list))
         .bind(c.upstreams.as_deref().map(json_list))
+        .bind(c.may_introspect as i64)
+        .bind(c.pkce_optional as i64)
         .bind(c.verified_claims as i64)
         .bind(c.subject_type.as_str())
         .bind(&c.sector_identifier)

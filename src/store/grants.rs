@@ -223,6 +223,18 @@ impl Db {
         })
     }
 
+    /// When a grant was created (the login it stands for), if it exists.
+    pub async fn grant_created_at(&self, grant_id: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT created_at FROM grants WHERE id = $1")
+            .bind(grant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get::<i64, _>("created_at")?),
+            None => None,
+        })
+    }
+
     /// Revokes a grant with all its refresh tokens and access tokens.
     pub async fn grant_revoke(&self, grant_id: &str, reason: &str, now: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;

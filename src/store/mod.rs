@@ -26,6 +26,7 @@ pub mod releases;
 pub mod sessions;
 pub mod sso_sessions;
 pub mod staff;
+pub mod throttle;
 pub mod types;
 pub mod upstreams;
 pub mod verifications;
@@ -220,6 +221,11 @@ impl Db {
             (
                 "DELETE FROM verification_resends WHERE sent_at < $1",
                 mail_window_start,
+            ),
+            // Throttle counters forget within a day and lock for at most a day.
+            (
+                "DELETE FROM throttles WHERE last_at < $1",
+                now - crate::throttle::MAX_MEMORY,
             ),
         ] {
             n += sqlx::query(sql)

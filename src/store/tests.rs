@@ -53,6 +53,8 @@ pub(crate) fn client() -> Client {
         disabled_at: None,
         login_methods: Some(vec![LoginMethod::Password, LoginMethod::Passkey]),
         upstreams: None,
+        may_introspect: false,
+        pkce_optional: false,
         verified_claims: false,
         subject_type: crate::store::types::SubjectType::Public,
         sector_identifier: None,

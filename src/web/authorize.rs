@@ -24,7 +24,7 @@ use crate::{
         error::OAuthError,
         params::Params,
     },
-    secrets,
+    secrets, throttle,
 };
 
 /// The language for a page: the request's `ui_locales`, then Accept-Language.
@@ -46,23 +46,63 @@ pub fn error_page(lang: Lang, e: &OAuthError) -> Response {
 pub async fn authorize(
     State(app): State<App>,
     s: Session,
+    method: axum::http::Method,
+    super::client_addr::ClientAddr(addr): super::client_addr::ClientAddr,
     headers: HeaderMap,
     EndpointParams(p): EndpointParams,
 ) -> Response {
     match p {
-        Ok(p) => start(&app, &s, &headers, p).await,
+        // A form POST from another site carries no session cookie (SameSite=Lax), so answering
+        // it here would start a new session and overwrite a citizen's cookie (logging them
+        // out). Send it on as a top-level GET with the same parameters instead: that request
+        // carries the cookie, and nothing is stored before it.
+        Ok(p)
+            if method == axum::http::Method::POST
+                && !super::has_session_cookie(&app.config, &headers) =>
+        {
+            Redirect::to(&format!("/authorize?{}", p.to_query())).into_response()
+        }
+        Ok(p) => {
+            let anonymous = (!super::has_session_cookie(&app.config, &headers)).then_some(addr);
+            start(&app, &s, &headers, p, anonymous).await
+        }
         Err(e) => error_page(lang(&headers, None), &e),
     }
 }
 
 /// Validates a new authorization request, parks it in the session and proceeds.
-async fn start(app: &App, s: &Session, headers: &HeaderMap, p: Params) -> Response {
+/// `anonymous`: the client address of a request without a session cookie, whose valid
+/// request would store a new session row: those are bounded per address, in the database
+/// (`throttle::ANON_AUTHORIZE_ADDRESS`).
+async fn start(
+    app: &App,
+    s: &Session,
+    headers: &HeaderMap,
+    p: Params,
+    anonymous: Option<std::net::IpAddr>,
+) -> Response {
     let lang = lang(headers, p.get("ui_locales"));
     let req = match flow::accept(app, &p).await {
         Ok(r) => r,
         Err(flow::Refused::Page(e)) => return error_page(lang, &e),
         Err(flow::Refused::Redirect(r)) => return respond(app, lang, r),
     };
+    if let Some(addr) = anonymous {
+        let key = throttle::address_key("anon-authorize", addr);
+        let now = app.clock.now();
+        match throttle::reserve(&app.db, &throttle::ANON_AUTHORIZE_ADDRESS, &key, now).await {
+            Ok(throttle::Verdict::Allowed { .. }) => {}
+            Ok(throttle::Verdict::Locked { until }) => {
+                return super::error::PageError::too_many(
+                    "too many new sign-in requests from this network; please wait a few minutes",
+                    std::time::Duration::from_secs((until - now).max(1) as u64),
+                )
+                .in_lang(lang)
+                .into_response()
+            }
+            Err(e) => return internal(lang, e),
+        }
+    }
     let id = match session::park(s, req, app.clock.now()).await {
         Ok(id) => id,
         Err(e) => return internal(lang, e),
@@ -283,6 +323,7 @@ pub async fn login_submit(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
+    super::client_addr::ClientAddr(addr): super::client_addr::ClientAddr,
     device: super::login::Device,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -329,8 +370,64 @@ pub async fn login_submit(
         )
         .await;
     }
-    let account = match accounts::authenticate(&app.db, &app.hasher, &f.email, &f.password).await {
-        Ok(a) => a,
+    let now = app.clock.now();
+    let outcome =
+        accounts::password_login(&app.db, &app.hasher, &f.email, &f.password, addr, now).await;
+    let account = match outcome {
+        Ok(accounts::PasswordLogin::Success(a)) => a,
+        Ok(accounts::PasswordLogin::Locked { until }) => {
+            app.metrics
+                .login(LoginMethod::Password, None, LoginOutcome::Failure);
+            audit::record_or_log(
+                &app.db,
+                Entry::new(Event::LoginThrottled, Actor::Anonymous)
+                    .address(addr.to_string())
+                    .fields(serde_json::json!({ "method": "pwd", "until": until })),
+            )
+            .await;
+            let time = super::lockout::berlin_hhmm(until);
+            let mut resp = render_login(
+                &app,
+                &s,
+                lang,
+                req,
+                Some(pages::LoginError::TooManyAttempts { time }),
+                f.email,
+            )
+            .await;
+            if resp.status() == StatusCode::UNAUTHORIZED {
+                *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                let wait = (until - now).max(1).to_string();
+                if let Ok(v) = axum::http::HeaderValue::from_str(&wait) {
+                    resp.headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, v);
+                }
+            }
+            return resp;
+        }
+        Ok(accounts::PasswordLogin::Failed { lockout_started }) => {
+            app.metrics
+                .login(LoginMethod::Password, None, LoginOutcome::Failure);
+            audit::record_or_log(
+                &app.db,
+                Entry::new(Event::LoginFailed, Actor::Anonymous)
+                    .address(addr.to_string())
+                    .fields(serde_json::json!({ "method": "pwd" })),
+            )
+            .await;
+            if lockout_started {
+                super::lockout::notify_in_background(&app, &f.email);
+            }
+            return render_login(
+                &app,
+                &s,
+                lang,
+                req,
+                Some(pages::LoginError::InvalidCredentials),
+                f.email,
+            )
+            .await;
+        }
         Err(accounts::AccountError::Hash(accounts::HashError::Busy)) => {
             app.metrics
                 .login(LoginMethod::Password, None, LoginOutcome::Busy);
@@ -342,25 +439,6 @@ pub async fn login_submit(
             );
         }
         Err(e) => return internal(lang, e),
-    };
-    let Some(account) = account else {
-        app.metrics
-            .login(LoginMethod::Password, None, LoginOutcome::Failure);
-        audit::record_or_log(
-            &app.db,
-            Entry::new(Event::LoginFailed, Actor::Anonymous)
-                .fields(serde_json::json!({ "method": "pwd" })),
-        )
-        .await;
-        return render_login(
-            &app,
-            &s,
-            lang,
-            req,
-            Some(pages::LoginError::InvalidCredentials),
-            f.email,
-        )
-        .await;
     };
     let proofing = account.proofing_level;
     match super::login::finish(

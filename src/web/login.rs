@@ -33,20 +33,21 @@ pub struct Device {
     pub address: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Device {
+impl FromRequestParts<App> for Device {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let user_agent = parts
             .headers
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        // The TCP peer; behind a proxy this is the proxy until trusted forwarding is configured.
+        // The client address under the one rule for forwarding headers (`web::client_addr`);
+        // none when the server runs without connect info.
         let address = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string());
+            .map(|_| super::client_addr::of_parts(parts, &app.config.trusted_proxies).to_string());
         Ok(Device {
             user_agent,
             address,

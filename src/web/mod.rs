@@ -6,11 +6,13 @@ pub mod account;
 pub mod account_data;
 pub mod admin;
 pub mod authorize;
+pub mod client_addr;
 pub mod csrf;
 pub mod device;
 pub mod error;
 pub mod i18n;
 pub mod info;
+pub mod lockout;
 pub mod login;
 pub mod logout;
 pub mod operations;
@@ -43,7 +45,7 @@ use crate::app::App;
 pub fn router(app: App) -> Router {
     let cfg = &app.config;
     let sessions = SessionManagerLayer::new(app.sessions.clone())
-        .with_name(cfg.session.cookie_name.clone())
+        .with_name(session_cookie_name(cfg))
         .with_secure(cfg.secure_cookies())
         .with_http_only(true)
         // Lax: the authorization request arrives as a top-level navigation from the client.
@@ -171,8 +173,6 @@ pub fn router(app: App) -> Router {
         limits.retry_after_secs,
         resilience::Answer::Page,
     )
-    // Per-client-address limit on registration submissions (one per router).
-    .layer(axum::Extension(register::SubmitLimiter::default()))
     // Renders `error::PageError` answers with the configured footer links.
     .layer(axum::middleware::from_fn_with_state(
         app.clone(),
@@ -261,11 +261,33 @@ pub fn router(app: App) -> Router {
             operations::track,
         ));
     // A request id and a `request` span around everything but the security headers.
-    request_id::layer(router)
+    request_id::layer(router, cfg.trusted_proxies.clone())
         .layer(axum::middleware::from_fn(move |req, next| {
             security_headers::security_headers(hsts, req, next)
         }))
         .with_state(app)
+}
+
+/// The session cookie's name: under an https issuer with the `__Host-` prefix (RFC 6265bis
+/// §4.1.3.2: the browser accepts it only with `Secure`, `Path=/` and no `Domain`, so no
+/// sibling host or plain-http page can set or shadow it).
+pub fn session_cookie_name(cfg: &crate::config::Config) -> String {
+    if cfg.secure_cookies() {
+        format!("__Host-{}", cfg.session.cookie_name)
+    } else {
+        cfg.session.cookie_name.clone()
+    }
+}
+
+/// Whether the request carries the session cookie (a cross-site POST does not: SameSite=Lax).
+pub fn has_session_cookie(cfg: &crate::config::Config, headers: &axum::http::HeaderMap) -> bool {
+    let name = session_cookie_name(cfg);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|c| c.trim().split_once('=').is_some_and(|(n, _)| n == name))
 }
 
 fn static_file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
@@ -276,4 +298,25 @@ fn static_file(content_type: &'static str, body: &'static str) -> impl IntoRespo
         ],
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_prefix_under_https_only() {
+        let mut cfg = crate::config::Config::default();
+        assert_eq!(session_cookie_name(&cfg), "pforte_session");
+        cfg.issuer = "https://login.example.de".into();
+        assert_eq!(session_cookie_name(&cfg), "__Host-pforte_session");
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(header::COOKIE, "a=b; pforte_session=x".parse().unwrap());
+        assert!(!has_session_cookie(&cfg, &h));
+        h.insert(
+            header::COOKIE,
+            "a=b; __Host-pforte_session=x".parse().unwrap(),
+        );
+        assert!(has_session_cookie(&cfg, &h));
+    }
 }

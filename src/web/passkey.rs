@@ -37,7 +37,7 @@ use crate::{
 const CEREMONY_TTL: i64 = 300;
 /// Adding a passkey needs a login (or step-up) at most this old: a session left open, or a
 /// stolen session cookie, must not be enough to enrol a new authenticator.
-pub const REGISTER_MAX_LOGIN_AGE: i64 = 15 * 60;
+pub const REGISTER_MAX_LOGIN_AGE: i64 = crate::web::security::FRESH_LOGIN_SECS;
 
 /// A JSON error answer.
 #[derive(Debug)]
@@ -241,15 +241,9 @@ async fn display_name(app: &App, account: &Account) -> String {
 pub async fn register_start(State(app): State<App>, s: Session, headers: HeaderMap) -> ApiResult {
     let (login, account) = guard(&app, &s, &headers).await?;
     let t = app.clock.now();
-    if t - login.auth_time > REGISTER_MAX_LOGIN_AGE {
-        return Err(err(
-            StatusCode::FORBIDDEN,
-            "fresh_login_required",
-            "to add a passkey, please log in again first (your last login is too old)",
-        ));
-    }
-    // The same rule as for every second-factor change: an account that has one already must
-    // have used it recently, so a stolen password alone cannot add a passkey.
+    // The one rule for every second-factor change (`web::security::credential_change_gate`):
+    // a fresh login, and an account that has a second factor must have used it recently, so
+    // a stolen password or an abandoned session alone cannot add a passkey.
     let creds = app
         .db
         .credentials_of(&account.id)
@@ -257,12 +251,22 @@ pub async fn register_start(State(app): State<App>, s: Session, headers: HeaderM
         .map_err(ApiError::storage)?;
     let policy = app.db.policy_load().await.map_err(ApiError::storage)?;
     let max_age = policy.max_age_of(crate::assurance::Level::Substantial);
-    if !crate::web::security::may_change_credentials(&login, &creds, max_age, t) {
-        return Err(err(
-            StatusCode::FORBIDDEN,
-            "second_factor_required",
-            "confirm with your existing second factor first (step-up on the security page)",
-        ));
+    match crate::web::security::credential_change_gate(&login, &creds, max_age, t) {
+        None => {}
+        Some(crate::web::security::LOGIN_AGAIN_URL) => {
+            return Err(err(
+                StatusCode::FORBIDDEN,
+                "fresh_login_required",
+                "to add a passkey, please log in again first (your last login is too old)",
+            ))
+        }
+        Some(_) => {
+            return Err(err(
+                StatusCode::FORBIDDEN,
+                "second_factor_required",
+                "confirm with your existing second factor first (step-up on the security page)",
+            ))
+        }
     }
     let pk = passkeys(&app)?;
     let name = display_name(&app, &account).await;

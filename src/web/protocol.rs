@@ -9,9 +9,11 @@ use axum::{
 };
 use serde::Serialize;
 
+use super::client_addr::ClientAddr;
 use crate::{
     app::App,
     oidc::{self, error::OAuthError, params::Params},
+    throttle,
 };
 
 /// Renders an OAuth error as JSON with its status and challenge (RFC 6749 §5.2, RFC 6750 §3).
@@ -138,31 +140,96 @@ pub async fn jwks(State(app): State<App>) -> Response {
 
 pub async fn token(
     State(app): State<App>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
-    let p = form_params(&headers, &body)?;
-    let resp = oidc::token::token(&app, authorization(&headers)?, &p).await?;
+) -> Result<Response, Response> {
+    let p = form_params(&headers, &body).map_err(api)?;
+    let resp = throttled(&app, addr, async {
+        oidc::token::token(&app, authorization(&headers)?, &p).await
+    })
+    .await?;
     Ok(json_no_store(&resp))
 }
 
 pub async fn introspect(
     State(app): State<App>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
-    let p = form_params(&headers, &body)?;
-    let v = oidc::introspect::introspect(&app, authorization(&headers)?, &p).await?;
+) -> Result<Response, Response> {
+    let p = form_params(&headers, &body).map_err(api)?;
+    let v = throttled(&app, addr, async {
+        oidc::introspect::introspect(&app, authorization(&headers)?, &p).await
+    })
+    .await?;
     Ok(json_no_store(&v))
+}
+
+fn api(e: OAuthError) -> Response {
+    ApiError(e).into_response()
+}
+
+/// Brute-force throttling of client authentication per client address
+/// ([`throttle::CLIENT_AUTH_ADDRESS`]): a locked address gets 429 with `Retry-After` and
+/// `temporarily_unavailable` before any secret is hashed; every `invalid_client` answer counts
+/// as a failure. Other addresses are not affected.
+async fn throttled<T>(
+    app: &App,
+    addr: std::net::IpAddr,
+    run: impl std::future::Future<Output = Result<T, OAuthError>>,
+) -> Result<T, Response> {
+    let key = throttle::address_key("client-auth", addr);
+    let now = app.clock.now();
+    match throttle::locked_until(&app.db, &key, now).await {
+        Ok(Some(until)) => {
+            crate::audit::record_or_log(
+                &app.db,
+                crate::audit::Entry::new(
+                    crate::audit::Event::ClientAuthThrottled,
+                    crate::audit::Actor::Anonymous,
+                )
+                .address(addr.to_string())
+                .fields(serde_json::json!({ "until": until })),
+            )
+            .await;
+            let mut e = OAuthError::temporarily_unavailable(
+                "too many failed client authentications from this address; retry later",
+            );
+            e.status = 429;
+            let mut resp = api(e);
+            if let Ok(v) = HeaderValue::from_str(&(until - now).max(1).to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Err(resp);
+        }
+        Ok(None) => {}
+        Err(e) => return Err(api(OAuthError::from(e))),
+    }
+    let out = run.await;
+    if let Err(e) = &out {
+        if e.error == "invalid_client" {
+            if let Err(e) =
+                throttle::reserve(&app.db, &throttle::CLIENT_AUTH_ADDRESS, &key, now).await
+            {
+                tracing::error!(error = %e, "counting a failed client authentication");
+            }
+        }
+    }
+    out.map_err(api)
 }
 
 pub async fn revoke(
     State(app): State<App>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
-    let p = form_params(&headers, &body)?;
-    oidc::revoke::revoke(&app, authorization(&headers)?, &p).await?;
+) -> Result<Response, Response> {
+    let p = form_params(&headers, &body).map_err(api)?;
+    throttled(&app, addr, async {
+        oidc::revoke::revoke(&app, authorization(&headers)?, &p).await
+    })
+    .await?;
     Ok((StatusCode::OK, no_store()).into_response())
 }
 

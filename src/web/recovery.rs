@@ -25,13 +25,11 @@
 //!
 //! Tokens and passwords never reach the logs or the audit trail.
 
-use std::{net::SocketAddr, time::Duration};
 
 use axum::{
-    extract::{ConnectInfo, Query, State},
+    extract::{Query, State},
     http::{HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    Extension,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -42,7 +40,8 @@ use super::{
     error::{internal, PageError},
     i18n::{fill, Lang, RecoveryTexts},
     pages::{FormField, FormPage, NoticePage},
-    register::{client_key, SubmitLimiter},
+    client_addr::ClientAddr,
+    register::take_submission,
     session,
 };
 use crate::{
@@ -153,15 +152,6 @@ fn busy(lang: Lang) -> Response {
     PageError::oauth(&crate::oidc::error::OAuthError::temporarily_unavailable(
         "too many password checks at once; please try again in a moment",
     ))
-    .in_lang(lang)
-    .into_response()
-}
-
-fn too_many(lang: Lang, wait: Duration) -> Response {
-    PageError::too_many(
-        "too many password reset requests from this network; please wait a few minutes",
-        wait,
-    )
     .in_lang(lang)
     .into_response()
 }
@@ -353,8 +343,7 @@ pub async fn forgot_submit(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Extension(limiter): Extension<SubmitLimiter>,
+    ClientAddr(addr): ClientAddr,
     Query(q): Query<LangQuery>,
     form: Result<CsrfForm<EmailForm>, CsrfRejection<EmailForm>>,
 ) -> Response {
@@ -378,8 +367,8 @@ pub async fn forgot_submit(
             return render_forgot(&app, &s, lang, &query, &f.email, errors).await;
         }
     };
-    if let Err(wait) = limiter.take(client_key(peer.map(|Extension(ConnectInfo(a))| a))) {
-        return too_many(lang, wait);
+    if let Err(resp) = take_submission(&app, addr, lang).await {
+        return resp;
     }
     // Whether the address has an account must not show in the answer or its timing: the
     // lookup, the link and the mail happen after the answer.

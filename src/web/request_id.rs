@@ -24,12 +24,14 @@ use tower_http::{
 /// `X-Request-Id`.
 pub static HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Whether an incoming `X-Request-Id` may be kept: only when the request comes from a trusted
-/// reverse proxy (which sets the header itself). THE place to switch: until the trusted-proxy
-/// configuration (`PFORTE_TRUSTED_PROXIES`, `web::client_addr`) is available, no peer is
-/// trusted and every request gets a fresh id.
-pub fn trust_incoming(_req: &Request) -> bool {
-    false
+/// Whether an incoming `X-Request-Id` may be kept: only when the TCP peer is a trusted reverse
+/// proxy (`trusted_proxies`, `PFORTE_TRUSTED_PROXIES`; the one rule of `web::client_addr`).
+pub fn trust_incoming(req: &Request, trusted: &[ipnet::IpNet]) -> bool {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(a)| a.ip());
+    super::client_addr::believes_headers(peer, trusted)
 }
 
 /// Whether a value is acceptable as a request id from a trusted proxy: 1 to 128 characters of
@@ -56,11 +58,15 @@ impl MakeRequestId for NewId {
 
 /// Drops an incoming `X-Request-Id` unless [`trust_incoming`] and [`well_formed`] accept it,
 /// so that `SetRequestIdLayer` (which keeps a present header) makes a fresh one.
-async fn strip_untrusted(mut req: Request, next: Next) -> Response {
+async fn strip_untrusted(
+    trusted: std::sync::Arc<Vec<ipnet::IpNet>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let keep = req
         .headers()
         .get(&HEADER)
-        .is_some_and(|v| well_formed(v) && trust_incoming(&req));
+        .is_some_and(|v| well_formed(v) && trust_incoming(&req, &trusted));
     if !keep {
         req.headers_mut().remove(&HEADER);
     }
@@ -95,7 +101,11 @@ fn span(req: &Request) -> tracing::Span {
 }
 
 /// Wraps the whole router (outermost but for the security headers).
-pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+pub fn layer<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    trusted: Vec<ipnet::IpNet>,
+) -> Router<S> {
+    let trusted = std::sync::Arc::new(trusted);
     router
         .layer(PropagateRequestIdLayer::new(HEADER.clone()))
         .layer(axum::middleware::from_fn(scope))
@@ -113,7 +123,9 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
                 .on_failure(()),
         )
         .layer(SetRequestIdLayer::new(HEADER.clone(), NewId))
-        .layer(axum::middleware::from_fn(strip_untrusted))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            strip_untrusted(trusted.clone(), req, next)
+        }))
 }
 
 #[cfg(test)]

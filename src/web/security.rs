@@ -15,6 +15,8 @@
 //! Changing credentials of an account that already has a second factor needs that factor in
 //! this session ([`may_change_credentials`]): a stolen password alone must not replace or
 //! remove the second factor. Until then the page links to the step-up page (without `req`).
+//! Every change, the first second factor included, also needs a fresh login
+//! ([`FRESH_LOGIN_SECS`], the same rule for TOTP and passkeys: [`credential_change_gate`]).
 //! Secrets and codes never reach the audit log or the logs.
 
 use axum::{
@@ -69,23 +71,45 @@ pub fn has_second_factor(creds: &[Credential]) -> bool {
         .any(|c| c.kind == totp::KIND || c.kind == passkey::KIND)
 }
 
-/// Whether this session may add, remove or replace the account's credentials now: freely while
-/// the account has no second factor (setting up the first one); otherwise only when a second
-/// factor was used in this session, no longer ago than the maximum age of substantial.
+/// The longest a login may be old for any change of credentials (adding TOTP or a passkey,
+/// new recovery codes, removing one): a session left open on a shared computer must not
+/// enrol the finder's authenticator.
+pub const FRESH_LOGIN_SECS: i64 = 15 * 60;
+/// Where a stale login goes to log in again.
+pub const LOGIN_AGAIN_URL: &str = "/login";
+
+/// The one rule for changing credentials: `None` when this session may add, remove or
+/// replace the account's credentials now; otherwise where it must go first. Every change
+/// needs a login no older than [`FRESH_LOGIN_SECS`] ([`LOGIN_AGAIN_URL`]); an account that
+/// already has a second factor also needs that factor used in this session, no longer ago
+/// than the maximum age of substantial ([`CONFIRM_URL`]).
+pub fn credential_change_gate(
+    login: &SsoLogin,
+    creds: &[Credential],
+    max_age: u64,
+    now: i64,
+) -> Option<&'static str> {
+    if now.saturating_sub(login.auth_time) > FRESH_LOGIN_SECS {
+        return Some(LOGIN_AGAIN_URL);
+    }
+    if !has_second_factor(creds) {
+        return None;
+    }
+    let used = login
+        .methods
+        .iter()
+        .any(|m| matches!(m, Method::Totp | Method::RecoveryCode | Method::Passkey));
+    (!(used && now.saturating_sub(login.auth_time) <= max_age as i64)).then_some(CONFIRM_URL)
+}
+
+/// Whether this session may change the account's credentials now ([`credential_change_gate`]).
 pub fn may_change_credentials(
     login: &SsoLogin,
     creds: &[Credential],
     max_age: u64,
     now: i64,
 ) -> bool {
-    if !has_second_factor(creds) {
-        return true;
-    }
-    let used = login
-        .methods
-        .iter()
-        .any(|m| matches!(m, Method::Totp | Method::RecoveryCode | Method::Passkey));
-    used && now.saturating_sub(login.auth_time) <= max_age as i64
+    credential_change_gate(login, creds, max_age, now).is_none()
 }
 
 /// The logged-in citizen, or the response to send instead (login page).
@@ -105,25 +129,25 @@ async fn citizen(app: &App, s: &Session, lang: Lang) -> Result<(SsoLogin, Accoun
     }
 }
 
-/// The credentials and whether this session may change them.
+/// The credentials and, when this session may not change them now, where it must go first.
 async fn credentials(
     app: &App,
     login: &SsoLogin,
     lang: Lang,
-) -> Result<(Vec<Credential>, bool), Response> {
+) -> Result<(Vec<Credential>, Option<&'static str>), Response> {
     let creds = app
         .db
         .credentials_of(&login.account_id)
         .await
         .map_err(|e| internal(lang, e))?;
     let policy = app.db.policy_load().await.map_err(|e| internal(lang, e))?;
-    let may = may_change_credentials(
+    let gate = credential_change_gate(
         login,
         &creds,
         policy.max_age_of(Level::Substantial),
         app.clock.now(),
     );
-    Ok((creds, may))
+    Ok((creds, gate))
 }
 
 /// Common start of every POST (after the CSRF check of [`CsrfForm`]): login, credentials,
@@ -134,9 +158,9 @@ async fn start_change(
     lang: Lang,
 ) -> Result<(SsoLogin, Account, Vec<Credential>), Response> {
     let (login, account) = citizen(app, s, lang).await?;
-    let (creds, may) = credentials(app, &login, lang).await?;
-    if !may {
-        return Err(Redirect::to(CONFIRM_URL).into_response());
+    let (creds, gate) = credentials(app, &login, lang).await?;
+    if let Some(url) = gate {
+        return Err(Redirect::to(url).into_response());
     }
     Ok((login, account, creds))
 }
@@ -158,7 +182,7 @@ pub async fn security_page(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (creds, may) = match credentials(&app, &login, lang).await {
+    let (creds, gate) = match credentials(&app, &login, lang).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -184,7 +208,7 @@ pub async fn security_page(
             })
             .collect(),
         recovery_left,
-        confirm_url: (!may).then(|| CONFIRM_URL.to_string()),
+        confirm_url: gate.map(String::from),
         notice: match q.done.as_deref() {
             Some("totp") => Some(pages::SecurityNotice::TotpAdded),
             Some("removed") => Some(pages::SecurityNotice::Removed),
@@ -263,8 +287,8 @@ pub async fn totp_page(State(app): State<App>, s: Session, headers: HeaderMap) -
         Err(r) => return r,
     };
     match credentials(&app, &login, lang).await {
-        Ok((_, true)) => render_setup(&app, &s, lang, &account, None).await,
-        Ok((_, false)) => Redirect::to(CONFIRM_URL).into_response(),
+        Ok((_, None)) => render_setup(&app, &s, lang, &account, None).await,
+        Ok((_, Some(url))) => Redirect::to(url).into_response(),
         Err(r) => r,
     }
 }

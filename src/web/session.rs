@@ -132,7 +132,7 @@ pub mod keys {
 /// At most this many authorization requests wait in one session (several tabs).
 const MAX_PENDING: usize = 8;
 /// A pending request older than this is dropped (the citizen starts again at the service).
-const PENDING_TTL: i64 = 30 * 60;
+pub const PENDING_TTL: i64 = 30 * 60;
 
 /// An authorization request waiting for login, step-up or consent.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -181,7 +181,9 @@ pub async fn login(db: &Db, s: &Session) -> Result<Option<SsoLogin>, SessionErro
     }
 }
 
-/// Stores a fresh login. The session id changes (no session fixation).
+/// Stores a fresh login. The session id changes (no session fixation); it is saved with the
+/// configured idle time (the layer's expiry applies to every request, so the short life an
+/// anonymous session got in [`park`] ends here).
 pub async fn set_login(s: &Session, login: &SsoLogin) -> Result<(), SessionError> {
     s.cycle_id().await?;
     keys::LOGIN.insert(s, login).await
@@ -199,6 +201,14 @@ async fn pending_map(s: &Session) -> Result<BTreeMap<String, Pending>, SessionEr
 
 /// Parks a validated request; returns its id.
 pub async fn park(s: &Session, req: AuthRequest, now: i64) -> Result<String, SessionError> {
+    // Nobody is logged in: the session holds nothing but pending requests, so it lives only as
+    // long as they do (not the idle time of a login), and a flood of anonymous requests
+    // leaves rows that expire within [`PENDING_TTL`].
+    if keys::LOGIN.get(s).await?.is_none() {
+        s.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
+            time::Duration::seconds(PENDING_TTL),
+        )));
+    }
     let mut map = pending_map(s).await?;
     map.retain(|_, p| now - p.created < PENDING_TTL);
     while map.len() >= MAX_PENDING {

@@ -11,7 +11,8 @@
 //!   `/authorize/continue`). A wrong code shows the
 //!   form again with the error tied to the field (401). After [`MAX_FAILURES`] wrong codes for
 //!   one request the request ends with a readable page (429); across sessions an account takes
-//!   at most [`ACCOUNT_MAX_FAILURES`] wrong codes per [`ACCOUNT_WINDOW`].
+//!   at most [`ACCOUNT_MAX_FAILURES`] wrong codes per quarter hour. Every attempt is reserved
+//!   in the database before the code is checked (`crate::throttle`), so parallel guesses count.
 //! - `POST /stepup/decline` (`req`, `csrf`): the request continues at the session's real level
 //!   if it allows that (voluntary `acr_values`), or fails with
 //!   `unmet_authentication_requirements` (a hard minimum) — decided by `oidc::authorize::decide`.
@@ -53,13 +54,14 @@ use crate::{
     metrics::LoginOutcome,
     oidc::{error::OAuthError, SsoLogin},
     store::accounts::Account,
+    throttle,
 };
 
 /// Wrong codes allowed per pending request (or per session for the account pages).
 pub const MAX_FAILURES: u32 = 5;
-/// Wrong codes allowed per account within [`ACCOUNT_WINDOW`], across all sessions.
-pub const ACCOUNT_MAX_FAILURES: i64 = 20;
-pub const ACCOUNT_WINDOW: i64 = 15 * 60;
+/// Wrong codes allowed per account within a quarter of an hour, across all sessions and
+/// instances, before delays grow ([`throttle::STEPUP_ACCOUNT`]).
+pub const ACCOUNT_MAX_FAILURES: u32 = throttle::STEPUP_ACCOUNT.free;
 
 #[derive(Deserialize)]
 pub struct StepUpQuery {
@@ -380,22 +382,6 @@ async fn submit(
     }
     let account_id = ctx.account.id.clone();
     let t = app.clock.now();
-    let failed = failures(s).await.get(&ctx.req).copied().unwrap_or(0);
-    let account_failed = match app
-        .db
-        .audit_count_since(
-            Event::LoginStepUpFailed.name(),
-            &account_id,
-            t - ACCOUNT_WINDOW,
-        )
-        .await
-    {
-        Ok(n) => n,
-        Err(e) => return internal(lang, e),
-    };
-    if failed >= MAX_FAILURES || account_failed >= ACCOUNT_MAX_FAILURES {
-        return give_up(app, s, &ctx).await;
-    }
     let target = Level::Substantial;
     let wrap = |e: CodeError| match method {
         Method::RecoveryCode => StepUpError::Recovery(e),
@@ -412,6 +398,25 @@ async fn submit(
             StatusCode::BAD_REQUEST,
         )
         .await;
+    }
+    let failed = failures(s).await.get(&ctx.req).copied().unwrap_or(0);
+    if failed >= MAX_FAILURES {
+        return give_up(app, s, &ctx).await;
+    }
+    // Reserve the attempt before the code is checked (`crate::throttle`): per request and
+    // per account, in the database, so parallel guesses each take their own count and none
+    // races past the limits. A right code gives its attempts back.
+    let request_key = format!("stepup-request:{account_id}:{}", ctx.req);
+    let account_key = format!("stepup-account:{account_id}");
+    for (policy, key) in [
+        (&throttle::STEPUP_REQUEST, &request_key),
+        (&throttle::STEPUP_ACCOUNT, &account_key),
+    ] {
+        match throttle::reserve(&app.db, policy, key, t).await {
+            Ok(throttle::Verdict::Allowed { .. }) => {}
+            Ok(throttle::Verdict::Locked { .. }) => return give_up(app, s, &ctx).await,
+            Err(e) => return internal(lang, e),
+        }
     }
     // Check the code; `Err` is the error to show.
     let checked: Result<Option<String>, CodeError> = match method {
@@ -488,6 +493,11 @@ async fn submit(
     match login::finish(app, s, &account_id, proofing, what, req, device).await {
         Ok(done) => {
             let _ = set_failures(s, &ctx.req, None).await;
+            for key in [&request_key, &account_key] {
+                if let Err(e) = throttle::refund(&app.db, key).await {
+                    tracing::error!(error = %e, "giving back a step-up attempt");
+                }
+            }
             Redirect::to(&done.next.url(SECURITY_URL)).into_response()
         }
         Err(e) => internal(lang, e),

@@ -688,27 +688,14 @@ async fn pkce_wrong_verifier(c: &Ctx) {
 }
 
 async fn pkce_verifier_without_challenge(c: &Ctx) {
-    // A confidential client may omit PKCE; a verifier at the token endpoint is then a downgrade.
-    let (code, _) = sso_code(
-        c,
+    // PKCE is required of confidential clients too (RFC 9700 §2.1.1): the request without a
+    // challenge is refused, so no code exists to downgrade. The legacy opt-out and its
+    // downgrade case are in `rfc9700::rfc9700_4_8_pkce_downgrade`.
+    let (p, _) = authz_params(
         "rp",
         &[("code_challenge", ""), ("code_challenge_method", "")],
-    )
-    .await;
-    let (verifier, _) = pkce();
-    assert_json_error(
-        &exchange_rp(c, &code, Some(&verifier)).await,
-        400,
-        "invalid_grant",
     );
-    // Control: without a verifier such a code is good.
-    let (code, _) = sso_code(
-        c,
-        "rp",
-        &[("code_challenge", ""), ("code_challenge_method", "")],
-    )
-    .await;
-    assert_eq!(exchange_rp(c, &code, None).await.status, StatusCode::OK);
+    assert_redirect_error(c, &authorize(c, &p).await, "rp", "invalid_request");
 }
 
 async fn code_redirect_uri_mismatch(c: &Ctx) {

@@ -36,6 +36,8 @@ fn client(first_party: bool, public: bool) -> Client {
         disabled_at: None,
         login_methods: None,
         upstreams: None,
+        may_introspect: false,
+        pkce_optional: false,
         verified_claims: false,
         subject_type: crate::store::types::SubjectType::Public,
         sector_identifier: None,
@@ -129,7 +131,7 @@ fn scopes_and_pkce() {
     );
     assert_eq!(
         v("scope=openid").unwrap_err().error.error_description,
-        "code_challenge is required for public clients (PKCE, S256)"
+        "code_challenge is required (PKCE, S256)"
     );
     assert!(v(&format!(
         "scope=openid&code_challenge={CHALLENGE}&code_challenge_method=plain"
@@ -141,11 +143,17 @@ fn scopes_and_pkce() {
         "scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"
     ))
     .is_ok());
-    let confidential = client(false, false);
+    // RFC 9700 §2.1.1: required of confidential clients too, unless marked legacy.
+    let mut confidential = client(false, false);
     let p = Params::parse(&format!("{base}&scope=openid")).unwrap();
     assert!(
+        validate(&p, &confidential, "https://rp.example/cb".into(), Ok(None)).is_err(),
+        "PKCE required for confidential clients"
+    );
+    confidential.pkce_optional = true;
+    assert!(
         validate(&p, &confidential, "https://rp.example/cb".into(), Ok(None)).is_ok(),
-        "PKCE optional for confidential clients"
+        "PKCE optional for a legacy confidential client"
     );
 }
 
@@ -505,4 +513,13 @@ fn requested_claims_need_their_scopes_consent_and_minimum() {
         },
         "the email scope's minimum applies to its claim"
     );
+}
+
+#[test]
+fn json_depth_counts_brackets_outside_strings() {
+    use super::json_depth;
+    assert_eq!(json_depth(r#"{"id_token":{"acr":{"values":["a"]}}}"#), 4);
+    assert_eq!(json_depth(r#"{"a":"{{{{[[[[\"}}"}"#), 1);
+    assert_eq!(json_depth(&"[".repeat(10_000)), 10_000);
+    assert_eq!(json_depth("null"), 0);
 }

@@ -31,6 +31,7 @@ mod mail;
 mod pages;
 mod recovery;
 mod security;
+mod throttle;
 
 pub use account::*;
 pub use info::*;
@@ -40,6 +41,7 @@ pub use mail::*;
 pub use pages::*;
 pub use recovery::*;
 pub use security::*;
+pub use throttle::*;
 
 /// Every text table of one language.
 #[derive(Debug)]
@@ -49,6 +51,7 @@ pub struct Catalog {
     pub lookups: &'static LookupTexts,
     pub mail: &'static MailTexts,
     pub recovery: &'static RecoveryTexts,
+    pub throttle: &'static ThrottleTexts,
     pub account: &'static AccountTexts,
     pub info: &'static InfoTexts,
     pub federation: &'static FederationTexts,
@@ -60,6 +63,7 @@ static DE_CATALOG: Catalog = Catalog {
     lookups: &DE_LOOKUPS,
     mail: &DE_MAIL,
     recovery: &DE_RECOVERY,
+    throttle: &DE_THROTTLE,
     account: &DE_ACCOUNT,
     info: &DE_INFO,
     federation: &DE_FEDERATION,
@@ -71,6 +75,7 @@ static EN_CATALOG: Catalog = Catalog {
     lookups: &EN_LOOKUPS,
     mail: &EN_MAIL,
     recovery: &EN_RECOVERY,
+    throttle: &EN_THROTTLE,
     account: &EN_ACCOUNT,
     info: &EN_INFO,
     federation: &EN_FEDERATION,

@@ -163,6 +163,11 @@ fn catalog_strings(lang: Lang) -> Vec<(String, String)> {
     );
     strings("mail", &serde_json::to_value(c.mail).unwrap(), &mut out);
     strings(
+        "throttle",
+        &serde_json::to_value(c.throttle).unwrap(),
+        &mut out,
+    );
+    strings(
         "account",
         &serde_json::to_value(c.account).unwrap(),
         &mut out,

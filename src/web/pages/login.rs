@@ -24,6 +24,9 @@ pub enum LoginError {
     CsrfExpired,
     /// A required field was empty.
     MissingField { field: LoginField },
+    /// Throttled (`crate::throttle`): no password was checked; the next attempt is possible
+    /// at `time` (`HH:MM`, German local time). The same for known and unknown addresses.
+    TooManyAttempts { time: String },
 }
 
 /// The login form (`POST action` with `email`, `password`, `csrf`, `req`).
@@ -85,6 +88,10 @@ impl LoginPage {
                     message: t.login_failed.into(),
                 });
             }
+            Some(LoginError::TooManyAttempts { time }) => summary.push(SummaryItem {
+                href: None,
+                message: fill(lang.catalog().throttle.login_locked, "time", time),
+            }),
             Some(LoginError::CsrfExpired) => summary.push(SummaryItem {
                 href: None,
                 message: t.session_expired.into(),

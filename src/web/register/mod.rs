@@ -24,31 +24,31 @@
 //!   unverified, enabled account has that address, a fresh link is mailed (at most one per
 //!   [`RESEND_WINDOW`] per account; audited `account.verification_resent`). The lookup and
 //!   the mail run after the answer, so its timing does not tell either.
-//! - Valid submissions of both forms are limited per client address ([`SubmitLimiter`]: 10
-//!   per 10 minutes, in memory per instance); beyond that a readable 429 page.
+//! - Valid submissions of both forms are limited per client address
+//!   ([`throttle::REGISTER_ADDRESS`]: 10 per 10 minutes, then growing delays; in the database,
+//!   shared by every instance; the address as `web::client_addr` decides); beyond that a
+//!   readable 429 page.
 //!
 //! Neither the password nor a link's token is written to the audit log or the logs; the
 //! token is stored only as its SHA-256 ([`secrets::hash_secret`]).
 
-mod limiter;
 mod mails;
 
-pub use limiter::{client_key, SubmitLimiter, MAX_TRACKED, SUBMIT_BURST, SUBMIT_PERIOD};
 pub use mails::{existing_account_mail, verification_mail};
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use axum::{
-    extract::{ConnectInfo, Query, State},
+    extract::{Query, State},
     http::{HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    Extension,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
     authorize::lang,
+    client_addr::ClientAddr,
     csrf::{CsrfForm, CsrfRejection, HasCsrf},
     error::internal,
     error::PageError,
@@ -64,6 +64,7 @@ use crate::{
     oidc::error::OAuthError,
     secrets,
     store::{accounts::Account, verifications::Verification},
+    throttle,
 };
 
 /// How long a verification link stays valid.
@@ -334,8 +335,7 @@ pub async fn register_submit(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Extension(limiter): Extension<SubmitLimiter>,
+    ClientAddr(addr): ClientAddr,
     Query(q): Query<LangQuery>,
     form: Result<CsrfForm<RegisterForm>, CsrfRejection<RegisterForm>>,
 ) -> Response {
@@ -384,8 +384,8 @@ pub async fn register_submit(
         }
     };
     // Only submissions that get this far cost anything (a password hash, a mail).
-    if let Err(wait) = limiter.take(client_key(peer.map(|Extension(ConnectInfo(a))| a))) {
-        return too_many(lang, wait);
+    if let Err(resp) = take_submission(&app, addr, lang).await {
+        return resp;
     }
 
     let existing = match app.db.account_by_email(&email).await {
@@ -790,8 +790,7 @@ pub async fn resend_submit(
     State(app): State<App>,
     s: Session,
     headers: HeaderMap,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Extension(limiter): Extension<SubmitLimiter>,
+    ClientAddr(addr): ClientAddr,
     Query(q): Query<LangQuery>,
     form: Result<CsrfForm<ResendForm>, CsrfRejection<ResendForm>>,
 ) -> Response {
@@ -818,8 +817,8 @@ pub async fn resend_submit(
             return render_resend(&app, &s, lang, &query, &f.email, errors, false).await;
         }
     };
-    if let Err(wait) = limiter.take(client_key(peer.map(|Extension(ConnectInfo(a))| a))) {
-        return too_many(lang, wait);
+    if let Err(resp) = take_submission(&app, addr, lang).await {
+        return resp;
     }
     // Whether an account exists must not show in the answer time either: look up and mail
     // after answering.
@@ -877,6 +876,30 @@ async fn resend_link(app: App, email: String) {
 }
 
 /// 429 with a readable page and `Retry-After`.
+/// Takes one valid submission of the registration or resend form for the client address
+/// ([`throttle::REGISTER_ADDRESS`], in the database: shared by every instance).
+/// Counts one form submission from `addr` against the registration limit (shared by the
+/// registration, resend and "Passwort vergessen?" forms); the limit's page when exceeded.
+pub(crate) async fn take_submission(
+    app: &App,
+    addr: std::net::IpAddr,
+    lang: Lang,
+) -> Result<(), Response> {
+    let key = throttle::address_key("register", addr);
+    let now = app.clock.now();
+    match throttle::reserve(&app.db, &throttle::REGISTER_ADDRESS, &key, now).await {
+        Ok(throttle::Verdict::Allowed { .. }) => Ok(()),
+        Ok(throttle::Verdict::Locked { until }) => {
+            tracing::warn!("registration submissions from one client address exceed the limit");
+            Err(too_many(
+                lang,
+                Duration::from_secs((until - now).max(1) as u64),
+            ))
+        }
+        Err(e) => Err(internal(lang, e)),
+    }
+}
+
 fn too_many(lang: Lang, wait: Duration) -> Response {
     PageError::too_many(
         "too many registration requests from this network; please wait a few minutes",
