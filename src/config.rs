@@ -129,7 +129,6 @@ impl Default for AdminConfig {
     }
 }
 
-
 /// How Pforte talks to upstream identity sources (docs/federation.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

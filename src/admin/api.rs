@@ -412,6 +412,7 @@ struct ClientBody {
     introspect: bool,
     #[serde(default)]
     pkce_optional: bool,
+    #[serde(default)]
     verified_claims: bool,
     subject_type: Option<String>,
     sector_identifier_uri: Option<String>,

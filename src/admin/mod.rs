@@ -115,7 +115,9 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
 
 /// The back-channel logout endpoint a registration asks for, checked (Back-Channel Logout 1.0
 /// §2.2); `None` when it names none.
-pub fn backchannel_of(n: &NewClient) -> Result<Option<store::backchannel::Backchannel>, AdminError> {
+pub fn backchannel_of(
+    n: &NewClient,
+) -> Result<Option<store::backchannel::Backchannel>, AdminError> {
     let bad = |m: String| AdminError::Invalid(format!("client `{}`: {m}", n.id));
     match &n.backchannel_logout_uri {
         Some(u) => {

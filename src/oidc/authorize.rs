@@ -336,8 +336,10 @@ pub fn validate(
 
 /// Longest `claims` parameter stored with a request (OIDC Core §5.5 requests are small).
 pub const MAX_CLAIMS: usize = 4096;
-/// Deepest nesting of `claims` (`{"id_token":{"acr":{"values":["…"]}}}` is 4).
-pub const MAX_CLAIMS_DEPTH: usize = 6;
+/// Deepest nesting of `claims`: `{"id_token":{"acr":{"values":["…"]}}}` is 4; an Identity
+/// Assurance request (`verified_claims` → `verification` → `evidence` → [ … ] → `document` →
+/// `type` → `value`) reaches 9, so the bound leaves room for that and no more.
+pub const MAX_CLAIMS_DEPTH: usize = 12;
 /// Longest `ui_locales` and `acr_values`.
 pub const MAX_UI_LOCALES: usize = 128;
 pub const MAX_ACR_VALUES: usize = 512;

@@ -272,14 +272,15 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         for c in clients {
             sqlx::query(&format!(
-                "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) \
+                "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, \
                  redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
                  grant_types = excluded.grant_types, scopes = excluded.scopes, \
                  token_endpoint_auth_method = excluded.token_endpoint_auth_method, jwks = excluded.jwks, \
                  jwks_uri = excluded.jwks_uri, id_token_signed_response_alg = excluded.id_token_signed_response_alg, \
                  acr_vocabulary = excluded.acr_vocabulary, first_party = excluded.first_party, \
-                 min_level = excluded.min_level, verified_claims = excluded.verified_claims, \
+                 min_level = excluded.min_level, may_introspect = excluded.may_introspect, \
+                 pkce_optional = excluded.pkce_optional, verified_claims = excluded.verified_claims, \
                  subject_type = excluded.subject_type, sector_identifier = excluded.sector_identifier"
             ))
             .bind(&c.id)
@@ -300,6 +301,8 @@ impl Db {
             .bind(c.disabled_at)
             .bind(c.login_methods.as_deref().map(json_list))
             .bind(c.upstreams.as_deref().map(json_list))
+            .bind(c.may_introspect as i64)
+            .bind(c.pkce_optional as i64)
             .bind(c.verified_claims as i64)
             .bind(c.subject_type.as_str())
             .bind(&c.sector_identifier)

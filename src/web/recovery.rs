@@ -25,7 +25,6 @@
 //!
 //! Tokens and passwords never reach the logs or the audit trail.
 
-
 use axum::{
     extract::{Query, State},
     http::{HeaderMap, StatusCode},
@@ -36,11 +35,11 @@ use tower_sessions::Session;
 
 use super::{
     authorize::lang,
+    client_addr::ClientAddr,
     csrf::{CsrfForm, CsrfRejection, HasCsrf},
     error::{internal, PageError},
     i18n::{fill, Lang, RecoveryTexts},
     pages::{FormField, FormPage, NoticePage},
-    client_addr::ClientAddr,
     register::take_submission,
     session,
 };

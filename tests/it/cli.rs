@@ -714,7 +714,6 @@ async fn account_add_profile_flags() {
     assert!(!list.contains("ben@example.de"), "{list}");
 }
 
-
 // ---- staff roles and bulk import/export (issue 12) ----------------------------------------
 
 async fn staff_roles(backend: Backend) {

@@ -24,8 +24,8 @@
 //! still plain text and is HTML-escaped by the templates.
 
 mod account;
-mod info;
 mod federation;
+mod info;
 mod lookups;
 mod mail;
 mod pages;
@@ -34,8 +34,8 @@ mod security;
 mod throttle;
 
 pub use account::*;
-pub use info::*;
 pub use federation::*;
+pub use info::*;
 pub use lookups::*;
 pub use mail::*;
 pub use pages::*;
