@@ -7,6 +7,7 @@
 #     /usr/lib/postgresql/*/bin (tests/it/common/pgtemp.rs) unless PFORTE_TEST_PG_URL names one
 #   - Chromium and chromedriver for the real-browser test (tests/it/browser.rs)
 #   - Python 3 with venv for deploy/validate.sh (kubernetes-validate; it installs promtool itself)
+#   - Node.js with the eID test peer's packages (tests/peers/eid-op) and aiosmtpd (SMTP tests)
 #
 # Other engineers add their peers here (node/npm, python packages) so that one command sets a
 # machine up; .ci/run calls this script first.
@@ -39,6 +40,13 @@ fi
 if ! command -v chromedriver >/dev/null 2>&1; then
     need+=(chromium-driver)
 fi
+# Node.js for the eID test peer (panva's oidc-provider) and pip for the SMTP test server.
+if ! command -v npm >/dev/null 2>&1; then
+    need+=(nodejs npm)
+fi
+if ! python3 -c "import aiosmtpd" >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
+    need+=(python3-pip)
+fi
 
 if [ "${#need[@]}" -gt 0 ]; then
     echo "== installing: ${need[*]}"
@@ -48,8 +56,17 @@ else
     echo "== everything is installed"
 fi
 
+# The test peers' own packages.
+echo "== the eID test peer (tests/peers/eid-op: panva's oidc-provider)"
+(cd "$(dirname "$0")/../tests/peers/eid-op" && npm ci --no-audit --no-fund)
+echo "== aiosmtpd, the real SMTP server of the mail tests (tests/peers/smtp_sink.py)"
+if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
+    python3 -m pip install aiosmtpd || python3 -m pip install --break-system-packages aiosmtpd
+fi
+
 echo "== versions"
 cargo --version || echo "cargo missing: install the Rust toolchain (https://rustup.rs)"
 cc --version | head -n 1
 ls -d /usr/lib/postgresql/*/bin | tail -n 1
 chromedriver --version
+node --version
