@@ -136,12 +136,16 @@ fn from_row(row: &AnyRow) -> Result<Client> {
     })
 }
 
-impl Db {
-    pub async fn client_insert(&self, c: &Client) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)"
-        ))
-        .bind(&c.id)
+/// The placeholders of one row in [`COLUMNS`] order.
+const VALUES: &str =
+    "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)";
+
+/// Binds a client's columns in [`COLUMNS`] order: the one list for insert and bulk upsert.
+fn bind_client<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    c: &'q Client,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&c.id)
         .bind(&c.name)
         .bind(&c.secret_hash)
         .bind(json_list(&c.redirect_uris))
@@ -164,6 +168,14 @@ impl Db {
         .bind(c.verified_claims as i64)
         .bind(c.subject_type.as_str())
         .bind(&c.sector_identifier)
+}
+
+impl Db {
+    pub async fn client_insert(&self, c: &Client) -> Result<()> {
+        bind_client(
+            sqlx::query(&format!("INSERT INTO clients ({COLUMNS}) VALUES {VALUES}")),
+            c,
+        )
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -271,8 +283,8 @@ impl Db {
     pub async fn client_upsert_all(&self, clients: &[Client]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for c in clients {
-            sqlx::query(&format!(
-                "INSERT INTO clients ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) \
+            let sql = format!(
+                "INSERT INTO clients ({COLUMNS}) VALUES {VALUES} \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, \
                  redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
                  grant_types = excluded.grant_types, scopes = excluded.scopes, \
@@ -282,32 +294,8 @@ impl Db {
                  min_level = excluded.min_level, may_introspect = excluded.may_introspect, \
                  pkce_optional = excluded.pkce_optional, verified_claims = excluded.verified_claims, \
                  subject_type = excluded.subject_type, sector_identifier = excluded.sector_identifier"
-            ))
-            .bind(&c.id)
-            .bind(&c.name)
-            .bind(&c.secret_hash)
-            .bind(json_list(&c.redirect_uris))
-            .bind(json_list(&c.post_logout_redirect_uris))
-            .bind(json_list(&c.grant_types))
-            .bind(json_list(&c.scopes))
-            .bind(c.token_endpoint_auth_method.as_str())
-            .bind(&c.jwks)
-            .bind(&c.jwks_uri)
-            .bind(c.id_token_signed_response_alg.as_str())
-            .bind(c.acr_vocabulary.as_str())
-            .bind(c.first_party as i64)
-            .bind(c.min_level.map(Level::as_str))
-            .bind(c.created_at)
-            .bind(c.disabled_at)
-            .bind(c.login_methods.as_deref().map(json_list))
-            .bind(c.upstreams.as_deref().map(json_list))
-            .bind(c.may_introspect as i64)
-            .bind(c.pkce_optional as i64)
-            .bind(c.verified_claims as i64)
-            .bind(c.subject_type.as_str())
-            .bind(&c.sector_identifier)
-            .execute(&mut *tx)
-            .await?;
+            );
+            bind_client(sqlx::query(&sql), c).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
