@@ -137,13 +137,24 @@ impl Db {
     }
 
     /// Removes a link unless it is the account's last way to log in (no password and no other
-    /// link); the check and the delete are one statement.
+    /// link). The check and the delete are one statement, and on PostgreSQL it runs with the
+    /// account row locked (`FOR UPDATE`): two unlinks of its last two links at once would each
+    /// see the other link still there under READ COMMITTED and both delete; with the lock the
+    /// second waits and then sees one link left. (SQLite: the database write lock serialises
+    /// the statement already.)
     pub async fn identity_unlink(
         &self,
         account_id: &str,
         provider: &str,
         subject: &str,
     ) -> Result<Unlinked> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        }
         let n = sqlx::query(
             "DELETE FROM account_identities WHERE account_id = $1 AND provider = $2 AND subject = $3 \
              AND (EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND password_hash IS NOT NULL) \
@@ -152,9 +163,10 @@ impl Db {
         .bind(account_id)
         .bind(provider)
         .bind(subject)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        tx.commit().await?;
         if n > 0 {
             return Ok(Unlinked::Removed);
         }
