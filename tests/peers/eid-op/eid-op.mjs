@@ -6,7 +6,7 @@
 // Instead of AusweisApp and a card, its interaction page lets the test pick a test card
 // ("erika", "max") and "enter the PIN", or cancel (the OP then answers access_denied).
 //
-// env: PORT; CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, POST_LOGOUT_REDIRECT_URI;
+// env: PORT; CLIENT_ID, CLIENT_SECRET, REDIRECT_URI (space-separated list), POST_LOGOUT_REDIRECT_URI;
 // AUTH_METHOD (client_secret_basic | client_secret_post | private_key_jwt, with CLIENT_JWKS_URI);
 // EID_ACR (default http://eidas.europa.eu/LoA/high); PEER_VERBOSE=1 keeps the library's notices.
 // Prints "eid-op listening <issuer>" when ready.
@@ -69,7 +69,8 @@ const signingKey = { ...(await jose.exportJWK(privateKey)), kid: 'eid-rs256', al
 const authMethod = process.env.AUTH_METHOD ?? 'client_secret_basic';
 const client = {
   client_id: process.env.CLIENT_ID ?? 'pforte',
-  redirect_uris: [process.env.REDIRECT_URI ?? 'http://127.0.0.1:9999/cb'],
+  // One or more (space-separated): several sources at Pforte may share this client.
+  redirect_uris: (process.env.REDIRECT_URI ?? 'http://127.0.0.1:9999/cb').split(' '),
   post_logout_redirect_uris: process.env.POST_LOGOUT_REDIRECT_URI ? [process.env.POST_LOGOUT_REDIRECT_URI] : [],
   grant_types: ['authorization_code'],
   response_types: ['code'],
@@ -120,12 +121,25 @@ const provider = new Provider(ISSUER, {
     return grant;
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  // Pforte's jwks_uri (private_key_jwt) is on loopback, which oidc-provider's SSRF guard
+  // refuses; this test peer talks only to the Pforte under test, so it fetches without it.
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   async findAccount(ctx, sub) {
     const card = bySub[sub];
     if (!card) return undefined;
     return { accountId: sub, async claims() { return { ...card }; } };
   },
 });
+
+// PEER_VERBOSE=1: why a request was refused (for example a client assertion), on stderr.
+if (process.env.PEER_VERBOSE === '1') {
+  for (const ev of ['grant.error', 'server_error', 'authorization.error', 'userinfo.error']) {
+    provider.on(ev, (ctx, err) => console.error(`eid-op ${ev}: ${err.message} ${err.error_description ?? ''} ${err.error_detail ?? ''} ${err.cause?.message ?? ''} ${err.cause?.cause?.message ?? ''}`));
+  }
+}
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
