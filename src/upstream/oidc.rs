@@ -150,6 +150,15 @@ fn capped(core: &Core) -> Capped<'_> {
     }
 }
 
+/// A failed fetch of the discovery document or the keys: the HTTP failure as such, else an
+/// unusable document.
+fn discovery_error(e: openidconnect::DiscoveryError<HttpError>) -> UpstreamError {
+    match e {
+        openidconnect::DiscoveryError::Request(h) => UpstreamError::from(h),
+        other => UpstreamError::Discovery(other.to_string()),
+    }
+}
+
 /// The upstream's discovery document with its keys, from the cache while fresh.
 async fn metadata(core: &Core, u: &Upstream) -> Result<UpstreamMetadata, UpstreamError> {
     let now = core.now();
@@ -165,10 +174,7 @@ async fn metadata(core: &Core, u: &Upstream) -> Result<UpstreamMetadata, Upstrea
     // (OIDC Discovery §4.3) and fetches its JWKS.
     let provider = ProviderMetadataWithLogout::discover_async(issuer, &http)
         .await
-        .map_err(|e| match e {
-            openidconnect::DiscoveryError::Request(h) => UpstreamError::from(h),
-            other => UpstreamError::Discovery(other.to_string()),
-        })?;
+        .map_err(discovery_error)?;
     let m = UpstreamMetadata {
         issuer: u.issuer.clone(),
         provider: Arc::new(provider),
@@ -192,10 +198,7 @@ async fn refresh_keys(
     let http = capped(core);
     let jwks = JsonWebKeySet::fetch_async(m.provider.jwks_uri(), &http)
         .await
-        .map_err(|e| match e {
-            openidconnect::DiscoveryError::Request(h) => UpstreamError::from(h),
-            other => UpstreamError::Discovery(other.to_string()),
-        })?;
+        .map_err(discovery_error)?;
     let provider = (*m.provider).clone().set_jwks(jwks);
     let fresh = UpstreamMetadata {
         provider: Arc::new(provider),

@@ -224,36 +224,79 @@ impl HasCsrf for StartForm {
     }
 }
 
-/// Shows the failure page and audits it.
-#[allow(clippy::too_many_arguments)]
-async fn fail(
+/// A failure page in the making: the source it is about, the citizen's language, where it
+/// leads back to (the pending request, or the account for linking) and who is logged in.
+#[derive(Clone, Copy)]
+struct Failure<'a> {
+    app: &'a App,
+    lang: Lang,
+    id: &'a str,
+    name: &'a str,
+    req: &'a str,
+    purpose: Purpose,
+    account: Option<&'a str>,
+}
+
+impl Failure<'_> {
+    /// Shows the failure page and audits it (`upstream.login_failed` with `reason` = `kind`).
+    async fn show(self, failure: UpstreamFailure, kind: &str, level: Option<Level>) -> Response {
+        audit::record_or_log(
+            &self.app.db,
+            Entry::new(
+                Event::UpstreamLoginFailed,
+                self.account
+                    .map_or(Actor::Anonymous, |a| Actor::Account(a.to_string())),
+            )
+            .subject_opt(self.account)
+            .with("upstream", self.id)
+            .with("reason", kind),
+        )
+        .await;
+        let back_url = match self.purpose {
+            Purpose::Link => "/account/links".to_string(),
+            _ if self.req.is_empty() => "/login".to_string(),
+            _ => format!("/login?req={}", urlencode(self.req)),
+        };
+        error_page(
+            self.app, self.lang, failure, self.name, kind, level, back_url,
+        )
+    }
+
+    /// [`Failure::show`] for an error of the upstream login (logged too), `asked`: the level
+    /// the request could not do without.
+    async fn upstream(self, e: UpstreamError, asked: Option<Level>) -> Response {
+        tracing::warn!(upstream = %self.id, error = %e, "upstream login failed");
+        self.show(failure_of(&e), e.kind(), asked).await
+    }
+
+    /// The source `id` if it exists and is enabled, else the "not offered" page.
+    async fn enabled(self, app: &App) -> Result<Result<Upstream, Response>, PageError> {
+        Ok(
+            match app
+                .db
+                .upstream_get(self.id)
+                .await?
+                .filter(|u| u.disabled_at.is_none())
+            {
+                Some(u) => Ok(u),
+                None => Err(self
+                    .show(UpstreamFailure::NotOffered, "unknown_upstream", None)
+                    .await),
+            },
+        )
+    }
+}
+
+/// The page of an upstream failure (status by kind), leading back to `back_url`.
+fn error_page(
     app: &App,
     lang: Lang,
-    u_id: &str,
-    name: &str,
     failure: UpstreamFailure,
+    name: &str,
     kind: &str,
     level: Option<Level>,
-    req: &str,
-    purpose: Purpose,
-    account: Option<&str>,
+    back_url: String,
 ) -> Response {
-    audit::record_or_log(
-        &app.db,
-        Entry::new(
-            Event::UpstreamLoginFailed,
-            account.map_or(Actor::Anonymous, |a| Actor::Account(a.to_string())),
-        )
-        .subject_opt(account)
-        .with("upstream", u_id)
-        .with("reason", kind),
-    )
-    .await;
-    let (back_url, back_to_account) = match purpose {
-        Purpose::Link => ("/account/links".to_string(), true),
-        _ if req.is_empty() => ("/login".to_string(), false),
-        _ => (format!("/login?req={}", urlencode(req)), false),
-    };
     let status = match failure {
         UpstreamFailure::Unreachable => StatusCode::BAD_GATEWAY,
         UpstreamFailure::LinkedElsewhere | UpstreamFailure::LastWay => StatusCode::CONFLICT,
@@ -266,8 +309,8 @@ async fn fail(
         name: name.to_string(),
         level: level.map(|l| l.as_str().to_string()).unwrap_or_default(),
         code: kind.to_string(),
+        back_to_account: back_url.starts_with("/account"),
         back_url,
-        back_to_account,
     };
     (status, Html(page.render(&app.config.site))).into_response()
 }
@@ -304,26 +347,20 @@ pub async fn start(
         "link" => Purpose::Link,
         _ => Purpose::Login,
     };
-    let Some(u) = app
-        .db
-        .upstream_get(&id)
-        .await?
-        .filter(|u| u.disabled_at.is_none())
-    else {
-        return Ok(fail(
-            &app,
-            lang,
-            &id,
-            &id,
-            UpstreamFailure::NotOffered,
-            "unknown_upstream",
-            None,
-            &f.req,
-            purpose,
-            None,
-        )
-        .await);
+    let mut at = Failure {
+        app: &app,
+        lang,
+        id: &id,
+        name: &id,
+        req: &f.req,
+        purpose,
+        account: None,
     };
+    let u = match at.enabled(&app).await? {
+        Ok(u) => u,
+        Err(page) => return Ok(page),
+    };
+    at.name = &u.name;
     let login = session::login(&app.db, &s).await?;
     if purpose == Purpose::Link && login.is_none() {
         return Ok(Redirect::to("/login").into_response());
@@ -332,19 +369,10 @@ pub async fn start(
     let (mut wanted, mut required) = (None, None);
     if !f.req.is_empty() {
         let Some(pending) = session::pending(&s, &f.req, app.clock.now()).await? else {
-            return Ok(fail(
-                &app,
-                lang,
-                &u.id,
-                &u.name,
-                UpstreamFailure::State,
-                "request_expired",
-                None,
-                "",
-                purpose,
-                None,
-            )
-            .await);
+            let at = Failure { req: "", ..at };
+            return Ok(at
+                .show(UpstreamFailure::State, "request_expired", None)
+                .await);
         };
         if let Some(l) = pending
             .req
@@ -353,22 +381,13 @@ pub async fn start(
             .and_then(|x| x.split(' ').find_map(Lang::parse))
         {
             lang = l;
+            at.lang = l;
         }
         let client = app.db.client_get(&pending.req.client_id).await?;
         if !client_offers(client.as_ref(), &u) {
-            return Ok(fail(
-                &app,
-                lang,
-                &u.id,
-                &u.name,
-                UpstreamFailure::NotOffered,
-                "not_offered",
-                None,
-                &f.req,
-                purpose,
-                None,
-            )
-            .await);
+            return Ok(at
+                .show(UpstreamFailure::NotOffered, "not_offered", None)
+                .await);
         }
         if let Some(c) = &client {
             let policy = app.db.policy_load().await?;
@@ -392,21 +411,8 @@ pub async fn start(
     {
         Ok(x) => x,
         Err(e) => {
-            let failure = failure_of(&e);
-            tracing::warn!(upstream = %u.id, error = %e, "upstream login could not start");
-            return Ok(fail(
-                &app,
-                lang,
-                &u.id,
-                &u.name,
-                failure,
-                e.kind(),
-                required,
-                &f.req,
-                purpose,
-                login.as_ref().map(|l| l.account_id.as_str()),
-            )
-            .await);
+            let account = login.as_ref().map(|l| l.account_id.as_str());
+            return Ok(Failure { account, ..at }.upstream(e, required).await);
         }
     };
     let now = app.clock.now();
@@ -480,86 +486,48 @@ pub async fn callback(
     // No flight for this state: unknown, already used (a replayed callback) or expired; or it
     // belongs to another source.
     let (Some(w), Some(u)) = (flight.filter(|w| w.flight.upstream == id), upstream) else {
-        return Ok(fail(
-            &app,
-            hint,
-            &id,
-            &name,
-            UpstreamFailure::State,
-            "state",
-            None,
-            "",
-            Purpose::Login,
-            current.as_deref(),
-        )
-        .await);
+        let at = Failure {
+            app: &app,
+            lang: hint,
+            id: &id,
+            name: &name,
+            req: "",
+            purpose: Purpose::Login,
+            account: current.as_deref(),
+        };
+        return Ok(at.show(UpstreamFailure::State, "state", None).await);
     };
     let lang = w.lang;
-    let failed = |e: UpstreamError| {
-        let app = app.clone();
-        let u = u.clone();
-        let w = w.clone();
-        let current = current.clone();
-        async move {
-            tracing::warn!(upstream = %u.id, error = %e, "upstream login failed");
-            fail(
-                &app,
-                lang,
-                &u.id,
-                &u.name,
-                failure_of(&e),
-                e.kind(),
-                w.flight.asked,
-                &w.req,
-                w.purpose,
-                current.as_deref(),
-            )
-            .await
-        }
+    let at = Failure {
+        app: &app,
+        lang,
+        id: &u.id,
+        name: &u.name,
+        req: &w.req,
+        purpose: w.purpose,
+        account: current.as_deref(),
     };
     if let Some(error) = q.error {
         // The citizen cancelled (access_denied) or the upstream refused (OIDC Core §3.1.2.6).
         let e = UpstreamError::Denied { error };
-        return Ok(failed(e).await);
+        return Ok(at.upstream(e, w.flight.asked).await);
     }
     let Some(code) = q.code.filter(|c| !c.is_empty()) else {
-        return Ok(failed(UpstreamError::State).await);
+        return Ok(at.upstream(UpstreamError::State, w.flight.asked).await);
     };
     let asserted = match oidc::finish(&app, &u, &w.flight, &code).await {
         Ok(a) => a,
-        Err(e) => return Ok(failed(e).await),
+        Err(e) => return Ok(at.upstream(e, w.flight.asked).await),
     };
     let done = match link::complete(&app, &u, &asserted, w.purpose, current.as_deref()).await {
         Ok(d) => d,
         Err(LinkError::LinkedElsewhere) => {
-            return Ok(fail(
-                &app,
-                lang,
-                &u.id,
-                &u.name,
-                UpstreamFailure::LinkedElsewhere,
-                "linked_elsewhere",
-                None,
-                &w.req,
-                w.purpose,
-                current.as_deref(),
-            )
-            .await)
+            let failure = UpstreamFailure::LinkedElsewhere;
+            return Ok(at.show(failure, "linked_elsewhere", None).await);
         }
         Err(LinkError::Disabled) => {
-            return Ok(fail(
-                &app,
-                lang,
-                &u.id,
-                &u.name,
-                UpstreamFailure::Invalid,
-                "account_disabled",
-                None,
-                &w.req,
-                w.purpose,
-                current.as_deref(),
-            )
-            .await)
+            let failure = UpstreamFailure::Invalid;
+            return Ok(at.show(failure, "account_disabled", None).await);
         }
         Err(LinkError::Store(e)) => return Err(PageError::from(e).in_lang(lang)),
     };
@@ -682,25 +650,18 @@ pub async fn link_confirm(
     if session::login(&app.db, &s).await?.is_none() {
         return Ok(Redirect::to("/login").into_response());
     }
-    let Some(u) = app
-        .db
-        .upstream_get(&id)
-        .await?
-        .filter(|u| u.disabled_at.is_none())
-    else {
-        return Ok(fail(
-            &app,
-            lang,
-            &id,
-            &id,
-            UpstreamFailure::NotOffered,
-            "unknown_upstream",
-            None,
-            "",
-            Purpose::Link,
-            None,
-        )
-        .await);
+    let at = Failure {
+        app: &app,
+        lang,
+        id: &id,
+        name: &id,
+        req: "",
+        purpose: Purpose::Link,
+        account: None,
+    };
+    let u = match at.enabled(&app).await? {
+        Ok(u) => u,
+        Err(page) => return Ok(page),
     };
     let page = pages::LinkConfirmPage {
         lang,
@@ -767,16 +728,17 @@ pub async fn unlink(
                 .with("reason", "last_way_to_log_in"),
             )
             .await;
-            let page = pages::UpstreamErrorPage {
+            let failure = UpstreamFailure::LastWay;
+            let back = "/account/links".to_string();
+            Ok(error_page(
+                &app,
                 lang,
-                failure: UpstreamFailure::LastWay,
-                name,
-                level: String::new(),
-                code: "last_way_to_log_in".into(),
-                back_url: "/account/links".into(),
-                back_to_account: true,
-            };
-            Ok((StatusCode::CONFLICT, Html(page.render(&app.config.site))).into_response())
+                failure,
+                &name,
+                "last_way_to_log_in",
+                None,
+                back,
+            ))
         }
         Unlinked::NotFound => Ok(Redirect::to("/account/links").into_response()),
     }
