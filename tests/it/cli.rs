@@ -2,11 +2,6 @@
 //! line, on a SQLite file and on PostgreSQL; error messages for bad input and bad configuration;
 //! the audit trail of policy changes.
 
-use std::{
-    io::Write,
-    process::{Command, Stdio},
-};
-
 use crate::common::{fresh_db, tempdir, Backend};
 use serde_json::Value;
 use sqlx::Row;
@@ -51,31 +46,7 @@ impl Out {
 
 /// The binary with a clean `PFORTE_*` environment plus `env`.
 fn pforte(env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pforte"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PFORTE_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.envs(env.iter().copied());
-    cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run pforte");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let o = child.wait_with_output().unwrap();
+    let o = crate::common::federation::pforte_output(env, args, stdin);
     Out {
         ok: o.status.success(),
         code: o.status.code(),

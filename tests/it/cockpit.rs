@@ -7,7 +7,10 @@
 //! Attacker tests first: another citizen's session, missing CSRF tokens, a stale login without
 //! the password.
 
-use crate::common::*;
+use crate::common::{
+    federation::{select_text, status},
+    *,
+};
 use pforte::{
     accounts::{details::DetailsInput, NewAccount},
     admin::{self, NewClient},
@@ -15,21 +18,6 @@ use pforte::{
 };
 use reqwest::StatusCode;
 use serde_json::Value;
-
-fn status(o: &Outcome) -> StatusCode {
-    match o {
-        Outcome::Page { status, .. } => *status,
-        Outcome::Callback { .. } => StatusCode::SEE_OTHER,
-    }
-}
-
-fn select_text(html: &str, css: &str) -> Vec<String> {
-    let doc = scraper::Html::parse_document(html);
-    let sel = scraper::Selector::parse(css).unwrap();
-    doc.select(&sel)
-        .map(|e| e.text().collect::<String>().trim().to_string())
-        .collect()
-}
 
 /// A third-party service (consent asked) with refresh tokens and the profile, email,
 /// address and phone scopes.

@@ -1,13 +1,15 @@
 //! OpenID Connect for Identity Assurance 1.0 (issue 8, point 5): attributes proofed in person
-//! (`pforte account proof`, run as the real binary) or by the eID are released as
+//! (`pforte account proof`, run as the real binary) or by the eID (after a real eID login:
+//! `federation::proofing::verified_claims_after_a_real_eid_login`) are released as
 //! `verified_claims` only to clients the admin allows, only when requested through the
 //! `claims` parameter, only the requested names, and only within the client's scopes; a
 //! malformed request is `invalid_request` — on SQLite and PostgreSQL.
 
-use std::process::{Command, Stdio};
-
-use crate::common::*;
-use pforte::{accounts::profile, admin, assurance::Level};
+use crate::common::{
+    federation::{cli_env, pforte_cli, userinfo},
+    *,
+};
+use pforte::admin;
 use serde_json::{json, Value};
 
 const EMAIL: &str = "anna@example.de";
@@ -28,7 +30,8 @@ fn claims_param() -> String {
     .to_string()
 }
 
-async fn client(server: &TestServer, id: &str, scopes: &[&str], verified_claims: bool) {
+/// A first-party client `id` with `scopes`, allowed `verified_claims` or not.
+pub(crate) async fn client(server: &TestServer, id: &str, scopes: &[&str], verified_claims: bool) {
     server
         .add_client(admin::NewClient {
             id: id.into(),
@@ -44,17 +47,9 @@ async fn client(server: &TestServer, id: &str, scopes: &[&str], verified_claims:
 
 /// `pforte account proof` as the operator runs it, against the server's database.
 fn proof_at_the_office(server: &TestServer, level: &str) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pforte"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PFORTE_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd
-        .env("PFORTE_ISSUER", &server.issuer)
-        .env("PFORTE_DATABASE_URL", server.db_url())
-        .env("PFORTE_KEYS_ENCRYPTION_KEY", server.kek())
-        .args([
+    pforte_cli(
+        &cli_env(server),
+        &[
             "account",
             "proof",
             "--email",
@@ -63,27 +58,9 @@ fn proof_at_the_office(server: &TestServer, level: &str) {
             level,
             "--evidence",
             "Personalausweis geprüft, Bürgerbüro Mitte",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        None,
     );
-}
-
-async fn userinfo(server: &TestServer, access_token: &str) -> Value {
-    reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// Logs in through `client_id` with `scope` and the `claims` parameter; returns the ID token's
@@ -175,77 +152,6 @@ async fn verified_claims_released_to_allowed_clients_only_sqlite() {
 #[tokio::test]
 async fn verified_claims_released_to_allowed_clients_only_postgres() {
     released_to_allowed_clients_only(Backend::Postgres).await;
-}
-
-/// What an eID login records (the federation flow calls `record_upstream`) is released under
-/// the eIDAS trust framework with electronic_record evidence, and raised the proofing level.
-#[tokio::test]
-async fn verified_claims_from_the_eid_are_eidas_electronic_records() {
-    let server = TestServer::start(Backend::Sqlite).await;
-    let account = server.citizen(EMAIL, PASSWORD).await;
-    client(&server, "vc", &["openid", "profile", "address"], true).await;
-    admin::add_upstream(
-        &server.app.db,
-        &server.app.kek,
-        &pforte::audit::Actor::Cli,
-        admin::NewUpstream {
-            id: "eid".into(),
-            profile: "eid".into(),
-            issuer: "https://eid.example.de".into(),
-            client_id: "pforte".into(),
-            client_secret: "upstream-secret".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let delivered = serde_json::from_value(json!({
-        "given_name": "Anna",
-        "family_name": "Schmidt",
-        "birthdate": "1980-02-03",
-        "address": {"street_address": "Markt 1", "postal_code": "59368", "locality": "Werne", "country": "DE"},
-        "document_type": "ID",
-    }))
-    .unwrap();
-    let r = profile::record_upstream(
-        &server.app.db,
-        &account,
-        "eid",
-        Level::High,
-        server.app.now(),
-        &delivered,
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.proofing_raised, Some((Level::Low, Level::High)));
-
-    let req = json!({"userinfo": {"verified_claims": {
-        "verification": {"trust_framework": {"value": "eidas"}, "evidence": [{"type": {"value": "electronic_record"}}]},
-        "claims": {"family_name": null, "birthdate": null, "address": null}
-    }}});
-    let (_, info) = tokens(&server, "vc", "openid profile address", &req.to_string()).await;
-    let vc = &info["verified_claims"];
-    assert_eq!(vc["verification"]["trust_framework"], "eidas", "{info}");
-    assert_eq!(
-        vc["verification"]["evidence"][0]["type"],
-        "electronic_record"
-    );
-    assert_eq!(
-        vc["verification"]["evidence"][0]["record"]["type"],
-        "idcard"
-    );
-    assert_eq!(vc["claims"]["birthdate"], "1980-02-03");
-    assert_eq!(vc["claims"]["address"]["locality"], "Werne");
-    assert_eq!(vc["claims"]["family_name"], "Schmidt");
-
-    // The raise is in the audit trail.
-    let raised = server
-        .app
-        .db
-        .audit_list(Some("account.proofing_raised"), 10)
-        .await
-        .unwrap();
-    assert_eq!(raised.len(), 1);
 }
 
 #[tokio::test]

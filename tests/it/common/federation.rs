@@ -15,7 +15,7 @@ use pforte::{
     admin::{self, NewClient},
     audit::Actor,
 };
-use reqwest::{header, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 // --- processes --------------------------------------------------------------------------------
@@ -361,26 +361,9 @@ impl Walker {
         }
     }
 
-    pub async fn follow(&self, mut resp: reqwest::Response) -> Outcome {
-        for _ in 0..20 {
-            let status = resp.status();
-            let url = resp.url().to_string();
-            if status.is_redirection() {
-                let loc = resp.headers()[header::LOCATION]
-                    .to_str()
-                    .unwrap()
-                    .to_string();
-                let next = url::Url::parse(&url).unwrap().join(&loc).unwrap();
-                if next.port() == Some(9999) {
-                    return Outcome::Callback { url: next };
-                }
-                resp = self.http.get(next).send().await.unwrap();
-                continue;
-            }
-            let html = resp.text().await.unwrap();
-            return Outcome::Page { status, url, html };
-        }
-        panic!("redirect loop");
+    /// Follows redirects across origins; stops at the client (port 9999).
+    pub async fn follow(&self, resp: reqwest::Response) -> Outcome {
+        super::follow_redirects(&self.http, resp, 20, |u| u.port() == Some(9999)).await
     }
 
     pub async fn get(&self, url: &str) -> Outcome {
@@ -429,6 +412,59 @@ impl Walker {
         }
     }
 
+    /// Presses "Mit … anmelden/bestätigen/verknüpfen" of `source` on `page`: to the upstream.
+    pub async fn start_at(&self, page: &Outcome, source: &str) -> Outcome {
+        let form = format!("form[action=\"/upstream/{source}/start\"]");
+        self.submit(page, &form, &[]).await
+    }
+
+    /// Starts an authorization request of `client_id` and chooses `source` on the login page;
+    /// returns where that led and the PKCE verifier.
+    pub async fn login_at(
+        &self,
+        server: &TestServer,
+        client_id: &str,
+        extra: &[(&str, &str)],
+        source: &str,
+    ) -> (Outcome, String) {
+        let (url, verifier) = super::authorize_url(server, client_id, extra);
+        let page = self.get(&url).await;
+        (self.start_at(&page, source).await, verifier)
+    }
+
+    /// An eID login of `card` through `source` for `rp`: back at the client with a code.
+    pub async fn eid_login(
+        &self,
+        server: &TestServer,
+        extra: &[(&str, &str)],
+        source: &str,
+        card: &str,
+    ) -> (Outcome, String) {
+        let (at_eid, verifier) = self.login_at(server, "rp", extra, source).await;
+        let out = eid_pin(self, &at_eid, card).await;
+        (self.consent_if_asked(out).await, verifier)
+    }
+
+    /// The logged-in citizen confirms linking `source` and shows `card` there: linked.
+    pub async fn link_eid(&self, server: &TestServer, source: &str, card: &str) {
+        let confirm = self
+            .get(&server.url(&format!("/upstream/{source}/link")))
+            .await;
+        let at_eid = self.start_at(&confirm, source).await;
+        let out = eid_pin(self, &at_eid, card).await;
+        assert!(
+            out.html().contains("jetzt mit Ihrem Konto verknüpft"),
+            "{out:?}"
+        );
+    }
+
+    /// Answers the step-up page `page` with the authenticator app's code (step + `offset`).
+    pub async fn totp(&self, page: &Outcome, seed: &[u8], offset: i64) -> Outcome {
+        let code = totp_now(seed, offset);
+        self.submit(page, "form[action=\"/stepup/totp\"]", &[("code", &code)])
+            .await
+    }
+
     /// Logs in with e-mail and password on the login page `page` (of the server the page is on).
     pub async fn password(&self, page: &Outcome, email: &str) -> Outcome {
         self.submit(
@@ -472,6 +508,15 @@ pub async fn counts(server: &TestServer) -> (usize, i64) {
         server.app.db.account_list().await.unwrap().len(),
         server.app.db.identity_count().await.unwrap(),
     )
+}
+
+/// The newest `n` audit entries of `event` on `server`, newest first.
+pub async fn audited(
+    server: &TestServer,
+    event: &str,
+    n: i64,
+) -> Vec<pforte::store::audit::AuditEvent> {
+    server.app.db.audit_list(Some(event), n).await.unwrap()
 }
 
 /// A confidential third-party client `rp` (consent needed, secret `rp-secret-123`) of the
@@ -519,6 +564,19 @@ pub async fn id_token(server: &TestServer, out: &Outcome, verifier: &str) -> Val
             .as_str()
             .unwrap(),
     )
+}
+
+/// The userinfo answer for `access_token`.
+pub async fn userinfo(server: &TestServer, access_token: &str) -> Value {
+    reqwest::Client::new()
+        .get(server.url("/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// The TOTP code of the current step plus `offset` (the upstream runs on the real clock).

@@ -331,29 +331,9 @@ impl Browser {
         }
     }
 
-    async fn follow(&self, mut resp: reqwest::Response) -> Outcome {
-        for _ in 0..10 {
-            let status = resp.status();
-            let url = resp.url().to_string();
-            if status.is_redirection() {
-                let loc = resp
-                    .headers()
-                    .get(header::LOCATION)
-                    .expect("Location")
-                    .to_str()
-                    .unwrap()
-                    .to_string();
-                let next = url::Url::parse(&url).unwrap().join(&loc).unwrap();
-                if !next.as_str().starts_with(&self.issuer) {
-                    return Outcome::Callback { url: next };
-                }
-                resp = self.http.get(next).send().await.unwrap();
-                continue;
-            }
-            let html = resp.text().await.unwrap();
-            return Outcome::Page { status, url, html };
-        }
-        panic!("redirect loop");
+    async fn follow(&self, resp: reqwest::Response) -> Outcome {
+        let off_pforte = |u: &url::Url| !u.as_str().starts_with(&self.issuer);
+        follow_redirects(&self.http, resp, 10, off_pforte).await
     }
 
     pub async fn get(&self, url: &str) -> Outcome {
@@ -395,6 +375,38 @@ impl Browser {
         )
         .await
     }
+}
+
+/// Follows the redirects from `resp` (at most `hops`) with `http`, up to a page or to the
+/// first redirect that `at_client` says leads to the client.
+pub async fn follow_redirects(
+    http: &reqwest::Client,
+    mut resp: reqwest::Response,
+    hops: usize,
+    at_client: impl Fn(&url::Url) -> bool,
+) -> Outcome {
+    for _ in 0..hops {
+        let status = resp.status();
+        let url = resp.url().to_string();
+        if status.is_redirection() {
+            let loc = resp
+                .headers()
+                .get(header::LOCATION)
+                .expect("Location")
+                .to_str()
+                .unwrap()
+                .to_string();
+            let next = url::Url::parse(&url).unwrap().join(&loc).unwrap();
+            if at_client(&next) {
+                return Outcome::Callback { url: next };
+            }
+            resp = http.get(next).send().await.unwrap();
+            continue;
+        }
+        let html = resp.text().await.unwrap();
+        return Outcome::Page { status, url, html };
+    }
+    panic!("redirect loop");
 }
 
 /// The decoded payload of a JWT (no signature check: the tests look at what was issued).

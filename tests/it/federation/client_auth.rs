@@ -38,13 +38,7 @@ async fn private_key_jwt_with_pfortes_own_key() {
     // The peer with Pforte's keys accepts the assertion: a first eID login, acr high.
     let before = counts(&server).await;
     let w = Walker::new();
-    let (url, verifier) = authorize_url(&server, "rp", &[]);
-    let page = w.get(&url).await;
-    let out = w
-        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
-    let out = eid_pin(&w, &out, "erika").await;
-    let out = w.consent_if_asked(out).await;
+    let (out, verifier) = w.eid_login(&server, &[], "eid", "erika").await;
     let claims = id_token(&server, &out, &verifier).await;
     assert_eq!(claims["acr"], "http://eidas.europa.eu/LoA/high", "{claims}");
     assert_eq!(counts(&server).await, (before.0 + 1, before.1 + 1));
@@ -55,9 +49,7 @@ async fn private_key_jwt_with_pfortes_own_key() {
     let w = Walker::new();
     let (url, _) = authorize_url(&server, "rp", &[]);
     let page = w.get(&url).await;
-    let out = w
-        .submit(&page, "form[action=\"/upstream/eidx/start\"]", &[])
-        .await;
+    let out = w.start_at(&page, "eidx").await;
     let out = eid_pin(&w, &out, "max").await;
     assert!(out.is_page("/upstream/eidx/callback"), "{out:?}");
     assert_eq!(status(&out), StatusCode::BAD_REQUEST);
@@ -69,13 +61,8 @@ async fn private_key_jwt_with_pfortes_own_key() {
     assert!(out.html().contains("<code>token</code>"), "{}", out.html());
     assert!(out.html().contains("href=\"/login?req="), "the way back");
     assert_eq!(counts(&server).await, before, "nothing half-created");
-    let audited = server
-        .app
-        .db
-        .audit_list(Some("upstream.login_failed"), 1)
-        .await
-        .unwrap();
-    assert_eq!(audited[0].detail["reason"], "token");
-    assert_eq!(audited[0].detail["upstream"], "eidx");
+    let failed = audited(&server, "upstream.login_failed", 1).await;
+    assert_eq!(failed[0].detail["reason"], "token");
+    assert_eq!(failed[0].detail["upstream"], "eidx");
     assert!(w.get(&server.url("/account")).await.is_page("/login"));
 }

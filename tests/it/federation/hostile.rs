@@ -263,9 +263,7 @@ async fn upstream_failures_leave_nothing_behind(backend: Backend) {
             page.html().contains("Mit Testanbieter anmelden"),
             "{mode:?}"
         );
-        let out = w
-            .submit(&page, "form[action=\"/upstream/hostile/start\"]", &[])
-            .await;
+        let out = w.start_at(&page, "hostile").await;
         assert!(
             out.is_page("/upstream/hostile/callback"),
             "{mode:?}: {out:?}"
@@ -289,13 +287,8 @@ async fn upstream_failures_leave_nothing_behind(backend: Backend) {
             before,
             "{mode:?} left an account or a link"
         );
-        let audited = server
-            .app
-            .db
-            .audit_list(Some("upstream.login_failed"), 1)
-            .await
-            .unwrap();
-        assert_eq!(audited[0].detail["reason"], *code, "{mode:?}");
+        let failed = audited(&server, "upstream.login_failed", 1).await;
+        assert_eq!(failed[0].detail["reason"], *code, "{mode:?}");
         // No login in the session either.
         let acc = w.get(&server.url("/account")).await;
         assert!(acc.is_page("/login"), "{mode:?}: {acc:?}");
@@ -359,9 +352,7 @@ async fn upstream_failures_leave_nothing_behind(backend: Backend) {
     let w = Walker::new();
     let (url, _) = authorize_url(&server, "rp", &[]);
     let page = w.get(&url).await;
-    let out = w
-        .submit(&page, "form[action=\"/upstream/hostile/start\"]", &[])
-        .await;
+    let out = w.start_at(&page, "hostile").await;
     let out = w.consent_if_asked(out).await;
     assert!(out.param("code").is_some(), "{out:?}");
     let after = counts(&server).await;

@@ -83,9 +83,7 @@ async fn servicekonto_first_login_creates_the_account_and_carries_substantial() 
         "{}",
         page.html()
     );
-    let out = w
-        .submit(&page, "form[action=\"/upstream/sk/start\"]", &[])
-        .await;
+    let out = w.start_at(&page, "sk").await;
     // At the Servicekonto: asked for substantial in its own spelling (eIDAS URIs here).
     assert_eq!(
         page_url(&out).port(),
@@ -96,13 +94,7 @@ async fn servicekonto_first_login_creates_the_account_and_carries_substantial() 
     let out = w.password(&out, SK_EMAIL).await;
     // Substantial needs the second factor there.
     assert!(out.is_page("/stepup"), "{out:?}");
-    let out = w
-        .submit(
-            &out,
-            "form[action=\"/stepup/totp\"]",
-            &[("code", &totp_now(&seed, 1))],
-        )
-        .await;
+    let out = w.totp(&out, &seed, 1).await;
     // Consent at the Servicekonto for the downstream Pforte.
     let out = w.consent_if_asked(out).await;
     // Back at the downstream Pforte: consent for the service, then the code.
@@ -150,9 +142,7 @@ async fn servicekonto_first_login_creates_the_account_and_carries_substantial() 
     let w2 = Walker::new();
     let (url, _) = authorize_url(&server, "rp", &[("prompt", "login")]);
     let page = w2.get(&url).await;
-    let out = w2
-        .submit(&page, "form[action=\"/upstream/sk/start\"]", &[])
-        .await;
+    let out = w2.start_at(&page, "sk").await;
     let out = w2.password(&out, SK_EMAIL).await;
     // Consent at the Servicekonto for the downstream Pforte.
     let out = w2.consent_if_asked(out).await;
@@ -187,9 +177,7 @@ async fn eid_first_login_linking_and_step_up() {
         "{}",
         page.html()
     );
-    let out = w
-        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
+    let out = w.start_at(&page, "eid").await;
     assert!(
         out.html().contains("http://eidas.europa.eu/LoA/high"),
         "acr_values forwarded: {}",
@@ -271,9 +259,7 @@ async fn eid_first_login_linking_and_step_up() {
         "{}",
         out.html()
     );
-    let out = w
-        .submit(&out, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
+    let out = w.start_at(&out, "eid").await;
     let out = eid_pin(&w, &out, "max").await;
     let out = w.consent_if_asked(out).await;
     let claims = id_token(&server, &out, &verifier).await;
@@ -295,9 +281,7 @@ async fn eid_first_login_linking_and_step_up() {
         confirm.html().contains("Ja, jetzt verknüpfen"),
         "{confirm:?}"
     );
-    let out = w
-        .submit(&confirm, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
+    let out = w.start_at(&confirm, "eid").await;
     let before = counts(&server).await;
     let out = eid_pin(&w, &out, "erika").await;
     assert_eq!(status(&out), StatusCode::CONFLICT, "{out:?}");
@@ -308,24 +292,10 @@ async fn eid_first_login_linking_and_step_up() {
         out.html()
     );
     assert_eq!(counts(&server).await, before, "nothing linked");
-    let refusal = !server
-        .app
-        .db
-        .audit_list(Some("identity.refused"), 5)
-        .await
-        .unwrap()
-        .is_empty();
+    let refusal = !audited(&server, "identity.refused", 5).await.is_empty();
     assert!(refusal, "audited");
     // Max's card links after confirming.
-    let confirm = w.get(&server.url("/upstream/eid/link")).await;
-    let out = w
-        .submit(&confirm, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
-    let out = eid_pin(&w, &out, "max").await;
-    assert!(
-        out.html().contains("jetzt mit Ihrem Konto verknüpft"),
-        "{out:?}"
-    );
+    w.link_eid(&server, "eid", "max").await;
     assert_eq!(server.app.db.identities_of(&anna).await.unwrap().len(), 1);
 
     // 6. Cancelling at the eID (access_denied): a readable page, nothing created.
@@ -338,9 +308,7 @@ async fn eid_first_login_linking_and_step_up() {
         "{}",
         page.html()
     );
-    let out = w
-        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
+    let out = w.start_at(&page, "eid").await;
     let out = w.submit(&out, "form[action$=\"/abort\"]", &[]).await;
     assert_eq!(status(&out), StatusCode::BAD_REQUEST, "{out:?}");
     assert!(out.html().contains("Login cancelled"), "{}", out.html());
@@ -358,13 +326,7 @@ async fn logout_ends_the_upstream_session_too() {
     register_eid(&server, &op).await;
     downstream_client(&server, Some(vec!["eid".into()])).await;
     let w = Walker::new();
-    let (url, verifier) = authorize_url(&server, "rp", &[]);
-    let page = w.get(&url).await;
-    let out = w
-        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
-    let out = eid_pin(&w, &out, "erika").await;
-    let out = w.consent_if_asked(out).await;
+    let (out, verifier) = w.eid_login(&server, &[], "eid", "erika").await;
     let code = out.param("code").expect("code");
     let (_, body) = token_request(
         &server,
@@ -409,9 +371,7 @@ async fn logout_ends_the_upstream_session_too() {
     // … and at the eID: a new login asks for the card again.
     let (url, _) = authorize_url(&server, "rp", &[]);
     let page = w.get(&url).await;
-    let out = w
-        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
+    let out = w.start_at(&page, "eid").await;
     assert!(
         page_url(&out).path().starts_with("/interaction/"),
         "the eID session ended: {out:?}"

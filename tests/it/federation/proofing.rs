@@ -7,7 +7,7 @@
 //!   `electronic_record`) after a real eID login, to allowed clients only.
 
 use crate::common::{federation::*, *};
-use pforte::{admin, assurance::Level};
+use pforte::assurance::Level;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -53,15 +53,7 @@ async fn eid_proofing_lets_password_and_totp_reach_substantial() {
     // Both have a password and an authenticator app; Anna links her identity card once.
     let (w, anna_seed) = citizen_with_totp(&server, anna).await;
     let (_, bernd_seed) = citizen_with_totp(&server, bernd).await;
-    let confirm = w.get(&server.url("/upstream/eid/link")).await;
-    let out = w
-        .submit(&confirm, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
-    let out = eid_pin(&w, &out, "max").await;
-    assert!(
-        out.html().contains("jetzt mit Ihrem Konto verknüpft"),
-        "{out:?}"
-    );
+    w.link_eid(&server, "eid", "max").await;
     let db = &server.app.db;
     let anna_account = db.account_by_email(anna).await.unwrap().unwrap();
     assert_eq!(
@@ -75,13 +67,7 @@ async fn eid_proofing_lets_password_and_totp_reach_substantial() {
     // Later, in another browser, without the eID: password, then the authenticator app.
     let identities = db.identity_count().await.unwrap();
     let (w, stepup, verifier) = password_asked_for_substantial(&server, anna).await;
-    let out = w
-        .submit(
-            &stepup,
-            "form[action=\"/stepup/totp\"]",
-            &[("code", &totp_now(&anna_seed, 1))],
-        )
-        .await;
+    let out = w.totp(&stepup, &anna_seed, 1).await;
     let out = w.consent_if_asked(out).await;
     assert!(out.param("code").is_some(), "Anna: {out:?}");
     let body = token_body(&server, "rp", &out, &verifier).await;
@@ -107,13 +93,7 @@ async fn eid_proofing_lets_password_and_totp_reach_substantial() {
         "{}",
         stepup.html()
     );
-    let out = w
-        .submit(
-            &stepup,
-            "form[action=\"/stepup/totp\"]",
-            &[("code", &totp_now(&bernd_seed, 1))],
-        )
-        .await;
+    let out = w.totp(&stepup, &bernd_seed, 1).await;
     // The code was right, but his login stays at low: asked again, not let through.
     assert!(out.is_page("/stepup"), "{out:?}");
     assert!(
@@ -154,20 +134,6 @@ fn verified_claims_request() -> String {
     json!({"id_token": vc, "userinfo": vc}).to_string()
 }
 
-async fn vc_client(server: &TestServer, id: &str, verified_claims: bool) {
-    server
-        .add_client(admin::NewClient {
-            id: id.into(),
-            secret: Some(format!("{id}-secret-123")),
-            redirect_uris: vec![redirect(id)],
-            scopes: ["openid", "profile", "address"].map(String::from).to_vec(),
-            first_party: true,
-            verified_claims,
-            ..Default::default()
-        })
-        .await;
-}
-
 /// Logs in through `client_id` in `w` (through the eID when Pforte asks), asking for
 /// `verified_claims`; returns the ID token's payload and the userinfo answer.
 async fn released(server: &TestServer, w: &Walker, client_id: &str) -> (Value, Value) {
@@ -181,22 +147,12 @@ async fn released(server: &TestServer, w: &Walker, client_id: &str) -> (Value, V
     );
     let mut out = w.get(&url).await;
     if out.is_page("/login") {
-        let at_eid = w
-            .submit(&out, "form[action=\"/upstream/eid/start\"]", &[])
-            .await;
+        let at_eid = w.start_at(&out, "eid").await;
         out = eid_pin(w, &at_eid, "erika").await;
     }
     let body = token_body(server, client_id, &out, &verifier).await;
     let id = payload(body["id_token"].as_str().unwrap());
-    let info: Value = reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = userinfo(server, body["access_token"].as_str().unwrap()).await;
     (id, info)
 }
 
@@ -205,8 +161,9 @@ async fn verified_claims_after_a_real_eid_login() {
     let server = TestServer::start(Backend::Sqlite).await;
     let op = EidOp::start(&server, &[]).await;
     register_eid(&server, &op).await;
-    vc_client(&server, "vc", true).await;
-    vc_client(&server, "plain", false).await;
+    let scopes = ["openid", "profile", "address"];
+    crate::verified_claims::client(&server, "vc", &scopes, true).await;
+    crate::verified_claims::client(&server, "plain", &scopes, false).await;
 
     // The first login through the eID creates the account; the allowed client receives what
     // the card delivered, as verified claims under eIDAS with an electronic record.
@@ -221,6 +178,7 @@ async fn verified_claims_after_a_real_eid_login() {
         );
         let evidence = &vc["verification"]["evidence"][0];
         assert_eq!(evidence["type"], "electronic_record", "{what}: {doc}");
+        assert_eq!(evidence["record"]["type"], "idcard", "{what}: {doc}");
         assert_eq!(vc["claims"]["family_name"], "Mustermann", "{what}: {doc}");
         assert_eq!(vc["claims"]["birthdate"], "1964-08-12", "{what}: {doc}");
         assert_eq!(vc["claims"]["address"]["locality"], "Köln", "{what}: {doc}");
@@ -239,6 +197,8 @@ async fn verified_claims_after_a_real_eid_login() {
         .unwrap()
         .unwrap();
     assert_eq!(account.proofing_level, Level::High);
+    let raised = audited(&server, "account.proofing_raised", 10).await;
+    assert_eq!(raised.len(), 1, "the raise is in the audit trail");
 
     // A client the admin has not allowed, same citizen (single sign-on), same request: none.
     let (id, info) = released(&server, &w, "plain").await;

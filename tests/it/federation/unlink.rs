@@ -34,23 +34,9 @@ async fn parallel_unlinks_keep_the_last_way_to_log_in(backend: Backend) {
 
     // A first eID login creates the account (no password); the second source is linked.
     let w = Walker::new();
-    let (url, _) = authorize_url(&server, "rp", &[]);
-    let page = w.get(&url).await;
-    let out = w
-        .submit(&page, "form[action=\"/upstream/eid/start\"]", &[])
-        .await;
-    let out = eid_pin(&w, &out, "erika").await;
-    let out = w.consent_if_asked(out).await;
+    let (out, _) = w.eid_login(&server, &[], "eid", "erika").await;
     assert!(out.param("code").is_some(), "{out:?}");
-    let confirm = w.get(&server.url("/upstream/eid2/link")).await;
-    let out = w
-        .submit(&confirm, "form[action=\"/upstream/eid2/start\"]", &[])
-        .await;
-    let out = eid_pin(&w, &out, "erika").await;
-    assert!(
-        out.html().contains("jetzt mit Ihrem Konto verknüpft"),
-        "{out:?}"
-    );
+    w.link_eid(&server, "eid2", "erika").await;
     let db = &server.app.db;
     let account = db.account_list().await.unwrap().remove(0);
     assert!(account.password_hash.is_none());
@@ -94,10 +80,6 @@ async fn parallel_unlinks_keep_the_last_way_to_log_in(backend: Backend) {
             .await
             .unwrap();
     }
-    let refused = db
-        .audit_list(Some("identity.refused"), 100)
-        .await
-        .unwrap()
-        .len();
+    let refused = audited(&server, "identity.refused", 100).await.len();
     assert_eq!(refused, ROUNDS);
 }
