@@ -28,6 +28,7 @@ mod pairwise;
 mod passkey;
 mod private_key_jwt;
 mod register;
+mod register_links;
 mod registration_takeover;
 mod resilience;
 mod response_modes;
