@@ -35,5 +35,6 @@ mod response_modes;
 mod rfc9700;
 mod second_factor;
 mod sessions;
+mod smtp_tls;
 mod tls;
 mod verified_claims;
