@@ -17,6 +17,7 @@ mod federation;
 mod guard_against_pforte;
 mod hardening;
 mod hardening_findings;
+mod journey;
 mod keys_and_restart;
 mod logs;
 mod mail_recovery;
