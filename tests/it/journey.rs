@@ -21,6 +21,7 @@ struct Words {
     accept_language: &'static str,
     subject: &'static str,
     received: [&'static str; 2],
+    withdrawn: &'static str,
     deleted: &'static str,
     login_failed: &'static str,
 }
@@ -30,6 +31,7 @@ const DE: Words = Words {
     accept_language: "de-DE,de;q=0.9",
     subject: "Bitte bestätigen Sie Ihre E-Mail-Adresse",
     received: ["Name", "E-Mail-Adresse"],
+    withdrawn: "Sie haben den Zugriff entzogen",
     deleted: "Ihr Konto wurde gelöscht",
     login_failed: "E-Mail-Adresse oder Passwort ist falsch",
 };
@@ -39,6 +41,7 @@ const EN: Words = Words {
     accept_language: "en-GB,en;q=0.9",
     subject: "Please confirm your email address",
     received: ["Name", "Email address"],
+    withdrawn: "you revoked its access",
     deleted: "Your account has been deleted",
     login_failed: "The email address or password is incorrect",
 };
@@ -144,6 +147,10 @@ async fn journey(w: &Words) {
     assert!(text(&c, ".status-message")
         .await
         .contains("Sperrmüll-Termin"));
+    // Still listed for what it received, but as withdrawn, with nothing left to withdraw.
+    let card = text(&c, ".consent-card").await;
+    assert!(card.contains(w.withdrawn), "{card}");
+    assert!(c.find(Locator::Css(".consent-card form")).await.is_err());
     shot("j08-withdrawn").await;
     let (st, body) = refresh(&server, "waste", &refresh_token).await;
     assert_eq!(
