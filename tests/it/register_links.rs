@@ -2,7 +2,7 @@
 //! after the link, asking for a new link (the same answer for every address, at most one link
 //! per window), and the per-address rate limit of both forms.
 
-use crate::common::*;
+use crate::common::{account::userinfo, *};
 use crate::register::{
     assert_field_error, audit_actions, confirm, href, link_in, mails, outbox, register,
     required_inputs, start, status, wait_for_mails,
@@ -20,18 +20,13 @@ async fn finish_login(browser: &Browser, out: Outcome) -> String {
         .unwrap_or_else(|| panic!("no code: {out:?}"))
 }
 
-async fn userinfo(server: &TestServer, code: &str, verifier: &str) -> serde_json::Value {
+/// Exchanges the code at `rp` and returns what its access token gets at userinfo.
+async fn userinfo_for(server: &TestServer, code: &str, verifier: &str) -> serde_json::Value {
     let (st, tokens) = exchange(server, "rp", code, verifier).await;
     assert_eq!(st, StatusCode::OK, "{tokens}");
-    reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
+    userinfo(server, tokens["access_token"].as_str().unwrap())
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .1
 }
 
 async fn continue_service_login(backend: Backend) {
@@ -91,7 +86,7 @@ async fn continue_service_login(backend: Backend) {
         )
         .await;
     let code = finish_login(&browser, out).await;
-    let info = userinfo(&server, &code, &verifier).await;
+    let info = userinfo_for(&server, &code, &verifier).await;
     assert_eq!(info["email"], "gerda@example.de");
     assert_eq!(info["email_verified"], true);
 
@@ -130,7 +125,7 @@ async fn continue_service_login(backend: Backend) {
         )
         .await;
     let code = finish_login(&browser, out).await;
-    let info = userinfo(&server, &code, &verifier).await;
+    let info = userinfo_for(&server, &code, &verifier).await;
     assert_eq!(info["email_verified"], true);
 
     // The link opened elsewhere (no pending login there) just confirms.

@@ -34,7 +34,7 @@
 
 mod mails;
 
-pub use mails::{existing_account_mail, verification_mail};
+pub use mails::{bilingual, existing_account_mail, verification_mail};
 
 use std::time::Duration;
 
