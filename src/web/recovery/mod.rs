@@ -141,17 +141,15 @@ fn plausible_token(token: &str) -> bool {
 }
 
 /// The form of a recovery page and whether its CSRF token held; an unreadable body counts as
-/// an empty form whose token did not. `Err` (the error page) only when the session store
-/// failed.
+/// an empty form whose token did not. `Err` only when the session store failed.
 fn read_form<T: Default>(
-    lang: Lang,
     form: Result<CsrfForm<T>, CsrfRejection<T>>,
-) -> Result<(T, bool), Response> {
+) -> Result<(T, bool), session::SessionError> {
     match form {
         Ok(CsrfForm(f)) => Ok((f, true)),
         Err(CsrfRejection::Expired(f)) => Ok((f, false)),
         Err(CsrfRejection::Unreadable(_)) => Ok((T::default(), false)),
-        Err(CsrfRejection::Session(e)) => Err(internal(lang, e)),
+        Err(CsrfRejection::Session(e)) => Err(e),
     }
 }
 

@@ -131,9 +131,9 @@ pub async fn change_password_submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (f, csrf_ok) = match read_form(lang, form) {
+    let (f, csrf_ok) = match read_form(form) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(e) => return internal(lang, e),
     };
     if !csrf_ok {
         let errors = vec![("form".to_string(), "session_expired".to_string())];

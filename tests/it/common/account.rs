@@ -116,7 +116,7 @@ pub fn mails(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .map(|e| e.unwrap().path())
-            .filter(|p| !p.extension().is_some_and(|e| e == "log"))
+            .filter(|p| p.extension().is_none_or(|e| e != "log"))
             .collect(),
         Err(_) => Vec::new(),
     };
