@@ -212,6 +212,9 @@ pub struct MailConfig {
     pub smtp_user: Option<String>,
     /// SMTP AUTH password (when not in the URL).
     pub smtp_password: Option<String>,
+    /// PEM file with CA certificates to trust for the SMTP server, besides the system's trust
+    /// store (a municipality's own CA, or a test's throwaway one).
+    pub smtp_ca_file: Option<PathBuf>,
     /// Connect and per-command timeout of the SMTP client.
     #[serde(deserialize_with = "de::u64")]
     pub smtp_timeout_secs: u64,
@@ -237,6 +240,7 @@ impl Default for MailConfig {
             smtp_url: None,
             smtp_user: None,
             smtp_password: None,
+            smtp_ca_file: None,
             smtp_timeout_secs: 30,
             retry_base_secs: 30,
             retry_max_secs: 3600,
@@ -265,6 +269,8 @@ pub struct SmtpSettings {
     pub security: SmtpSecurity,
     /// `(user, password)` for SMTP AUTH.
     pub credentials: Option<(String, String)>,
+    /// Extra trusted CA certificates (PEM), `mail.smtp_ca_file`.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -274,6 +280,7 @@ impl std::fmt::Debug for SmtpSettings {
             .field("port", &self.port)
             .field("security", &self.security)
             .field("user", &self.credentials.as_ref().map(|c| &c.0))
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -283,8 +290,11 @@ impl MailConfig {
     /// expected (never the password).
     pub fn smtp(&self) -> Result<Option<SmtpSettings>, String> {
         let Some(raw) = self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
-            if self.smtp_user.is_some() || self.smtp_password.is_some() {
-                return Err("keys `mail.smtp_user` / `mail.smtp_password`: set only together with `mail.smtp_url` (PFORTE_SMTP_URL)".into());
+            if self.smtp_user.is_some()
+                || self.smtp_password.is_some()
+                || self.smtp_ca_file.is_some()
+            {
+                return Err("keys `mail.smtp_user` / `mail.smtp_password` / `mail.smtp_ca_file`: set only together with `mail.smtp_url` (PFORTE_SMTP_URL)".into());
             }
             return Ok(None);
         };
@@ -379,11 +389,21 @@ impl MailConfig {
                 "{key}: credentials would be sent without TLS (`tls=none`)"
             ));
         }
+        let ca_file = self
+            .smtp_ca_file
+            .clone()
+            .filter(|p| !p.as_os_str().is_empty());
+        if ca_file.is_some() && security == SmtpSecurity::None {
+            return Err(format!(
+                "key `mail.smtp_ca_file`: there is no certificate to check with `tls=none` in {key}"
+            ));
+        }
         Ok(Some(SmtpSettings {
             host,
             port,
             security,
             credentials,
+            ca_file,
         }))
     }
 }

@@ -6,8 +6,11 @@
 //! transports behind [`Mailer::deliver`]:
 //! - **SMTP** (`mail.smtp_url`, `PFORTE_SMTP_URL`): submission through lettre's tokio client,
 //!   STARTTLS required for `smtp://` (RFC 3207), implicit TLS for `smtps://` (RFC 8314), no TLS
-//!   only for `smtp://<loopback>?tls=none`; AUTH with the configured credentials; connect and
-//!   command timeouts (`mail.smtp_timeout_secs`); the system's trust store;
+//!   only for `smtp://<loopback>?tls=none`; AUTH with the configured credentials; one deadline
+//!   for connecting and one for the whole delivery (`mail.smtp_timeout_secs`), so a server that
+//!   stops answering cannot hold the outbox worker; the system's trust store plus
+//!   `mail.smtp_ca_file`; a refused login (530, 534, 535, 538) is retried like an outage, not
+//!   given up like a refused recipient;
 //! - the **folder** (`mail.outbox`, `PFORTE_MAIL_OUTBOX`): a development mailer that writes each
 //!   message as `<timestamp>-<random>.eml` into a folder (created when missing) instead of
 //!   sending it. Files appear atomically (written under a temporary name, then renamed) and are
@@ -31,12 +34,12 @@ use lettre::{
     },
     transport::smtp::{
         authentication::Credentials,
-        client::{Tls, TlsParameters},
+        client::{Certificate, Tls, TlsParameters},
     },
     AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
 };
 
-use crate::config::{Config, SmtpSecurity};
+use crate::config::{Config, SmtpSecurity, SmtpSettings};
 
 /// A plain-text message to one recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,7 +105,9 @@ pub struct Sender {
 
 #[derive(Clone)]
 enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// The client and the deadline of one delivery (lettre's own timeout covers only the
+    /// connect, not the server's answers).
+    Smtp(AsyncSmtpTransport<Tokio1Executor>, Duration),
     Folder(PathBuf),
     None,
 }
@@ -134,25 +139,21 @@ impl Mailer {
         };
         let transport = match config.mail.smtp().map_err(MailError::Config)? {
             Some(smtp) => {
-                let tls = |host: &str| {
-                    TlsParameters::new(host.to_string()).map_err(|e| {
-                        MailError::Config(format!("key `mail.smtp_url`: TLS set-up: {e}"))
-                    })
-                };
                 let tls = match smtp.security {
-                    SmtpSecurity::StartTls => Tls::Required(tls(&smtp.host)?),
-                    SmtpSecurity::Implicit => Tls::Wrapper(tls(&smtp.host)?),
+                    SmtpSecurity::StartTls => Tls::Required(tls_parameters(&smtp)?),
+                    SmtpSecurity::Implicit => Tls::Wrapper(tls_parameters(&smtp)?),
                     SmtpSecurity::None => Tls::None,
                 };
+                let timeout = Duration::from_secs(config.mail.smtp_timeout_secs);
                 let mut builder =
                     AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
                         .port(smtp.port)
                         .tls(tls)
-                        .timeout(Some(Duration::from_secs(config.mail.smtp_timeout_secs)));
+                        .timeout(Some(timeout));
                 if let Some((user, password)) = smtp.credentials {
                     builder = builder.credentials(Credentials::new(user, password));
                 }
-                Transport::Smtp(builder.build())
+                Transport::Smtp(builder.build(), timeout)
             }
             None => match &config.mail.outbox {
                 Some(dir) if !dir.as_os_str().is_empty() => Transport::Folder(dir.clone()),
@@ -177,7 +178,7 @@ impl Mailer {
     /// `smtp`, `outbox` or `none` (for logs and metrics).
     pub fn transport_name(&self) -> &'static str {
         match self.transport {
-            Transport::Smtp(_) => "smtp",
+            Transport::Smtp(..) => "smtp",
             Transport::Folder(_) => "outbox",
             Transport::None => "none",
         }
@@ -252,13 +253,23 @@ impl Mailer {
                 );
                 Ok(Delivery::NotConfigured)
             }
-            Transport::Smtp(smtp) => match smtp.send(message).await {
-                Ok(_) => Ok(Delivery::Smtp),
-                Err(e) => Err(MailError::Smtp {
-                    message: e.to_string(),
-                    permanent: e.is_permanent(),
-                }),
-            },
+            Transport::Smtp(smtp, timeout) => {
+                match tokio::time::timeout(*timeout, smtp.send(message)).await {
+                    Ok(Ok(_)) => Ok(Delivery::Smtp),
+                    Ok(Err(e)) => Err(MailError::Smtp {
+                        message: e.to_string(),
+                        permanent: e.is_permanent()
+                            && !e.status().is_some_and(|c| is_setup_refusal(&c.to_string())),
+                    }),
+                    Err(_) => Err(MailError::Smtp {
+                        message: format!(
+                            "the server did not finish the delivery within {} s",
+                            timeout.as_secs()
+                        ),
+                        permanent: false,
+                    }),
+                }
+            }
             Transport::Folder(dir) => {
                 let dir = dir.clone();
                 let bytes = message.formatted();
@@ -273,6 +284,38 @@ impl Mailer {
             }
         }
     }
+}
+
+/// TLS towards `smtp.host`: the system's trust store, plus the CA certificates of
+/// `mail.smtp_ca_file` when set. Errors name the key.
+fn tls_parameters(smtp: &SmtpSettings) -> Result<TlsParameters, MailError> {
+    let mut builder = TlsParameters::builder(smtp.host.clone());
+    if let Some(path) = &smtp.ca_file {
+        let key = "key `mail.smtp_ca_file`";
+        let pem = std::fs::read(path)
+            .map_err(|e| MailError::Config(format!("{key}: reading {}: {e}", path.display())))?;
+        let cert = Certificate::from_pem(&pem)
+            .ok()
+            .filter(|_| pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"))
+            .ok_or_else(|| {
+                MailError::Config(format!(
+                    "{key}: {} holds no PEM certificate",
+                    path.display()
+                ))
+            })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
+        .build()
+        .map_err(|e| MailError::Config(format!("key `mail.smtp_url`: TLS set-up: {e}")))
+}
+
+/// Whether an SMTP reply code refuses the session rather than this message: authentication
+/// required (530), a temporary password problem (534), wrong credentials (535), encryption
+/// required (538; RFC 4954 §6, RFC 3207). Those are the operator's to fix; the mail stays
+/// queued and is tried again instead of being given up like a refused recipient.
+fn is_setup_refusal(code: &str) -> bool {
+    matches!(code, "530" | "534" | "535" | "538")
 }
 
 /// `Pforte <noreply@HOST>` with the issuer's host name (`localhost` for an IP-address issuer).
@@ -457,6 +500,16 @@ mod tests {
             "jörg@example.de",
         ] {
             assert!(!is_valid_address(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn refused_sessions_are_retried_refused_messages_not() {
+        for code in ["530", "534", "535", "538"] {
+            assert!(is_setup_refusal(code), "{code}");
+        }
+        for code in ["550", "551", "553", "554"] {
+            assert!(!is_setup_refusal(code), "{code}");
         }
     }
 

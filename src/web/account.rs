@@ -82,9 +82,13 @@ pub async fn account(
         let releases = app.db.releases_of(&account.id).await?;
         let mut services = Vec::new();
         for svc in data::services(&consents, &releases) {
-            let client_name = client_name(&app, &svc.client_id).await?;
+            let client = app.db.client_get(&svc.client_id).await?;
+            // A service that needs a consent (or no longer exists) and has none: withdrawn.
+            let withdrawn =
+                svc.consent.is_none() && !client.as_ref().is_some_and(|c| c.first_party);
             services.push(pages::ServiceRow {
-                client_name,
+                client_name: display_name(client, &svc.client_id),
+                withdrawn,
                 scopes: svc.consent.map(|c| c.scopes),
                 received: svc.received,
                 last: svc
@@ -141,13 +145,15 @@ pub async fn account(
 
 /// A client's display name (its id when it has none or is gone).
 async fn client_name(app: &App, client_id: &str) -> Result<String, crate::store::StoreError> {
-    Ok(app
-        .db
-        .client_get(client_id)
-        .await?
+    Ok(display_name(app.db.client_get(client_id).await?, client_id))
+}
+
+/// The client's name, or its id when it has none (or no longer exists).
+fn display_name(client: Option<crate::store::clients::Client>, client_id: &str) -> String {
+    client
         .map(|c| c.name)
         .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| client_id.to_string()))
+        .unwrap_or_else(|| client_id.to_string())
 }
 
 /// `POST /account/consents/{client_id}/revoke`: withdraws one service and revokes what it

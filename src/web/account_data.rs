@@ -174,8 +174,22 @@ impl HasCsrf for ConfirmForm {
     }
 }
 
-/// The session proves it is the citizen: a fresh login, or the right password. `Err` is the
-/// page to show (the form with its error, or the login page after too many wrong passwords).
+/// The logged-in citizen of a form of `/account/data`, once the session proved it is them: a
+/// fresh login, or the right password. `Err` is the page to show (the login page, the form
+/// with its error, or the login page after too many wrong passwords).
+async fn confirmed(
+    app: &App,
+    s: &Session,
+    lang: Lang,
+    form: DataForm,
+    password: &str,
+) -> Result<(SsoLogin, Account), Response> {
+    let (login, account) = citizen(app, s, lang).await?;
+    confirm(app, s, lang, &login, &account, form, password).await?;
+    Ok((login, account))
+}
+
+/// The session proves it is the citizen: a fresh login, or the right password.
 async fn confirm(
     app: &App,
     s: &Session,
@@ -253,23 +267,10 @@ pub async fn export(
     CsrfForm(f): CsrfForm<ConfirmForm>,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (login, account) = match citizen(&app, &s, lang).await {
+    let (_, account) = match confirmed(&app, &s, lang, DataForm::Export, &f.password).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = confirm(
-        &app,
-        &s,
-        lang,
-        &login,
-        &account,
-        DataForm::Export,
-        &f.password,
-    )
-    .await
-    {
-        return r;
-    }
     let sessions = match app.db.sso_sessions_history(&account.id, 1000).await {
         Ok(rows) => Value::Array(
             rows.iter()
@@ -328,23 +329,10 @@ pub async fn delete(
     CsrfForm(f): CsrfForm<ConfirmForm>,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (login, account) = match citizen(&app, &s, lang).await {
+    let (login, account) = match confirmed(&app, &s, lang, DataForm::Delete, &f.password).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = confirm(
-        &app,
-        &s,
-        lang,
-        &login,
-        &account,
-        DataForm::Delete,
-        &f.password,
-    )
-    .await
-    {
-        return r;
-    }
     if f.confirm != "yes" {
         return render_data(
             &app,

@@ -348,6 +348,19 @@ fn too_many(lang: Lang) -> Response {
     )
 }
 
+/// The CSRF check of every step-up form: an expired or forged form gets a readable error page
+/// (the `Err`), as the service's request cannot go on from it.
+async fn check_csrf(s: &Session, lang_hint: Lang, csrf: &str) -> Result<(), Response> {
+    match session::csrf_ok(s, csrf).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(error_page(
+            lang_hint,
+            &OAuthError::invalid_request("the form has expired; please start again at the service"),
+        )),
+        Err(e) => Err(internal(lang_hint, e)),
+    }
+}
+
 async fn submit(
     app: &App,
     s: &Session,
@@ -357,17 +370,8 @@ async fn submit(
     method: Method,
 ) -> Response {
     let lang_hint = lang(headers, None);
-    match session::csrf_ok(s, &f.csrf).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return error_page(
-                lang_hint,
-                &OAuthError::invalid_request(
-                    "the form has expired; please start again at the service",
-                ),
-            )
-        }
-        Err(e) => return internal(lang_hint, e),
+    if let Err(r) = check_csrf(s, lang_hint, &f.csrf).await {
+        return r;
     }
     let ctx = match context(app, s, lang_hint, &f.req).await {
         Ok(c) => c,
@@ -543,17 +547,8 @@ pub async fn stepup_decline(
     Form(f): Form<DeclineForm>,
 ) -> Response {
     let lang_hint = lang(&headers, None);
-    match session::csrf_ok(&s, &f.csrf).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return error_page(
-                lang_hint,
-                &OAuthError::invalid_request(
-                    "the form has expired; please start again at the service",
-                ),
-            )
-        }
-        Err(e) => return internal(lang_hint, e),
+    if let Err(r) = check_csrf(&s, lang_hint, &f.csrf).await {
+        return r;
     }
     if f.req.is_empty() {
         return Redirect::to(SECURITY_URL).into_response();
@@ -607,17 +602,8 @@ pub async fn stepup_enrol_totp(
     Form(f): Form<EnrolForm>,
 ) -> Response {
     let lang_hint = lang(&headers, None);
-    match session::csrf_ok(&s, &f.csrf).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return error_page(
-                lang_hint,
-                &OAuthError::invalid_request(
-                    "the form has expired; please start again at the service",
-                ),
-            )
-        }
-        Err(e) => return internal(lang_hint, e),
+    if let Err(r) = check_csrf(&s, lang_hint, &f.csrf).await {
+        return r;
     }
     if f.req.is_empty() {
         return Redirect::to(SECURITY_URL).into_response();

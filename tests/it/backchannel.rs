@@ -15,13 +15,13 @@ use axum::{extract::State, http::StatusCode, routing::post, Form, Router};
 use pforte::admin::NewClient;
 
 #[derive(Clone, Default)]
-struct Rp {
+pub(crate) struct Rp {
     /// Answers 500 to this many attempts first.
-    fail_first: Arc<AtomicU32>,
-    received: Arc<Mutex<Vec<String>>>,
+    pub(crate) fail_first: Arc<AtomicU32>,
+    pub(crate) received: Arc<Mutex<Vec<String>>>,
 }
 
-async fn rp_endpoint(rp: Rp) -> String {
+pub(crate) async fn rp_endpoint(rp: Rp) -> String {
     async fn receive(
         State(rp): State<Rp>,
         Form(f): Form<std::collections::HashMap<String, String>>,

@@ -3,143 +3,16 @@
 //! refused with `invalid_grant`, its access token refused at userinfo and introspection), the
 //! profile with provenance and its claims, "log out everywhere else", the export and the
 //! deletion (login fails afterwards, the audit trail stays under a pseudonym), the step-up page
-//! that sets up an authenticator app and continues the service's request, and the footer pages.
+//! that sets up an authenticator app and continues the service's request, the back-channel
+//! logout a deletion sends, and the footer pages. The whole journey in Chromium, from the
+//! registration to the deletion, is tests/it/journey.rs.
 //! Attacker tests first: another citizen's session, missing CSRF tokens, a stale login without
 //! the password.
 
-use crate::common::{
-    federation::{select_text, status},
-    *,
-};
-use pforte::{
-    accounts::{details::DetailsInput, NewAccount},
-    admin::{self, NewClient},
-    assurance::Level,
-};
+use crate::common::{account::*, *};
+use pforte::{admin, assurance::Level};
 use reqwest::StatusCode;
 use serde_json::Value;
-
-/// A third-party service (consent asked) with refresh tokens and the profile, email,
-/// address and phone scopes.
-async fn service(server: &TestServer, id: &str, name: &str) {
-    server
-        .add_client(NewClient {
-            id: id.into(),
-            name: Some(name.into()),
-            secret: Some(format!("{id}-secret-123")),
-            redirect_uris: vec![redirect(id)],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-            scopes: [
-                "openid",
-                "profile",
-                "email",
-                "address",
-                "phone",
-                "offline_access",
-            ]
-            .map(String::from)
-            .to_vec(),
-            first_party: false,
-            ..Default::default()
-        })
-        .await;
-}
-
-/// A citizen with every profile detail, as `pforte account add` creates one.
-async fn citizen_with_details(server: &TestServer, email: &str) -> String {
-    admin::add_account_with_details(
-        &server.app.db,
-        &server.app.hasher,
-        &pforte::audit::Actor::Cli,
-        NewAccount {
-            email: email.into(),
-            password: PASSWORD.into(),
-            given_name: Some("Anna".into()),
-            family_name: Some("Schmidt".into()),
-            email_verified: true,
-        },
-        DetailsInput {
-            birthdate: Some("23.04.1980".into()),
-            street_address: Some("Markt 1".into()),
-            postal_code: Some("59368".into()),
-            locality: Some("Werne".into()),
-            phone_number: Some("+49 2389 123456".into()),
-            ..Default::default()
-        },
-        12,
-    )
-    .await
-    .expect("add account")
-    .id
-}
-
-/// Logs in through `client` with consent and returns its token response.
-async fn tokens_for(server: &TestServer, b: &Browser, client: &str, email: &str) -> Value {
-    let (url, verifier) = authorize_url(
-        server,
-        client,
-        &[
-            ("scope", "openid profile email address phone offline_access"),
-            ("prompt", "consent"),
-        ],
-    );
-    let mut out = b.get(&url).await;
-    if out.is_page("/login") {
-        out = b.login(&out, email, PASSWORD).await;
-    }
-    if out.is_page("/consent") {
-        out = b.consent(&out, true).await;
-    }
-    let code = out
-        .param("code")
-        .unwrap_or_else(|| panic!("no code: {out:?}"));
-    let (st, body) = exchange(server, client, &code, &verifier).await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    body
-}
-
-async fn userinfo(server: &TestServer, access_token: &str) -> (StatusCode, Value) {
-    let r = reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap();
-    let st = r.status();
-    (st, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(server.url("/introspect"))
-        .basic_auth(client, Some(format!("{client}-secret-123")))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn refresh(server: &TestServer, client: &str, token: &str) -> (StatusCode, Value) {
-    token_request(
-        server,
-        Some((client, &format!("{client}-secret-123"))),
-        &[("grant_type", "refresh_token"), ("refresh_token", token)],
-    )
-    .await
-}
-
-async fn login_direct(server: &TestServer, b: &Browser, email: &str) {
-    let page = b.get(&server.url("/login")).await;
-    let out = b.login(&page, email, PASSWORD).await;
-    assert!(out.is_page("/account"), "{out:?}");
-}
-
-async fn csrf_of(server: &TestServer, b: &Browser) -> String {
-    hidden(b.get(&server.url("/account")).await.html(), "csrf")
-}
 
 async fn cockpit(backend: Backend) {
     let server = TestServer::start(backend).await;
@@ -537,6 +410,81 @@ async fn export_and_delete_postgres() {
     export_and_delete(Backend::Postgres).await;
 }
 
+/// Item 6 with OpenID Connect Back-Channel Logout 1.0: deleting the account tells the service
+/// its session reached that registered an endpoint (a real HTTP server here) with a logout
+/// token a relying party accepts: signed by a key from the JWKS, `typ` `logout+jwt`, for that
+/// service, with the back-channel event and the `sub` and `sid` of its ID token, no nonce
+/// (§2.4, §2.6). A service without an endpoint gets nothing; nothing is sent twice.
+async fn deletion_tells_backchannel_services(backend: Backend) {
+    use crate::backchannel::{rp_endpoint, Rp};
+    use crate::keys_and_restart::{fetch_jwks, verify_with};
+    let server = TestServer::start(backend).await;
+    let rp = Rp::default();
+    let uri = rp_endpoint(rp.clone()).await;
+    server
+        .add_client(pforte::admin::NewClient {
+            backchannel_logout_uri: Some(uri),
+            ..service_client("waste", "Sperrmüll-Termin")
+        })
+        .await;
+    service(&server, "library", "Stadtbücherei").await;
+    let anna = "anna@example.de";
+    citizen_with_details(&server, anna).await;
+    let a = Browser::new(&server);
+    let t = tokens_for(&server, &a, "waste", anna).await;
+    let id_token = payload(t["id_token"].as_str().unwrap());
+    tokens_for(&server, &a, "library", anna).await;
+    let round = || pforte::backchannel::deliver_due(&server.app.core, "i1");
+    assert_eq!(round().await.unwrap(), 0, "nothing before the deletion");
+
+    let csrf = csrf_of(&server, &a).await;
+    let out = a
+        .post_form(
+            &server.url("/account/delete"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status(&out), StatusCode::OK, "{out:?}");
+    assert_eq!(
+        round().await.unwrap(),
+        1,
+        "one delivery: the service with an endpoint"
+    );
+    let got = rp.received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let header = jsonwebtoken::decode_header(&got[0]).unwrap();
+    assert_eq!(header.typ.as_deref(), Some(pforte::backchannel::TYP));
+    let claims = verify_with(
+        &fetch_jwks(&server).await,
+        &got[0],
+        &server.issuer,
+        Some("waste"),
+    )
+    .expect("a logout token signed by a published key");
+    assert_eq!(
+        claims["events"],
+        serde_json::json!({ pforte::backchannel::EVENT: {} })
+    );
+    assert_eq!(claims["sub"], id_token["sub"]);
+    assert_eq!(claims["sid"], id_token["sid"]);
+    assert!(claims["sid"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+    assert!(claims.get("nonce").is_none(), "{claims}");
+    assert!(claims["iat"].as_i64().unwrap() <= claims["exp"].as_i64().unwrap());
+    assert_eq!(round().await.unwrap(), 0, "not sent again");
+    assert_eq!(server.app.db.backchannel_backlog().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn deletion_tells_backchannel_services_sqlite() {
+    deletion_tells_backchannel_services(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn deletion_tells_backchannel_services_postgres() {
+    deletion_tells_backchannel_services(Backend::Postgres).await;
+}
+
 /// Item 5: a citizen proofed at substantial without a second factor, asked for substantial by
 /// a service, sets up an authenticator app on the step-up page, and the service's token says
 /// substantial (no JavaScript: plain forms).
@@ -680,115 +628,4 @@ async fn footer_pages() {
     assert!(page.html().contains("Was ist Pforte?"));
     let page = b.get(&server.url("/leichte-sprache?ui_locales=en")).await;
     assert!(page.html().contains("What is Pforte?"));
-}
-
-/// The browser flow in Chromium with JavaScript off: log in through a service with
-/// consent → the account shows the service and what it received → withdraw it → the service's
-/// refresh token is refused (`invalid_grant`) and its access token fails at userinfo and
-/// introspection → the export holds the data → delete → the login fails. (The full
-/// test starts with registration and a real SMTP server; the citizen here comes from the
-/// operator's `account add`.)
-#[tokio::test]
-async fn browser_flow_in_chromium() {
-    use crate::browser::{click, fill, param, path, text, url, ChromeDriver};
-    use fantoccini::Locator;
-
-    let server = TestServer::start(Backend::Sqlite).await;
-    service(&server, "waste", "Sperrmüll-Termin").await;
-    let anna = "anna@example.de";
-    citizen_with_details(&server, anna).await;
-    let driver = ChromeDriver::start().await;
-    let c = driver.browser("de-DE,de", false, 1280).await;
-
-    // --- Log in through the service and consent.
-    let (auth_url, verifier) = authorize_url(
-        &server,
-        "waste",
-        &[("scope", "openid profile email address phone offline_access")],
-    );
-    c.goto(&auth_url).await.unwrap();
-    assert_eq!(path(&c).await, "/login", "{}", url(&c).await);
-    fill(&c, "#email", anna).await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "form button[type=submit]").await;
-    assert_eq!(path(&c).await, "/consent", "{}", url(&c).await);
-    click(&c, "button[value=allow]").await;
-    let code = param(&url(&c).await, "code").expect("code at the service");
-    let (st, t) = exchange(&server, "waste", &code, &verifier).await;
-    assert_eq!(st, StatusCode::OK, "{t}");
-    let access = t["access_token"].as_str().unwrap().to_string();
-    let refresh_token = t["refresh_token"].as_str().unwrap().to_string();
-    let (st, info) = userinfo(&server, &access).await;
-    assert_eq!(st, StatusCode::OK);
-    assert_eq!(info["address"]["locality"], "Werne");
-
-    // --- The account shows the service and what it received.
-    c.goto(&server.url("/account")).await.unwrap();
-    assert_eq!(path(&c).await, "/account");
-    let card = text(&c, ".consent-card").await;
-    assert!(card.contains("Sperrmüll-Termin"), "{card}");
-    for data in ["Anschrift", "Telefonnummer", "Geburtsdatum"] {
-        assert!(card.contains(data), "{data} in {card}");
-    }
-
-    // --- Withdraw it: refresh token and access token are dead at once.
-    click(&c, ".consent-card form button[type=submit]").await;
-    assert_eq!(path(&c).await, "/account");
-    assert!(text(&c, ".status-message")
-        .await
-        .contains("Sperrmüll-Termin"));
-    let (st, body) = refresh(&server, "waste", &refresh_token).await;
-    assert_eq!(
-        (st, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
-    assert_eq!(userinfo(&server, &access).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(introspect(&server, "waste", &access).await["active"], false);
-
-    // --- The export (a download: fetched with the browser's session cookie).
-    c.goto(&server.url("/account/data")).await.unwrap();
-    let csrf = c
-        .find(Locator::Css("input[name=csrf]"))
-        .await
-        .unwrap()
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap();
-    let cookies = c.get_all_cookies().await.unwrap();
-    let cookie = cookies
-        .iter()
-        .map(|k| format!("{}={}", k.name(), k.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let r = reqwest::Client::new()
-        .post(server.url("/account/export"))
-        .header("cookie", cookie)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let doc: Value = r.json().await.unwrap();
-    assert_eq!(doc["account"]["email"], anna);
-    assert!(doc["releases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["client_id"] == "waste"));
-
-    // --- Delete (fresh login: the box is enough), then the login fails.
-    let tick = c.find(Locator::Css("#delete-confirm")).await.unwrap();
-    tick.click().await.unwrap();
-    assert_eq!(tick.prop("checked").await.unwrap().as_deref(), Some("true"));
-    click(&c, "button.button--danger").await;
-    assert_eq!(text(&c, "h1").await, "Ihr Konto wurde gelöscht");
-    c.goto(&server.url("/login")).await.unwrap();
-    fill(&c, "#email", anna).await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "form button[type=submit]").await;
-    assert_eq!(path(&c).await, "/login");
-    assert!(text(&c, ".error-summary")
-        .await
-        .contains("E-Mail-Adresse oder Passwort ist falsch"));
 }

@@ -20,7 +20,7 @@ use sqlx::Row;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-async fn fetch_jwks(server: &TestServer) -> JwkSet {
+pub(crate) async fn fetch_jwks(server: &TestServer) -> JwkSet {
     let r = reqwest::get(server.url("/jwks")).await.unwrap();
     assert_eq!(r.status(), 200);
     r.json().await.expect("JWKS is a JSON Web Key Set")
@@ -62,7 +62,7 @@ fn kid(token: &str) -> String {
 
 /// Verifies `token` like a relying party with a cached JWKS would: find the key by `kid`,
 /// check signature, `iss`, `exp` and (when given) `aud`.
-fn verify_with(
+pub(crate) fn verify_with(
     jwks: &JwkSet,
     token: &str,
     issuer: &str,

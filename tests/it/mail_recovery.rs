@@ -5,161 +5,21 @@
 //! rules, the old password refused afterwards; password change; e-mail change confirmed only
 //! at the new address with a notice to the old one. Attacker tests first.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{path::PathBuf, time::Duration};
 
-use crate::common::*;
-use crate::register::{mails, outbox, start as start_with_outbox, wait_for_mails, Eml};
+use crate::common::{
+    account::{
+        link, login, mails, outbox, outbox_state, scratch, start_with_outbox, status, submit,
+        wait_for_mails, wait_until_retried, Eml, SmtpSink,
+    },
+    *,
+};
 use reqwest::StatusCode;
 use sqlx::Row;
 
 // ---------------------------------------------------------------------------------------
-// The SMTP server process
-// ---------------------------------------------------------------------------------------
-
-/// aiosmtpd on 127.0.0.1:`port`, writing what it receives into `dir`.
-struct SmtpSink {
-    port: u16,
-    dir: tempdir::Dir,
-    child: Option<Child>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl SmtpSink {
-    /// A sink on a free port, not started yet.
-    fn new() -> SmtpSink {
-        let dir = tempdir::Dir::new(&format!(
-            "pforte-smtp-{}-{}",
-            std::process::id(),
-            pforte::secrets::random_token(6).replace(['-', '_'], "x")
-        ));
-        SmtpSink {
-            port: free_port(),
-            dir,
-            child: None,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}?tls=none", self.port)
-    }
-
-    fn maildir(&self) -> PathBuf {
-        self.dir.path.join("received")
-    }
-
-    async fn start(&mut self) {
-        let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers");
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{}", self.port),
-                "-c",
-                "smtp_sink.Sink",
-            ])
-            .arg(self.maildir())
-            .env("PYTHONPATH", &peers)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 -m aiosmtpd (pip install aiosmtpd; .ci/run does)");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("aiosmtpd did not start on port {}", self.port);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Waits until `n` messages arrived; returns them, oldest first.
-    async fn wait_for(&self, n: usize) -> Vec<PathBuf> {
-        for _ in 0..200 {
-            let files = mails_in(&self.maildir());
-            if files.len() >= n {
-                return files;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "expected {n} messages at the SMTP server, have {:?}",
-            mails_in(&self.maildir())
-        );
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn mails_in(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-// ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-fn status(o: &Outcome) -> StatusCode {
-    match o {
-        Outcome::Page { status, .. } => *status,
-        Outcome::Callback { .. } => StatusCode::SEE_OTHER,
-    }
-}
-
-/// Submits the form of `page` (its CSRF token and hidden fields) to `path` with `fields`.
-async fn submit(
-    server: &TestServer,
-    browser: &Browser,
-    page: &Outcome,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> Outcome {
-    let csrf = hidden(page.html(), "csrf");
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
-    form.extend_from_slice(fields);
-    browser.post_form(&server.url(path), &form).await
-}
-
-async fn login(server: &TestServer, browser: &Browser, email: &str, password: &str) -> Outcome {
-    let page = browser.get(&server.url("/login")).await;
-    browser.login(&page, email, password).await
-}
 
 /// Asks for a reset link for `email`; returns the answer page.
 async fn forgot(server: &TestServer, browser: &Browser, email: &str) -> Outcome {
@@ -173,13 +33,6 @@ async fn forgot(server: &TestServer, browser: &Browser, email: &str) -> Outcome 
         &[("email", email)],
     )
     .await
-}
-
-/// The one link starting with `prefix` in the mail at `path`.
-fn link(path: &Path, prefix: &str) -> String {
-    let links = Eml::read(path).links(prefix);
-    assert!(!links.is_empty(), "no {prefix} link in {path:?}");
-    links[0].clone()
 }
 
 /// Sets a new password through a reset link.
@@ -197,17 +50,6 @@ async fn reset_with(server: &TestServer, browser: &Browser, link: &str, password
         &[("token", &token), ("password", password)],
     )
     .await
-}
-
-async fn pending_mails(server: &TestServer) -> (i64, i64) {
-    let r = sqlx::query(
-        "SELECT COUNT(*) AS n, COALESCE(MAX(attempts), 0) AS attempts FROM mail_outbox \
-         WHERE sent_at IS NULL AND failed_at IS NULL",
-    )
-    .fetch_one(&server.app.db.pool)
-    .await
-    .unwrap();
-    (r.get::<i64, _>("n"), r.get::<i64, _>("attempts"))
 }
 
 const NEW_PASSWORD: &str = "Rhabarber-Kuchen schmeckt im Mai";
@@ -339,11 +181,7 @@ async fn reset_request_floods_are_limited() {
 /// the link's page, the old password refused afterwards, other sessions ended, the link
 /// expiring, a newer link voiding the older ones.
 async fn password_reset(backend: Backend) {
-    let dir = tempdir::Dir::new(&format!(
-        "pforte-reset-{}-{}",
-        std::process::id(),
-        pforte::secrets::random_token(6).replace(['-', '_'], "x")
-    ));
+    let dir = scratch("pforte-reset");
     let out_dir = dir.path.join("outbox");
     let o = out_dir.clone();
     let server = TestServer::start_manual_clock(backend, move |c| c.mail.outbox = Some(o)).await;
@@ -771,19 +609,7 @@ async fn smtp_outage_mails_wait_and_are_delivered_later() {
     let out = forgot(&server, &browser, "anna@example.de").await;
     assert_eq!(status(&out), StatusCode::OK);
     // The server is down: the mail waits, attempts are counted.
-    let mut waited = false;
-    for _ in 0..100 {
-        let (n, attempts) = pending_mails(&server).await;
-        if n == 1 && attempts >= 2 {
-            waited = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        waited,
-        "the mail should wait in the outbox with failed attempts"
-    );
+    wait_until_retried(&server, 2).await;
     let metrics = reqwest::get(server.url("/metrics"))
         .await
         .unwrap()
@@ -799,8 +625,8 @@ async fn smtp_outage_mails_wait_and_are_delivered_later() {
     let files = sink.wait_for(1).await;
     assert!(Eml::read(&files[0]).subject().contains("Neues Passwort"));
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(mails_in(&sink.maildir()).len(), 1, "delivered once");
-    assert_eq!(pending_mails(&server).await.0, 0);
+    assert_eq!(sink.received().len(), 1, "delivered once");
+    assert_eq!(outbox_state(&server).await.0, 0);
 }
 
 /// A configuration with a bad SMTP URL fails with a message naming the key.

@@ -5,7 +5,10 @@
 //! declining the step-up, the attempt limit, the level's maximum age, and the rule that a
 //! password alone cannot change an account's second factors.
 
-use crate::common::*;
+use crate::common::{
+    account::{login_direct, select_attr, select_text, status},
+    *,
+};
 use pforte::{admin, assurance::Level, clock::Clock};
 use reqwest::StatusCode;
 
@@ -60,36 +63,6 @@ impl Authenticator {
 }
 
 // --- Page helpers ---------------------------------------------------------------------------
-
-fn select_text(html: &str, css: &str) -> Vec<String> {
-    let doc = scraper::Html::parse_document(html);
-    let sel = scraper::Selector::parse(css).unwrap();
-    doc.select(&sel)
-        .map(|e| e.text().collect::<String>().trim().to_string())
-        .collect()
-}
-
-fn select_attr(html: &str, css: &str, attr: &str) -> Option<String> {
-    let doc = scraper::Html::parse_document(html);
-    let sel = scraper::Selector::parse(css).unwrap();
-    doc.select(&sel)
-        .next()
-        .and_then(|e| e.value().attr(attr).map(String::from))
-}
-
-fn status(o: &Outcome) -> StatusCode {
-    match o {
-        Outcome::Page { status, .. } => *status,
-        Outcome::Callback { .. } => StatusCode::SEE_OTHER,
-    }
-}
-
-/// Logs in at `/login` directly (no authorization request): lands on the account page.
-async fn login_direct(server: &TestServer, browser: &Browser, email: &str) {
-    let page = browser.get(&server.url("/login")).await;
-    let out = browser.login(&page, email, PASSWORD).await;
-    assert!(out.is_page("/account"), "{out:?}");
-}
 
 /// Sets up an authenticator app through the security pages; returns the app and, when the
 /// account had none, the recovery codes shown once.

@@ -30,6 +30,7 @@ pub struct AccountTexts {
     /// `{date}`, `{level}`
     pub service_last_value: &'static str,
     pub service_consent_none: &'static str,
+    pub service_withdrawn: &'static str,
     pub service_revoke: &'static str,
     /// `{client}`
     pub service_revoke_for: &'static str,
@@ -190,6 +191,7 @@ pub static DE_ACCOUNT: AccountTexts = AccountTexts {
     service_last: "Zuletzt",
     service_last_value: "{date}, Vertrauensniveau {level}",
     service_consent_none: "Dienst Ihrer Verwaltung (ohne gesonderte Zustimmung)",
+    service_withdrawn: "Nichts mehr: Sie haben den Zugriff entzogen",
     service_revoke: "Zugriff entziehen",
     service_revoke_for: "für „{client}“",
     service_revoke_hint: "Der Dienst erhält dann keine Daten mehr; seine Anmeldungen mit Ihrem Konto werden sofort beendet.",
@@ -324,6 +326,7 @@ pub static EN_ACCOUNT: AccountTexts = AccountTexts {
     service_last: "Last time",
     service_last_value: "{date}, level of assurance {level}",
     service_consent_none: "A service of your administration (no separate consent)",
+    service_withdrawn: "Nothing any more: you revoked its access",
     service_revoke: "Revoke access",
     service_revoke_for: "for “{client}”",
     service_revoke_hint: "The service then receives no more data; its sign-ins with your account end at once.",

@@ -9,8 +9,12 @@ use super::{fill, finish, i18n, Chrome, Lang, SiteConfig};
 #[derive(Clone, Debug, Default)]
 pub struct ServiceRow {
     pub client_name: String,
-    /// Scopes consented to; `None` for a first-party service (no consent asked).
+    /// Scopes consented to; `None` for a first-party service (no consent asked) or a
+    /// withdrawn one.
     pub scopes: Option<Vec<String>>,
+    /// The citizen withdrew this service's consent (it is listed for what it received); there
+    /// is nothing left to withdraw.
+    pub withdrawn: bool,
     /// Claim names received, each once.
     pub received: Vec<String>,
     /// When last and at which level (Pforte's level name), already formatted date.
@@ -78,6 +82,8 @@ struct AccountView<'a> {
     p: &'a AccountPage,
     nav: Vec<NavLink>,
     services: Vec<ServiceView<'a>>,
+    /// Some service can still be withdrawn (the hint its buttons point to is shown).
+    revocable: bool,
     sessions: Option<Vec<SessionView<'a>>>,
     others: usize,
     notice: Option<String>,
@@ -130,6 +136,7 @@ impl AccountPage {
             .map(|row| ServiceView {
                 row,
                 allowed: match &row.scopes {
+                    None if row.withdrawn => a.service_withdrawn.to_string(),
                     Some(scopes) => scopes
                         .iter()
                         .flat_map(|s| s.split_whitespace())
@@ -186,6 +193,7 @@ impl AccountPage {
             a,
             p: self,
             nav: account_nav(lang, "/account"),
+            revocable: self.services.iter().any(|s| !s.withdrawn),
             services,
             sessions,
             others,

@@ -425,6 +425,7 @@ fn account_page() {
                     received: vec!["sub".into(), "email".into(), XSS.into()],
                     last: Some(("1. März 2025".into(), "substantial".into())),
                     revoke_action: format!("/account/consents/1/revoke?{XSS}"),
+                    withdrawn: false,
                 },
                 ServiceRow {
                     client_name: "Hundesteuer".into(),
@@ -432,6 +433,16 @@ fn account_page() {
                     received: vec![],
                     last: None,
                     revoke_action: "/account/consents/2/revoke".into(),
+                    withdrawn: false,
+                },
+                // Withdrawn: listed for what it received, nothing left to withdraw.
+                ServiceRow {
+                    client_name: "Sperrmüll".into(),
+                    scopes: None,
+                    received: vec!["email".into()],
+                    last: Some(("2. März 2025".into(), "low".into())),
+                    revoke_action: "/account/consents/3/revoke".into(),
+                    withdrawn: true,
                 },
             ],
             sessions: Some(vec![
@@ -462,6 +473,18 @@ fn account_page() {
         assert_eq!(html.matches("<form method=\"post\"").count(), 4);
         assert!(html.contains(&i18n::claim_label(lang, "email")));
         assert!(html.contains(a.service_consent_none));
+        assert!(html.contains(a.service_withdrawn));
+        assert!(!html.contains("/account/consents/3/revoke"));
+        assert!(html.contains("id=\"revoke-hint\""));
+        // Only withdrawn services: no buttons, so no hint for them either.
+        let withdrawn = AccountPage {
+            lang,
+            services: vec![page.services[2].clone()],
+            ..Default::default()
+        }
+        .render(&SiteConfig::default());
+        assert!(withdrawn.contains(a.service_withdrawn));
+        assert!(!withdrawn.contains("revoke-hint"));
         assert!(html.contains("aria-current=\"page\""));
         let empty = AccountPage {
             lang,

@@ -64,11 +64,9 @@ pub async fn change_email_submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (f, csrf_ok) = match form {
-        Ok(CsrfForm(f)) => (f, true),
-        Err(CsrfRejection::Expired(f)) => (f, false),
-        Err(CsrfRejection::Unreadable(_)) => (EmailForm::default(), false),
-        Err(CsrfRejection::Session(e)) => return internal(lang, e),
+    let (f, csrf_ok) = match read_form(form) {
+        Ok(x) => x,
+        Err(e) => return internal(lang, e),
     };
     if !csrf_ok {
         let errors = vec![("form".to_string(), "session_expired".to_string())];
@@ -187,20 +185,15 @@ pub async fn email_confirm_page(
     headers: HeaderMap,
     q: Result<Query<LangQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let (lang, query) = page_lang(&headers, q.ui_locales.as_deref());
-    let token = q.token.unwrap_or_default();
-    let pending = if plausible_token(&token) {
-        match app
-            .db
-            .email_change_pending(&token_hash("email-change", &token), app.clock.now())
-            .await
-        {
-            Ok(p) => p,
-            Err(e) => return internal(lang, e),
-        }
-    } else {
-        None
+    let (lang, query, token) = link_query(&headers, q);
+    let (db, now) = (&app.db, app.clock.now());
+    let pending = match pending_link(&token, "email-change", |h| async move {
+        db.email_change_pending(&h, now).await
+    })
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return internal(lang, e),
     };
     let Some(pending) = pending else {
         return invalid_email_link(&app, lang).await;

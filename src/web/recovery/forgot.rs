@@ -59,11 +59,9 @@ pub async fn forgot_submit(
     form: Result<CsrfForm<EmailForm>, CsrfRejection<EmailForm>>,
 ) -> Response {
     let (lang, query) = page_lang(&headers, q.ui_locales.as_deref());
-    let (f, csrf_ok) = match form {
-        Ok(CsrfForm(f)) => (f, true),
-        Err(CsrfRejection::Expired(f)) => (f, false),
-        Err(CsrfRejection::Unreadable(_)) => (EmailForm::default(), false),
-        Err(CsrfRejection::Session(e)) => return internal(lang, e),
+    let (f, csrf_ok) = match read_form(form) {
+        Ok(x) => x,
+        Err(e) => return internal(lang, e),
     };
     let email = match (csrf_ok, check_email(&f.email)) {
         (true, Ok(e)) => e,

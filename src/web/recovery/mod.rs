@@ -140,6 +140,46 @@ fn plausible_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// The form of a recovery page and whether its CSRF token held; an unreadable body counts as
+/// an empty form whose token did not. `Err` only when the session store failed.
+fn read_form<T: Default>(
+    form: Result<CsrfForm<T>, CsrfRejection<T>>,
+) -> Result<(T, bool), session::SessionError> {
+    match form {
+        Ok(CsrfForm(f)) => Ok((f, true)),
+        Err(CsrfRejection::Expired(f)) => Ok((f, false)),
+        Err(CsrfRejection::Unreadable(_)) => Ok((T::default(), false)),
+        Err(CsrfRejection::Session(e)) => Err(e),
+    }
+}
+
+/// The query of a link's page (`?token=…&ui_locales=…`): the page language, the query that
+/// keeps an explicit choice, and the token (empty when missing).
+fn link_query(
+    headers: &HeaderMap,
+    q: Result<Query<LangQuery>, axum::extract::rejection::QueryRejection>,
+) -> (Lang, String, String) {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let (lang, query) = page_lang(headers, q.ui_locales.as_deref());
+    (lang, query, q.token.unwrap_or_default())
+}
+
+/// What the link `token` of `purpose` stands for, looked up by its hash with `lookup`; an
+/// implausible token is not looked up at all.
+async fn pending_link<T, F>(
+    token: &str,
+    purpose: &str,
+    lookup: impl FnOnce(String) -> F,
+) -> Result<Option<T>, crate::store::StoreError>
+where
+    F: std::future::Future<Output = Result<Option<T>, crate::store::StoreError>>,
+{
+    if !plausible_token(token) {
+        return Ok(None);
+    }
+    lookup(token_hash(purpose, token)).await
+}
+
 /// The stored hash of a link token of `purpose`: a token is only ever looked up in its own
 /// purpose's table, and the hash is bound to the purpose as well.
 fn token_hash(purpose: &str, token: &str) -> String {
@@ -202,27 +242,7 @@ fn bilingual(
     subject: impl Fn(&RecoveryTexts) -> &'static str,
     body: impl Fn(&RecoveryTexts) -> String,
 ) -> Mail {
-    let mut subjects = Vec::new();
-    let mut text = String::new();
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
-        let t = texts(lang);
-        subjects.push(subject(t));
-        if i > 0 {
-            text.push_str(&format!(
-                "\n---------- {} ----------\n\n",
-                lang.native_name()
-            ));
-        }
-        text.push_str(&body(t));
-        text.push_str("\n\n");
-        text.push_str(lang.catalog().mail.signature);
-        text.push('\n');
-    }
-    Mail {
-        to: to.into(),
-        subject: subjects.join(" / "),
-        body: text,
-    }
+    super::register::bilingual(to, texts, subject, body)
 }
 
 /// The reset link mail.

@@ -131,11 +131,9 @@ pub async fn change_password_submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (f, csrf_ok) = match form {
-        Ok(CsrfForm(f)) => (f, true),
-        Err(CsrfRejection::Expired(f)) => (f, false),
-        Err(CsrfRejection::Unreadable(_)) => (PasswordForm::default(), false),
-        Err(CsrfRejection::Session(e)) => return internal(lang, e),
+    let (f, csrf_ok) = match read_form(form) {
+        Ok(x) => x,
+        Err(e) => return internal(lang, e),
     };
     if !csrf_ok {
         let errors = vec![("form".to_string(), "session_expired".to_string())];

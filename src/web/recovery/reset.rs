@@ -73,20 +73,15 @@ pub async fn reset_page(
     headers: HeaderMap,
     q: Result<Query<LangQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let (lang, query) = page_lang(&headers, q.ui_locales.as_deref());
-    let token = q.token.unwrap_or_default();
-    let pending = if plausible_token(&token) {
-        match app
-            .db
-            .reset_pending(&token_hash("reset", &token), app.clock.now())
-            .await
-        {
-            Ok(p) => p,
-            Err(e) => return internal(lang, e),
-        }
-    } else {
-        None
+    let (lang, query, token) = link_query(&headers, q);
+    let (db, now) = (&app.db, app.clock.now());
+    let pending = match pending_link(&token, "reset", |h| async move {
+        db.reset_pending(&h, now).await
+    })
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return internal(lang, e),
     };
     match pending {
         Some(p) => render_reset(&app, &s, lang, &query, &token, &p.email, Vec::new()).await,

@@ -8,16 +8,18 @@ use crate::{
 
 /// A bilingual message: every language of [`Lang::ALL`] in turn (German first), subjects
 /// joined with " / ", each body section closed by its signature and introduced by the
-/// language's name.
-fn bilingual(
+/// language's name. `texts` picks a language's text table (the mail texts here, the
+/// recovery texts in `web::recovery`).
+pub fn bilingual<T: 'static>(
     to: &str,
-    subject: impl Fn(&MailTexts) -> &'static str,
-    body: impl Fn(&MailTexts) -> String,
+    texts: impl Fn(Lang) -> &'static T,
+    subject: impl Fn(&T) -> &'static str,
+    body: impl Fn(&T) -> String,
 ) -> Mail {
     let mut subjects = Vec::new();
     let mut text = String::new();
     for (i, lang) in Lang::ALL.into_iter().enumerate() {
-        let t = lang.catalog().mail;
+        let t = texts(lang);
         subjects.push(subject(t));
         if i > 0 {
             text.push_str(&format!(
@@ -27,7 +29,7 @@ fn bilingual(
         }
         text.push_str(&body(t));
         text.push_str("\n\n");
-        text.push_str(t.signature);
+        text.push_str(lang.catalog().mail.signature);
         text.push('\n');
     }
     Mail {
@@ -37,12 +39,17 @@ fn bilingual(
     }
 }
 
+fn mail_texts(lang: Lang) -> &'static MailTexts {
+    lang.catalog().mail
+}
+
 /// The verification mail for a new account.
 pub fn verification_mail(issuer: &str, to: &str, link: &str) -> Mail {
     let hours = (VERIFICATION_TTL / 3600).to_string();
     bilingual(
         to,
-        |t| t.verification_subject,
+        mail_texts,
+        |t: &MailTexts| t.verification_subject,
         |t| {
             let body = fill(t.verification_body, "issuer", issuer);
             fill(&fill(&body, "link", link), "hours", &hours)
@@ -54,7 +61,8 @@ pub fn verification_mail(issuer: &str, to: &str, link: &str) -> Mail {
 pub fn existing_account_mail(issuer: &str, to: &str, account_url: &str) -> Mail {
     bilingual(
         to,
-        |t| t.existing_account_subject,
+        mail_texts,
+        |t: &MailTexts| t.existing_account_subject,
         |t| {
             let body = fill(t.existing_account_body, "issuer", issuer);
             fill(&body, "account_url", account_url)

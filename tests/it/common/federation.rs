@@ -11,6 +11,7 @@ use std::{
 };
 
 use super::{child::free_port, exchange, payload, tempdir, Outcome, TestServer, PASSWORD};
+pub use super::account::{select_text, status};
 use pforte::{
     admin::{self, NewClient},
     audit::Actor,
@@ -483,23 +484,6 @@ pub fn page_url(o: &Outcome) -> url::Url {
         Outcome::Page { url, .. } => url::Url::parse(url).unwrap(),
         Outcome::Callback { url } => url.clone(),
     }
-}
-
-/// The status of a page; a redirect to the client counts as 303.
-pub fn status(o: &Outcome) -> StatusCode {
-    match o {
-        Outcome::Page { status, .. } => *status,
-        Outcome::Callback { .. } => StatusCode::SEE_OTHER,
-    }
-}
-
-/// The trimmed text of every element matching `css`.
-pub fn select_text(html: &str, css: &str) -> Vec<String> {
-    let doc = scraper::Html::parse_document(html);
-    let sel = scraper::Selector::parse(css).unwrap();
-    doc.select(&sel)
-        .map(|e| e.text().collect::<String>().trim().to_string())
-        .collect()
 }
 
 /// (accounts, linked identities) on `server`: a failure must leave both as they were.

@@ -24,6 +24,7 @@ pub enum Backend {
 
 pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
+pub mod account;
 pub mod child;
 pub mod federation;
 pub mod pgtemp;
