@@ -25,6 +25,7 @@ pub enum Backend {
 pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
 pub mod child;
+pub mod ops;
 pub mod pgtemp;
 
 /// PostgreSQL server for tests: `PFORTE_TEST_PG_URL` when set, else a throwaway server the
