@@ -475,6 +475,25 @@ async fn keys_encrypted_at_rest_postgres() {
 // Restart
 // ---------------------------------------------------------------------------------------------
 
+/// The kid of the RS256 key that signs now.
+async fn rs256_signer(server: &TestServer) -> String {
+    let keys = server.app.keys.snapshot().await;
+    keys.signer(Alg::RS256).unwrap().kid.clone()
+}
+
+/// Restarts `server`; the key ring comes back as it was (the same JWKS, the same RS256
+/// signing key: nothing regenerated).
+async fn restart_keeps_keys(server: TestServer) -> TestServer {
+    let (jwks, signing) = (
+        kids(&fetch_jwks(&server).await),
+        rs256_signer(&server).await,
+    );
+    let server = server.restart().await;
+    assert_eq!(kids(&fetch_jwks(&server).await), jwks);
+    assert_eq!(rs256_signer(&server).await, signing);
+    server
+}
+
 async fn restart(backend: Backend) {
     let server = TestServer::start(backend).await;
     server.confidential("rp", true).await;
@@ -497,32 +516,9 @@ async fn restart(backend: Backend) {
     let pending_code = out
         .param("code")
         .unwrap_or_else(|| panic!("SSO code: {out:?}"));
-    let jwks_before = kids(&fetch_jwks(&server).await);
-    let signing_before = server
-        .app
-        .keys
-        .snapshot()
-        .await
-        .signer(Alg::RS256)
-        .unwrap()
-        .kid
-        .clone();
-
-    let server = server.restart().await;
 
     // Same keys after the restart (nothing regenerated).
-    assert_eq!(kids(&fetch_jwks(&server).await), jwks_before);
-    assert_eq!(
-        server
-            .app
-            .keys
-            .snapshot()
-            .await
-            .signer(Alg::RS256)
-            .unwrap()
-            .kid,
-        signing_before
-    );
+    let server = restart_keeps_keys(server).await;
 
     // The authorization code.
     let (status, body) = exchange(&server, "other", &pending_code, &pending_verifier).await;
@@ -573,29 +569,8 @@ async fn restart(backend: Backend) {
         .rotate(server.app.max_token_lifetime())
         .await
         .unwrap();
-    let rotated = kids(&fetch_jwks(&server).await);
-    let new_signing = server
-        .app
-        .keys
-        .snapshot()
-        .await
-        .signer(Alg::RS256)
-        .unwrap()
-        .kid
-        .clone();
-    let server = server.restart().await;
-    assert_eq!(kids(&fetch_jwks(&server).await), rotated);
-    assert_eq!(
-        server
-            .app
-            .keys
-            .snapshot()
-            .await
-            .signer(Alg::RS256)
-            .unwrap()
-            .kid,
-        new_signing
-    );
+    let server = restart_keeps_keys(server).await;
+    let new_signing = rs256_signer(&server).await;
     verify_with(&fetch_jwks(&server).await, &id_token, &iss, Some("rp"))
         .expect("a pre-rotation token verifies after rotation and restart");
     let new_refresh = refreshed["refresh_token"].as_str().unwrap();

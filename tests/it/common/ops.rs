@@ -1,8 +1,12 @@
-//! Helpers of the operations tests (resilience, several instances, back-channel logout):
-//! plain client_credentials and introspection requests as client `rp`, and [`Load`], a load
-//! run of concurrent clients that keeps every answer and every token it received.
+//! Helpers of the operations tests (resilience, several instances, back-channel logout, the
+//! command line): plain client_credentials and introspection requests as client `rp`,
+//! [`Load`], a load run of concurrent clients that keeps every answer and every token it
+//! received, and [`run_pforte`], the `pforte` binary as an operator runs it.
 
 use std::{
+    ffi::OsStr,
+    io::Write,
+    process::{Command, Output, Stdio},
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
@@ -11,6 +15,36 @@ use std::{
 };
 
 use serde_json::Value;
+
+/// Runs the `pforte` binary with a clean `PFORTE_*` environment plus `env`, `args`, and
+/// `stdin` as its standard input (none: `/dev/null`); waits for it to end.
+pub fn run_pforte<K: AsRef<OsStr>, V: AsRef<OsStr>>(
+    env: &[(K, V)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pforte"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PFORTE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run pforte");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
 
 /// The secret of the confidential client `rp` that [`super::TestServer::confidential`] makes.
 pub const RP_SECRET: &str = "rp-secret-123";
