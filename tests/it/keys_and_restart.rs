@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::*;
+use crate::common::{ops::kid, *};
 use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
     Engine,
@@ -56,10 +56,6 @@ fn header(token: &str) -> jsonwebtoken::Header {
     jsonwebtoken::decode_header(token).expect("a JWS header")
 }
 
-fn kid(token: &str) -> String {
-    header(token).kid.expect("kid in the header")
-}
-
 /// Verifies `token` like a relying party with a cached JWKS would: find the key by `kid`,
 /// check signature, `iss`, `exp` and (when given) `aud`.
 fn verify_with(
@@ -68,21 +64,7 @@ fn verify_with(
     issuer: &str,
     aud: Option<&str>,
 ) -> Result<Value, String> {
-    let h = header(token);
-    let kid = h.kid.clone().ok_or("no kid")?;
-    let jwk = jwks
-        .find(&kid)
-        .ok_or_else(|| format!("kid {kid} is not in the JWKS"))?;
-    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    let mut v = jsonwebtoken::Validation::new(h.alg);
-    v.set_issuer(&[issuer]);
-    match aud {
-        Some(a) => v.set_audience(&[a]),
-        None => v.validate_aud = false,
-    }
-    jsonwebtoken::decode::<Value>(token, &key, &v)
-        .map(|d| d.claims)
-        .map_err(|e| e.to_string())
+    crate::common::ops::verify_jws(jwks, token, issuer, aud, &["exp"])
 }
 
 async fn client_credentials(server: &TestServer, client: &str) -> String {

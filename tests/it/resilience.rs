@@ -339,12 +339,7 @@ async fn resilience_overload_is_refused_at_once_with_retry_after() {
         assert_eq!(code, 200, "{text}");
     }
     assert_eq!(client_credentials(&server.issuer).await.status(), 200);
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = ops::metrics_text(&server.issuer).await;
     assert!(metrics.contains("overloaded"), "{metrics}");
 }
 

@@ -14,7 +14,47 @@ use std::{
     time::Duration,
 };
 
+use jsonwebtoken::jwk::JwkSet;
 use serde_json::Value;
+
+/// Verifies a JWS against a JWKS like a relying party with that (maybe cached) key set:
+/// the key by `kid`, the signature, `iss`, `aud` when given, and the `required` claims.
+pub fn verify_jws(
+    set: &JwkSet,
+    token: &str,
+    issuer: &str,
+    aud: Option<&str>,
+    required: &[&str],
+) -> Result<Value, String> {
+    let h = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+    let kid = h.kid.clone().ok_or("no kid")?;
+    let jwk = set
+        .find(&kid)
+        .ok_or_else(|| format!("kid {kid} is not in the JWKS"))?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    let mut v = jsonwebtoken::Validation::new(h.alg);
+    v.set_issuer(&[issuer]);
+    match aud {
+        Some(a) => v.set_audience(&[a]),
+        None => v.validate_aud = false,
+    }
+    v.set_required_spec_claims(required);
+    jsonwebtoken::decode::<Value>(token, &key, &v)
+        .map(|d| d.claims)
+        .map_err(|e| e.to_string())
+}
+
+/// The `kid` in a JWS header.
+pub fn kid(token: &str) -> String {
+    let header = jsonwebtoken::decode_header(token).expect("a JWS header");
+    header.kid.expect("kid in the header")
+}
+
+/// The text of `/metrics` at `url` (the issuer or an instance's base URL).
+pub async fn metrics_text(url: &str) -> String {
+    let r = reqwest::get(format!("{url}/metrics")).await.unwrap();
+    r.text().await.unwrap()
+}
 
 /// Runs the `pforte` binary with a clean `PFORTE_*` environment plus `env`, `args`, and
 /// `stdin` as its standard input (none: `/dev/null`); waits for it to end.
