@@ -656,8 +656,13 @@ fn percentile(took: impl Iterator<Item = Duration>, p: f64) -> Duration {
 /// as the box's own load changes), however long the overload lasts and however much more is
 /// offered; a server that queued the excess instead would hold it, and the latency would grow
 /// with the run. The test asserts that bound on the p99 of the admitted (200) answers, every
-/// answer a 200 or a 503 with `Retry-After` (the connection never failing), and that both
-/// were given.
+/// answer a 200 or a 503 with `Retry-After` (the connection never failing), that requests
+/// were admitted, and that more were refused than admitted.
+///
+/// What this box shows: in a debug build a refusal costs about 0.7 ms of server CPU against
+/// about 2.4 ms for a served token, so ten times the capacity is more than the server can even
+/// refuse in real time. The requests then leave as fast as the connections free up (the
+/// printed `late`) and all of them are sent, over a longer time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resilience_overload_ten_times_capacity_only_503_and_admitted_p99_bounded() {
     const LIMIT: usize = 2;
@@ -692,7 +697,8 @@ async fn resilience_overload_ten_times_capacity_only_503_and_admitted_p99_bounde
             a.status
         );
     }
-    assert!(admitted().count() > 0 && refused().count() > 0);
+    // Service went on, and most of the offer was beyond it.
+    assert!(admitted().count() > 0 && refused().count() > admitted().count());
     // The unloaded latency once more (the box's own load changes): the larger one counts.
     let unloaded = closed_loop(child.port, 1, 100).await;
     let l99 = l99.max(percentile(unloaded.iter().map(|a| a.took), 0.99));

@@ -108,18 +108,13 @@ impl Cluster {
                 .is_ok_and(|s| s.success());
             assert!(ok, "chown {} to the postgres user", dir.display());
         }
-        let out = as_server_user(&bin.join("initdb"))
+        let mut initdb = as_server_user(&bin.join("initdb"));
+        initdb
             .arg("-D")
             .arg(dir.join("data"))
             .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
-            .stdout(Stdio::null())
-            .output()
-            .expect("run initdb");
-        assert!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .stdout(Stdio::null());
+        succeed(initdb, "initdb");
         let script = r#"
 while [ -d "/proc/$TESTPID" ]; do sleep 1; done
 "$BIN/pg_ctl" -D "$DIR/data" stop -m fast -w >/dev/null 2>&1
@@ -188,14 +183,9 @@ rm -rf "$DIR"
     /// Stops the server the way an operator does (`pg_ctl stop -m fast`: open connections are
     /// ended, the data directory and port stay for [`Cluster::start`]).
     pub fn stop(&self) {
-        let out = self
-            .pg_ctl(&["stop", "-m", "fast", "-w", "-t", "60"])
-            .output()
-            .expect("run pg_ctl stop");
-        assert!(
-            out.status.success(),
-            "pg_ctl stop: {}",
-            String::from_utf8_lossy(&out.stderr)
+        succeed(
+            self.pg_ctl(&["stop", "-m", "fast", "-w", "-t", "60"]),
+            "pg_ctl stop",
         );
     }
 
@@ -205,6 +195,16 @@ rm -rf "$DIR"
         c.stdout(Stdio::null());
         c
     }
+}
+
+/// Runs `cmd` to its end; panics with its standard error unless it succeeded.
+fn succeed(mut cmd: Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn start() -> String {
