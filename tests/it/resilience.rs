@@ -159,15 +159,16 @@ impl Proxy {
 }
 
 /// A Pforte on PostgreSQL at `db_url` with client `rp` and citizen anna, and a load run of
-/// token and introspection requests started on it (after one token received first).
-async fn outage_setup(db_url: String) -> (TestServer, ops::Load, String) {
+/// token (and with `introspect` introspection) requests started on it, after one token
+/// received first.
+async fn outage_setup(db_url: String, introspect: bool) -> (TestServer, ops::Load, String) {
     let server = TestServer::start_with(Backend::Postgres, |c| c.database.url = db_url).await;
     server.confidential("rp", true).await;
     server.citizen("anna@example.de", PASSWORD).await;
     let r = client_credentials(&server.issuer).await;
     assert_eq!(r.status(), 200);
     let before: Value = r.json().await.unwrap();
-    let load = ops::Load::start(&server.issuer, 3, true);
+    let load = ops::Load::start(&server.issuer, 3, introspect);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let token = before["access_token"].as_str().unwrap().to_string();
     (server, load, token)
@@ -267,7 +268,7 @@ async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
     .await;
     let mut via = real.clone();
     via.set_port(Some(proxy.port)).unwrap();
-    let (server, load, token) = outage_setup(via.to_string()).await;
+    let (server, load, token) = outage_setup(via.to_string(), false).await;
     proxy.cut();
     assert_unavailable(&server).await;
     proxy.restore();
@@ -280,7 +281,7 @@ async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
 #[tokio::test]
 async fn resilience_postgres_stopped_and_started_during_load_503_no_500_no_token_lost() {
     let cluster = Arc::new(pgtemp::Cluster::new());
-    let (server, load, token) = outage_setup(cluster.admin_url()).await;
+    let (server, load, token) = outage_setup(cluster.admin_url(), true).await;
     let c = cluster.clone();
     tokio::task::spawn_blocking(move || c.stop()).await.unwrap();
     assert_unavailable(&server).await;
