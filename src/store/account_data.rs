@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{audit::AuditEvent, Cell, Db, Result};
+use super::{audit::AuditEvent, Db, Result};
 
 /// An identity at an upstream source linked to the account.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -62,25 +62,7 @@ impl Db {
             q = q.bind(*a);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get("id")?;
-                let detail = Cell {
-                    table: "audit_log",
-                    column: "detail",
-                    key: &id,
-                }
-                .json(&r.try_get::<String, _>("detail")?)?;
-                Ok(AuditEvent {
-                    id,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    detail,
-                })
-            })
-            .collect()
+        rows.iter().map(AuditEvent::from_row).collect()
     }
 
     /// Every registered login of the account, ended ones included, newest first, at most

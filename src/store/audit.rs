@@ -18,6 +18,27 @@ pub struct AuditEvent {
     pub detail: serde_json::Value,
 }
 
+impl AuditEvent {
+    /// An `audit_log` row (`id, at, actor, action, target, detail`) as an event.
+    pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
+        let id: String = r.try_get("id")?;
+        let detail = Cell {
+            table: "audit_log",
+            column: "detail",
+            key: &id,
+        }
+        .json(&r.try_get::<String, _>("detail")?)?;
+        Ok(AuditEvent {
+            id,
+            at: r.try_get("at")?,
+            actor: r.try_get("actor")?,
+            action: r.try_get("action")?,
+            target: r.try_get("target")?,
+            detail,
+        })
+    }
+}
+
 impl Db {
     pub async fn audit(
         &self,
@@ -71,25 +92,7 @@ impl Db {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get("id")?;
-                let detail = Cell {
-                    table: "audit_log",
-                    column: "detail",
-                    key: &id,
-                }
-                .json(&r.try_get::<String, _>("detail")?)?;
-                Ok(AuditEvent {
-                    id,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    detail,
-                })
-            })
-            .collect()
+        rows.iter().map(AuditEvent::from_row).collect()
     }
 }
 
@@ -130,24 +133,6 @@ impl Db {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get("id")?;
-                let detail = Cell {
-                    table: "audit_log",
-                    column: "detail",
-                    key: &id,
-                }
-                .json(&r.try_get::<String, _>("detail")?)?;
-                Ok(AuditEvent {
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    detail,
-                    id,
-                })
-            })
-            .collect()
+        rows.iter().map(AuditEvent::from_row).collect()
     }
 }

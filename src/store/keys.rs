@@ -50,6 +50,28 @@ fn bind_record<'q>(q: AnyQuery<'q>, k: &'q KeyRecord) -> AnyQuery<'q> {
         .bind(k.remove_after)
 }
 
+/// Retires every key of `alg` in `state` (`current` or `next`), published until
+/// `remove_after`.
+async fn retire_all(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    alg: &str,
+    state: &str,
+    now: i64,
+    remove_after: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE signing_keys SET state = 'retired', retired_at = $1, remove_after = $2 \
+         WHERE alg = $3 AND state = $4",
+    )
+    .bind(now)
+    .bind(remove_after)
+    .bind(alg)
+    .bind(state)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 fn insert_sql() -> String {
     format!("INSERT INTO signing_keys ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)")
 }
@@ -130,15 +152,7 @@ impl Db {
         // A ring left with several current or next keys for `alg` (instances that started
         // together before inserts were serialised) is repaired here: every other current key
         // retires too, exactly one next key is promoted and the surplus ones retire.
-        sqlx::query(
-            "UPDATE signing_keys SET state = 'retired', retired_at = $1, remove_after = $2 \
-             WHERE alg = $3 AND state = 'current'",
-        )
-        .bind(now)
-        .bind(remove_after)
-        .bind(alg)
-        .execute(&mut *tx)
-        .await?;
+        retire_all(&mut tx, alg, "current", now, remove_after).await?;
         let promote: Option<String> = sqlx::query_scalar(
             "SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'next' ORDER BY created_at, kid LIMIT 1",
         )
@@ -153,15 +167,7 @@ impl Db {
             .bind(kid)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE signing_keys SET state = 'retired', retired_at = $1, remove_after = $2 \
-                 WHERE alg = $3 AND state = 'next'",
-            )
-            .bind(now)
-            .bind(remove_after)
-            .bind(alg)
-            .execute(&mut *tx)
-            .await?;
+            retire_all(&mut tx, alg, "next", now, remove_after).await?;
         }
         bind_record(sqlx::query(&insert_sql()), new_next)
             .execute(&mut *tx)

@@ -10,7 +10,7 @@ use std::sync::{
     Arc, Mutex,
 };
 
-use crate::common::*;
+use crate::common::{ops, *};
 use axum::{extract::State, http::StatusCode, routing::post, Form, Router};
 use pforte::admin::NewClient;
 
@@ -125,12 +125,7 @@ async fn scenario(backend: Backend) {
         "a delivered token is not sent again"
     );
     assert_eq!(server.app.db.backchannel_backlog().await.unwrap(), 0);
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = ops::metrics_text(&server.issuer).await;
     assert!(
         metrics.contains("pforte_backchannel_deliveries_total{outcome=\"delivered\"} 1"),
         "{metrics}"

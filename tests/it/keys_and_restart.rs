@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::*;
+use crate::common::{ops::kid, *};
 use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
     Engine,
@@ -56,10 +56,6 @@ fn header(token: &str) -> jsonwebtoken::Header {
     jsonwebtoken::decode_header(token).expect("a JWS header")
 }
 
-fn kid(token: &str) -> String {
-    header(token).kid.expect("kid in the header")
-}
-
 /// Verifies `token` like a relying party with a cached JWKS would: find the key by `kid`,
 /// check signature, `iss`, `exp` and (when given) `aud`.
 pub(crate) fn verify_with(
@@ -68,21 +64,7 @@ pub(crate) fn verify_with(
     issuer: &str,
     aud: Option<&str>,
 ) -> Result<Value, String> {
-    let h = header(token);
-    let kid = h.kid.clone().ok_or("no kid")?;
-    let jwk = jwks
-        .find(&kid)
-        .ok_or_else(|| format!("kid {kid} is not in the JWKS"))?;
-    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    let mut v = jsonwebtoken::Validation::new(h.alg);
-    v.set_issuer(&[issuer]);
-    match aud {
-        Some(a) => v.set_audience(&[a]),
-        None => v.validate_aud = false,
-    }
-    jsonwebtoken::decode::<Value>(token, &key, &v)
-        .map(|d| d.claims)
-        .map_err(|e| e.to_string())
+    crate::common::ops::verify_jws(jwks, token, issuer, aud, &["exp"])
 }
 
 async fn client_credentials(server: &TestServer, client: &str) -> String {
@@ -475,6 +457,25 @@ async fn keys_encrypted_at_rest_postgres() {
 // Restart
 // ---------------------------------------------------------------------------------------------
 
+/// The kid of the RS256 key that signs now.
+async fn rs256_signer(server: &TestServer) -> String {
+    let keys = server.app.keys.snapshot().await;
+    keys.signer(Alg::RS256).unwrap().kid.clone()
+}
+
+/// Restarts `server`; the key ring comes back as it was (the same JWKS, the same RS256
+/// signing key: nothing regenerated).
+async fn restart_keeps_keys(server: TestServer) -> TestServer {
+    let (jwks, signing) = (
+        kids(&fetch_jwks(&server).await),
+        rs256_signer(&server).await,
+    );
+    let server = server.restart().await;
+    assert_eq!(kids(&fetch_jwks(&server).await), jwks);
+    assert_eq!(rs256_signer(&server).await, signing);
+    server
+}
+
 async fn restart(backend: Backend) {
     let server = TestServer::start(backend).await;
     server.confidential("rp", true).await;
@@ -497,32 +498,9 @@ async fn restart(backend: Backend) {
     let pending_code = out
         .param("code")
         .unwrap_or_else(|| panic!("SSO code: {out:?}"));
-    let jwks_before = kids(&fetch_jwks(&server).await);
-    let signing_before = server
-        .app
-        .keys
-        .snapshot()
-        .await
-        .signer(Alg::RS256)
-        .unwrap()
-        .kid
-        .clone();
-
-    let server = server.restart().await;
 
     // Same keys after the restart (nothing regenerated).
-    assert_eq!(kids(&fetch_jwks(&server).await), jwks_before);
-    assert_eq!(
-        server
-            .app
-            .keys
-            .snapshot()
-            .await
-            .signer(Alg::RS256)
-            .unwrap()
-            .kid,
-        signing_before
-    );
+    let server = restart_keeps_keys(server).await;
 
     // The authorization code.
     let (status, body) = exchange(&server, "other", &pending_code, &pending_verifier).await;
@@ -573,29 +551,8 @@ async fn restart(backend: Backend) {
         .rotate(server.app.max_token_lifetime())
         .await
         .unwrap();
-    let rotated = kids(&fetch_jwks(&server).await);
-    let new_signing = server
-        .app
-        .keys
-        .snapshot()
-        .await
-        .signer(Alg::RS256)
-        .unwrap()
-        .kid
-        .clone();
-    let server = server.restart().await;
-    assert_eq!(kids(&fetch_jwks(&server).await), rotated);
-    assert_eq!(
-        server
-            .app
-            .keys
-            .snapshot()
-            .await
-            .signer(Alg::RS256)
-            .unwrap()
-            .kid,
-        new_signing
-    );
+    let server = restart_keeps_keys(server).await;
+    let new_signing = rs256_signer(&server).await;
     verify_with(&fetch_jwks(&server).await, &id_token, &iss, Some("rp"))
         .expect("a pre-rotation token verifies after rotation and restart");
     let new_refresh = refreshed["refresh_token"].as_str().unwrap();

@@ -5,9 +5,13 @@
 //! logout token (signature checked against the JWKS); a key rotated by `pforte keys rotate`
 //! is used and published by both within the key reload interval.
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
-use crate::common::{child::Child, *};
+use crate::common::{
+    child::Child,
+    ops::{self, kid},
+    *,
+};
 use axum::{extract::State, routing::post, Form, Router};
 use jsonwebtoken::jwk::JwkSet;
 use pforte::admin::NewClient;
@@ -44,26 +48,9 @@ async fn jwks(url: &str) -> JwkSet {
         .unwrap()
 }
 
-/// Verifies a JWS against a JWKS like a relying party: key by `kid`, signature, `iss`, `aud`.
+/// Verifies a JWS like a relying party (`iss` and `iat` required).
 fn verify(set: &JwkSet, token: &str, issuer: &str, aud: Option<&str>) -> Result<Value, String> {
-    let h = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
-    let kid = h.kid.clone().ok_or("no kid")?;
-    let jwk = set.find(&kid).ok_or(format!("kid {kid} not in the JWKS"))?;
-    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    let mut v = jsonwebtoken::Validation::new(h.alg);
-    v.set_issuer(&[issuer]);
-    match aud {
-        Some(a) => v.set_audience(&[a]),
-        None => v.validate_aud = false,
-    }
-    v.set_required_spec_claims(&["iss", "iat"]);
-    jsonwebtoken::decode::<Value>(token, &key, &v)
-        .map(|d| d.claims)
-        .map_err(|e| e.to_string())
-}
-
-fn kid(token: &str) -> String {
-    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+    ops::verify_jws(set, token, issuer, aud, &["iss", "iat"])
 }
 
 async fn refresh(at: &TestServer, rt: &str) -> (reqwest::StatusCode, Value) {
@@ -204,14 +191,16 @@ async fn multi_instance_two_processes_one_postgres_one_issuer() {
         }
     };
     let before = kid(&cc(&on_b).await);
-    let out = Command::new(env!("CARGO_BIN_EXE_pforte"))
-        .args(["keys", "rotate"])
-        .env("PFORTE_ISSUER", &issuer)
-        .env("PFORTE_DATABASE_URL", seed.db_url())
-        .env("PFORTE_KEYS_ENCRYPTION_KEY", seed.kek())
-        .env("PFORTE_LOG", "warn")
-        .output()
-        .unwrap();
+    let out = ops::run_pforte(
+        &[
+            ("PFORTE_ISSUER", issuer.as_str()),
+            ("PFORTE_DATABASE_URL", seed.db_url()),
+            ("PFORTE_KEYS_ENCRYPTION_KEY", seed.kek()),
+            ("PFORTE_LOG", "warn"),
+        ],
+        &["keys", "rotate"],
+        None,
+    );
     assert!(
         out.status.success(),
         "{}",

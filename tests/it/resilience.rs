@@ -11,7 +11,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::common::{child::Child, *};
+use crate::common::{
+    child::Child,
+    ops::{self, client_credentials, introspect},
+    pgtemp, *,
+};
 use serde_json::Value;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -53,28 +57,6 @@ async fn finish(mut s: TcpStream) -> (u16, String) {
         .and_then(|c| c.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
     (code, text)
-}
-
-async fn client_credentials(url: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{url}/token"))
-        .basic_auth("rp", Some("rp-secret-123"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn introspect(url: &str, token: &str) -> Value {
-    let r = reqwest::Client::new()
-        .post(format!("{url}/introspect"))
-        .basic_auth("rp", Some("rp-secret-123"))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
 }
 
 #[tokio::test]
@@ -176,69 +158,36 @@ impl Proxy {
     }
 }
 
-#[tokio::test]
-async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
-    let (db_url, _) = fresh_db(Backend::Postgres).await;
-    let real = url::Url::parse(&db_url).unwrap();
-    let proxy = Proxy::start(format!(
-        "{}:{}",
-        real.host_str().unwrap(),
-        real.port().unwrap_or(5432)
-    ))
-    .await;
-    let mut via = real.clone();
-    via.set_port(Some(proxy.port)).unwrap();
-    let via = via.to_string();
-    let server = TestServer::start_with(Backend::Postgres, |c| c.database.url = via).await;
+/// A Pforte on PostgreSQL at `db_url` with client `rp` and citizen anna, and a load run of
+/// token (and with `introspect` introspection) requests started on it, after one token
+/// received first.
+async fn outage_setup(db_url: String, introspect: bool) -> (TestServer, ops::Load, String) {
+    let server = TestServer::start_with(Backend::Postgres, |c| c.database.url = db_url).await;
     server.confidential("rp", true).await;
     server.citizen("anna@example.de", PASSWORD).await;
     let r = client_credentials(&server.issuer).await;
     assert_eq!(r.status(), 200);
     let before: Value = r.json().await.unwrap();
-    let (auth_url, _) = authorize_url(&server, "rp", &[]);
-
-    // A load run across the outage: every answer is 200 or 503, every token received stays.
-    let received: Arc<Mutex<Vec<String>>> = Arc::default();
-    let statuses: Arc<Mutex<Vec<u16>>> = Arc::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut load = Vec::new();
-    for _ in 0..3 {
-        let (url, received, statuses, stop) = (
-            server.issuer.clone(),
-            received.clone(),
-            statuses.clone(),
-            stop.clone(),
-        );
-        load.push(tokio::spawn(async move {
-            while !stop.load(Ordering::SeqCst) {
-                let r = client_credentials(&url).await;
-                statuses.lock().unwrap().push(r.status().as_u16());
-                if r.status() == 503 {
-                    assert!(r.headers().contains_key("retry-after"));
-                }
-                let v: Value = r.json().await.unwrap_or(Value::Null);
-                if let Some(t) = v["access_token"].as_str() {
-                    received.lock().unwrap().push(t.to_string());
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }));
-    }
+    let load = ops::Load::start(&server.issuer, 3, introspect);
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let token = before["access_token"].as_str().unwrap().to_string();
+    (server, load, token)
+}
 
-    proxy.cut();
+/// While the database is away: token requests answer 503 `temporarily_unavailable` with
+/// `Retry-After`, a citizen page the readable German "try again shortly" page (503,
+/// `Retry-After`), readiness 503; all within the pool's acquire timeout.
+async fn assert_unavailable(server: &TestServer) {
+    let (auth_url, _) = authorize_url(server, "rp", &[]);
     let gap = Instant::now();
-    let mut answers = Vec::new();
     for _ in 0..3 {
         let r = client_credentials(&server.issuer).await;
         let status = r.status().as_u16();
         let retry = r.headers().get("retry-after").cloned();
         let body: Value = r.json().await.unwrap_or(Value::Null);
-        answers.push(status);
         assert_eq!(status, 503, "{body}");
         assert!(retry.is_some(), "Retry-After on the 503");
         assert_eq!(body["error"], "temporarily_unavailable", "{body}");
-        // A citizen page: readable, in German by default.
         let r = reqwest::Client::new()
             .get(&auth_url)
             .header("Accept-Language", "de")
@@ -257,8 +206,13 @@ async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
         gap.elapsed() < Duration::from_secs(40),
         "503s come within the pool's acquire timeout"
     );
+}
 
-    proxy.restore();
+/// The database is back: token requests succeed again within 20 s, no 500 on the way, with
+/// the same process. Then the load run stops: it saw only 200 and 503 (503 with
+/// `Retry-After`), both, no connection error, and every token it received, and `token`
+/// received before the outage, introspect active.
+async fn assert_recovered(server: &TestServer, load: ops::Load, token: &str) {
     let mut recovered = false;
     for _ in 0..100 {
         let r = client_credentials(&server.issuer).await;
@@ -270,32 +224,73 @@ async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(recovered, "recovers without a restart");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, Ordering::SeqCst);
-    for t in load {
-        t.await.unwrap();
-    }
-    let statuses = statuses.lock().unwrap().clone();
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 503),
-        "only 200 and 503 during the load run: {statuses:?}"
+    let during = load.seen();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = load.stop().await;
+    eprintln!(
+        "load run: {} answers, {} of them 503, {} tokens received",
+        seen.statuses.len(),
+        seen.count(503),
+        seen.tokens.len()
     );
     assert!(
-        statuses.contains(&503) && statuses.contains(&200),
-        "{statuses:?}"
+        seen.tokens.len() > during.tokens.len(),
+        "the load run goes on"
     );
-    let received = received.lock().unwrap().clone();
-    for t in &received {
+    assert!(
+        seen.statuses.iter().all(|s| *s == 200 || *s == 503),
+        "only 200 and 503 during the load run: {:?}",
+        seen.statuses
+    );
+    assert!(seen.count(503) > 0 && seen.count(200) > 0);
+    assert!(seen.faults.is_empty(), "{:?}", seen.faults);
+    assert_eq!(seen.connection_errors, 0);
+    for t in seen.tokens.iter().map(String::as_str).chain([token]) {
         assert_eq!(
             introspect(&server.issuer, t).await["active"],
             true,
             "no token lost"
         );
     }
-    let token = before["access_token"].as_str().unwrap();
-    assert_eq!(introspect(&server.issuer, token).await["active"], true);
     let r = reqwest::get(server.url("/readyz")).await.unwrap();
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
+    let (db_url, _) = fresh_db(Backend::Postgres).await;
+    let real = url::Url::parse(&db_url).unwrap();
+    let proxy = Proxy::start(format!(
+        "{}:{}",
+        real.host_str().unwrap(),
+        real.port().unwrap_or(5432)
+    ))
+    .await;
+    let mut via = real.clone();
+    via.set_port(Some(proxy.port)).unwrap();
+    let (server, load, token) = outage_setup(via.to_string(), false).await;
+    proxy.cut();
+    assert_unavailable(&server).await;
+    proxy.restore();
+    assert_recovered(&server, load, &token).await;
+}
+
+/// The issue's case to the letter: the PostgreSQL server itself stopped (`pg_ctl stop -m
+/// fast`, which ends every open connection) and started again on the same data directory and
+/// port, during a load run of token and introspection requests, with the same Pforte.
+#[tokio::test]
+async fn resilience_postgres_stopped_and_started_during_load_503_no_500_no_token_lost() {
+    let cluster = Arc::new(pgtemp::Cluster::new());
+    let (server, load, token) = outage_setup(cluster.admin_url(), true).await;
+    let c = cluster.clone();
+    tokio::task::spawn_blocking(move || c.stop()).await.unwrap();
+    assert_unavailable(&server).await;
+    assert!(load.seen().count(503) > 0, "the load run saw the gap");
+    let c = cluster.clone();
+    tokio::task::spawn_blocking(move || c.start())
+        .await
+        .unwrap();
+    assert_recovered(&server, load, &token).await;
 }
 
 #[tokio::test]
@@ -345,12 +340,7 @@ async fn resilience_overload_is_refused_at_once_with_retry_after() {
         assert_eq!(code, 200, "{text}");
     }
     assert_eq!(client_credentials(&server.issuer).await.status(), 200);
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = ops::metrics_text(&server.issuer).await;
     assert!(metrics.contains("overloaded"), "{metrics}");
 }
 
@@ -366,45 +356,36 @@ async fn kill9(backend: Backend) {
     let (code2, verifier2) = login_code(&server, &browser, "rp", "anna@example.de").await;
     let (status, tokens) = exchange(&server, "rp", &code1, &verifier1).await;
     assert_eq!(status, 200);
-    // Load: every access token a client receives is kept.
-    let received: Arc<Mutex<Vec<String>>> = Arc::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for _ in 0..4 {
-        let (url, received, stop) = (child.url(""), received.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            while !stop.load(Ordering::SeqCst) {
-                let Ok(r) = reqwest::Client::new()
-                    .post(format!("{url}/token"))
-                    .basic_auth("rp", Some("rp-secret-123"))
-                    .form(&[("grant_type", "client_credentials")])
-                    .send()
-                    .await
-                else {
-                    break;
-                };
-                let Ok(v) = r.json::<Value>().await else {
-                    break;
-                };
-                if let Some(t) = v["access_token"].as_str() {
-                    received.lock().unwrap().push(t.to_string());
-                }
-            }
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Load: every access token a client receives is kept. The kill lands while it runs:
+    // requests in flight at that moment, tokens received just before it.
+    let load = ops::Load::start(&child.url(""), 4, false);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let earlier = load.seen().tokens.len();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (in_flight, received) = (load.in_flight(), load.seen().tokens.len());
     child.kill9_and_restart().await;
-    stop.store(true, Ordering::SeqCst);
-    for t in tasks {
-        let _ = t.await;
-    }
-    let received = received.lock().unwrap().clone();
-    assert!(received.len() > 5, "load ran: {}", received.len());
-    for t in &received {
+    assert!(in_flight > 0, "token requests in flight at the kill");
+    assert!(
+        received > earlier,
+        "tokens received in the 200 ms before the kill"
+    );
+    // The clients carry on against the restarted process.
+    let restarted = load.seen().tokens.len();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = load.stop().await;
+    assert!(seen.tokens.len() > restarted, "the load run goes on");
+    assert!(seen.connection_errors > 0, "the kill cut the load run");
+    eprintln!(
+        "kill -9 {backend:?}: {in_flight} requests in flight at the kill, {received} tokens \
+         before it, {} in all, {} requests without an answer",
+        seen.tokens.len(),
+        seen.connection_errors
+    );
+    for t in &seen.tokens {
         assert_eq!(
             introspect(&child.url(""), t).await["active"],
             true,
-            "a token received before kill -9"
+            "a token received before or after kill -9"
         );
     }
     assert_eq!(
@@ -517,4 +498,247 @@ async fn resilience_sighup_reloads_the_certificate_without_dropping_connections(
         "{}",
         child.log_text()
     );
+}
+
+/// One answer of the overload run: status, `Retry-After` present, time from writing the
+/// request to reading the whole answer, and how late the request was sent after its turn.
+struct Answered {
+    status: u16,
+    retry_after: bool,
+    took: Duration,
+    late: Duration,
+}
+
+/// A keep-alive HTTP/1.1 connection that sends one prepared request at a time: a client
+/// that costs little CPU, so that one core of the test box can offer ten times what the
+/// server serves.
+struct Conn {
+    port: u16,
+    stream: Option<tokio::io::BufReader<TcpStream>>,
+}
+
+impl Conn {
+    async fn send(&mut self, request: &[u8]) -> Answered {
+        use tokio::io::AsyncBufReadExt;
+        let t = Instant::now();
+        if self.stream.is_none() {
+            let s = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
+            s.set_nodelay(true).unwrap();
+            self.stream = Some(tokio::io::BufReader::new(s));
+        }
+        let s = self.stream.as_mut().unwrap();
+        s.get_mut().write_all(request).await.expect("send");
+        let (mut status, mut length, mut retry_after, mut close) = (0, None, false, false);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = s.read_line(&mut line).await.expect("read the answer");
+            assert!(n > 0, "connection closed before the answer");
+            let l = line.trim_end().to_ascii_lowercase();
+            if l.is_empty() {
+                break;
+            }
+            if status == 0 {
+                status = l.split_whitespace().nth(1).unwrap().parse().unwrap();
+            } else if let Some(v) = l.strip_prefix("content-length:") {
+                length = Some(v.trim().parse::<usize>().unwrap());
+            } else if l.starts_with("retry-after:") {
+                retry_after = true;
+            } else if l == "connection: close" {
+                close = true;
+            }
+        }
+        let mut body = vec![0; length.expect("a Content-Length")];
+        s.read_exact(&mut body).await.expect("the whole body");
+        if close {
+            self.stream = None;
+        }
+        assert!(
+            status == 200 || status == 503,
+            "{status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        Answered {
+            status,
+            retry_after,
+            took: t.elapsed(),
+            late: Duration::ZERO,
+        }
+    }
+}
+
+/// The client_credentials request of `rp`, ready to send.
+fn cc_request(port: u16) -> Vec<u8> {
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("rp:{}", ops::RP_SECRET));
+    format!(
+        "POST /token HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{CC_BODY}",
+        CC_BODY.len()
+    )
+    .into_bytes()
+}
+
+/// `n` token requests, `clients` at a time, each client sending its next request when its
+/// answer came (closed loop); each answer.
+async fn closed_loop(port: u16, clients: usize, n: usize) -> Vec<Answered> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let next = next.clone();
+            tokio::spawn(async move {
+                let (request, mut conn) = (cc_request(port), Conn { port, stream: None });
+                let mut out = Vec::new();
+                while next.fetch_add(1, Ordering::SeqCst) < n {
+                    out.push(conn.send(&request).await);
+                }
+                out
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}
+
+/// `rate` token requests per second for `run`, open loop: request i is due at i / rate
+/// whatever the answers to the ones before. `conns` keep-alive connections take turns
+/// (request i goes on connection i mod `conns`), so a request is late only when its
+/// connection still waits for the answer to the one `conns` before it.
+async fn open_loop(port: u16, rate: f64, run: Duration, conns: usize) -> Vec<Answered> {
+    let total = (rate * run.as_secs_f64()) as usize;
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let tasks: Vec<_> = (0..conns)
+        .map(|c| {
+            tokio::spawn(async move {
+                let (request, mut conn) = (cc_request(port), Conn { port, stream: None });
+                let mut out = Vec::new();
+                for i in (c..total).step_by(conns) {
+                    let due = start + Duration::from_secs_f64(i as f64 / rate);
+                    tokio::time::sleep_until(due).await;
+                    let late = due.elapsed();
+                    out.push(Answered {
+                        late,
+                        ..conn.send(&request).await
+                    });
+                }
+                out
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(total);
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}
+
+fn percentile(took: impl Iterator<Item = Duration>, p: f64) -> Duration {
+    let mut took: Vec<Duration> = took.collect();
+    took.sort();
+    took[((took.len() as f64 * p).ceil() as usize).clamp(1, took.len()) - 1]
+}
+
+/// Overload, as the issue puts it: 10× the measured capacity for a bounded time gives no 5xx
+/// other than 503 with `Retry-After`, and the admitted requests' p99 stays bounded.
+///
+/// The run: the unloaded latency `L99` (one request at a time), the capacity `X` of
+/// `/token` (client_credentials; `LIMIT` clients in a closed loop, `LIMIT` being the
+/// protocol class's `limits.protocol_concurrency`), then `10·X` requests per second, open
+/// loop, for two seconds over `CONNS` keep-alive connections.
+///
+/// The bound: Pforte queues nothing at admission (wait `W = 0`: a request beyond `LIMIT`
+/// is refused at once), so an admitted request only shares the server with the others it
+/// holds: at most `CONNS` requests at once (each connection carries one), of which at most
+/// `LIMIT` admitted. Shared fairly, an admitted request that alone takes at most `L99` is done
+/// within `W + CONNS · L99` (`L99` measured before and after the overload, the larger one,
+/// as the box's own load changes), however long the overload lasts and however much more is
+/// offered; a server that queued the excess instead would hold it, and the latency would grow
+/// with the run. The test asserts that bound on the p99 of the admitted (200) answers, every
+/// answer a 200 or a 503 with `Retry-After` (the connection never failing), that requests
+/// were admitted, and that more were refused than admitted.
+///
+/// The box is shared (the other tests of the run, other processes), and a burst of their load
+/// during the overload but not during the unloaded measurements breaks the bound without any
+/// fault of Pforte's: a round whose bound fails is measured again, three rounds at most. Every
+/// round asserts the answers and the refusals; a server that queued instead of refusing fails
+/// every round.
+///
+/// What this box shows: in a debug build a refusal costs about 0.7 ms of server CPU against
+/// about 2.4 ms for a served token, so ten times the capacity is more than the server can even
+/// refuse in real time. The requests then leave as fast as the connections free up (the
+/// printed `late`) and all of them are sent, over a longer time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resilience_overload_ten_times_capacity_only_503_and_admitted_p99_bounded() {
+    const LIMIT: usize = 2;
+    const CONNS: usize = 32;
+    let seed = TestServer::start(Backend::Sqlite).await;
+    seed.confidential("rp", false).await;
+    let child = Child::spawn(
+        &seed,
+        &[("PFORTE_LIMITS_PROTOCOL_CONCURRENCY", &LIMIT.to_string())],
+    )
+    .await;
+    closed_loop(child.port, 1, 20).await;
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let (a99, bound, figures) = overload_round(child.port, LIMIT, CONNS).await;
+        eprintln!("overload: {figures}");
+        if a99 <= bound {
+            return;
+        }
+        rounds.push(figures);
+    }
+    panic!("admitted p99 above the bound in every round: {rounds:#?}");
+}
+
+/// One round of the overload test (see there): the unloaded p99, the capacity, ten times
+/// that open loop, the unloaded p99 again. Asserts the answers; returns the admitted p99, the
+/// bound and the figures.
+async fn overload_round(port: u16, limit: usize, conns: usize) -> (Duration, Duration, String) {
+    // Unloaded: one request at a time.
+    let unloaded = closed_loop(port, 1, 100).await;
+    let l99 = percentile(unloaded.iter().map(|a| a.took), 0.99);
+    // Capacity: `limit` clients in a closed loop, as many as the server admits at once.
+    let t = Instant::now();
+    let full = closed_loop(port, limit, 500).await;
+    let capacity = full.len() as f64 / t.elapsed().as_secs_f64();
+    assert!(full.iter().all(|a| a.status == 200));
+    // Ten times that, open loop.
+    let run = Duration::from_secs(2);
+    let t = Instant::now();
+    let answers = open_loop(port, capacity * 10.0, run, conns).await;
+    let took = t.elapsed();
+    let admitted = || answers.iter().filter(|a| a.status == 200);
+    let refused = || answers.iter().filter(|a| a.status == 503);
+    for a in &answers {
+        assert!(
+            a.status == 200 || (a.status == 503 && a.retry_after),
+            "{}",
+            a.status
+        );
+    }
+    // Service went on, and most of the offer was beyond it.
+    assert!(admitted().count() > 0 && refused().count() > admitted().count());
+    // The unloaded latency once more (the box's own load changes): the larger one counts.
+    let unloaded = closed_loop(port, 1, 100).await;
+    let l99 = l99.max(percentile(unloaded.iter().map(|a| a.took), 0.99));
+    let a99 = percentile(admitted().map(|a| a.took), 0.99);
+    let bound = l99 * conns as u32;
+    let figures = format!(
+        "unloaded p99 {l99:?}; capacity {capacity:.0}/s at {limit} at once; offered \
+         {} in {took:?} (due {run:?}, {:.0}/s, late p99 {:?}); admitted {} ({:.0}/s) p99 {a99:?} \
+         max {:?}; refused {} p99 {:?}; bound {bound:?}",
+        answers.len(),
+        answers.len() as f64 / took.as_secs_f64(),
+        percentile(answers.iter().map(|a| a.late), 0.99),
+        admitted().count(),
+        admitted().count() as f64 / took.as_secs_f64(),
+        admitted().map(|a| a.took).max().unwrap(),
+        refused().count(),
+        percentile(refused().map(|a| a.took), 0.99),
+    );
+    (a99, bound, figures)
 }

@@ -84,20 +84,13 @@ async fn sessions_ending_every_session_of_an_account_logs_each_browser_out() {
                 .as_deref(),
             Some("login_required")
         );
-        assert!(server
-            .app
-            .db
-            .sso_sessions_of(&sub, 3600)
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(no_live_session(&server, &sub).await);
     }
 }
 
 #[tokio::test]
 async fn sessions_logout_ends_the_registered_session() {
-    let server = TestServer::start(Backend::Sqlite).await;
-    server.confidential("rp", true).await;
+    let server = server_with_rp().await;
     let sub = server.citizen("bert@example.de", PASSWORD).await;
     let browser = Browser::new(&server);
     login_code(&server, &browser, "rp", "bert@example.de").await;
@@ -112,19 +105,12 @@ async fn sessions_logout_ends_the_registered_session() {
     let row = server.app.db.sso_session_get(&sid).await.unwrap().unwrap();
     assert!(row.ended_at.is_some());
     assert_eq!(row.end_reason.as_deref(), Some("logout"));
-    assert!(server
-        .app
-        .db
-        .sso_sessions_of(&sub, 3600)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(no_live_session(&server, &sub).await);
 }
 
 #[tokio::test]
 async fn sessions_a_login_as_another_account_ends_the_previous_login() {
-    let server = TestServer::start(Backend::Sqlite).await;
-    server.confidential("rp", true).await;
+    let server = server_with_rp().await;
     let anna = server.citizen("anna@example.de", PASSWORD).await;
     server.citizen("bert@example.de", PASSWORD).await;
     let browser = Browser::new(&server);
@@ -134,20 +120,26 @@ async fn sessions_a_login_as_another_account_ends_the_previous_login() {
     assert!(page.is_page("/login"), "{page:?}");
     let out = browser.login(&page, "bert@example.de", PASSWORD).await;
     assert!(out.param("code").is_some(), "{out:?}");
-    assert!(server
-        .app
-        .db
-        .sso_sessions_of(&anna, 3600)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(no_live_session(&server, &anna).await);
     let all = sqlx_rows(&server, &anna).await;
     assert_eq!(all, vec![Some("replaced".to_string())]);
 }
 
-async fn sqlx_rows(server: &TestServer, account: &str) -> Vec<Option<String>> {
+/// Whether `account` has no live single sign-on session.
+async fn no_live_session(server: &TestServer, account: &str) -> bool {
     let live = server.app.db.sso_sessions_of(account, 3600).await.unwrap();
-    assert!(live.is_empty());
+    live.is_empty()
+}
+
+/// A server on SQLite with the confidential client `rp`.
+async fn server_with_rp() -> TestServer {
+    let server = TestServer::start(Backend::Sqlite).await;
+    server.confidential("rp", true).await;
+    server
+}
+
+async fn sqlx_rows(server: &TestServer, account: &str) -> Vec<Option<String>> {
+    assert!(no_live_session(server, account).await);
     // The ended row is still there (for the account's activity view) with its reason.
     let rows: Vec<(Option<String>,)> =
         sqlx::query_as("SELECT end_reason FROM sso_sessions WHERE account_id = $1")

@@ -5,8 +5,7 @@
 //! the small page and token readers those tests share.
 
 use std::{
-    io::Write,
-    process::{Child, Command, Output, Stdio},
+    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -62,53 +61,13 @@ impl Proc {
     }
 }
 
-/// The `pforte` binary with a clean `PFORTE_*` environment plus `env`, `stdin` written to it;
-/// its output, whatever the exit status.
-pub fn pforte_output<K: AsRef<str>, V: AsRef<str>>(
-    env: &[(K, V)],
-    args: &[&str],
-    stdin: Option<&str>,
-) -> Output {
-    let mut cmd = pforte_command(env);
-    cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run pforte");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    child.wait_with_output().unwrap()
-}
-
-/// The `pforte` binary with a clean `PFORTE_*` environment plus `env`.
-fn pforte_command<K: AsRef<str>, V: AsRef<str>>(env: &[(K, V)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pforte"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PFORTE_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.envs(env.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
-    cmd
-}
-
-/// [`pforte_output`] that must succeed; its standard output.
-pub fn pforte_cli<K: AsRef<str>, V: AsRef<str>>(
+/// [`super::ops::run_pforte`] that must succeed; its standard output.
+pub fn pforte_cli<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
     env: &[(K, V)],
     args: &[&str],
     stdin: Option<&str>,
 ) -> String {
-    let o = pforte_output(env, args, stdin);
+    let o = super::ops::run_pforte(env, args, stdin);
     assert!(
         o.status.success(),
         "pforte {args:?} failed: {}",
@@ -219,7 +178,7 @@ impl UpstreamPforte {
             ],
             None,
         );
-        let mut cmd = pforte_command(&env);
+        let mut cmd = super::ops::pforte_command(&env);
         cmd.env("RUST_LOG", "warn")
             .arg("serve")
             .stdin(Stdio::null())

@@ -27,6 +27,7 @@ pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 pub mod account;
 pub mod child;
 pub mod federation;
+pub mod ops;
 pub mod pgtemp;
 
 /// PostgreSQL server for tests: `PFORTE_TEST_PG_URL` when set, else a throwaway server the
