@@ -546,13 +546,23 @@ async fn parallel_stepup_guesses_each_count(backend: Backend) {
                 .status()
         }));
     }
+    // 401: a wrong code checked; 429: the limit gave the request up; 400: the request was
+    // already given up by a parallel post when this one read it ("Anmeldung abgelaufen").
+    let mut wrong = 0;
     for t in tasks {
         let s = t.await.unwrap();
         assert!(
-            s == StatusCode::UNAUTHORIZED || s == StatusCode::TOO_MANY_REQUESTS,
+            [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::BAD_REQUEST
+            ]
+            .contains(&s),
             "{s}"
         );
+        wrong += usize::from(s == StatusCode::UNAUTHORIZED);
     }
+    assert!(wrong <= 5, "{wrong} wrong codes were answered as checked");
     let checked = server
         .app
         .db
