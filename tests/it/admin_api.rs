@@ -1,57 +1,13 @@
 //! The admin HTTP API: admin-scoped client_credentials tokens only; policy changes show in the
 //! next login and in the audit log read back through the API; OpenAPI describes every route.
 
-use crate::common::*;
-use pforte::admin::NewClient;
-use serde_json::{json, Value};
-
-async fn admin_token(server: &TestServer, id: &str, scope: &str) -> String {
-    let (status, body) = token_request(
-        server,
-        Some((id, &format!("{id}-secret-123"))),
-        &[("grant_type", "client_credentials"), ("scope", scope)],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
-}
-
-async fn api(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, server.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    assert!(status < 500, "{path}: {status}");
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+use crate::common::{admin_kit::*, *};
+use serde_json::json;
 
 async fn admin_api(backend: Backend) {
     let server = TestServer::start(backend).await;
-    for (id, scopes) in [
-        ("console", vec!["pforte:admin"]),
-        ("service", vec!["payment"]),
-    ] {
-        server
-            .add_client(NewClient {
-                id: id.into(),
-                secret: Some(format!("{id}-secret-123")),
-                grant_types: vec!["client_credentials".into()],
-                scopes: scopes.into_iter().map(String::from).collect(),
-                ..Default::default()
-            })
-            .await;
-    }
+    api_client(&server, "console", &["pforte:admin"]).await;
+    api_client(&server, "service", &["payment"]).await;
     server.confidential("rp", true).await;
     server.citizen("emil@example.de", PASSWORD).await;
     let admin = admin_token(&server, "console", "pforte:admin").await;

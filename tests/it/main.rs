@@ -7,6 +7,7 @@ mod common;
 
 mod admin_api;
 mod admin_console;
+mod admin_openapi;
 mod assurance;
 mod backchannel;
 mod browser;

@@ -24,6 +24,8 @@ pub enum Backend {
 
 pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
+#[path = "admin.rs"]
+pub mod admin_kit;
 pub mod child;
 pub mod pgtemp;
 
