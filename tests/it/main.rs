@@ -8,6 +8,7 @@ mod common;
 mod admin_api;
 mod admin_console;
 mod admin_openapi;
+mod admin_staff_pages;
 mod assurance;
 mod backchannel;
 mod browser;

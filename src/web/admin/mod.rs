@@ -17,9 +17,12 @@ mod policy;
 mod services;
 mod signin;
 mod signing_keys;
+mod sources;
 pub mod texts;
 
-use self::{audit_trail::*, citizens::*, policy::*, services::*, signin::*, signing_keys::*};
+use self::{
+    audit_trail::*, citizens::*, policy::*, services::*, signin::*, signing_keys::*, sources::*,
+};
 
 use askama::Template;
 use axum::{
@@ -126,6 +129,13 @@ pub fn router(app: &App) -> Router<App> {
             post(citizen_end_sessions),
         )
         .route("/admin/citizens/{id}/proof", post(citizen_proof))
+        .route("/admin/citizens/{id}/roles/grant", post(citizen_grant))
+        .route("/admin/citizens/{id}/roles/revoke", post(citizen_revoke))
+        .route("/admin/sources", get(sources))
+        .route("/admin/sources/new", get(source_new).post(source_create))
+        .route("/admin/sources/{id}", get(source_edit).post(source_update))
+        .route("/admin/sources/{id}/disable", post(source_disable))
+        .route("/admin/sources/{id}/enable", post(source_enable))
         .route("/admin/audit", get(audit_page))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -173,6 +183,7 @@ pub struct C {
     can_help: bool,
     can_proof: bool,
     can_audit: bool,
+    can_staff: bool,
 }
 
 impl C {
@@ -204,6 +215,7 @@ impl C {
             can_help: can(Action::HelpCitizens),
             can_proof: can(Action::ProofCitizens),
             can_audit: can(Action::ViewAudit),
+            can_staff: can(Action::ManageStaff),
         }
     }
 }
