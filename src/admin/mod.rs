@@ -728,23 +728,6 @@ pub async fn set_level_max_age(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redirect_uri_rules() {
-        assert!(check_redirect_uri("https://rp.example.de/cb").is_ok());
-        assert!(check_redirect_uri("http://127.0.0.1:9999/cb").is_ok());
-        assert!(check_redirect_uri("http://localhost/cb").is_ok());
-        assert!(check_redirect_uri("de.example.app:/cb").is_ok());
-        assert!(check_redirect_uri("http://rp.example.de/cb").is_err());
-        assert!(check_redirect_uri("https://rp.example.de/cb#x").is_err());
-        assert!(check_redirect_uri("/relative").is_err());
-        assert!(check_redirect_uri("javascript:alert(1)").is_err());
-    }
-}
-
 /// Which local login methods and upstreams a client may offer (`None`: all).
 pub async fn set_client_methods(
     db: &Db,
@@ -912,4 +895,21 @@ pub async fn end_account_sessions(db: &Db, actor: &Actor, id: &str) -> Result<us
     )
     .await?;
     Ok(ended.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(check_redirect_uri("https://rp.example.de/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:9999/cb").is_ok());
+        assert!(check_redirect_uri("http://localhost/cb").is_ok());
+        assert!(check_redirect_uri("de.example.app:/cb").is_ok());
+        assert!(check_redirect_uri("http://rp.example.de/cb").is_err());
+        assert!(check_redirect_uri("https://rp.example.de/cb#x").is_err());
+        assert!(check_redirect_uri("/relative").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+    }
 }

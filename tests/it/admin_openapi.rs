@@ -137,7 +137,7 @@ async fn schemathesis(args: &[&str]) -> (bool, String) {
 }
 
 /// schemathesis against a running Pforte with an admin token: positive and negative cases
-/// for every operation, bounded (a fixed seed, a few examples per operation, one worker), and
+/// for every operation, bounded (a fixed seed, 50 cases per operation, one worker), and
 /// the four checks of issue 12. Any failure fails the test with schemathesis' report.
 #[tokio::test]
 async fn admin_openapi_schemathesis_finds_nothing() {
@@ -156,7 +156,7 @@ async fn admin_openapi_schemathesis_finds_nothing() {
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
-        "25",
+        "50",
         "--seed",
         "12",
         "--workers",

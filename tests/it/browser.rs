@@ -220,7 +220,7 @@ async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
         .unwrap()
 }
 
-async fn page_lang(c: &Client) -> String {
+pub(crate) async fn page_lang(c: &Client) -> String {
     attr(c, "html", "lang").await.unwrap_or_default()
 }
 
@@ -262,7 +262,7 @@ pub(crate) async fn click(c: &Client, css: &str) {
 }
 
 /// Every visible input has an id and exactly one visible, non-empty `label[for=id]`.
-async fn assert_inputs_labelled(c: &Client) {
+pub(crate) async fn assert_inputs_labelled(c: &Client) {
     let inputs = c
         .find_all(Locator::Css("input:not([type=hidden])"))
         .await
@@ -799,7 +799,7 @@ async fn screenshots() {
 // --- The admin console in Chromium (issue 12) ------------------------------------------------
 
 /// Signs in to the console in the browser: password, then a TOTP code at the step-up page.
-async fn console_sign_in(c: &Client, server: &TestServer, email: &str, seed: &[u8]) {
+pub(crate) async fn console_sign_in(c: &Client, server: &TestServer, email: &str, seed: &[u8]) {
     use pforte::accounts::totp;
     c.goto(&server.url("/admin/")).await.unwrap();
     if path(c).await == "/login" {
@@ -818,7 +818,7 @@ async fn console_sign_in(c: &Client, server: &TestServer, email: &str, seed: &[u
     click(c, "form[action=\"/stepup/totp\"] button[type=submit]").await;
 }
 
-async fn page_text(c: &Client) -> String {
+pub(crate) async fn page_text(c: &Client) -> String {
     text(c, "main").await
 }
 

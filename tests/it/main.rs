@@ -12,6 +12,7 @@ mod admin_staff_pages;
 mod assurance;
 mod backchannel;
 mod browser;
+mod browser_console;
 mod bruteforce;
 mod cli;
 mod cockpit;

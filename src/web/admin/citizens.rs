@@ -295,34 +295,32 @@ async fn account_by_id(app: &App, id: &str) -> Result<crate::store::accounts::Ac
         .ok_or_else(|| AdminError::NotFound(format!("account `{id}`")))
 }
 
-/// Grants a staff role (`admin` only; audited with before and after).
-pub(super) async fn citizen_grant(
+/// Grants (`/roles/grant`) or revokes (`/roles/revoke`) a staff role: `admin` only, confirmed,
+/// audited with before and after.
+pub(super) async fn citizen_role(
     State(app): State<App>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path((id, op)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<RoleForm>,
 ) -> Response {
     let actor = staff.actor();
-    let op = async {
+    let change = async {
         let (email, role) = role_target(&app, &id, &f.role).await?;
-        admin::grant_role(&app.db, &actor, &email, role)
-            .await
-            .map(|_| ())
+        match op.as_str() {
+            "grant" => admin::grant_role(&app.db, &actor, &email, role)
+                .await
+                .map(|_| ()),
+            "revoke" => admin::revoke_role(&app.db, &actor, &email, role).await,
+            _ => Err(AdminError::NotFound(format!("`{op}`"))),
+        }
     };
-    citizen_change(&app, &staff, &id, yes(&f.confirm), Action::ManageStaff, op).await
-}
-
-/// Revokes a staff role (`admin` only; audited with before and after).
-pub(super) async fn citizen_revoke(
-    State(app): State<App>,
-    staff: Staff,
-    Path(id): Path<String>,
-    CsrfForm(f): CsrfForm<RoleForm>,
-) -> Response {
-    let actor = staff.actor();
-    let op = async {
-        let (email, role) = role_target(&app, &id, &f.role).await?;
-        admin::revoke_role(&app.db, &actor, &email, role).await
-    };
-    citizen_change(&app, &staff, &id, yes(&f.confirm), Action::ManageStaff, op).await
+    citizen_change(
+        &app,
+        &staff,
+        &id,
+        yes(&f.confirm),
+        Action::ManageStaff,
+        change,
+    )
+    .await
 }

@@ -129,13 +129,11 @@ pub fn router(app: &App) -> Router<App> {
             post(citizen_end_sessions),
         )
         .route("/admin/citizens/{id}/proof", post(citizen_proof))
-        .route("/admin/citizens/{id}/roles/grant", post(citizen_grant))
-        .route("/admin/citizens/{id}/roles/revoke", post(citizen_revoke))
+        .route("/admin/citizens/{id}/roles/{op}", post(citizen_role))
         .route("/admin/sources", get(sources))
         .route("/admin/sources/new", get(source_new).post(source_create))
         .route("/admin/sources/{id}", get(source_edit).post(source_update))
-        .route("/admin/sources/{id}/disable", post(source_disable))
-        .route("/admin/sources/{id}/enable", post(source_enable))
+        .route("/admin/sources/{id}/{state}", post(source_state))
         .route("/admin/audit", get(audit_page))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

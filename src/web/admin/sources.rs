@@ -294,34 +294,28 @@ pub(super) async fn source_update(
     }
 }
 
-async fn set_disabled(app: &App, staff: &Staff, id: &str, f: &Confirm, disabled: bool) -> Response {
+/// Disables (`/disable`: no login through it from the next request on) or enables
+/// (`/enable`) a source: `admin` and `policy`, confirmed, audited.
+pub(super) async fn source_state(
+    State(app): State<App>,
+    staff: Staff,
+    Path((id, state)): Path<(String, String)>,
+    CsrfForm(f): CsrfForm<Confirm>,
+) -> Response {
     let back = format!("/admin/sources/{id}");
     if let Err(r) = staff
-        .require_change(app, Action::ManagePolicy, yes(&f.confirm), &back)
+        .require_change(&app, Action::ManagePolicy, yes(&f.confirm), &back)
         .await
     {
         return r;
     }
-    match up::set_upstream_disabled(&app.db, &staff.actor(), id, disabled).await {
+    let disabled = match state.as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return staff.error(AdminError::NotFound(format!("`{state}`")), &back),
+    };
+    match up::set_upstream_disabled(&app.db, &staff.actor(), &id, disabled).await {
         Ok(()) => done(&back),
         Err(e) => staff.error(e, &back),
     }
-}
-
-pub(super) async fn source_disable(
-    State(app): State<App>,
-    staff: Staff,
-    Path(id): Path<String>,
-    CsrfForm(f): CsrfForm<Confirm>,
-) -> Response {
-    set_disabled(&app, &staff, &id, &f, true).await
-}
-
-pub(super) async fn source_enable(
-    State(app): State<App>,
-    staff: Staff,
-    Path(id): Path<String>,
-    CsrfForm(f): CsrfForm<Confirm>,
-) -> Response {
-    set_disabled(&app, &staff, &id, &f, false).await
 }
