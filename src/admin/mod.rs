@@ -77,6 +77,13 @@ pub struct NewClient {
     pub sector_identifier_uri: Option<String>,
 }
 
+/// The stored client `id`, or `NotFound`.
+pub async fn client_of(db: &Db, id: &str) -> Result<Client, AdminError> {
+    db.client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))
+}
+
 /// Checks a `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2): an absolute https URL (or
 /// http on a loopback host) without a fragment.
 pub fn check_backchannel_uri(uri: &str) -> Result<(), String> {
@@ -402,10 +409,7 @@ pub async fn rotate_client_secret(
     actor: &Actor,
     id: &str,
 ) -> Result<String, AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     if c.secret_hash.is_none() {
         return Err(AdminError::Invalid(format!(
             "client `{id}` authenticates without a secret ({}): nothing to rotate",
@@ -435,10 +439,7 @@ pub async fn set_client_disabled(
     id: &str,
     disabled: bool,
 ) -> Result<(), AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     if c.disabled_at.is_some() == disabled {
         return Err(AdminError::Invalid(format!(
             "client `{id}` is {} already",
@@ -532,10 +533,7 @@ async fn fetch_uri_list(u: &url::Url) -> Result<Vec<String>, String> {
 }
 
 pub async fn remove_client(db: &Db, actor: &Actor, id: &str) -> Result<(), AdminError> {
-    let before = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let before = client_of(db, id).await?;
     db.client_delete(id).await?;
     audit::record(
         db,
@@ -644,10 +642,7 @@ pub async fn set_client_verified_claims(
     id: &str,
     allowed: bool,
 ) -> Result<(), AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     db.client_set_verified_claims(id, allowed).await?;
     audit::record(
         db,
@@ -665,10 +660,7 @@ pub async fn set_client_min_level(
     id: &str,
     level: Option<Level>,
 ) -> Result<(), AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     db.client_set_min_level(id, level).await?;
     audit::record(
         db,
@@ -736,10 +728,7 @@ pub async fn set_client_methods(
     methods: Option<Vec<String>>,
     upstreams: Option<Vec<String>>,
 ) -> Result<(), AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     let methods = methods
         .map(|m| {
             m.iter()

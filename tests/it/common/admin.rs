@@ -59,6 +59,20 @@ pub async fn api(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// One admin API call that must answer `status`; returns the JSON body.
+pub async fn call(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    status: u16,
+) -> Value {
+    let (got, body) = api(server, method.clone(), path, token, body).await;
+    assert_eq!(got, status, "{method} {path}: {body}");
+    body
+}
+
 /// A staff account for the console: a citizen proofed to substantial, an authenticator app
 /// (its seed is returned), and `roles`.
 pub async fn staff(server: &TestServer, email: &str, roles: &[Role]) -> Vec<u8> {
