@@ -8,6 +8,7 @@
 #   - Chromium and chromedriver for the real-browser test (tests/it/browser.rs)
 #   - Python 3 with venv for deploy/validate.sh (kubernetes-validate; it installs promtool itself)
 #   - Node.js with the eID test peer's packages (tests/peers/eid-op) and aiosmtpd (SMTP tests)
+#   - schemathesis (PyPI) against the admin API's OpenAPI document (tests/it/admin_openapi.rs)
 #
 # Other engineers add their peers here (node/npm, python packages) so that one command sets a
 # machine up; .ci/run calls this script first.
@@ -62,6 +63,11 @@ echo "== the eID test peer (tests/peers/eid-op: panva's oidc-provider)"
 echo "== aiosmtpd, the real SMTP server of the mail tests (tests/peers/smtp_sink.py)"
 if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
     python3 -m pip install aiosmtpd || python3 -m pip install --break-system-packages aiosmtpd
+fi
+
+echo "== schemathesis, the admin API's property-based tester (tests/it/admin_openapi.rs)"
+if ! python3 -c "import schemathesis" >/dev/null 2>&1; then
+    python3 -m pip install "schemathesis>=4,<5" || python3 -m pip install --break-system-packages "schemathesis>=4,<5"
 fi
 
 echo "== versions"

@@ -56,6 +56,7 @@ pub enum Event {
     PolicyClientVerifiedClaims,
     UpstreamAdded,
     UpstreamRemoved,
+    UpstreamUpdated,
     AdminDenied,
     StaffRoleGranted,
     StaffRoleRevoked,
@@ -155,6 +156,7 @@ const EVENTS: &[(Event, &str, bool)] = &[
     ),
     (Event::UpstreamAdded, "upstream.added", true),
     (Event::UpstreamRemoved, "upstream.removed", true),
+    (Event::UpstreamUpdated, "upstream.updated", true),
     (Event::AdminDenied, "admin.denied", false),
     (Event::StaffRoleGranted, "staff.role_granted", true),
     (Event::StaffRoleRevoked, "staff.role_revoked", true),
@@ -392,7 +394,7 @@ pub async fn record_or_log(db: &Db, e: Entry) {
 mod tests {
     use super::*;
 
-    const ALL: [Event; 63] = [
+    const ALL: [Event; 64] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -434,6 +436,7 @@ mod tests {
         Event::PolicyClientVerifiedClaims,
         Event::UpstreamAdded,
         Event::UpstreamRemoved,
+        Event::UpstreamUpdated,
         Event::AdminDenied,
         Event::StaffRoleGranted,
         Event::StaffRoleRevoked,

@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// One service in an import or export file; the keys are `client add`'s long flags.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Row {
     pub id: String,
@@ -67,7 +67,7 @@ pub const COLUMNS: [&str; 10] = [
 ];
 
 /// Where a row stands in its file: its number (1-based) and, for CSV, its line.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Position {
     pub row: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,7 +84,7 @@ impl std::fmt::Display for Position {
 }
 
 /// A bad row: where it is, its id if it could be read, what is wrong.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RowError {
     #[serde(flatten)]
     pub at: Position,
@@ -343,7 +343,7 @@ pub fn export(clients: &[(Client, Option<Backchannel>)], format: Format) -> Stri
 }
 
 /// What an import did, by client id.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Report {
     pub created: Vec<String>,
     pub updated: Vec<String>,

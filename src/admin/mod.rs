@@ -7,6 +7,9 @@ pub mod api;
 pub mod bulk;
 pub mod console;
 pub mod roles;
+pub mod upstreams;
+
+pub use upstreams::{add_upstream, remove_upstream, set_upstream_trust, NewUpstream};
 
 use serde_json::json;
 
@@ -72,6 +75,13 @@ pub struct NewClient {
     /// For a pairwise client whose redirect URIs are on more than one host: an https URL
     /// whose JSON array lists them all (OIDC Core §8.1); its host is the sector.
     pub sector_identifier_uri: Option<String>,
+}
+
+/// The stored client `id`, or `NotFound`.
+pub async fn client_of(db: &Db, id: &str) -> Result<Client, AdminError> {
+    db.client_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))
 }
 
 /// Checks a `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2): an absolute https URL (or
@@ -399,10 +409,7 @@ pub async fn rotate_client_secret(
     actor: &Actor,
     id: &str,
 ) -> Result<String, AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     if c.secret_hash.is_none() {
         return Err(AdminError::Invalid(format!(
             "client `{id}` authenticates without a secret ({}): nothing to rotate",
@@ -432,10 +439,7 @@ pub async fn set_client_disabled(
     id: &str,
     disabled: bool,
 ) -> Result<(), AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     if c.disabled_at.is_some() == disabled {
         return Err(AdminError::Invalid(format!(
             "client `{id}` is {} already",
@@ -529,10 +533,7 @@ async fn fetch_uri_list(u: &url::Url) -> Result<Vec<String>, String> {
 }
 
 pub async fn remove_client(db: &Db, actor: &Actor, id: &str) -> Result<(), AdminError> {
-    let before = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let before = client_of(db, id).await?;
     db.client_delete(id).await?;
     audit::record(
         db,
@@ -641,10 +642,7 @@ pub async fn set_client_verified_claims(
     id: &str,
     allowed: bool,
 ) -> Result<(), AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     db.client_set_verified_claims(id, allowed).await?;
     audit::record(
         db,
@@ -662,10 +660,7 @@ pub async fn set_client_min_level(
     id: &str,
     level: Option<Level>,
 ) -> Result<(), AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     db.client_set_min_level(id, level).await?;
     audit::record(
         db,
@@ -725,191 +720,6 @@ pub async fn set_level_max_age(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redirect_uri_rules() {
-        assert!(check_redirect_uri("https://rp.example.de/cb").is_ok());
-        assert!(check_redirect_uri("http://127.0.0.1:9999/cb").is_ok());
-        assert!(check_redirect_uri("http://localhost/cb").is_ok());
-        assert!(check_redirect_uri("de.example.app:/cb").is_ok());
-        assert!(check_redirect_uri("http://rp.example.de/cb").is_err());
-        assert!(check_redirect_uri("https://rp.example.de/cb#x").is_err());
-        assert!(check_redirect_uri("/relative").is_err());
-        assert!(check_redirect_uri("javascript:alert(1)").is_err());
-    }
-}
-
-/// An upstream registration request (`pforte upstream add`).
-#[derive(Clone, Debug, Default)]
-pub struct NewUpstream {
-    pub id: String,
-    pub profile: String,
-    pub issuer: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub max_level: Option<Level>,
-    pub name: Option<String>,
-    pub acr_map: std::collections::BTreeMap<String, String>,
-    /// Scopes to ask for (empty: the profile's).
-    pub scopes: Vec<String>,
-    /// Upstream claim → Pforte attribute (empty: the profile's).
-    pub claim_map: std::collections::BTreeMap<String, String>,
-    /// `client_secret_basic` (default), `client_secret_post` or `private_key_jwt`.
-    pub auth_method: Option<String>,
-    /// Read the userinfo endpoint after the token exchange.
-    pub userinfo: bool,
-    /// End the upstream session too at RP-initiated logout (when it offers end_session).
-    pub end_session: bool,
-}
-
-/// Registers an upstream identity source; its secret is stored encrypted with the KEK.
-pub async fn add_upstream(
-    db: &Db,
-    kek: &crate::tokens::keys::Kek,
-    actor: &Actor,
-    n: NewUpstream,
-) -> Result<store::upstreams::Upstream, AdminError> {
-    use crate::upstream::{check_acr_map, Profile};
-    let bad = AdminError::Invalid;
-    if n.id.is_empty()
-        || n.id.len() > 64
-        || !n
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(bad(
-            "upstream id: 1–64 letters, digits, `-` or `_` (it is part of the callback URL)".into(),
-        ));
-    }
-    let profile = Profile::parse(&n.profile).ok_or_else(|| {
-        bad(format!(
-            "profile `{}`: expected servicekonto-nrw, eid or oidc",
-            n.profile
-        ))
-    })?;
-    let issuer =
-        url::Url::parse(&n.issuer).map_err(|e| bad(format!("issuer `{}`: {e}", n.issuer)))?;
-    if issuer.scheme() != "https" && check_redirect_uri(issuer.as_str()).is_err() {
-        return Err(bad(format!("issuer `{}`: expected an https URL", n.issuer)));
-    }
-    if n.client_id.is_empty() || n.client_id.len() > 256 {
-        return Err(bad("client id at the upstream: 1–256 characters".into()));
-    }
-    if let Some(m) = &n.auth_method {
-        if !crate::upstream::AUTH_METHODS.contains(&m.as_str()) {
-            return Err(bad(format!(
-                "auth method `{m}`: expected client_secret_basic, client_secret_post or private_key_jwt"
-            )));
-        }
-    }
-    let needs_secret = n.auth_method.as_deref() != Some("private_key_jwt");
-    if (needs_secret && n.client_secret.is_empty()) || n.client_secret.len() > 1024 {
-        return Err(bad(
-            "client secret at the upstream: 1–1024 characters".into()
-        ));
-    }
-    for s in &n.scopes {
-        if s.is_empty()
-            || s.len() > 128
-            || !s
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
-        {
-            return Err(bad(format!(
-                "scope `{s}`: 1–128 printable characters without spaces"
-            )));
-        }
-    }
-    let pairs: Vec<String> = n
-        .claim_map
-        .iter()
-        .map(|(a, b)| format!("{a}={b}"))
-        .collect();
-    let claim_map = crate::upstream::parse_claim_map(&pairs).map_err(bad)?;
-    let acr_map = check_acr_map(&n.acr_map).map_err(bad)?;
-    if db.upstream_get(&n.id).await?.is_some() {
-        return Err(bad(format!("upstream `{}` exists already", n.id)));
-    }
-    let secret = kek
-        .seal(&format!("upstream|{}", n.id), n.client_secret.as_bytes())
-        .map_err(|e| bad(e.to_string()))?;
-    let u = store::upstreams::Upstream {
-        id: n.id.clone(),
-        name: n.name.clone().unwrap_or_else(|| n.id.clone()),
-        profile: profile.as_str().into(),
-        issuer: n.issuer.trim_end_matches('/').to_string(),
-        client_id: n.client_id.clone(),
-        client_secret: secret,
-        max_level: n.max_level.unwrap_or(profile.default_max_level()),
-        acr_map,
-        created_at: db.now(),
-        disabled_at: None,
-        scopes: (!n.scopes.is_empty()).then(|| {
-            let mut v = n.scopes.clone();
-            if !v.iter().any(|s| s == "openid") {
-                v.insert(0, "openid".into());
-            }
-            v
-        }),
-        claim_map: (!claim_map.is_empty()).then_some(claim_map),
-        auth_method: n.auth_method.clone(),
-        userinfo: n.userinfo,
-        end_session: n.end_session,
-    };
-    db.upstream_insert(&u).await?;
-    audit::record(
-        db,
-        Entry::new(Event::UpstreamAdded, actor.clone())
-            .subject(&u.id)
-            .fields(json!({ "after": u })),
-    )
-    .await?;
-    Ok(u)
-}
-
-pub async fn remove_upstream(db: &Db, actor: &Actor, id: &str) -> Result<(), AdminError> {
-    let before = db
-        .upstream_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("upstream `{id}`")))?;
-    db.upstream_delete(id).await?;
-    audit::record(
-        db,
-        Entry::new(Event::UpstreamRemoved, actor.clone())
-            .subject(id)
-            .fields(json!({ "before": before })),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Changes how far an upstream is trusted and how its acr values map to levels.
-pub async fn set_upstream_trust(
-    db: &Db,
-    actor: &Actor,
-    id: &str,
-    max_level: Option<Level>,
-    acr_map: Option<std::collections::BTreeMap<String, String>>,
-) -> Result<(), AdminError> {
-    let before = db
-        .upstream_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("upstream `{id}`")))?;
-    let map = match acr_map {
-        Some(m) => crate::upstream::check_acr_map(&m).map_err(AdminError::Invalid)?,
-        None => before.acr_map.clone(),
-    };
-    let level = max_level.unwrap_or(before.max_level);
-    db.upstream_set_trust(id, level, &map).await?;
-    audit::record(db, Entry::new(Event::PolicyUpstreamTrust, actor.clone()).subject(id).fields(json!({ "before": { "max_level": before.max_level, "acr_map": before.acr_map }, "after": { "max_level": level, "acr_map": map } })))
-    .await?;
-    Ok(())
-}
-
 /// Which local login methods and upstreams a client may offer (`None`: all).
 pub async fn set_client_methods(
     db: &Db,
@@ -918,10 +728,7 @@ pub async fn set_client_methods(
     methods: Option<Vec<String>>,
     upstreams: Option<Vec<String>>,
 ) -> Result<(), AdminError> {
-    let c = db
-        .client_get(id)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("client `{id}`")))?;
+    let c = client_of(db, id).await?;
     let methods = methods
         .map(|m| {
             m.iter()
@@ -1077,4 +884,21 @@ pub async fn end_account_sessions(db: &Db, actor: &Actor, id: &str) -> Result<us
     )
     .await?;
     Ok(ended.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(check_redirect_uri("https://rp.example.de/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:9999/cb").is_ok());
+        assert!(check_redirect_uri("http://localhost/cb").is_ok());
+        assert!(check_redirect_uri("de.example.app:/cb").is_ok());
+        assert!(check_redirect_uri("http://rp.example.de/cb").is_err());
+        assert!(check_redirect_uri("https://rp.example.de/cb#x").is_err());
+        assert!(check_redirect_uri("/relative").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+    }
 }

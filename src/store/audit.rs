@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{Cell, Db, Result};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub id: String,
     pub at: i64,

@@ -20,7 +20,7 @@ pub fn is_valid_client_id(id: &str) -> bool {
 }
 
 /// A registered client. `secret_hash` is `None` for public clients (PKCE, no secret).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Client {
     pub id: String,
     pub name: String,
@@ -34,8 +34,10 @@ pub struct Client {
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
     pub id_token_signed_response_alg: Alg,
+    #[schema(value_type = super::types::AcrVocabularyName)]
     pub acr_vocabulary: AcrVocabulary,
     pub first_party: bool,
+    #[schema(value_type = Option<super::types::LevelName>)]
     pub min_level: Option<Level>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,

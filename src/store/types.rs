@@ -40,6 +40,18 @@ macro_rules! spelled {
             }
         }
 
+        /// The OpenAPI schema: a string, one of the spellings (the admin API's documents).
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text,)+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -102,6 +114,25 @@ spelled! {
         Totp = "totp",
         Passkey = "passkey",
     }
+}
+
+/// The OpenAPI schema of `assurance::Level` (from `pforte-levels`, which knows no utoipa): its
+/// serde spelling. Only for `#[schema(value_type = LevelName)]` in the admin API's types.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LevelName {
+    Low,
+    Substantial,
+    High,
+}
+
+/// The OpenAPI schema of `assurance::AcrVocabulary`, as [`LevelName`].
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AcrVocabularyName {
+    Eidas,
+    Bsi,
+    Stork,
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use sqlx::{any::AnyRow, Row};
 use super::{Cell, Db, Result};
 use crate::assurance::Level;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Upstream {
     pub id: String,
     pub name: String,
@@ -19,8 +19,10 @@ pub struct Upstream {
     #[serde(skip)]
     pub client_secret: String,
     /// The admin's trust: the highest level a login through it can count at.
+    #[schema(value_type = super::types::LevelName)]
     pub max_level: Level,
     /// Upstream acr value → Pforte level.
+    #[schema(value_type = BTreeMap<String, super::types::LevelName>)]
     pub acr_map: BTreeMap<String, Level>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
@@ -85,12 +87,12 @@ fn acr_map_json(map: &BTreeMap<String, Level>) -> String {
     serde_json::to_string(&names).expect("a map of strings always serialises")
 }
 
-impl Db {
-    pub async fn upstream_insert(&self, u: &Upstream) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO upstreams ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
-        ))
-        .bind(&u.id)
+/// Binds an upstream's columns as `$1`…`$15` in [`COLUMNS`] order (insert and update).
+fn bind_all<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    u: &'q Upstream,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&u.id)
         .bind(&u.name)
         .bind(&u.profile)
         .bind(&u.issuer)
@@ -113,9 +115,29 @@ impl Db {
         .bind(&u.auth_method)
         .bind(u.userinfo as i64)
         .bind(u.end_session as i64)
-        .execute(&self.pool)
-        .await?;
+}
+
+impl Db {
+    pub async fn upstream_insert(&self, u: &Upstream) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO upstreams ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+        );
+        bind_all(sqlx::query(&sql), u).execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Replaces every setting of a stored upstream but its id and creation time (the
+    /// console's edit form). Returns whether it existed.
+    pub async fn upstream_update(&self, u: &Upstream) -> Result<bool> {
+        let sql = "UPDATE upstreams SET name = $2, profile = $3, issuer = $4, client_id = $5, \
+            client_secret = $6, max_level = $7, acr_map = $8, disabled_at = $10, scopes = $11, \
+            claim_map = $12, auth_method = $13, userinfo = $14, end_session = $15 \
+            WHERE id = $1 AND created_at = $9";
+        Ok(bind_all(sqlx::query(sql), u)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            > 0)
     }
 
     pub async fn upstream_get(&self, id: &str) -> Result<Option<Upstream>> {

@@ -1,57 +1,13 @@
 //! The admin HTTP API: admin-scoped client_credentials tokens only; policy changes show in the
 //! next login and in the audit log read back through the API; OpenAPI describes every route.
 
-use crate::common::*;
-use pforte::admin::NewClient;
-use serde_json::{json, Value};
-
-async fn admin_token(server: &TestServer, id: &str, scope: &str) -> String {
-    let (status, body) = token_request(
-        server,
-        Some((id, &format!("{id}-secret-123"))),
-        &[("grant_type", "client_credentials"), ("scope", scope)],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
-}
-
-async fn api(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, server.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    assert!(status < 500, "{path}: {status}");
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+use crate::common::{admin_kit::*, *};
+use serde_json::json;
 
 async fn admin_api(backend: Backend) {
     let server = TestServer::start(backend).await;
-    for (id, scopes) in [
-        ("console", vec!["pforte:admin"]),
-        ("service", vec!["payment"]),
-    ] {
-        server
-            .add_client(NewClient {
-                id: id.into(),
-                secret: Some(format!("{id}-secret-123")),
-                grant_types: vec!["client_credentials".into()],
-                scopes: scopes.into_iter().map(String::from).collect(),
-                ..Default::default()
-            })
-            .await;
-    }
+    api_client(&server, "console", &["pforte:admin"]).await;
+    api_client(&server, "service", &["payment"]).await;
     server.confidential("rp", true).await;
     server.citizen("emil@example.de", PASSWORD).await;
     let admin = admin_token(&server, "console", "pforte:admin").await;
@@ -78,8 +34,7 @@ async fn admin_api(backend: Backend) {
     }
 
     // No token → 401; a non-admin token → 403 insufficient_scope; a citizen's token → 403.
-    let (status, _) = api(&server, Method::GET, "/admin/api/policy", None, None).await;
-    assert_eq!(status, 401);
+    call(&server, Method::GET, "/admin/api/policy", None, None, 401).await;
     let (status, body) = api(
         &server,
         Method::GET,
@@ -95,24 +50,24 @@ async fn admin_api(backend: Backend) {
     let browser = Browser::new(&server);
     let (code, verifier) = login_code(&server, &browser, "rp", "emil@example.de").await;
     let (_, tokens) = exchange(&server, "rp", &code, &verifier).await;
-    let (status, _) = api(
+    call(
         &server,
         Method::GET,
         "/admin/api/policy",
         tokens["access_token"].as_str(),
         None,
+        403,
     )
     .await;
-    assert_eq!(status, 403);
-    let (status, _) = api(
+    call(
         &server,
         Method::GET,
         "/admin/api/policy",
         Some("garbage"),
         None,
+        401,
     )
     .await;
-    assert_eq!(status, 401);
 
     // Bad input: a clear 400, nothing changed.
     let (status, body) = api(
@@ -127,51 +82,51 @@ async fn admin_api(backend: Backend) {
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))
     );
-    let (status, _) = api(
+    call(
         &server,
         Method::PUT,
         "/admin/api/policy/levels/medium",
         Some(&admin),
         Some(json!({"max_age": 60})),
+        400,
     )
     .await;
-    assert_eq!(status, 400);
-    let (status, _) = api(
+    call(
         &server,
         Method::PUT,
         "/admin/api/policy/levels/low",
         Some(&admin),
         Some(json!({"max_age": "soon"})),
+        400,
     )
     .await;
-    assert_eq!(status, 400);
-    let (status, _) = api(
+    call(
         &server,
         Method::PUT,
         "/admin/api/policy/clients/nope",
         Some(&admin),
         Some(json!({"min_level": "high"})),
+        404,
     )
     .await;
-    assert_eq!(status, 404);
-    let (status, _) = api(
+    call(
         &server,
         Method::POST,
         "/admin/api/clients",
         Some(&admin),
         Some(json!({"id": "x", "redirect_uris": ["http://evil.example/cb"]})),
+        400,
     )
     .await;
-    assert_eq!(status, 400);
-    let (status, _) = api(
+    call(
         &server,
         Method::GET,
         "/admin/api/audit?limit=0",
         Some(&admin),
         None,
+        400,
     )
     .await;
-    assert_eq!(status, 400);
     let (_, policy) = api(
         &server,
         Method::GET,
@@ -196,29 +151,29 @@ async fn admin_api(backend: Backend) {
         .param("code")
         .expect("SSO code before the policy change");
     assert_eq!(exchange(&server, "parking", &code, &verifier).await.0, 200);
-    let (status, _) = api(
+    call(
         &server,
         Method::PUT,
         "/admin/api/policy/clients/parking",
         Some(&admin),
         Some(json!({"min_level": "substantial"})),
+        204,
     )
     .await;
-    assert_eq!(status, 204);
     let (url, _) = authorize_url(&server, "parking", &[("scope", "openid profile")]);
     assert_eq!(
         browser.get(&url).await.param("error").as_deref(),
         Some("unmet_authentication_requirements")
     );
-    let (status, _) = api(
+    call(
         &server,
         Method::PUT,
         "/admin/api/policy/levels/high",
         Some(&admin),
         Some(json!({"max_age": 900})),
+        204,
     )
     .await;
-    assert_eq!(status, 204);
     let (_, policy) = api(
         &server,
         Method::GET,
@@ -275,46 +230,43 @@ async fn admin_api(backend: Backend) {
         u.get("client_secret").is_none(),
         "the secret is never returned"
     );
-    let (status, _) = api(&server, Method::POST, "/admin/api/upstreams", Some(&admin), Some(json!({
-        "id": "bad id!", "profile": "oidc", "issuer": "https://x.example", "client_id": "a", "client_secret": "b"
-    }))).await;
-    assert_eq!(status, 400);
-    let (status, _) = api(
+    call(&server, Method::POST, "/admin/api/upstreams", Some(&admin), Some(json!({ "id": "bad id!", "profile": "oidc", "issuer": "https://x.example", "client_id": "a", "client_secret": "b" })), 400).await;
+    call(
         &server,
         Method::PUT,
         "/admin/api/upstreams/sk-nrw/trust",
         Some(&admin),
         Some(json!({"acr_map": {"urn:sk:loa:3": "extreme"}})),
+        400,
     )
     .await;
-    assert_eq!(status, 400);
-    let (status, _) = api(
+    call(
         &server,
         Method::PUT,
         "/admin/api/upstreams/sk-nrw/trust",
         Some(&admin),
         Some(json!({"max_level": "low"})),
+        204,
     )
     .await;
-    assert_eq!(status, 204);
-    let (status, _) = api(
+    call(
         &server,
         Method::PUT,
         "/admin/api/policy/clients/parking/methods",
         Some(&admin),
         Some(json!({"login_methods": ["password", "fax"]})),
+        400,
     )
     .await;
-    assert_eq!(status, 400);
-    let (status, _) = api(
+    call(
         &server,
         Method::PUT,
         "/admin/api/policy/clients/parking/methods",
         Some(&admin),
         Some(json!({"login_methods": ["password", "passkey"], "upstreams": ["sk-nrw"]})),
+        204,
     )
     .await;
-    assert_eq!(status, 204);
     let (_, policy) = api(
         &server,
         Method::GET,
@@ -344,24 +296,24 @@ async fn admin_api(backend: Backend) {
     assert_eq!(log[0]["detail"]["before"]["max_level"], "substantial");
     assert_eq!(log[0]["detail"]["after"]["max_level"], "low");
 
-    let (status, _) = api(
+    call(
         &server,
         Method::DELETE,
         "/admin/api/clients/parking",
         Some(&admin),
         None,
+        204,
     )
     .await;
-    assert_eq!(status, 204);
-    let (status, _) = api(
+    call(
         &server,
         Method::GET,
         "/admin/api/clients/parking",
         Some(&admin),
         None,
+        404,
     )
     .await;
-    assert_eq!(status, 404);
 }
 
 #[tokio::test]

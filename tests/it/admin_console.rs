@@ -4,81 +4,14 @@
 //! the next citizen login to its minimum; and the API's bulk import of 1,000 services in one
 //! call, idempotent, with every bad row named.
 
-use crate::common::*;
+use crate::common::{admin_kit::*, *};
 use pforte::{
-    accounts::totp,
-    admin::{self, roles::Role, NewClient},
+    admin::{self, roles::Role},
     assurance::Level,
     audit::Actor,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-fn status(o: &Outcome) -> StatusCode {
-    match o {
-        Outcome::Page { status, .. } => *status,
-        Outcome::Callback { .. } => StatusCode::SEE_OTHER,
-    }
-}
-
-/// A staff account: proofed to substantial, a TOTP app (the seed is returned), and `roles`.
-async fn staff(server: &TestServer, email: &str, roles: &[Role]) -> Vec<u8> {
-    let id = server.citizen(email, PASSWORD).await;
-    let db = &server.app.db;
-    admin::proof_account(
-        db,
-        &Actor::Cli,
-        email,
-        Level::Substantial,
-        "ID card at the office",
-    )
-    .await
-    .unwrap();
-    let seed = totp::new_seed();
-    let now = server.app.clock.now();
-    totp::enrol(
-        db,
-        &server.app.kek,
-        &id,
-        "app",
-        &seed,
-        totp::step_of(now) - 5,
-        now,
-    )
-    .await
-    .unwrap();
-    for r in roles {
-        admin::grant_role(db, &Actor::Cli, email, *r).await.unwrap();
-    }
-    seed
-}
-
-/// Signs in to the console: password, then the TOTP step-up; returns where it ended.
-async fn sign_in(server: &TestServer, browser: &Browser, email: &str, seed: &[u8]) -> Outcome {
-    let page = browser.get(&server.url("/admin/")).await;
-    let page = if page.is_page("/login") {
-        browser.login(&page, email, PASSWORD).await
-    } else {
-        page
-    };
-    if !page.is_page("/stepup") {
-        return page;
-    }
-    // Each sign-in uses a fresh time step (a step is accepted once).
-    server.app.clock.advance(30);
-    let code = totp::code_at(seed, totp::step_of(server.app.clock.now()));
-    let html = page.html();
-    browser
-        .post_form(
-            &server.url("/stepup/totp"),
-            &[
-                ("csrf", &hidden(html, "csrf")),
-                ("req", &hidden(html, "req")),
-                ("code", &code),
-            ],
-        )
-        .await
-}
 
 /// A staff member's access token for the console's client, through a real authorization
 /// request in the browser `b` (signed in already) and the token endpoint (public client, PKCE).
@@ -145,28 +78,6 @@ async fn api_status(
         r = r.json(&b);
     }
     r.send().await.unwrap().status().as_u16()
-}
-
-async fn get(browser: &Browser, server: &TestServer, path: &str) -> Outcome {
-    browser.get(&server.url(path)).await
-}
-
-/// Posts a console form, with the CSRF token of the console page at `form_page`.
-async fn post(
-    browser: &Browser,
-    server: &TestServer,
-    form_page: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> Outcome {
-    let page = get(browser, server, form_page).await;
-    let csrf = match &page {
-        Outcome::Page { html, .. } if html.contains("name=\"csrf\"") => hidden(html, "csrf"),
-        _ => String::new(),
-    };
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
-    form.extend_from_slice(fields);
-    browser.post_form(&server.url(path), &form).await
 }
 
 async fn console(backend: Backend) {
@@ -672,27 +583,9 @@ async fn console_postgres() {
 
 // --- Bulk import through the API ---------------------------------------------------------
 
-async fn admin_token(server: &TestServer) -> String {
-    server
-        .add_client(NewClient {
-            id: "ops".into(),
-            secret: Some("ops-secret-123".into()),
-            grant_types: vec!["client_credentials".into()],
-            scopes: vec!["pforte:admin".into()],
-            ..Default::default()
-        })
-        .await;
-    let (status, body) = token_request(
-        server,
-        Some(("ops", "ops-secret-123")),
-        &[
-            ("grant_type", "client_credentials"),
-            ("scope", "pforte:admin"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
+async fn ops_token(server: &TestServer) -> String {
+    crate::common::admin_kit::api_client(server, "ops", &["pforte:admin"]).await;
+    crate::common::admin_kit::admin_token(server, "ops", "pforte:admin").await
 }
 
 async fn import(server: &TestServer, token: &str, body: String, ct: &str) -> (u16, Value) {
@@ -710,7 +603,7 @@ async fn import(server: &TestServer, token: &str, body: String, ct: &str) -> (u1
 
 async fn bulk(backend: Backend) {
     let server = TestServer::start(backend).await;
-    let token = admin_token(&server).await;
+    let token = ops_token(&server).await;
     let services: Vec<Value> = (0..1000)
         .map(|i| {
             json!({

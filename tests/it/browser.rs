@@ -220,7 +220,7 @@ async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
         .unwrap()
 }
 
-async fn page_lang(c: &Client) -> String {
+pub(crate) async fn page_lang(c: &Client) -> String {
     attr(c, "html", "lang").await.unwrap_or_default()
 }
 
@@ -262,7 +262,7 @@ pub(crate) async fn click(c: &Client, css: &str) {
 }
 
 /// Every visible input has an id and exactly one visible, non-empty `label[for=id]`.
-async fn assert_inputs_labelled(c: &Client) {
+pub(crate) async fn assert_inputs_labelled(c: &Client) {
     let inputs = c
         .find_all(Locator::Css("input:not([type=hidden])"))
         .await
@@ -798,47 +798,8 @@ async fn screenshots() {
 
 // --- The admin console in Chromium (issue 12) ------------------------------------------------
 
-/// A staff account for the console: proofed to substantial, an authenticator app (its seed is
-/// returned), and `roles`.
-async fn console_staff(
-    server: &TestServer,
-    email: &str,
-    roles: &[pforte::admin::roles::Role],
-) -> Vec<u8> {
-    use pforte::{accounts::totp, admin, assurance::Level, audit::Actor};
-    let id = server.citizen(email, PASSWORD).await;
-    admin::proof_account(
-        &server.app.db,
-        &Actor::Cli,
-        email,
-        Level::Substantial,
-        "ID card",
-    )
-    .await
-    .unwrap();
-    let seed = totp::new_seed();
-    let now = server.app.clock.now();
-    totp::enrol(
-        &server.app.db,
-        &server.app.kek,
-        &id,
-        "app",
-        &seed,
-        totp::step_of(now) - 5,
-        now,
-    )
-    .await
-    .unwrap();
-    for r in roles {
-        admin::grant_role(&server.app.db, &Actor::Cli, email, *r)
-            .await
-            .unwrap();
-    }
-    seed
-}
-
 /// Signs in to the console in the browser: password, then a TOTP code at the step-up page.
-async fn console_sign_in(c: &Client, server: &TestServer, email: &str, seed: &[u8]) {
+pub(crate) async fn console_sign_in(c: &Client, server: &TestServer, email: &str, seed: &[u8]) {
     use pforte::accounts::totp;
     c.goto(&server.url("/admin/")).await.unwrap();
     if path(c).await == "/login" {
@@ -857,7 +818,7 @@ async fn console_sign_in(c: &Client, server: &TestServer, email: &str, seed: &[u
     click(c, "form[action=\"/stepup/totp\"] button[type=submit]").await;
 }
 
-async fn page_text(c: &Client) -> String {
+pub(crate) async fn page_text(c: &Client) -> String {
     text(c, "main").await
 }
 
@@ -869,10 +830,13 @@ async fn page_text(c: &Client) -> String {
 async fn admin_console_in_chromium() {
     use pforte::admin::roles::Role;
     let server = TestServer::start_manual_clock(Backend::Sqlite, |_| {}).await;
-    let admin_seed = console_staff(&server, "admin@stadt.example", &[Role::Admin]).await;
-    let help_seed = console_staff(&server, "help@stadt.example", &[Role::Helpdesk]).await;
-    let audit_seed = console_staff(&server, "audit@stadt.example", &[Role::Auditor]).await;
-    let citizen_seed = console_staff(&server, "buerger@example.de", &[]).await;
+    let admin_seed =
+        crate::common::admin_kit::staff(&server, "admin@stadt.example", &[Role::Admin]).await;
+    let help_seed =
+        crate::common::admin_kit::staff(&server, "help@stadt.example", &[Role::Helpdesk]).await;
+    let audit_seed =
+        crate::common::admin_kit::staff(&server, "audit@stadt.example", &[Role::Auditor]).await;
+    let citizen_seed = crate::common::admin_kit::staff(&server, "buerger@example.de", &[]).await;
     let driver = ChromeDriver::start().await;
     let shots = std::env::var("PFORTE_SHOTS")
         .ok()

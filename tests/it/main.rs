@@ -7,9 +7,12 @@ mod common;
 
 mod admin_api;
 mod admin_console;
+mod admin_openapi;
+mod admin_staff_pages;
 mod assurance;
 mod backchannel;
 mod browser;
+mod browser_console;
 mod bruteforce;
 mod cli;
 mod cockpit;

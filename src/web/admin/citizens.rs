@@ -1,5 +1,5 @@
 //! The citizens pages: search, one citizen with sessions and linked identities, lock, unlock,
-//! end sessions, in-person proofing.
+//! end sessions, in-person proofing, and (for an `admin`) granting and revoking staff roles.
 
 use super::*;
 
@@ -77,6 +77,9 @@ pub(super) struct CitizenPage {
     c: C,
     a: CitizenRow,
     sessions: Vec<(String, String, &'static str, String)>,
+    /// The staff roles held, and those that could be granted: `(role, label)`.
+    roles: Vec<(&'static str, &'static str)>,
+    grantable: Vec<(&'static str, &'static str)>,
 }
 
 pub(super) fn utc(t: i64) -> String {
@@ -121,9 +124,20 @@ pub(super) async fn citizen(
         Ok(s) => s,
         Err(e) => return internal(e),
     };
+    let held = match admin::roles_of(&app.db, &a.id).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let label = |r: Role| (r.as_str(), t.get(&format!("role_{}", r.as_str())));
     page(
         StatusCode::OK,
         CitizenPage {
+            roles: held.iter().map(|r| label(*r)).collect(),
+            grantable: Role::ALL
+                .into_iter()
+                .filter(|r| !held.contains(r))
+                .map(label)
+                .collect(),
             c: staff.c("citizens", &a.email),
             a: citizen_row(t, &a),
             sessions: sessions
@@ -232,11 +246,7 @@ pub(super) async fn citizen_proof(
     let op = async {
         let level = Level::parse_name(&f.level)
             .ok_or_else(|| AdminError::Invalid(format!("level `{}`", f.level)))?;
-        let a = app
-            .db
-            .account_get(&id)
-            .await?
-            .ok_or_else(|| AdminError::NotFound(format!("account `{id}`")))?;
+        let a = account_by_id(&app, &id).await?;
         admin::proof_account(&app.db, &actor, &a.email, level, &f.evidence)
             .await
             .map(|_| ())
@@ -248,6 +258,69 @@ pub(super) async fn citizen_proof(
         yes(&f.confirm),
         Action::ProofCitizens,
         op,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub(super) struct RoleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+    confirm: Option<String>,
+}
+
+impl HasCsrf for RoleForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The account's e-mail address and the role a staff form names.
+async fn role_target(app: &App, id: &str, role: &str) -> Result<(String, Role), AdminError> {
+    let role = Role::parse(role).ok_or_else(|| {
+        AdminError::Invalid(format!(
+            "role `{role}`: expected admin, policy, helpdesk or auditor"
+        ))
+    })?;
+    let a = account_by_id(app, id).await?;
+    Ok((a.email, role))
+}
+
+async fn account_by_id(app: &App, id: &str) -> Result<crate::store::accounts::Account, AdminError> {
+    app.db
+        .account_get(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("account `{id}`")))
+}
+
+/// Grants (`/roles/grant`) or revokes (`/roles/revoke`) a staff role: `admin` only, confirmed,
+/// audited with before and after.
+pub(super) async fn citizen_role(
+    State(app): State<App>,
+    staff: Staff,
+    Path((id, op)): Path<(String, String)>,
+    CsrfForm(f): CsrfForm<RoleForm>,
+) -> Response {
+    let actor = staff.actor();
+    let change = async {
+        let (email, role) = role_target(&app, &id, &f.role).await?;
+        match op.as_str() {
+            "grant" => admin::grant_role(&app.db, &actor, &email, role)
+                .await
+                .map(|_| ()),
+            "revoke" => admin::revoke_role(&app.db, &actor, &email, role).await,
+            _ => Err(AdminError::NotFound(format!("`{op}`"))),
+        }
+    };
+    citizen_change(
+        &app,
+        &staff,
+        &id,
+        yes(&f.confirm),
+        Action::ManageStaff,
+        change,
     )
     .await
 }

@@ -17,9 +17,12 @@ mod policy;
 mod services;
 mod signin;
 mod signing_keys;
+mod sources;
 pub mod texts;
 
-use self::{audit_trail::*, citizens::*, policy::*, services::*, signin::*, signing_keys::*};
+use self::{
+    audit_trail::*, citizens::*, policy::*, services::*, signin::*, signing_keys::*, sources::*,
+};
 
 use askama::Template;
 use axum::{
@@ -126,6 +129,11 @@ pub fn router(app: &App) -> Router<App> {
             post(citizen_end_sessions),
         )
         .route("/admin/citizens/{id}/proof", post(citizen_proof))
+        .route("/admin/citizens/{id}/roles/{op}", post(citizen_role))
+        .route("/admin/sources", get(sources))
+        .route("/admin/sources/new", get(source_new).post(source_create))
+        .route("/admin/sources/{id}", get(source_edit).post(source_update))
+        .route("/admin/sources/{id}/{state}", post(source_state))
         .route("/admin/audit", get(audit_page))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -173,6 +181,7 @@ pub struct C {
     can_help: bool,
     can_proof: bool,
     can_audit: bool,
+    can_staff: bool,
 }
 
 impl C {
@@ -204,6 +213,7 @@ impl C {
             can_help: can(Action::HelpCitizens),
             can_proof: can(Action::ProofCitizens),
             can_audit: can(Action::ViewAudit),
+            can_staff: can(Action::ManageStaff),
         }
     }
 }

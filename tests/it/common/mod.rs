@@ -25,6 +25,8 @@ pub enum Backend {
 pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
 pub mod account;
+#[path = "admin.rs"]
+pub mod admin_kit;
 pub mod child;
 pub mod federation;
 pub mod ops;
