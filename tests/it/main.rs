@@ -34,5 +34,6 @@ mod response_modes;
 mod rfc9700;
 mod second_factor;
 mod sessions;
+mod speed;
 mod tls;
 mod verified_claims;

@@ -26,6 +26,7 @@ pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
 pub mod child;
 pub mod pgtemp;
+pub mod speed;
 
 /// PostgreSQL server for tests: `PFORTE_TEST_PG_URL` when set, else a throwaway server the
 /// tests start themselves ([`pgtemp`]).
