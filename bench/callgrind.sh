@@ -41,7 +41,7 @@ callgrind_control -i off "$vg" >/dev/null
 callgrind_control -d "$vg" >/dev/null
 kill "$vg"; wait "$vg" 2>/dev/null || true
 trap - EXIT
-file=$(ls -t "$WORK"/callgrind.out* | head -n 1)
+file=$WORK/callgrind.out.1 # the dump taken right after the load (callgrind.out: the rest, at exit)
 total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
 python3 - "$out" "$total" "$mode" "$file" <<'EOF'
 import json, sys
