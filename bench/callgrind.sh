@@ -42,7 +42,9 @@ callgrind_control -d "$vg" >/dev/null
 kill "$vg"; wait "$vg" 2>/dev/null || true
 trap - EXIT
 file=$WORK/callgrind.out.1 # the dump taken right after the load (callgrind.out: the rest, at exit)
-total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+# The sum of every function's self cost (PROGRAM TOTALS can wrap after `callgrind_control -z`).
+total=$(callgrind_annotate --threshold=100 "$file" 2>/dev/null |
+  awk '/file:function/ {f = 1; next} f && $1 ~ /^[0-9,]+$/ {gsub(",", "", $1); s += $1} END {printf "%d", s}')
 python3 - "$out" "$total" "$mode" "$file" <<'EOF'
 import json, sys
 r = json.loads(sys.argv[1])
