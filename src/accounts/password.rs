@@ -110,8 +110,10 @@ impl Hasher {
         let permit = permit.map_err(|e| HashError::Internal(e.to_string()))?;
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |blocks| {
-            let _ = done.send(f(blocks));
+            let out = f(blocks);
+            // The slot is free before the caller hears back, so its next call finds it free.
             drop(permit);
+            let _ = done.send(out);
         });
         self.jobs
             .lock()
