@@ -40,13 +40,23 @@ pub async fn client_credentials(base: &str, secret: &str, addr: &str) -> (Status
 
 /// Introspection (RFC 7662) of `token` by `rp` at `base`.
 pub async fn introspect(base: &str, token: &str) -> Value {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/introspect"))
+    let r = as_rp(base, "/introspect", token).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+/// Revocation (RFC 7009) of `token` by `rp` at `base`.
+pub async fn revoke(base: &str, token: &str) -> StatusCode {
+    as_rp(base, "/revoke", token).await.status()
+}
+
+/// POSTs `token=…` to `path` at `base` as client `rp` (client_secret_basic).
+async fn as_rp(base: &str, path: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}{path}"))
         .basic_auth("rp", Some("rp-secret-123"))
         .form(&[("token", token)])
         .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
+        .unwrap()
 }
