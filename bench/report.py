@@ -38,7 +38,7 @@ out.append("### Side by side (medians of the runs; each run: wrk -t1, %s connect
 out.append("| endpoint | server | runs | rps (median) | p50 ms | p99 ms | server CPU µs/req | wrk CPU s | peak RSS MB | when / load |")
 out.append("|---|---|---|---|---|---|---|---|---|---|")
 ratios = {}
-for mode in ("token", "jwks"):
+for mode in ("token", "introspect", "jwks"):
     for server in ("peer", "pforte"):
         rs = runs(server, mode)
         if not rs:

@@ -1,10 +1,15 @@
 //! Password hashing: argon2id with the OWASP parameters (m = 19 MiB, t = 2, p = 1), run off the
-//! async runtime on a bounded set of blocking threads, so a login storm queues here instead of
+//! async runtime on a few dedicated hashing threads, so a login storm queues here instead of
 //! stalling token requests, and an overload is refused rather than piling up memory.
+//!
+//! The hashing threads run at a lower CPU priority than the rest of the process (nice + 10 and
+//! `SCHED_BATCH`): on a busy machine a token or introspection request, runnable on a runtime
+//! thread, gets the CPU before the next argon2 slice (docs/performance.md, T5). With nothing
+//! else to run, the hashes still take every core they are given.
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
-    Arc,
+    mpsc, Arc, Mutex,
 };
 
 use argon2::{
@@ -38,12 +43,14 @@ pub struct Hasher {
     waiting: Arc<AtomicUsize>,
     max_waiting: usize,
     dummy: Arc<String>,
-    /// argon2's 19 MiB working memory, one buffer per slot, reused: allocating it per hash
-    /// made the allocator keep hundreds of MB after a login storm.
-    memory: Arc<std::sync::Mutex<Vec<Vec<Block>>>>,
+    /// The hashing threads' queue (they stop when the last `Hasher` clone is dropped).
+    jobs: Arc<Mutex<mpsc::Sender<Job>>>,
     /// Queue depth and wait time (`pforte_argon2_*`).
     metrics: Argon2Metrics,
 }
+
+/// One argon2 computation, given the hashing thread's working memory.
+type Job = Box<dyn FnOnce(&mut [Block]) + Send>;
 
 /// The OWASP parameters, as numbers for building and checking PHC strings.
 const M_COST: u32 = 19 * 1024;
@@ -59,12 +66,22 @@ impl Hasher {
             .hash_password(b"no such account", &salt)
             .expect("hash")
             .to_string();
+        let concurrency = concurrency.max(1);
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..concurrency {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || hashing_thread(&rx))
+                .expect("start a hashing thread");
+        }
         Hasher {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
             waiting: Arc::new(AtomicUsize::new(0)),
             max_waiting,
             dummy: Arc::new(dummy),
-            memory: Arc::new(std::sync::Mutex::new(Vec::new())),
+            jobs: Arc::new(Mutex::new(tx)),
             metrics: Argon2Metrics::default(),
         }
     }
@@ -91,23 +108,21 @@ impl Hasher {
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         self.metrics.dequeued(since);
         let permit = permit.map_err(|e| HashError::Internal(e.to_string()))?;
-        let memory = self.memory.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut blocks = memory
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop()
-                .unwrap_or_else(|| vec![Block::default(); M_COST as usize]);
-            let out = f(&mut blocks);
-            memory
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(blocks);
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |blocks| {
+            let out = f(blocks);
+            // The slot is free before the caller hears back, so its next call finds it free.
             drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| HashError::Internal(e.to_string()))
+            let _ = done.send(out);
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job)
+            .map_err(|_| HashError::Internal("the hashing threads have stopped".into()))?;
+        result
+            .await
+            .map_err(|_| HashError::Internal("a hashing thread failed".into()))
     }
 
     /// Hashes a new password (PHC string).
@@ -145,6 +160,37 @@ impl Hasher {
             })
             .await?;
         Ok(ok && exists)
+    }
+}
+
+/// A hashing thread: lowers its own priority, then runs jobs with one reused 19 MiB working
+/// memory (allocated at the first job; allocating it per hash made the allocator keep hundreds
+/// of MB after a login storm) until every `Hasher` clone is gone.
+fn hashing_thread(jobs: &Mutex<mpsc::Receiver<Job>>) {
+    lower_priority();
+    let mut blocks: Vec<Block> = Vec::new();
+    loop {
+        let job = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok(job) = job else { return };
+        if blocks.is_empty() {
+            blocks = vec![Block::default(); M_COST as usize];
+        }
+        // A panicking job (its caller sees an error) must not take the thread with it.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut blocks)));
+    }
+}
+
+/// Nice + 10 (at most 19) and `SCHED_BATCH` for the calling thread (Linux: both apply per
+/// thread). Both only lower the priority, which needs no privilege; a failure leaves the thread
+/// as it was.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread with valid arguments.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
+        let now = libc::getpriority(libc::PRIO_PROCESS, 0);
+        libc::setpriority(libc::PRIO_PROCESS, 0, (now + 10).min(19));
     }
 }
 
@@ -199,6 +245,26 @@ mod tests {
             .verify("x".into(), Some("not a phc string".into()))
             .await
             .unwrap());
+    }
+
+    /// Hashing runs below the priority of the runtime threads (T5 in docs/performance.md).
+    #[tokio::test]
+    async fn hashing_threads_run_at_a_lower_priority() {
+        let h = Hasher::new(1, 0);
+        // SAFETY: getpriority/sched_getscheduler of the calling thread.
+        let ours = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        let (nice, policy) = h
+            .run(|_| unsafe {
+                (
+                    libc::getpriority(libc::PRIO_PROCESS, 0),
+                    libc::sched_getscheduler(0),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(nice, (ours + 10).min(19));
+        assert_eq!(policy, libc::SCHED_BATCH);
+        assert!(h.verify("x".into(), None).await.is_ok());
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
 //! Per-instance caches in front of the database and the network, for client authentication:
-//! verified client secrets, client rows, and clients' fetched JWKS.
+//! verified client secrets, client rows, addresses not locked out, and clients' fetched JWKS.
 //!
 //! Owns: what may be cached, for how long, and how an entry is invalidated. Every entry can be
 //! rebuilt from the database (or the client's `jwks_uri`), so several instances each keep their
@@ -123,6 +123,50 @@ impl ClientCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Client)>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Client addresses found not locked out of client authentication
+/// ([`crate::throttle::CLIENT_AUTH_ADDRESS`]) in the last [`UNLOCKED_TTL`], so the token,
+/// introspection and revocation endpoints do not read the address's throttle row on every
+/// request (that read was a third of a client_credentials grant's database work).
+///
+/// Only "not locked" is remembered, never a lockout. A failed client authentication on this
+/// instance forgets the address at once, so its next request reads the row again and a lockout
+/// counted here applies to the very next request. A lockout counted on another instance applies
+/// here within [`UNLOCKED_TTL`]; until then a failure here is counted in the same row and
+/// answered `invalid_client` as before, so the budget of guesses does not grow.
+#[derive(Default)]
+pub struct UnlockedAddresses {
+    seen: Mutex<HashMap<String, Instant>>,
+}
+
+pub const UNLOCKED_TTL: Duration = Duration::from_secs(1);
+
+impl UnlockedAddresses {
+    /// Whether `key` was found not locked within [`UNLOCKED_TTL`].
+    pub fn fresh(&self, key: &str) -> bool {
+        self.lock()
+            .get(key)
+            .is_some_and(|at| at.elapsed() < UNLOCKED_TTL)
+    }
+
+    /// `key` was read and is not locked.
+    pub fn remember(&self, key: &str) {
+        let mut map = self.lock();
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(key.to_string(), Instant::now());
+    }
+
+    /// A failure was counted for `key`: read it again next time.
+    pub fn forget(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -21,7 +21,7 @@ use crate::{
     tokens::{keys::Kek, KeyRing},
 };
 
-use caches::{ClientCache, ClientJwksCache, SecretCache, UpstreamCache};
+use caches::{ClientCache, ClientJwksCache, SecretCache, UnlockedAddresses, UpstreamCache};
 
 /// Everything protocol code needs. Cheap to clone.
 #[derive(Clone)]
@@ -39,6 +39,7 @@ pub struct Core {
     pub client_hasher: Hasher,
     pub secrets: Arc<SecretCache>,
     pub clients: Arc<ClientCache>,
+    pub unlocked: Arc<UnlockedAddresses>,
     pub client_jwks: Arc<ClientJwksCache>,
     /// Upstream identity sources: their HTTP client and cached discovery documents.
     pub upstreams: Arc<UpstreamCache>,
@@ -112,6 +113,7 @@ impl Core {
             kek,
             secrets: Arc::new(SecretCache::default()),
             clients: Arc::new(ClientCache::default()),
+            unlocked: Arc::default(),
             client_jwks: Arc::new(ClientJwksCache::default()),
             upstreams,
             http,

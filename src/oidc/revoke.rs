@@ -46,7 +46,7 @@ pub async fn revoke(
     // An access token: verified signature (even if expired) tells us its jti.
     let expect = Expect {
         issuer: &core.config.issuer,
-        typ: &["at+jwt", "application/at+jwt"],
+        typ: tokens::ACCESS_TYPES,
         check_exp: false,
     };
     if let Ok(c) = tokens::verify::<AccessClaims>(&core.keys, token, &expect).await {

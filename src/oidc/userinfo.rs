@@ -6,7 +6,7 @@ use super::{claims, error::OAuthError};
 use crate::{
     core::Core,
     store::grants::AccessState,
-    tokens::{self, claims::AccessClaims, Expect},
+    tokens::{self, claims::AccessClaims},
 };
 
 /// Verifies a bearer access token against signature, expiry and the ledger.
@@ -25,17 +25,9 @@ async fn verify_with_account(
     core: &Core,
     token: &str,
 ) -> Result<(AccessClaims, Option<String>, Option<String>), OAuthError> {
-    let c: AccessClaims = tokens::verify(
-        &core.keys,
-        token,
-        &Expect {
-            issuer: &core.config.issuer,
-            typ: &["at+jwt", "application/at+jwt"],
-            check_exp: true,
-        },
-    )
-    .await
-    .map_err(|e| OAuthError::invalid_token(format!("access token rejected: {e}")))?;
+    let c: AccessClaims = tokens::verify_access(&core.keys, token, &core.config.issuer)
+        .await
+        .map_err(|e| OAuthError::invalid_token(format!("access token rejected: {e}")))?;
     match core.db.access_state(&c.jti).await? {
         AccessState::Active { claims, account_id } => Ok((c, claims, account_id)),
         AccessState::Revoked => Err(OAuthError::invalid_token("access token was revoked")),

@@ -43,7 +43,7 @@ impl Ledger {
                     })
                     .await;
                 }
-                let records: Vec<AccessRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
+                let (records, waiting): (Vec<AccessRecord>, Vec<_>) = batch.drain(..).unzip();
                 let result = db
                     .access_insert_many(&records)
                     .await
@@ -51,7 +51,7 @@ impl Ledger {
                 if let Err(e) = &result {
                     tracing::error!(error = %e, n = records.len(), "recording access tokens failed");
                 }
-                for (_, done) in batch.drain(..) {
+                for done in waiting {
                     let _ = done.send(result.clone());
                 }
             }

@@ -238,6 +238,33 @@ pub struct ActiveKey {
     pub kid: String,
     pub alg: Alg,
     pub signer: Signer,
+    /// The encoded JOSE headers of access tokens and ID tokens, built once per reload.
+    headers: [(&'static str, String); 2],
+}
+
+impl ActiveKey {
+    fn new(kid: String, alg: Alg, signer: Signer) -> ActiveKey {
+        let headers = ["at+jwt", "JWT"].map(|typ| (typ, jose_header(alg, typ, &kid)));
+        ActiveKey {
+            kid,
+            alg,
+            signer,
+            headers,
+        }
+    }
+
+    /// base64url of the JOSE header (RFC 7515 §4) for a token of type `typ` signed by this key.
+    pub fn header(&self, typ: &str) -> String {
+        match self.headers.iter().find(|(t, _)| *t == typ) {
+            Some((_, h)) => h.clone(),
+            None => jose_header(self.alg, typ, &self.kid),
+        }
+    }
+}
+
+fn jose_header(alg: Alg, typ: &str, kid: &str) -> String {
+    let header = json!({ "alg": alg.as_str(), "typ": typ, "kid": kid });
+    URL_SAFE_NO_PAD.encode(header.to_string())
 }
 
 /// The loaded key ring: what signs now, and what is published.
@@ -257,6 +284,8 @@ pub struct KeyRing {
     db: Db,
     kek: Kek,
     ring: Arc<RwLock<Arc<Ring>>>,
+    /// Access tokens whose signature was already checked (`tokens::verified`).
+    pub(super) verified: Arc<super::VerifiedTokens>,
 }
 
 impl KeyRing {
@@ -271,6 +300,7 @@ impl KeyRing {
                 verifiers: HashMap::new(),
                 oldest_current_activation: None,
             }))),
+            verified: Arc::default(),
         };
         kr.ensure_keys().await?;
         kr.reload().await?;
@@ -354,11 +384,7 @@ impl KeyRing {
                     msg: "not a valid PKCS#8 key".into(),
                 })?;
                 current.retain(|k: &Arc<ActiveKey>| k.alg != alg);
-                current.push(Arc::new(ActiveKey {
-                    kid: r.kid.clone(),
-                    alg,
-                    signer,
-                }));
+                current.push(Arc::new(ActiveKey::new(r.kid.clone(), alg, signer)));
                 let act = r.activated_at.unwrap_or(r.created_at);
                 oldest = Some(oldest.map_or(act, |o: i64| o.min(act)));
             }

@@ -7,11 +7,13 @@
 
 pub mod claims;
 pub mod keys;
+mod verified;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{de::DeserializeOwned, Serialize};
 
 pub use keys::{Alg, KeyError, KeyRing};
+pub use verified::{verify_access, VerifiedTokens, ACCESS_TYPES};
 
 /// Signs `claims` as a compact JWS with the current key for `alg`; `typ` goes in the header
 /// (`JWT` for ID tokens, `at+jwt` for access tokens per RFC 9068 §2.1).
@@ -23,15 +25,13 @@ pub async fn sign<T: Serialize>(
 ) -> Result<String, KeyError> {
     let snapshot = ring.snapshot().await;
     let key = snapshot.signer(alg)?;
-    let header = serde_json::json!({ "alg": alg.as_str(), "typ": typ, "kid": key.kid });
-    let mut out = URL_SAFE_NO_PAD.encode(header.to_string());
+    let mut out = key.header(typ);
     out.push('.');
-    out.push_str(
-        &URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(|_| KeyError::Crypto)?),
-    );
+    let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Crypto)?;
+    URL_SAFE_NO_PAD.encode_string(payload, &mut out);
     let sig = key.signer.sign(out.as_bytes())?;
     out.push('.');
-    out.push_str(&URL_SAFE_NO_PAD.encode(sig));
+    URL_SAFE_NO_PAD.encode_string(sig, &mut out);
     Ok(out)
 }
 
@@ -64,6 +64,15 @@ pub async fn verify<T: DeserializeOwned>(
     token: &str,
     expect: &Expect<'_>,
 ) -> Result<T, VerifyError> {
+    verify_with_kid(ring, token, expect).await.map(|(_, c)| c)
+}
+
+/// [`verify`], also returning the `kid` of the key that verified the token.
+async fn verify_with_kid<T: DeserializeOwned>(
+    ring: &KeyRing,
+    token: &str,
+    expect: &Expect<'_>,
+) -> Result<(String, T), VerifyError> {
     if token.len() > 16 * 1024 {
         return Err(VerifyError::Malformed);
     }
@@ -92,7 +101,8 @@ pub async fn verify<T: DeserializeOwned>(
     if expect.check_exp {
         v.required_spec_claims.insert("exp".into());
     }
-    jsonwebtoken::decode::<T>(token, key, &v)
+    let claims = jsonwebtoken::decode::<T>(token, key, &v)
         .map(|d| d.claims)
-        .map_err(|e| VerifyError::Invalid(e.to_string()))
+        .map_err(|e| VerifyError::Invalid(e.to_string()))?;
+    Ok((kid, claims))
 }

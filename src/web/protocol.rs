@@ -181,7 +181,12 @@ async fn throttled<T>(
 ) -> Result<T, Response> {
     let key = throttle::address_key("client-auth", addr);
     let now = app.clock.now();
-    match throttle::locked_until(&app.db, &key, now).await {
+    let known_unlocked = app.unlocked.fresh(&key);
+    match if known_unlocked {
+        Ok(None)
+    } else {
+        throttle::locked_until(&app.db, &key, now).await
+    } {
         Ok(Some(until)) => {
             crate::audit::record_or_log(
                 &app.db,
@@ -203,12 +208,14 @@ async fn throttled<T>(
             }
             return Err(resp);
         }
+        Ok(None) if !known_unlocked => app.unlocked.remember(&key),
         Ok(None) => {}
         Err(e) => return Err(api(OAuthError::from(e))),
     }
     let out = run.await;
     if let Err(e) = &out {
         if e.error == "invalid_client" {
+            app.unlocked.forget(&key);
             if let Err(e) =
                 throttle::reserve(&app.db, &throttle::CLIENT_AUTH_ADDRESS, &key, now).await
             {

@@ -40,5 +40,6 @@ mod rfc9700;
 mod second_factor;
 mod sessions;
 mod smtp_tls;
+mod speed;
 mod tls;
 mod verified_claims;

@@ -31,6 +31,7 @@ pub mod child;
 pub mod federation;
 pub mod ops;
 pub mod pgtemp;
+pub mod speed;
 
 /// PostgreSQL server for tests: `PFORTE_TEST_PG_URL` when set, else a throwaway server the
 /// tests start themselves ([`pgtemp`]).
