@@ -33,6 +33,7 @@ mod resilience;
 mod response_modes;
 mod rfc9700;
 mod second_factor;
+mod security_map;
 mod sessions;
 mod tls;
 mod verified_claims;
