@@ -8,6 +8,7 @@
 #   - Chromium and chromedriver for the real-browser test (tests/it/browser.rs)
 #   - Python 3 with venv for deploy/validate.sh (kubernetes-validate; it installs promtool itself)
 #   - Node.js with the eID test peer's packages (tests/peers/eid-op) and aiosmtpd (SMTP tests)
+#   - cargo-fuzz for the bounded fuzzing run of fuzz/run.sh
 #
 # Other engineers add their peers here (node/npm, python packages) so that one command sets a
 # machine up; .ci/run calls this script first.
@@ -62,6 +63,11 @@ echo "== the eID test peer (tests/peers/eid-op: panva's oidc-provider)"
 echo "== aiosmtpd, the real SMTP server of the mail tests (tests/peers/smtp_sink.py)"
 if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
     python3 -m pip install aiosmtpd || python3 -m pip install --break-system-packages aiosmtpd
+fi
+
+echo "== cargo-fuzz, the driver of the fuzz targets in fuzz/ (fuzz/run.sh, run by .ci/run)"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
 fi
 
 echo "== versions"
