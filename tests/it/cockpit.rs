@@ -7,7 +7,7 @@
 //! Attacker tests first: another citizen's session, missing CSRF tokens, a stale login without
 //! the password.
 
-use crate::common::*;
+use crate::common::{attack::introspect, *};
 use pforte::{
     accounts::{details::DetailsInput, NewAccount},
     admin::{self, NewClient},
@@ -119,19 +119,6 @@ async fn userinfo(server: &TestServer, access_token: &str) -> (StatusCode, Value
         .unwrap();
     let st = r.status();
     (st, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(server.url("/introspect"))
-        .basic_auth(client, Some(format!("{client}-secret-123")))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn refresh(server: &TestServer, client: &str, token: &str) -> (StatusCode, Value) {

@@ -6,7 +6,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::common::*;
+use crate::common::{attack::userinfo, *};
 use pforte::{accounts::profile, admin, assurance::Level};
 use serde_json::{json, Value};
 
@@ -72,18 +72,6 @@ fn proof_at_the_office(server: &TestServer, level: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-async fn userinfo(server: &TestServer, access_token: &str) -> Value {
-    reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// Logs in through `client_id` with `scope` and the `claims` parameter; returns the ID token's

@@ -24,6 +24,7 @@ pub enum Backend {
 
 pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
+pub mod attack;
 pub mod child;
 pub mod pgtemp;
 
