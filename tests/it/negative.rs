@@ -17,7 +17,6 @@ use crate::common::{
 };
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
-use pforte::admin::NewClient;
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 
