@@ -342,7 +342,8 @@ mod tests {
         for name in ["claims_es256", "compact_hs256"] {
             assert!(upstream(name).is_ok(), "{name}: {:?}", upstream(name).err());
         }
-        let failures: [(&str, fn(&E) -> bool); 7] = [
+        type Expected = fn(&E) -> bool;
+        let failures: [(&str, Expected); 7] = [
             ("compact_es256", |e| matches!(e, E::AcrTooLow)),
             ("header_claims_es256", |e| matches!(e, E::WrongAudience)),
             ("unknown_kid", |e| matches!(e, E::UnknownKey)),
