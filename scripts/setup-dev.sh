@@ -9,6 +9,7 @@
 #   - Python 3 with venv for deploy/validate.sh (kubernetes-validate; it installs promtool itself)
 #   - Node.js with the eID test peer's packages (tests/peers/eid-op) and aiosmtpd (SMTP tests)
 #   - schemathesis (PyPI) against the admin API's OpenAPI document (tests/it/admin_openapi.rs)
+#   - cargo-fuzz for the bounded fuzzing run of fuzz/run.sh
 #
 # Other engineers add their peers here (node/npm, python packages) so that one command sets a
 # machine up; .ci/run calls this script first.
@@ -68,6 +69,11 @@ fi
 echo "== schemathesis, the admin API's property-based tester (tests/it/admin_openapi.rs)"
 if ! python3 -c "import schemathesis" >/dev/null 2>&1; then
     python3 -m pip install "schemathesis>=4,<5" || python3 -m pip install --break-system-packages "schemathesis>=4,<5"
+fi
+
+echo "== cargo-fuzz, the driver of the fuzz targets in fuzz/ (fuzz/run.sh, run by .ci/run)"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
 fi
 
 echo "== versions"

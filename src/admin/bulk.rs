@@ -50,10 +50,15 @@ pub struct Row {
     pub backchannel_logout_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_type: Option<String>,
+    /// `client add --pkce-optional`: a legacy confidential client that cannot send PKCE.
+    /// Absent: an existing client keeps its setting, a new one must use PKCE. Exported only
+    /// when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkce_optional: Option<bool>,
 }
 
 /// The CSV columns, in the order the export writes them.
-pub const COLUMNS: [&str; 10] = [
+pub const COLUMNS: [&str; 11] = [
     "id",
     "secret",
     "redirect_uris",
@@ -64,6 +69,7 @@ pub const COLUMNS: [&str; 10] = [
     "min_level",
     "backchannel_logout_uri",
     "subject_type",
+    "pkce_optional",
 ];
 
 /// Where a row stands in its file: its number (1-based) and, for CSV, its line.
@@ -248,6 +254,18 @@ fn parse_csv(text: &str) -> Result<Vec<(Position, Row)>, Vec<RowError>> {
                 "min_level" => r.min_level = opt(),
                 "backchannel_logout_uri" => r.backchannel_logout_uri = opt(),
                 "subject_type" => r.subject_type = opt(),
+                "pkce_optional" => match v {
+                    "" => {}
+                    "true" => r.pkce_optional = Some(true),
+                    "false" => r.pkce_optional = Some(false),
+                    other => {
+                        errors.push(RowError {
+                            at,
+                            id: (!r.id.is_empty()).then(|| r.id.clone()),
+                            message: format!("pkce_optional `{other}`: expected true or false"),
+                        });
+                    }
+                },
                 _ => unreachable!("checked against COLUMNS above"),
             }
         }
@@ -302,6 +320,7 @@ pub fn to_row(c: &Client, backchannel: Option<&Backchannel>) -> Row {
         min_level: c.min_level.map(|l| l.as_str().to_string()),
         backchannel_logout_uri: backchannel.map(|b| b.logout_uri.clone()),
         subject_type: Some(c.subject_type.as_str().to_string()),
+        pkce_optional: c.pkce_optional.then_some(true),
     }
 }
 
@@ -335,6 +354,7 @@ pub fn export(clients: &[(Client, Option<Backchannel>)], format: Format) -> Stri
                     r.min_level.clone().unwrap_or_default(),
                     r.backchannel_logout_uri.clone().unwrap_or_default(),
                     r.subject_type.clone().unwrap_or_default(),
+                    r.pkce_optional.map(|p| p.to_string()).unwrap_or_default(),
                 ]);
             }
             String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -411,6 +431,9 @@ pub async fn import(
         let keep = existing.get(&r.id);
         let result = to_new_client(r).and_then(|mut n| {
             n.verified_claims = keep.is_some_and(|k| k.verified_claims);
+            n.pkce_optional = r
+                .pkce_optional
+                .unwrap_or(keep.is_some_and(|k| k.pkce_optional));
             if n.subject_type.is_none() {
                 n.subject_type = Some(
                     keep.map_or(default_subject_type, |k| k.subject_type.as_str())
@@ -418,6 +441,12 @@ pub async fn import(
                 );
             }
             check_client(&n, keep, now)
+                .map(|mut c| {
+                    // An explicit `pkce_optional` changes an existing client too (the upgrade
+                    // path for legacy confidential clients, docs/operations.md).
+                    c.pkce_optional = n.pkce_optional;
+                    c
+                })
                 .and_then(|c| super::backchannel_of(&n).map(|_| c))
                 .map(|c| (n, c))
                 .map_err(|e| e.to_string())

@@ -14,7 +14,10 @@ use std::sync::Arc;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use openidconnect::{
-    core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreTokenResponse},
+    core::{
+        CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier,
+        CoreTokenResponse,
+    },
     AuthType, AuthenticationContextClass, AuthorizationCode, ClaimsVerificationError, ClientId,
     ClientSecret, CsrfToken, IssuerUrl, JsonWebKeySet, Nonce, OAuth2TokenResponse,
     PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl,
@@ -378,21 +381,7 @@ pub async fn finish(
             return Err(UpstreamError::Token(e.error().to_string()))
         }
         Err(RequestTokenError::Request(h)) => return Err(h.into()),
-        Err(RequestTokenError::Parse(_, body)) => {
-            // Name a missing `sub` precisely (it fails the parse of the ID token).
-            let missing_sub = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("id_token")?.as_str().and_then(payload))
-                .is_some_and(|p| {
-                    p.get("sub")
-                        .is_none_or(|s| s.as_str().is_none_or(|s| s.is_empty()))
-                });
-            return Err(if missing_sub {
-                UpstreamError::MissingClaim("sub")
-            } else {
-                UpstreamError::Token("unreadable token response".into())
-            });
-        }
+        Err(RequestTokenError::Parse(_, body)) => return Err(unreadable(&body)),
         Err(RequestTokenError::Other(e)) => return Err(UpstreamError::Token(e)),
     };
     let id_token: &CoreIdToken = response
@@ -401,22 +390,8 @@ pub async fn finish(
     let nonce = Nonce::new(flight.nonce.clone());
     let verified = loop {
         let client = self::client(core, u, &m)?;
-        let now = core.now();
-        let verifier = client
-            .id_token_verifier()
-            .set_time_fn(move || chrono::DateTime::from_timestamp(now, 0).unwrap_or_default())
-            .set_issue_time_verifier_fn(move |iat| {
-                let iat = iat.timestamp();
-                if iat > now + IAT_SKEW {
-                    Err("issued in the future".into())
-                } else if iat < now - MAX_IAT_AGE {
-                    Err("issued too long ago".into())
-                } else {
-                    Ok(())
-                }
-            });
-        match id_token.claims(&verifier, &nonce) {
-            Ok(c) => break c.clone(),
+        match verify(client.id_token_verifier(), id_token, &nonce, core.now()) {
+            Ok(c) => break c,
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
             )) => match refresh_keys(core, u, &m).await? {
@@ -426,22 +401,7 @@ pub async fn finish(
             Err(e) => return Err(classify(e)),
         }
     };
-    let subject = verified.subject().to_string();
-    if subject.is_empty() {
-        return Err(UpstreamError::MissingClaim("sub"));
-    }
-    let acr = verified.auth_context_ref().map(|a| a.to_string());
-    let level = super::map_acr(acr.as_deref(), &u.acr_map);
-    if let Some(asked) = flight.asked {
-        // Never claim more than asserted: an assertion below what was asked fails here, before
-        // any account or link is touched.
-        if level.unwrap_or(Level::Low).min(u.max_level) < asked {
-            return Err(UpstreamError::AcrTooLow);
-        }
-    }
-    let raw = id_token.to_string();
-    let mut claims =
-        payload(&raw).ok_or_else(|| UpstreamError::InvalidIdToken("payload".into()))?;
+    let mut asserted = assess(&verified, &id_token.to_string(), u, flight.asked)?;
     if u.userinfo {
         if let Some(endpoint) = m.provider.userinfo_endpoint() {
             let info = userinfo(
@@ -450,34 +410,134 @@ pub async fn finish(
                 response.access_token().secret(),
             )
             .await?;
-            if info.get("sub").and_then(Value::as_str) != Some(subject.as_str()) {
+            if info.get("sub").and_then(Value::as_str) != Some(asserted.subject.as_str()) {
                 // OIDC Core §5.3.2: the userinfo `sub` must equal the ID token's.
                 return Err(UpstreamError::InvalidIdToken(
                     "userinfo is about another subject".into(),
                 ));
             }
             for (k, v) in info {
-                claims.entry(k).or_insert(v);
+                asserted.claims.entry(k).or_insert(v);
             }
         }
     }
+    asserted.end_session_endpoint = m
+        .provider
+        .additional_metadata()
+        .end_session_endpoint
+        .as_ref()
+        .map(|e| e.to_string());
+    Ok(asserted)
+}
+
+/// Why a token response did not parse: a missing `sub` is named precisely (it fails the parse
+/// of the ID token), anything else is an unreadable response.
+pub fn unreadable(body: &[u8]) -> UpstreamError {
+    let missing_sub = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("id_token")?.as_str().and_then(payload))
+        .is_some_and(|p| {
+            p.get("sub")
+                .is_none_or(|s| s.as_str().is_none_or(|s| s.is_empty()))
+        });
+    if missing_sub {
+        UpstreamError::MissingClaim("sub")
+    } else {
+        UpstreamError::Token("unreadable token response".into())
+    }
+}
+
+/// The ID token's own checks (OIDC Core §3.1.3.7) at time `now`: the signature against the
+/// upstream's keys and algorithms (`verifier`, from its metadata), `iss`, `aud`, `azp`, `exp`,
+/// `iat` within [`IAT_SKEW`] ahead and [`MAX_IAT_AGE`] back, and the `nonce`.
+pub fn verify(
+    verifier: CoreIdTokenVerifier<'_>,
+    id_token: &CoreIdToken,
+    nonce: &Nonce,
+    now: i64,
+) -> Result<CoreIdTokenClaims, ClaimsVerificationError> {
+    let verifier = verifier
+        .set_time_fn(move || chrono::DateTime::from_timestamp(now, 0).unwrap_or_default())
+        .set_issue_time_verifier_fn(move |iat| {
+            let iat = iat.timestamp();
+            if iat > now + IAT_SKEW {
+                Err("issued in the future".into())
+            } else if iat < now - MAX_IAT_AGE {
+                Err("issued too long ago".into())
+            } else {
+                Ok(())
+            }
+        });
+    if !mac_fits(id_token) {
+        return Err(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::CryptoError("bad HMAC".into()),
+        ));
+    }
+    id_token.claims(&verifier, nonce).cloned()
+}
+
+/// Whether an HMAC-signed token's signature has the MAC's length (true for every other
+/// algorithm). openidconnect 4.1 converts the signature into a fixed-size array before
+/// comparing and panics on any other length (`Mac::verify(signature.into())`), which an
+/// upstream advertising HS256 could trigger at will; found by the `upstream_id_token` fuzz
+/// target. Such a token is refused here as a bad signature instead.
+fn mac_fits(id_token: &CoreIdToken) -> bool {
+    use base64::engine::{general_purpose::NO_PAD, GeneralPurpose};
+    use openidconnect::core::CoreJwsSigningAlgorithm as A;
+    let len = match id_token.signing_alg() {
+        Ok(A::HmacSha256) => 32,
+        Ok(A::HmacSha384) => 48,
+        Ok(A::HmacSha512) => 64,
+        _ => return true,
+    };
+    // The library's own decoding of the signature (`base64_url_safe_no_pad`).
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        NO_PAD.with_decode_allow_trailing_bits(true),
+    );
+    id_token
+        .to_string()
+        .rsplit('.')
+        .next()
+        .and_then(|sig| engine.decode(sig).ok())
+        .is_some_and(|sig| sig.len() == len)
+}
+
+/// What Pforte takes from a verified ID token (`raw`, its compact form): the subject, the
+/// `acr` and its level under `u`'s map, and the claims. An assertion below the level `asked`
+/// fails here. The userinfo claims and the end_session endpoint are left to the caller.
+pub fn assess(
+    verified: &CoreIdTokenClaims,
+    raw: &str,
+    u: &Upstream,
+    asked: Option<Level>,
+) -> Result<Asserted, UpstreamError> {
+    let subject = verified.subject().to_string();
+    if subject.is_empty() {
+        return Err(UpstreamError::MissingClaim("sub"));
+    }
+    let acr = verified.auth_context_ref().map(|a| a.to_string());
+    let level = super::map_acr(acr.as_deref(), &u.acr_map);
+    if let Some(asked) = asked {
+        // Never claim more than asserted: an assertion below what was asked fails here, before
+        // any account or link is touched.
+        if level.unwrap_or(Level::Low).min(u.max_level) < asked {
+            return Err(UpstreamError::AcrTooLow);
+        }
+    }
+    let claims = payload(raw).ok_or_else(|| UpstreamError::InvalidIdToken("payload".into()))?;
     Ok(Asserted {
         subject,
         acr,
         level,
         claims,
-        id_token: raw,
-        end_session_endpoint: m
-            .provider
-            .additional_metadata()
-            .end_session_endpoint
-            .as_ref()
-            .map(|e| e.to_string()),
+        id_token: raw.to_string(),
+        end_session_endpoint: None,
     })
 }
 
 /// Maps the library's verification errors onto the failures Pforte tells apart.
-fn classify(e: ClaimsVerificationError) -> UpstreamError {
+pub fn classify(e: ClaimsVerificationError) -> UpstreamError {
     match e {
         ClaimsVerificationError::InvalidIssuer(_) => UpstreamError::WrongIssuer,
         ClaimsVerificationError::InvalidAudience(_) => UpstreamError::WrongAudience,

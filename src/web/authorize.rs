@@ -344,31 +344,16 @@ pub async fn login_submit(
         }
         Err(e) => return internal(lang, e),
     }
-    if f.email.trim().is_empty() {
-        return render_login(
-            &app,
-            &s,
-            lang,
-            req,
-            Some(pages::LoginError::MissingField {
-                field: pages::LoginField::Email,
-            }),
-            f.email,
-        )
-        .await;
-    }
-    if f.password.is_empty() {
-        return render_login(
-            &app,
-            &s,
-            lang,
-            req,
-            Some(pages::LoginError::MissingField {
-                field: pages::LoginField::Password,
-            }),
-            f.email,
-        )
-        .await;
+    let missing = if f.email.trim().is_empty() {
+        Some(pages::LoginField::Email)
+    } else if f.password.is_empty() {
+        Some(pages::LoginField::Password)
+    } else {
+        None
+    };
+    if let Some(field) = missing {
+        let error = pages::LoginError::MissingField { field };
+        return render_login(&app, &s, lang, req, Some(error), f.email).await;
     }
     let now = app.clock.now();
     let outcome =

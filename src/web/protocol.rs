@@ -138,32 +138,35 @@ pub async fn jwks(State(app): State<App>) -> Response {
         .into_response()
 }
 
-pub async fn token(
-    State(app): State<App>,
-    ClientAddr(addr): ClientAddr,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let p = form_params(&headers, &body).map_err(api)?;
-    let resp = throttled(&app, addr, async {
-        oidc::token::token(&app, authorization(&headers)?, &p).await
-    })
-    .await?;
-    Ok(json_no_store(&resp))
+/// The client-authenticated back-channel endpoints: each reads the form body, runs its one
+/// `oidc` function throttled per client address ([`throttled`]) with the `Authorization`
+/// header, and answers with `no-store`.
+macro_rules! back_channel {
+    ($($(#[$doc:meta])* $name:ident => $call:path, $answer:expr;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name(
+            State(app): State<App>,
+            ClientAddr(addr): ClientAddr,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, Response> {
+            let p = form_params(&headers, &body).map_err(api)?;
+            let out = throttled(&app, addr, async {
+                $call(&app, authorization(&headers)?, &p).await
+            })
+            .await?;
+            Ok($answer(out))
+        }
+    )*};
 }
 
-pub async fn introspect(
-    State(app): State<App>,
-    ClientAddr(addr): ClientAddr,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let p = form_params(&headers, &body).map_err(api)?;
-    let v = throttled(&app, addr, async {
-        oidc::introspect::introspect(&app, authorization(&headers)?, &p).await
-    })
-    .await?;
-    Ok(json_no_store(&v))
+back_channel! {
+    /// `POST /token` (RFC 6749 §3.2).
+    token => oidc::token::token, |r| json_no_store(&r);
+    /// `POST /introspect` (RFC 7662).
+    introspect => oidc::introspect::introspect, |v| json_no_store(&v);
+    /// `POST /revoke` (RFC 7009 §2.2: 200 whether or not the token was known).
+    revoke => oidc::revoke::revoke, |()| (StatusCode::OK, no_store()).into_response();
 }
 
 fn api(e: OAuthError) -> Response {
@@ -224,20 +227,6 @@ async fn throttled<T>(
         }
     }
     out.map_err(api)
-}
-
-pub async fn revoke(
-    State(app): State<App>,
-    ClientAddr(addr): ClientAddr,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let p = form_params(&headers, &body).map_err(api)?;
-    throttled(&app, addr, async {
-        oidc::revoke::revoke(&app, authorization(&headers)?, &p).await
-    })
-    .await?;
-    Ok((StatusCode::OK, no_store()).into_response())
 }
 
 /// Userinfo accepts the token in the Authorization header (RFC 6750 §2.1) or, for POST, in the

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::{header, StatusCode};
 
-use crate::common::{tempdir, Backend, Browser, TestServer, PASSWORD};
+use crate::common::{
+    attack::{both, no_redirects},
+    tempdir, Backend, Browser, TestServer, PASSWORD,
+};
 use crate::register::{mails, outbox};
 
 /// A login attempt's answer.
@@ -49,13 +52,6 @@ async fn attempt(
         retry_after,
         html: resp.text().await.unwrap(),
     }
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 async fn start(backend: Backend, trusted: bool) -> (TestServer, tempdir::Dir) {
@@ -235,35 +231,42 @@ async fn parallel_guesses_take_their_own_count(backend: Backend) {
     assert_eq!(checked, 5, "exactly the free attempts are checked");
 }
 
+/// One attacker's 30 wrong passwords, each for another account `{prefix}{i}@example.de` with
+/// `X-Forwarded-For: forwarded(i)`, all answered 401; the 31st (`forwarded(99)`) finds the
+/// address locked: 429.
+async fn guess_until_the_address_is_locked(
+    server: &TestServer,
+    prefix: &str,
+    forwarded: impl Fn(usize) -> String,
+) {
+    let attacker = Browser::new(server);
+    for i in (0..30).chain([99]) {
+        let a = attempt(
+            server,
+            &attacker,
+            &format!("{prefix}{i}@example.de"),
+            "guess!!!",
+            Some(&forwarded(i)),
+        )
+        .await;
+        let expected = if i == 99 {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(a.status, expected, "attempt {i}");
+    }
+}
+
 /// One address guessing across many accounts is locked by its address; a citizen elsewhere
 /// logs in undisturbed (no global lockout). Behind a trusted proxy the address is the
 /// forwarded one; a client cannot escape its lock by inventing X-Forwarded-For hops.
 async fn one_attacking_address_locks_nobody_else(backend: Backend) {
     let (server, _dir) = start(backend, true).await;
     server.citizen("anna@example.de", PASSWORD).await;
-    let attacker = Browser::new(&server);
     // The proxy appends the attacker's real address after whatever the attacker sent.
-    for i in 0..30 {
-        let forged = format!("10.9.{i}.1, 198.51.100.66");
-        let a = attempt(
-            &server,
-            &attacker,
-            &format!("victim{i}@example.de"),
-            "guess!!!",
-            Some(&forged),
-        )
+    guess_until_the_address_is_locked(&server, "victim", |i| format!("10.9.{i}.1, 198.51.100.66"))
         .await;
-        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "attempt {i}");
-    }
-    let a = attempt(
-        &server,
-        &attacker,
-        "victim99@example.de",
-        "guess!!!",
-        Some("203.0.113.1, 198.51.100.66"),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
     // Another citizen, another address: in.
     let citizen = Browser::new(&server);
     let a = attempt(
@@ -291,27 +294,7 @@ async fn one_attacking_address_locks_nobody_else(backend: Backend) {
 /// address lock (everyone here is 127.0.0.1).
 async fn forwarded_for_is_ignored_from_untrusted_peers(backend: Backend) {
     let (server, _dir) = start(backend, false).await;
-    let attacker = Browser::new(&server);
-    for i in 0..30 {
-        let a = attempt(
-            &server,
-            &attacker,
-            &format!("v{i}@example.de"),
-            "guess!!!",
-            Some(&format!("198.51.100.{i}")),
-        )
-        .await;
-        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "attempt {i}");
-    }
-    let a = attempt(
-        &server,
-        &attacker,
-        "v99@example.de",
-        "guess!!!",
-        Some("203.0.113.77"),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+    guess_until_the_address_is_locked(&server, "v", |i| format!("198.51.100.{i}")).await;
     // The address lock is visible in the shared table (another instance would see it too).
     let row = server
         .app
@@ -416,20 +399,8 @@ async fn client_authentication_is_throttled_per_address(backend: Backend) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() { super::$name(super::Backend::Postgres).await; })*
-        }
-    };
-}
-
 both!(
+    workers = 4;
     password_guessing_is_slowed_per_account,
     known_and_unknown_accounts_take_the_same_time,
     parallel_guesses_take_their_own_count,

@@ -3,7 +3,7 @@
 //! the citizen's consent and the scopes' minimum levels; a leaked code cannot be burnt by
 //! another client — on SQLite and PostgreSQL.
 
-use crate::common::*;
+use crate::common::{attack::userinfo, *};
 use pforte::{admin, assurance::Level};
 
 const CLAIMS_ALL: &str = r#"{"userinfo":{"email":null,"address":null,"given_name":null},"id_token":{"email":null,"address":null,"given_name":null}}"#;
@@ -29,18 +29,6 @@ fn listed_scopes(page: &Outcome) -> Vec<String> {
     doc.select(&sel)
         .filter_map(|e| e.value().attr("data-scope").map(String::from))
         .collect()
-}
-
-async fn userinfo(server: &TestServer, access_token: &str) -> serde_json::Value {
-    reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// Tokens and userinfo for a callback carrying a code.

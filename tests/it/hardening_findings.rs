@@ -9,14 +9,7 @@ use std::time::Duration;
 use pforte::{admin, assurance::Level, audit::Actor};
 use reqwest::{header, StatusCode};
 
-use crate::common::*;
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use crate::common::{attack::*, *};
 
 /// Logs in through the first-party client `rp` with offline_access; returns the token response.
 async fn tokens_with_refresh(server: &TestServer, browser: &Browser) -> serde_json::Value {
@@ -66,9 +59,7 @@ async fn refresh_tokens_have_an_absolute_lifetime(backend: Backend) {
         rt = body["refresh_token"].as_str().unwrap().to_string();
     }
     server.app.clock.advance(101);
-    let (status, body) = refresh(&server, &rt).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert_oauth_error(&refresh(&server, &rt).await, "invalid_grant");
 }
 
 /// Every refresh applies today's rules: a scope minimum raised above the login's level, a
@@ -97,12 +88,7 @@ async fn refresh_rechecks_minimums_and_the_account(backend: Backend) {
     )
     .await
     .unwrap();
-    let (status, body) = refresh(&server, &t1).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
-        "{body}"
-    );
+    assert_oauth_error(&refresh(&server, &t1).await, "invalid_grant");
     // A narrower scope without it is fine (RFC 6749 §6).
     let (status, body) = token_request(
         &server,
@@ -124,12 +110,7 @@ async fn refresh_rechecks_minimums_and_the_account(backend: Backend) {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(5100)).await;
-    let (status, body) = refresh(&server, &t3).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
-        "{body}"
-    );
+    assert_oauth_error(&refresh(&server, &t3).await, "invalid_grant");
     admin::set_client_min_level(&server.app.db, &Actor::Cli, "rp", None)
         .await
         .unwrap();
@@ -139,12 +120,7 @@ async fn refresh_rechecks_minimums_and_the_account(backend: Backend) {
     admin::disable_account(&server.app.db, &Actor::Cli, "anna@example.de")
         .await
         .unwrap();
-    let (status, body) = refresh(&server, &t4).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
-        "{body}"
-    );
+    assert_oauth_error(&refresh(&server, &t4).await, "invalid_grant");
 }
 
 /// A flood of anonymous authorization requests stores sessions that expire with the pending
@@ -361,22 +337,37 @@ async fn rfc9700_2_1_1_pkce_is_required_of_confidential_clients(backend: Backend
     assert_eq!(out.param("state").as_deref(), Some("s1"));
     let out = browser.get(&without_pkce("legacy")).await;
     assert!(out.is_page("/login"), "{out:?}");
-}
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Postgres).await; })*
-        }
-    };
+    // The upgrade path of a confidential client registered before the rule
+    // (docs/operations.md, "Upgrading"): its exported row with `pkce_optional`, imported.
+    let exported = admin::bulk::export_all(&server.app.db, admin::bulk::Format::Json)
+        .await
+        .unwrap();
+    let mut rows: Vec<admin::bulk::Row> = serde_json::from_str(&exported).unwrap();
+    rows.retain(|r| r.id == "rp");
+    assert_eq!(rows[0].pkce_optional, None);
+    rows[0].pkce_optional = Some(true);
+    let parsed = admin::bulk::parse(
+        &serde_json::to_string(&rows).unwrap(),
+        admin::bulk::Format::Json,
+    )
+    .unwrap();
+    let report = admin::bulk::import(
+        &server.app.db,
+        &server.app.hasher,
+        &Actor::Cli,
+        "public",
+        parsed,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.updated, ["rp"]);
+    let out = browser.get(&without_pkce("rp")).await;
+    assert!(out.is_page("/login"), "{out:?}");
 }
 
 both!(
+    workers = 2;
     refresh_tokens_have_an_absolute_lifetime,
     refresh_rechecks_minimums_and_the_account,
     anonymous_authorize_requests_are_short_lived_and_bounded,

@@ -3,21 +3,8 @@
 //! `X-Request-Id` answer header (an incoming one from an untrusted peer is replaced), and no
 //! password, code, token, secret or key used in a whole flow appears anywhere in the log.
 
-use crate::common::{child::Child, *};
+use crate::common::{attack::introspect, child::Child, *};
 use serde_json::Value;
-
-async fn introspect(server: &TestServer, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(server.url("/introspect"))
-        .basic_auth("rp", Some("rp-secret-123"))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn logs_json_lines_with_request_ids_and_no_secrets() {
@@ -68,7 +55,7 @@ async fn logs_json_lines_with_request_ids_and_no_secrets() {
     secrets.push(refreshed["refresh_token"].as_str().unwrap().to_string());
     secrets.push(refreshed["access_token"].as_str().unwrap().to_string());
     assert_eq!(
-        introspect(&server, refreshed["access_token"].as_str().unwrap()).await["active"],
+        introspect(&server, "rp", refreshed["access_token"].as_str().unwrap()).await["active"],
         true
     );
     // The reused (rotated) refresh token: an error path.

@@ -38,6 +38,7 @@ mod resilience;
 mod response_modes;
 mod rfc9700;
 mod second_factor;
+mod security_map;
 mod sessions;
 mod smtp_tls;
 mod speed;

@@ -11,10 +11,12 @@
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use crate::common::*;
+use crate::common::{
+    attack::{jwt_client, no_redirects},
+    *,
+};
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
-use pforte::admin::NewClient;
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 
@@ -40,26 +42,14 @@ impl Ctx {
         s.confidential("rp", true).await;
         s.public("pub").await;
         s.citizen(EMAIL, PASSWORD).await;
-        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-        s.add_client(NewClient {
-            id: "jwt".into(),
-            jwks: Some(json!({ "keys": [es256_jwk(&key, "k1")] }).to_string()),
-            grant_types: vec!["client_credentials".into()],
-            scopes: vec!["payment".into()],
-            ..Default::default()
-        })
-        .await;
+        let key = jwt_client(&s).await;
         let browser = Browser::new(&s);
         // One password login; every later code comes from single sign-on.
         login_code(&s, &browser, "rp", EMAIL).await;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
         Ctx {
             s,
             browser,
-            http,
+            http: no_redirects(),
             key,
         }
     }

@@ -5,7 +5,10 @@
 
 use std::process::{Command, Stdio};
 
-use crate::common::*;
+use crate::common::{
+    attack::{introspect, userinfo},
+    *,
+};
 use pforte::{admin, store::types::SubjectType};
 use serde_json::Value;
 
@@ -51,19 +54,6 @@ struct Seen {
     refresh_introspected_sub: String,
 }
 
-async fn post_introspect(server: &TestServer, client_id: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(server.url("/introspect"))
-        .basic_auth(client_id, Some(format!("{client_id}-secret-123")))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// Logs the citizen in through `client_id` and collects every `sub` the client is shown.
 async fn subs(server: &TestServer, browser: &Browser, client_id: &str) -> Seen {
     let (url, verifier) = authorize_url(
@@ -85,19 +75,11 @@ async fn subs(server: &TestServer, browser: &Browser, client_id: &str) -> Seen {
     let id_token = body["id_token"].as_str().unwrap().to_string();
     let access = body["access_token"].as_str().unwrap();
     let refresh = body["refresh_token"].as_str().unwrap().to_string();
-    let info: Value = reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let intro = post_introspect(server, client_id, access).await;
+    let info = userinfo(server, access).await;
+    let intro = introspect(server, client_id, access).await;
     let access_sub = payload(access)["sub"].as_str().unwrap().to_string();
     assert_eq!(intro["sub"].as_str(), Some(access_sub.as_str()), "{intro}");
-    let refresh_intro = post_introspect(server, client_id, &refresh).await;
+    let refresh_intro = introspect(server, client_id, &refresh).await;
     let (status, refreshed) = token_request(
         server,
         Some((client_id, &format!("{client_id}-secret-123"))),

@@ -31,24 +31,14 @@ async fn grant(server: &TestServer, jwt: &str) -> (reqwest::StatusCode, serde_js
     .await
 }
 
-async fn jwks_uri(backend: Backend) {
-    // The client's key server.
-    let k1 = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-    let k2 = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-    let published = Arc::new(Mutex::new(json!({ "keys": [es256_jwk(&k1, "k1")] })));
-    let served = published.clone();
-    let app = axum::Router::new().route(
-        "/jwks",
-        axum::routing::get(move || {
-            let set = served.lock().unwrap().clone();
-            async move { axum::Json(set) }
-        }),
-    );
+/// Serves `keys` as the client's key server (`GET /jwks`) and starts Pforte on a manual clock
+/// with the client `svc`: `private_key_jwt` with keys from that `jwks_uri`,
+/// `client_credentials` for the scope `payment`.
+async fn with_key_server(backend: Backend, keys: axum::routing::MethodRouter) -> TestServer {
+    let app = axum::Router::new().route("/jwks", keys);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-
-    // A manual clock: the minimum refresh interval passes without waiting.
     let server = TestServer::start_manual_clock(backend, |_| {}).await;
     server
         .add_client(NewClient {
@@ -59,6 +49,24 @@ async fn jwks_uri(backend: Backend) {
             ..Default::default()
         })
         .await;
+    server
+}
+
+async fn jwks_uri(backend: Backend) {
+    // The client's key server.
+    let k1 = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+    let k2 = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+    let published = Arc::new(Mutex::new(json!({ "keys": [es256_jwk(&k1, "k1")] })));
+    let served = published.clone();
+    // A manual clock: the minimum refresh interval passes without waiting.
+    let server = with_key_server(
+        backend,
+        axum::routing::get(move || {
+            let set = served.lock().unwrap().clone();
+            async move { axum::Json(set) }
+        }),
+    )
+    .await;
 
     let (status, body) = grant(&server, &assertion(&server, &k1, "k1")).await;
     assert_eq!(status, 200, "{body}");
@@ -105,8 +113,8 @@ async fn jwks_uri_failures_and_floods(backend: Backend) {
     let mode = Arc::new(Mutex::new("down"));
     let jwk = es256_jwk(&k1, "k1");
     let (h, m) = (hits.clone(), mode.clone());
-    let app = axum::Router::new().route(
-        "/jwks",
+    let server = with_key_server(
+        backend,
         axum::routing::get(move || {
             h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let mode = *m.lock().unwrap();
@@ -128,20 +136,8 @@ async fn jwks_uri_failures_and_floods(backend: Backend) {
                 }
             }
         }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let server = TestServer::start_manual_clock(backend, |_| {}).await;
-    server
-        .add_client(NewClient {
-            id: "svc".into(),
-            jwks_uri: Some(format!("http://{addr}/jwks")),
-            grant_types: vec!["client_credentials".into()],
-            scopes: vec!["payment".into()],
-            ..Default::default()
-        })
-        .await;
+    )
+    .await;
     let hits_now = || hits.load(std::sync::atomic::Ordering::SeqCst);
 
     // Ten assertions at once while the key server is down: one fetch.

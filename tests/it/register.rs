@@ -211,15 +211,7 @@ async fn register_verify_login(backend: Backend) {
     let (st, tokens) = exchange(&server, "rp", &code, &verifier).await;
     assert_eq!(st, StatusCode::OK, "{tokens}");
     let at = tokens["access_token"].as_str().unwrap();
-    let info: serde_json::Value = reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(at)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = crate::common::attack::userinfo(&server, at).await;
     assert_eq!(info["sub"], account.id.as_str());
     assert_eq!(info["email"], "joerg.neu@müller.de");
     assert_eq!(info["email_verified"], true);

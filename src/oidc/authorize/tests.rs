@@ -1,46 +1,25 @@
 use super::*;
 use crate::{
-    assurance::{policy::Policy, AcrVocabulary},
-    store::{
-        clients::Client,
-        types::{Alg, AuthMethod},
-    },
+    assurance::policy::Policy,
+    store::{clients::Client, types::AuthMethod},
 };
 
+/// The fuzz targets' registered client (`oidc::fuzz::client`), first party or not, public or
+/// confidential, with the scope `payment` (which the policy can put a minimum on).
 fn client(first_party: bool, public: bool) -> Client {
     Client {
-        id: "rp".into(),
-        name: "RP".into(),
         secret_hash: (!public).then(|| "x".into()),
-        redirect_uris: vec!["https://rp.example/cb".into()],
-        post_logout_redirect_uris: vec![],
-        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-        scopes: vec![
-            "openid".into(),
-            "profile".into(),
-            "email".into(),
-            "payment".into(),
-        ],
+        scopes: ["openid", "profile", "email", "payment"]
+            .map(String::from)
+            .to_vec(),
         token_endpoint_auth_method: if public {
             AuthMethod::None
         } else {
             AuthMethod::ClientSecretBasic
         },
-        jwks: None,
-        jwks_uri: None,
-        id_token_signed_response_alg: Alg::RS256,
-        acr_vocabulary: AcrVocabulary::Eidas,
         first_party,
         min_level: None,
-        created_at: 0,
-        disabled_at: None,
-        login_methods: None,
-        upstreams: None,
-        may_introspect: false,
-        pkce_optional: false,
-        verified_claims: false,
-        subject_type: crate::store::types::SubjectType::Public,
-        sector_identifier: None,
+        ..crate::oidc::fuzz::client()
     }
 }
 

@@ -1,7 +1,7 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
 
 use crate::{
-    audit::{self, Actor, Entry, Event},
+    audit::Event,
     core::Core,
     oidc::{
         error::OAuthError,
@@ -33,17 +33,19 @@ pub async fn exchange(
         } => {
             // RFC 6749 §4.1.2: a code used twice "SHOULD revoke (when possible) all tokens
             // previously issued based on that authorization code".
-            core.db.grant_revoke(&grant_id, "code_replay", t).await?;
-            audit::record_or_log(
-                &core.db,
-                Entry::new(Event::TokenCodeReplay, Actor::Client(client.id.clone()))
-                    .subject(&grant_id)
-                    .client(&client_id),
+            return Err(super::replayed(
+                core,
+                client,
+                &grant_id,
+                &client_id,
+                t,
+                (
+                    "code_replay",
+                    Event::TokenCodeReplay,
+                    "authorization code was already used; the tokens issued for it are revoked",
+                ),
             )
-            .await;
-            return Err(OAuthError::invalid_grant(
-                "authorization code was already used; the tokens issued for it are revoked",
-            ));
+            .await);
         }
         Redeem::NotFound => {
             return Err(OAuthError::invalid_grant(

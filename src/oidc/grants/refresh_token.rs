@@ -3,7 +3,7 @@
 
 use crate::{
     assurance::Level,
-    audit::{self, Actor, Entry, Event},
+    audit::Event,
     core::Core,
     oidc::{
         error::OAuthError,
@@ -35,19 +35,19 @@ pub async fn refresh(
             grant_id,
             client_id,
         } => {
-            core.db
-                .grant_revoke(&grant_id, "refresh_token_reuse", t)
-                .await?;
-            audit::record_or_log(
-                &core.db,
-                Entry::new(Event::TokenRefreshReuse, Actor::Client(client.id.clone()))
-                    .subject(&grant_id)
-                    .client(&client_id),
+            return Err(super::replayed(
+                core,
+                client,
+                &grant_id,
+                &client_id,
+                t,
+                (
+                    "refresh_token_reuse",
+                    Event::TokenRefreshReuse,
+                    "refresh token was already used; the session's tokens are revoked",
+                ),
             )
-            .await;
-            return Err(OAuthError::invalid_grant(
-                "refresh token was already used; the session's tokens are revoked",
-            ));
+            .await);
         }
         Redeem::NotFound => {
             return Err(OAuthError::invalid_grant(

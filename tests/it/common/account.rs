@@ -553,19 +553,7 @@ pub async fn wait_until_retried(server: &TestServer, attempts: i64) {
     panic!("expected one mail waiting after {attempts} attempts: (pending, attempts, failed) = {last:?}");
 }
 
-/// RFC 7662 introspection by `client` (secret `{client}-secret-123`).
-pub async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(server.url("/introspect"))
-        .basic_auth(client, Some(format!("{client}-secret-123")))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
+pub use super::attack::introspect;
 
 /// A refresh token grant by `client`.
 pub async fn refresh(server: &TestServer, client: &str, token: &str) -> (StatusCode, Value) {

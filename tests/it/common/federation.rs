@@ -9,8 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{child::free_port, exchange, payload, tempdir, Outcome, TestServer, PASSWORD};
 pub use super::account::{select_text, status};
+use super::{child::free_port, exchange, payload, tempdir, Outcome, TestServer, PASSWORD};
 use pforte::{
     admin::{self, NewClient},
     audit::Actor,
@@ -509,18 +509,7 @@ pub async fn id_token(server: &TestServer, out: &Outcome, verifier: &str) -> Val
     )
 }
 
-/// The userinfo answer for `access_token`.
-pub async fn userinfo(server: &TestServer, access_token: &str) -> Value {
-    reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
+pub use super::attack::userinfo;
 
 /// The TOTP code of the current step plus `offset` (the upstream runs on the real clock).
 pub fn totp_now(seed: &[u8], offset: i64) -> String {

@@ -27,6 +27,7 @@ pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 pub mod account;
 #[path = "admin.rs"]
 pub mod admin_kit;
+pub mod attack;
 pub mod child;
 pub mod federation;
 pub mod ops;
