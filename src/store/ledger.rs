@@ -9,7 +9,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{grants::AccessRecord, Db, StoreError};
 
-type Job = (AccessRecord, oneshot::Sender<Result<(), String>>);
+/// A record and where its outcome goes: `Err((database unavailable, message))`.
+type Job = (AccessRecord, oneshot::Sender<Result<(), (bool, String)>>);
 
 #[derive(Clone)]
 pub struct Ledger {
@@ -44,11 +45,13 @@ impl Ledger {
                     .await;
                 }
                 let (records, waiting): (Vec<AccessRecord>, Vec<_>) = batch.drain(..).unzip();
+                // The waiting callers get the error's text and whether the database was away
+                // (`StoreError::is_unavailable`: they answer 503, not 500).
                 let result = db
                     .access_insert_many(&records)
                     .await
-                    .map_err(|e| e.to_string());
-                if let Err(e) = &result {
+                    .map_err(|e| (e.is_unavailable(), e.to_string()));
+                if let Err((_, e)) = &result {
                     tracing::error!(error = %e, n = records.len(), "recording access tokens failed");
                 }
                 for done in waiting {
@@ -68,7 +71,8 @@ impl Ledger {
             .map_err(|_| sqlx::Error::PoolClosed)?;
         match wait.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(sqlx::Error::Protocol(e).into()),
+            Ok(Err((true, e))) => Err(sqlx::Error::Io(std::io::Error::other(e)).into()),
+            Ok(Err((false, e))) => Err(sqlx::Error::Protocol(e).into()),
             Err(_) => Err(sqlx::Error::PoolClosed.into()),
         }
     }
