@@ -30,9 +30,13 @@ pub const DUTIES_LEASE: &str = "duties";
 /// How often the back-channel worker looks for due deliveries.
 pub const BACKCHANNEL_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Everything a request handler may need. Cheap to clone.
+/// Everything a request handler may need: one shared [`AppState`]. Cloning it (axum does, for
+/// every extractor and layer of every request) is one reference count, not one per part.
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<AppState>);
+
+/// What [`App`] shares: the [`Core`], the SSO session store and the instance's own state.
+pub struct AppState {
     pub core: Core,
     pub sessions: SsoStore,
     /// Set when the instance begins shutting down: `/readyz` answers 503 from then on.
@@ -55,6 +59,13 @@ impl Draining {
 }
 
 impl Deref for App {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0
+    }
+}
+
+impl Deref for AppState {
     type Target = Core;
     fn deref(&self) -> &Core {
         &self.core
@@ -71,12 +82,12 @@ impl App {
     pub async fn open_with_clock(config: Config, clock: Clock) -> Result<App, StartError> {
         let core = Core::open(config, clock).await?;
         let sessions = SsoStore::open(&core.db).await?;
-        Ok(App {
+        Ok(App(Arc::new(AppState {
             core,
             sessions,
             draining: Draining::default(),
             instance: crate::secrets::random_token(12),
-        })
+        })))
     }
 
     /// The back-channel logout worker: every [`BACKCHANNEL_INTERVAL`], claims and delivers
