@@ -86,9 +86,9 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query(
-            "SELECT id, at, actor, action, target, detail FROM audit_log WHERE action LIKE $1 ORDER BY id DESC LIMIT $2",
+            "SELECT id, at, actor, action, target, detail FROM audit_log WHERE action LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2",
         )
-        .bind(format!("{}%", action_prefix.unwrap_or("")))
+        .bind(like_prefix(action_prefix.unwrap_or("")))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -116,18 +116,12 @@ impl Db {
     pub async fn audit_search(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query(
             "SELECT id, at, actor, action, target, detail FROM audit_log \
-             WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR target = $2) AND action LIKE $3 \
+             WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR target = $2) AND action LIKE $3 ESCAPE '\\' \
              AND at >= $4 AND at < $5 ORDER BY id DESC LIMIT $6",
         )
         .bind(f.actor.clone().unwrap_or_default())
         .bind(f.subject.clone().unwrap_or_default())
-        .bind(format!(
-            "{}%",
-            f.event
-                .as_deref()
-                .unwrap_or("")
-                .replace(['%', '_', '\\'], "")
-        ))
+        .bind(like_prefix(f.event.as_deref().unwrap_or("")))
         .bind(f.from.unwrap_or(i64::MIN))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(limit)
@@ -135,4 +129,18 @@ impl Db {
         .await?;
         rows.iter().map(AuditEvent::from_row).collect()
     }
+}
+
+/// A `LIKE … ESCAPE '\'` pattern matching names that start with `prefix` literally: event
+/// names hold `_` (`token.refresh_reuse`), which LIKE would otherwise read as "any character".
+fn like_prefix(prefix: &str) -> String {
+    let mut p = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }

@@ -261,3 +261,35 @@ async fn upstream_levels_are_typed_and_checked() {
         "extreme",
     );
 }
+
+#[tokio::test]
+async fn audit_filters_match_event_names_literally() {
+    let db = db().await;
+    for action in [
+        "token.refresh_reuse",
+        "login.step_up_failed",
+        "login.stepXup_failed",
+    ] {
+        db.audit("cli", action, None, serde_json::json!({}))
+            .await
+            .unwrap();
+    }
+    let actions = |events: Vec<super::audit::AuditEvent>| -> Vec<String> {
+        events.into_iter().map(|e| e.action).collect()
+    };
+    let filter = |event: &str| super::audit::AuditFilter {
+        event: Some(event.into()),
+        ..Default::default()
+    };
+    // `_` in a name is a character, not "any character"; `%` is not a wildcard either.
+    let found = db
+        .audit_search(&filter("token.refresh_reuse"), 10)
+        .await
+        .unwrap();
+    assert_eq!(actions(found), ["token.refresh_reuse"]);
+    let found = db.audit_search(&filter("login.step_up"), 10).await.unwrap();
+    assert_eq!(actions(found), ["login.step_up_failed"]);
+    assert!(db.audit_search(&filter("%"), 10).await.unwrap().is_empty());
+    let listed = db.audit_list(Some("login.step_up"), 10).await.unwrap();
+    assert_eq!(actions(listed), ["login.step_up_failed"]);
+}
