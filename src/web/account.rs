@@ -37,7 +37,7 @@ use crate::{
 
 /// The logged-in citizen whose account still exists and is enabled, or the response to send
 /// instead (the login page; a session whose account is gone or disabled is cleared).
-pub(super) async fn citizen(
+pub(in crate::web) async fn citizen(
     app: &App,
     s: &Session,
     lang: i18n::Lang,

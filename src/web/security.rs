@@ -29,7 +29,7 @@ use serde_json::json;
 use tower_sessions::Session;
 
 use super::{
-    account::format_date,
+    account::{citizen, format_date},
     authorize::lang,
     csrf::{CsrfForm, CsrfOnly, HasCsrf},
     error::internal,
@@ -110,23 +110,6 @@ pub fn may_change_credentials(
     now: i64,
 ) -> bool {
     credential_change_gate(login, creds, max_age, now).is_none()
-}
-
-/// The logged-in citizen, or the response to send instead (login page).
-async fn citizen(app: &App, s: &Session, lang: Lang) -> Result<(SsoLogin, Account), Response> {
-    let login = match session::login(&app.db, s).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return Err(Redirect::to("/login").into_response()),
-        Err(e) => return Err(internal(lang, e)),
-    };
-    match app.db.account_get(&login.account_id).await {
-        Ok(Some(a)) if a.disabled_at.is_none() => Ok((login, a)),
-        Ok(_) => {
-            let _ = session::clear(s).await;
-            Err(Redirect::to("/login").into_response())
-        }
-        Err(e) => Err(internal(lang, e)),
-    }
 }
 
 /// The credentials and, when this session may not change them now, where it must go first.

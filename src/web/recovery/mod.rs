@@ -41,6 +41,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
+    account::citizen,
     authorize::lang,
     client_addr::ClientAddr,
     csrf::{CsrfForm, CsrfRejection, HasCsrf},

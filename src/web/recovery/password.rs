@@ -2,24 +2,6 @@
 
 use super::*;
 
-/// The logged-in citizen, or the login page.
-pub(super) async fn citizen(
-    app: &App,
-    s: &Session,
-    lang: Lang,
-) -> Result<(SsoLogin, Account), Response> {
-    let login = match session::login(&app.db, s).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return Err(Redirect::to("/login").into_response()),
-        Err(e) => return Err(internal(lang, e)),
-    };
-    match app.db.account_get(&login.account_id).await {
-        Ok(Some(a)) if a.disabled_at.is_none() => Ok((login, a)),
-        Ok(_) => Err(Redirect::to("/login").into_response()),
-        Err(e) => Err(internal(lang, e)),
-    }
-}
-
 /// Whether the change may go ahead: the current password is right, or the account has none
 /// and the login is fresh. `Err` carries the field error (or a busy/internal response).
 pub(super) async fn confirm_identity(
