@@ -28,7 +28,7 @@ async fn verify_with_account(
     let c: AccessClaims = tokens::verify_access(&core.keys, token, &core.config.issuer)
         .await
         .map_err(|e| OAuthError::invalid_token(format!("access token rejected: {e}")))?;
-    match core.db.access_state(&c.jti).await? {
+    match core.ledger.state(&c.jti).await? {
         AccessState::Active { claims, account_id } => Ok((c, claims, account_id)),
         AccessState::Revoked => Err(OAuthError::invalid_token("access token was revoked")),
         AccessState::Unknown => Err(OAuthError::invalid_token("access token is unknown")),

@@ -4,8 +4,9 @@
 //! conditional updates, so two concurrent redemptions cannot both succeed, on either database.
 
 use sqlx::{any::AnyRow, Row};
+use std::collections::HashMap;
 
-use super::{json_list, Cell, Db, Result};
+use super::{json_list, Cell, Db, OwnConnection, Result};
 
 /// What a code or refresh token carries from the login it stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,7 +66,7 @@ pub enum Redeem<T> {
 }
 
 /// State of an access token in the ledger, for introspection.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccessState {
     /// Live; with the `claims` request parameter of its grant, if any.
     Active {
@@ -387,8 +388,25 @@ impl Db {
         .transpose()
     }
 
+    /// Revokes one access token (RFC 7009). Returns whether it was known.
+    pub async fn access_revoke(&self, jti: &str, client_id: &str, now: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 WHERE jti = $2 AND client_id = $3",
+        )
+        .bind(now)
+        .bind(jti)
+        .bind(client_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+}
+
+/// The access-token ledger's statements (`store::ledger`), on its connections of their own.
+impl OwnConnection {
     /// Records issued access tokens in one statement (the issuance hot path batches them).
-    pub async fn access_insert_many(&self, records: &[AccessRecord]) -> Result<()> {
+    pub async fn access_insert_many(&mut self, records: &[AccessRecord]) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
@@ -420,48 +438,48 @@ impl Db {
                     .bind(&r.account_id)
                     .bind(r.expires_at);
             }
-            q.execute(&self.pool).await?;
+            let r = q.execute(&mut *self.get().await?).await;
+            self.check(r.map_err(Into::into))?;
         }
         Ok(())
     }
 
-    /// The ledger's view of an access token, including its grant's revocation.
-    pub async fn access_state(&self, jti: &str) -> Result<AccessState> {
-        let row = sqlx::query(
-            "SELECT a.revoked_at AS revoked_at, g.revoked_at AS grant_revoked_at, g.claims AS claims, a.account_id AS account_id FROM access_tokens a \
-             LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = $1",
-        )
-        .bind(jti)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            None => AccessState::Unknown,
-            Some(r) => {
+    /// The ledger's view of each access token in `jtis` (its own and its grant's revocation),
+    /// in one query: the ledger reader (`store::ledger`) answers the introspection and
+    /// userinfo requests that arrive together with one read. A `jti` not in the answer is
+    /// [`AccessState::Unknown`].
+    pub async fn access_states(&mut self, jtis: &[String]) -> Result<HashMap<String, AccessState>> {
+        let mut states = HashMap::with_capacity(jtis.len());
+        // Well under SQLite's 32766 bound-parameter limit.
+        for chunk in jtis.chunks(1000) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let sql = format!(
+                "SELECT a.jti AS jti, a.revoked_at AS revoked_at, g.revoked_at AS grant_revoked_at, \
+                 g.claims AS claims, a.account_id AS account_id FROM access_tokens a \
+                 LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti IN ({list})"
+            );
+            let mut q = sqlx::query(&sql);
+            for jti in chunk {
+                q = q.bind(jti);
+            }
+            let rows = q.fetch_all(&mut *self.get().await?).await;
+            for r in self.check(rows.map_err(Into::into))? {
                 let revoked: Option<i64> = r.try_get("revoked_at")?;
                 let grant_revoked: Option<i64> = r.try_get("grant_revoked_at")?;
-                if revoked.is_some() || grant_revoked.is_some() {
+                let state = if revoked.is_some() || grant_revoked.is_some() {
                     AccessState::Revoked
                 } else {
                     AccessState::Active {
                         claims: r.try_get("claims")?,
                         account_id: r.try_get("account_id")?,
                     }
-                }
+                };
+                states.insert(r.try_get("jti")?, state);
             }
-        })
-    }
-
-    /// Revokes one access token (RFC 7009). Returns whether it was known.
-    pub async fn access_revoke(&self, jti: &str, client_id: &str, now: i64) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE access_tokens SET revoked_at = $1 WHERE jti = $2 AND client_id = $3",
-        )
-        .bind(now)
-        .bind(jti)
-        .bind(client_id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(n > 0)
+        }
+        Ok(states)
     }
 }

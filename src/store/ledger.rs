@@ -1,56 +1,61 @@
-//! The access-token ledger writer: group commit for issued access tokens.
+//! The access-token ledger: group commit for issued access tokens, and coalesced reads of
+//! their state.
 //!
-//! Every issued access token is recorded (introspection and revocation consult the ledger).
-//! Under load, one INSERT per token would serialise on the database's write lock; instead a
-//! single writer task takes whatever has queued up, writes it in one multi-row INSERT, and then
-//! answers every waiting request. A token is handed out only after its row is committed.
+//! Every issued access token is recorded (introspection, userinfo and revocation consult the
+//! ledger). Under load one INSERT per token would serialise on the database's write lock, and
+//! one SELECT per introspection costs a hand-off to a database connection's thread and back
+//! (with sqlx's SQLite driver, two thread wake-ups: the largest cost of an introspection,
+//! docs/performance.md). So both go through one task each:
+//!
+//! - the **writer** takes whatever records have queued up, writes them in one multi-row
+//!   INSERT, and then answers every waiting request. A token is handed out only after its row
+//!   is committed. There is no timer: while one commit runs, the next batch gathers (group
+//!   commit), so an idle server commits a lone token at once and a busy one commits many per
+//!   round trip.
+//! - the **reader** takes whatever lookups have queued up and answers them with one
+//!   `SELECT … WHERE jti IN (…)`. Every lookup is read after it was asked for, so a revocation
+//!   committed before a request arrived (on any instance) is always seen: nothing is cached.
+//!
+//! Each has a database connection of its own (`store::OwnConnection`): a pooled query would
+//! add a ping before and after every round.
+
+use std::collections::HashMap;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{grants::AccessRecord, Db, StoreError};
+use crate::store::{
+    grants::{AccessRecord, AccessState},
+    Db, StoreError,
+};
 
-/// A record and where its outcome goes: `Err((database unavailable, message))`.
-type Job = (AccessRecord, oneshot::Sender<Result<(), (bool, String)>>);
+/// What a waiting caller gets back on failure: whether the database was unavailable
+/// (`StoreError::is_unavailable`: the caller answers 503, not 500) and the error's text.
+type Failure = (bool, String);
+type Done<T> = oneshot::Sender<Result<T, Failure>>;
 
 #[derive(Clone)]
 pub struct Ledger {
-    tx: mpsc::Sender<Job>,
+    writes: mpsc::Sender<(AccessRecord, Done<()>)>,
+    reads: mpsc::Sender<(String, Done<AccessState>)>,
 }
 
+/// The most jobs one round takes (the store chunks its statements below the database's
+/// bound-parameter limit).
 const MAX_BATCH: usize = 1000;
-/// A batch this large is written at once; a smaller one waits up to [`GROUP_WAIT`] for more.
-const GROUP: usize = 64;
-const GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+const QUEUE: usize = 16 * 1024;
 
 impl Ledger {
     pub fn start(db: Db) -> Ledger {
         if db.backend == crate::store::Backend::Sqlite {
             crate::store::checkpoint::spawn(db.url());
         }
-        let (tx, mut rx) = mpsc::channel::<Job>(16 * 1024);
+        let (writes, mut write_rx) = mpsc::channel::<(AccessRecord, Done<()>)>(QUEUE);
+        let mut writer = db.own_connection();
         tokio::spawn(async move {
-            let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-            while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                // Group commit: under load, wait a moment for more tokens so one commit (and
-                // one disk sync) serves many requests. Idle, a lone token waits at most 1 ms.
-                if batch.len() < GROUP {
-                    let _ = tokio::time::timeout(GROUP_WAIT, async {
-                        while batch.len() < GROUP {
-                            let room = MAX_BATCH - batch.len();
-                            if rx.recv_many(&mut batch, room).await == 0 {
-                                break;
-                            }
-                        }
-                    })
-                    .await;
-                }
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while write_rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
                 let (records, waiting): (Vec<AccessRecord>, Vec<_>) = batch.drain(..).unzip();
-                // The waiting callers get the error's text and whether the database was away
-                // (`StoreError::is_unavailable`: they answer 503, not 500).
-                let result = db
-                    .access_insert_many(&records)
-                    .await
-                    .map_err(|e| (e.is_unavailable(), e.to_string()));
+                let result = writer.access_insert_many(&records).await.map_err(failure);
                 if let Err((_, e)) = &result {
                     tracing::error!(error = %e, n = records.len(), "recording access tokens failed");
                 }
@@ -59,21 +64,85 @@ impl Ledger {
                 }
             }
         });
-        Ledger { tx }
+        let (reads, mut read_rx) = mpsc::channel::<(String, Done<AccessState>)>(QUEUE);
+        let mut reader = db.own_connection();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while read_rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let mut jtis: Vec<String> = batch.iter().map(|(jti, _)| jti.clone()).collect();
+                jtis.sort_unstable();
+                jtis.dedup();
+                let result = reader.access_states(&jtis).await.map_err(failure);
+                for (jti, done) in batch.drain(..) {
+                    let _ = done.send(answer(&result, &jti));
+                }
+            }
+        });
+        Ledger { writes, reads }
     }
 
     /// Records one access token; returns once it is committed.
     pub async fn record(&self, r: AccessRecord) -> Result<(), StoreError> {
         let (done, wait) = oneshot::channel();
-        self.tx
-            .send((r, done))
+        self.writes.send((r, done)).await.map_err(|_| closed())?;
+        outcome(wait.await)
+    }
+
+    /// The ledger's state of the access token `jti`, read after this call began.
+    pub async fn state(&self, jti: &str) -> Result<AccessState, StoreError> {
+        let (done, wait) = oneshot::channel();
+        self.reads
+            .send((jti.to_owned(), done))
             .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        match wait.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err((true, e))) => Err(sqlx::Error::Io(std::io::Error::other(e)).into()),
-            Ok(Err((false, e))) => Err(sqlx::Error::Protocol(e).into()),
-            Err(_) => Err(sqlx::Error::PoolClosed.into()),
-        }
+            .map_err(|_| closed())?;
+        outcome(wait.await)
+    }
+}
+
+/// One lookup's answer out of a round's result.
+fn answer(
+    round: &Result<HashMap<String, AccessState>, Failure>,
+    jti: &str,
+) -> Result<AccessState, Failure> {
+    match round {
+        Ok(states) => Ok(states.get(jti).cloned().unwrap_or(AccessState::Unknown)),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+fn failure(e: StoreError) -> Failure {
+    (e.is_unavailable(), e.to_string())
+}
+
+fn closed() -> StoreError {
+    sqlx::Error::PoolClosed.into()
+}
+
+/// A waiting caller's result as a `StoreError` that keeps "unavailable".
+fn outcome<T>(r: Result<Result<T, Failure>, oneshot::error::RecvError>) -> Result<T, StoreError> {
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err((true, e))) => Err(sqlx::Error::Io(std::io::Error::other(e)).into()),
+        Ok(Err((false, e))) => Err(sqlx::Error::Protocol(e).into()),
+        Err(_) => Err(closed()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookup_missing_from_the_round_is_unknown_and_a_failed_round_fails_everyone() {
+        let mut states = HashMap::new();
+        states.insert("a".to_owned(), AccessState::Revoked);
+        let round = Ok(states);
+        assert_eq!(answer(&round, "a"), Ok(AccessState::Revoked));
+        assert_eq!(answer(&round, "b"), Ok(AccessState::Unknown));
+        let failed = Err((true, "database away".to_owned()));
+        assert_eq!(
+            answer(&failed, "a"),
+            Err((true, "database away".to_owned()))
+        );
     }
 }
