@@ -11,7 +11,10 @@
 //!   "unavailable" are mapped where they arise: `From<StoreError>` for `PageError` and
 //!   `OAuthError`); every 503 carries `Retry-After`.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use axum::{
     error_handling::HandleErrorLayer,
@@ -57,7 +60,15 @@ pub fn limit<S: Clone + Send + Sync + 'static>(
 
 /// The answer to a request refused for overload.
 pub fn overloaded(answer: Answer, retry_after_secs: u64) -> Response {
-    tracing::warn!("request refused: too many requests in flight for its endpoint class");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if let Some(refused) = REFUSALS.count(now) {
+        tracing::warn!(
+            refused,
+            "requests refused: too many requests in flight for their endpoint class"
+        );
+    }
     let mut res = match answer {
         Answer::Page => PageError::unavailable("overloaded").into_response(),
         Answer::Json => json_unavailable("too many requests in flight; please retry"),
@@ -66,6 +77,40 @@ pub fn overloaded(answer: Answer, retry_after_secs: u64) -> Response {
         .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
     res.extensions_mut().insert(ErrorKind("overloaded"));
     res
+}
+
+/// Refusals counted for the log: under overload a warning per refused request would add a
+/// log write to every refusal (and flood the log); instead one line a second says how many
+/// were refused since the last line. Every refusal is still in the access log line and in
+/// `pforte_http_errors_total{kind="overloaded"}`.
+static REFUSALS: RefusalLog = RefusalLog::new();
+
+struct RefusalLog {
+    /// The second of the last warning, and the refusals since then.
+    second: AtomicU64,
+    since: AtomicU64,
+}
+
+impl RefusalLog {
+    const fn new() -> RefusalLog {
+        RefusalLog {
+            second: AtomicU64::new(0),
+            since: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one refusal at Unix second `now`; returns how many to report when a line is
+    /// due (the first refusal in a new second), `None` otherwise.
+    fn count(&self, now: u64) -> Option<u64> {
+        self.since.fetch_add(1, Ordering::Relaxed);
+        let last = self.second.load(Ordering::Relaxed);
+        (now > last
+            && self
+                .second
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok())
+        .then(|| self.since.swap(0, Ordering::Relaxed))
+    }
 }
 
 fn json_unavailable(description: &str) -> Response {
@@ -117,4 +162,21 @@ async fn database_answers(app: &App) -> bool {
         tokio::time::timeout(PING_TIMEOUT, app.db.ping()).await,
         Ok(Ok(()))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_logged_once_a_second_with_their_count() {
+        let log = RefusalLog::new();
+        assert_eq!(log.count(100), Some(1));
+        assert_eq!(log.count(100), None);
+        assert_eq!(log.count(100), None);
+        // The first refusal of a later second reports the two held back and itself.
+        assert_eq!(log.count(101), Some(3));
+        assert_eq!(log.count(101), None);
+        assert_eq!(log.count(105), Some(2));
+    }
 }
