@@ -114,6 +114,9 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The URL of an in-memory SQLite database (one per connection: unit tests use one).
+const MEMORY: &str = "sqlite::memory:";
+
 /// How long a pooled connection may have been idle and still be handed out unpinged.
 const ALIVE_BYPASS: Duration = Duration::from_secs(1);
 
@@ -143,34 +146,53 @@ async fn prepare(conn: &mut AnyConnection, backend: Backend) -> sqlx::Result<()>
 /// (the access-token ledger's writer and reader, `ledger`): a pooled query costs a ping before
 /// and after it (a round trip to the connection's thread each with SQLite, to the server with
 /// PostgreSQL), a connection of one's own only the query. Connects on first use and again
-/// after the database was unavailable, each attempt bounded by [`ACQUIRE_TIMEOUT`].
+/// after the database was unavailable, each attempt bounded by [`ACQUIRE_TIMEOUT`]. An
+/// in-memory database (unit tests) lives in its pool's one connection, so there each use
+/// borrows that connection from the pool instead.
 pub struct OwnConnection {
     url: String,
     backend: Backend,
-    conn: Option<AnyConnection>,
+    /// The pool to borrow from, for an in-memory database.
+    shared: Option<AnyPool>,
+    conn: Option<Held>,
+}
+
+enum Held {
+    Own(AnyConnection),
+    Borrowed(sqlx::pool::PoolConnection<sqlx::Any>),
 }
 
 impl OwnConnection {
-    /// The connection, connecting first if there is none.
+    /// The connection, connecting (or borrowing) first if there is none.
     pub(crate) async fn get(&mut self) -> Result<&mut AnyConnection> {
         if self.conn.is_none() {
-            let connect = async {
-                let mut conn = <AnyConnection as sqlx::Connection>::connect(&self.url).await?;
-                prepare(&mut conn, self.backend).await?;
-                Ok::<_, sqlx::Error>(conn)
+            let held = match &self.shared {
+                Some(pool) => Held::Borrowed(pool.acquire().await?),
+                None => {
+                    let connect = async {
+                        let mut conn =
+                            <AnyConnection as sqlx::Connection>::connect(&self.url).await?;
+                        prepare(&mut conn, self.backend).await?;
+                        Ok::<_, sqlx::Error>(conn)
+                    };
+                    let conn = tokio::time::timeout(ACQUIRE_TIMEOUT, connect)
+                        .await
+                        .map_err(|_| sqlx::Error::PoolTimedOut)??;
+                    Held::Own(conn)
+                }
             };
-            let conn = tokio::time::timeout(ACQUIRE_TIMEOUT, connect)
-                .await
-                .map_err(|_| sqlx::Error::PoolTimedOut)??;
-            self.conn = Some(conn);
+            self.conn = Some(held);
         }
-        Ok(self.conn.as_mut().expect("connected above"))
+        Ok(match self.conn.as_mut().expect("connected above") {
+            Held::Own(c) => c,
+            Held::Borrowed(c) => c,
+        })
     }
 
     /// Passes `r` on; after an error that says the database was unavailable the connection is
-    /// dropped, so the next use connects afresh.
+    /// dropped, so the next use connects afresh. A borrowed connection goes back after each use.
     pub(crate) fn check<T>(&mut self, r: Result<T>) -> Result<T> {
-        if r.as_ref().is_err_and(StoreError::is_unavailable) {
+        if self.shared.is_some() || r.as_ref().is_err_and(StoreError::is_unavailable) {
             self.conn = None;
         }
         r
@@ -252,6 +274,7 @@ impl Db {
         OwnConnection {
             url: self.url.clone(),
             backend: self.backend,
+            shared: (self.url == MEMORY).then(|| self.pool.clone()),
             conn: None,
         }
     }
@@ -316,7 +339,7 @@ fn normalise_url(url: &str) -> Result<(String, Backend)> {
         }
         if file == ":memory:" {
             // A database in memory (tests); each connection has its own, so open one.
-            return Ok(("sqlite::memory:".into(), Backend::Sqlite));
+            return Ok((MEMORY.into(), Backend::Sqlite));
         }
         {
             if let Some(dir) = std::path::Path::new(file).parent() {
@@ -328,10 +351,6 @@ fn normalise_url(url: &str) -> Result<(String, Backend)> {
                     })?;
                 }
             }
-        }
-        if file == ":memory:" {
-            // One private database per connection: use it with one connection (unit tests).
-            return Ok(("sqlite::memory:".to_string(), Backend::Sqlite));
         }
         let url = if path.contains("mode=") {
             format!("sqlite://{path}")
