@@ -7,9 +7,10 @@
 //! hundred tokens wait for two `fsync`s of a disk shared with everything else
 //! (docs/performance.md, finding 3b). Here the pool's connections checkpoint automatically only
 //! as a safety net (a far larger log), and one task with a connection of its own checkpoints in
-//! the background whenever the log has grown past [`CHECKPOINT_AT`], using `TRUNCATE` so the log
-//! starts again from empty instead of growing (a `PASSIVE` checkpoint cannot reset it
-//! while writers keep appending).
+//! the background whenever the log has grown past [`CHECKPOINT_AT`]: a `PASSIVE` checkpoint
+//! that does the copying and syncing without blocking anyone, then a short `TRUNCATE` so the
+//! log starts again from empty instead of growing (a `PASSIVE` checkpoint alone cannot reset
+//! it while writers keep appending).
 //!
 //! Durability does not change: a commit is in the log before a token leaves, and a checkpoint
 //! only moves committed pages; `kill -9` loses nothing either way.
@@ -74,23 +75,31 @@ pub fn spawn(url: &str) {
                 }
             }
             let Some(c) = conn.as_mut() else { continue };
-            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
-                .fetch_one(&mut *c)
-                .await
-            {
-                // busy = 1: readers or writers kept it from finishing; the next tick tries again.
-                Ok((busy, log, done)) => {
-                    tracing::debug!(busy, log, done, size, "WAL checkpoint");
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
-                    if let Some(c) = conn.take() {
-                        let _ = c.close().await;
-                    }
+            if let Err(e) = checkpoint(c).await {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+                if let Some(c) = conn.take() {
+                    let _ = c.close().await;
                 }
             }
         }
     });
+}
+
+/// One checkpoint in two steps. `PASSIVE` first: it copies the log into the database and
+/// syncs it without blocking anyone, which is the long part (megabytes to sync). Then
+/// `TRUNCATE`, which blocks new writers while it runs, but now has only the pages written in
+/// the meantime to copy and sync, and empties the log. `TRUNCATE` alone kept the ledger's
+/// writer waiting for the whole copy and sync: the token p99 under full load (docs/performance.md).
+async fn checkpoint(c: &mut sqlx::SqliteConnection) -> sqlx::Result<()> {
+    for mode in ["PASSIVE", "TRUNCATE"] {
+        // busy = 1: readers or writers kept it from finishing; the next tick tries again.
+        let (busy, log, done) =
+            sqlx::query_as::<_, (i64, i64, i64)>(&format!("PRAGMA wal_checkpoint({mode})"))
+                .fetch_one(&mut *c)
+                .await?;
+        tracing::debug!(mode, busy, log, done, "WAL checkpoint");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
