@@ -53,11 +53,13 @@ pub async fn introspect(
     let token = p.require("token")?;
     let hint = p.get("token_type_hint");
     // RFC 7662 §2.2: a client learns only about its own tokens, unless the admin named it a
-    // resource server (`--introspect`); anything else is answered as inactive.
+    // resource server (`--introspect`); anything else is answered as inactive. A token that
+    // does not verify is not (or no longer) an access token; but when the server cannot tell
+    // (the database unavailable: 503) it says so instead of calling the token inactive.
     let as_access = || async {
         match verify_access_token(core, token).await {
-            Ok((c, _)) if c.client_id != client.id && !client.may_introspect => None,
-            Ok((c, _)) => Some(Introspection {
+            Ok((c, _)) if c.client_id != client.id && !client.may_introspect => Ok(None),
+            Ok((c, _)) => Ok(Some(Introspection {
                 active: true,
                 token_type: Some("Bearer"),
                 iss: Some(c.iss),
@@ -71,18 +73,19 @@ pub async fn introspect(
                 auth_time: c.auth_time,
                 acr: c.acr,
                 amr: Some(c.amr),
-            }),
-            Err(_) => None,
+            })),
+            Err(e) if e.status >= 500 => Err(e),
+            Err(_) => Ok(None),
         }
     };
     let as_refresh = || async { refresh_info(core, &client, token).await };
     let found = if hint == Some("refresh_token") {
         match as_refresh().await? {
             Some(v) => Some(v),
-            None => as_access().await,
+            None => as_access().await?,
         }
     } else {
-        match as_access().await {
+        match as_access().await? {
             Some(v) => Some(v),
             None => as_refresh().await?,
         }

@@ -72,7 +72,13 @@ impl Ledger {
                 let mut jtis: Vec<String> = batch.iter().map(|(jti, _)| jti.clone()).collect();
                 jtis.sort_unstable();
                 jtis.dedup();
-                let result = reader.access_states(&jtis).await.map_err(failure);
+                let mut result = reader.access_states(&jtis).await;
+                if result.as_ref().is_err_and(StoreError::is_unavailable) {
+                    // The connection may have died with a database restart; a read can
+                    // simply be asked again, on a fresh connection.
+                    result = reader.access_states(&jtis).await;
+                }
+                let result = result.map_err(failure);
                 for (jti, done) in batch.drain(..) {
                     let _ = done.send(answer(&result, &jti));
                 }

@@ -146,7 +146,8 @@ async fn prepare(conn: &mut AnyConnection, backend: Backend) -> sqlx::Result<()>
 /// (the access-token ledger's writer and reader, `ledger`): a pooled query costs a ping before
 /// and after it (a round trip to the connection's thread each with SQLite, to the server with
 /// PostgreSQL), a connection of one's own only the query. Connects on first use and again
-/// after the database was unavailable, each attempt bounded by [`ACQUIRE_TIMEOUT`]. An
+/// after the database was unavailable, each attempt bounded by [`ACQUIRE_TIMEOUT`]; like the
+/// pool, it pings a connection idle for [`ALIVE_BYPASS`] or longer before using it. An
 /// in-memory database (unit tests) lives in its pool's one connection, so there each use
 /// borrows that connection from the pool instead.
 pub struct OwnConnection {
@@ -155,6 +156,8 @@ pub struct OwnConnection {
     /// The pool to borrow from, for an in-memory database.
     shared: Option<AnyPool>,
     conn: Option<Held>,
+    /// When the connection last answered.
+    answered: std::time::Instant,
 }
 
 enum Held {
@@ -165,6 +168,11 @@ enum Held {
 impl OwnConnection {
     /// The connection, connecting (or borrowing) first if there is none.
     pub(crate) async fn get(&mut self) -> Result<&mut AnyConnection> {
+        if let Some(Held::Own(c)) = &mut self.conn {
+            if self.answered.elapsed() >= ALIVE_BYPASS && sqlx::Connection::ping(c).await.is_err() {
+                self.conn = None;
+            }
+        }
         if self.conn.is_none() {
             let held = match &self.shared {
                 Some(pool) => Held::Borrowed(pool.acquire().await?),
@@ -194,6 +202,8 @@ impl OwnConnection {
     pub(crate) fn check<T>(&mut self, r: Result<T>) -> Result<T> {
         if self.shared.is_some() || r.as_ref().is_err_and(StoreError::is_unavailable) {
             self.conn = None;
+        } else {
+            self.answered = std::time::Instant::now();
         }
         r
     }
@@ -276,6 +286,7 @@ impl Db {
             backend: self.backend,
             shared: (self.url == MEMORY).then(|| self.pool.clone()),
             conn: None,
+            answered: std::time::Instant::now(),
         }
     }
 
