@@ -175,9 +175,11 @@ async fn outage_setup(db_url: String, introspect: bool) -> (TestServer, ops::Loa
 }
 
 /// While the database is away: token requests answer 503 `temporarily_unavailable` with
-/// `Retry-After`, a citizen page the readable German "try again shortly" page (503,
-/// `Retry-After`), readiness 503; all within the pool's acquire timeout.
-async fn assert_unavailable(server: &TestServer) {
+/// `Retry-After`, introspection of `token` (received before) too (never `active: false`: the
+/// server cannot tell, RFC 7662 has no "don't know"), a citizen page the readable German "try
+/// again shortly" page (503, `Retry-After`), readiness 503; all within the pool's acquire
+/// timeout.
+async fn assert_unavailable(server: &TestServer, token: &str) {
     let (auth_url, _) = authorize_url(server, "rp", &[]);
     let gap = Instant::now();
     for _ in 0..3 {
@@ -187,6 +189,16 @@ async fn assert_unavailable(server: &TestServer) {
         let body: Value = r.json().await.unwrap_or(Value::Null);
         assert_eq!(status, 503, "{body}");
         assert!(retry.is_some(), "Retry-After on the 503");
+        assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+        let r = ops::introspect_with(&reqwest::Client::new(), &server.issuer, token)
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            status, 503,
+            "introspection while the database is away: {body}"
+        );
         assert_eq!(body["error"], "temporarily_unavailable", "{body}");
         let r = reqwest::Client::new()
             .get(&auth_url)
@@ -270,7 +282,7 @@ async fn resilience_postgres_unreachable_answers_503_never_500_and_recovers() {
     via.set_port(Some(proxy.port)).unwrap();
     let (server, load, token) = outage_setup(via.to_string(), false).await;
     proxy.cut();
-    assert_unavailable(&server).await;
+    assert_unavailable(&server, &token).await;
     proxy.restore();
     assert_recovered(&server, load, &token).await;
 }
@@ -284,7 +296,7 @@ async fn resilience_postgres_stopped_and_started_during_load_503_no_500_no_token
     let (server, load, token) = outage_setup(cluster.admin_url(), true).await;
     let c = cluster.clone();
     tokio::task::spawn_blocking(move || c.stop()).await.unwrap();
-    assert_unavailable(&server).await;
+    assert_unavailable(&server, &token).await;
     assert!(load.seen().count(503) > 0, "the load run saw the gap");
     let c = cluster.clone();
     tokio::task::spawn_blocking(move || c.start())
