@@ -72,10 +72,12 @@ impl Ledger {
                 let mut jtis: Vec<String> = batch.iter().map(|(jti, _)| jti.clone()).collect();
                 jtis.sort_unstable();
                 jtis.dedup();
+                let held = reader.is_connected();
                 let mut result = reader.access_states(&jtis).await;
-                if result.as_ref().is_err_and(StoreError::is_unavailable) {
+                if held && result.as_ref().is_err_and(StoreError::is_unavailable) {
                     // The connection may have died with a database restart; a read can
-                    // simply be asked again, on a fresh connection.
+                    // simply be asked again, on a fresh connection (once: a failed fresh
+                    // connection means the database is away, and the callers get a 503).
                     result = reader.access_states(&jtis).await;
                 }
                 let result = result.map_err(failure);

@@ -197,6 +197,12 @@ impl OwnConnection {
         })
     }
 
+    /// Whether a connection is held (a failure on it may just mean it died with a database
+    /// restart, so a read can be tried again on a fresh one).
+    pub(crate) fn is_connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
     /// Passes `r` on; after an error that says the database was unavailable the connection is
     /// dropped, so the next use connects afresh. A borrowed connection goes back after each use.
     pub(crate) fn check<T>(&mut self, r: Result<T>) -> Result<T> {
