@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{ops::kid, *};
+use crate::common::{account::userinfo, ops::kid, *};
 use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
     Engine,
@@ -88,17 +88,6 @@ async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
         .unwrap();
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
-}
-
-async fn userinfo(server: &TestServer, access_token: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn refresh(server: &TestServer, client: &str, refresh_token: &str) -> (u16, Value) {
