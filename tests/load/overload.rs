@@ -187,8 +187,11 @@ fn percentile(took: impl Iterator<Item = Duration>, p: f64) -> Duration {
 /// another, so nothing else of the suite runs on the box while it measures. A burst of load
 /// from outside during the overload but not during the unloaded measurements can still break
 /// the bound or the offer without any fault of Pforte's: such a round is measured again,
-/// three rounds at most. Every round asserts the answers and the refusals; a server that
-/// queued instead of refusing fails every round.
+/// five rounds at most. The offer is also the tighter of the two on this 2-core box: server
+/// and client together answer about 50,000 refusals a second, so a round whose capacity
+/// measures above about 5,500/s (it ranges 4,100–6,300) cannot offer nine times that and is
+/// measured again. Every round asserts the answers and the refusals; a server that queued
+/// instead of refusing fails every round.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resilience_overload_ten_times_capacity_only_503_and_admitted_p99_bounded() {
     const LIMIT: usize = 1;
@@ -202,7 +205,7 @@ async fn resilience_overload_ten_times_capacity_only_503_and_admitted_p99_bounde
     .await;
     closed_loop(child.port, 1, 20).await;
     let mut rounds = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let round = overload_round(child.port, LIMIT, CONNS).await;
         eprintln!("overload: {}", round.figures);
         if round.admitted_p99 <= round.bound && round.offered >= 9.0 * round.capacity {
