@@ -4,10 +4,16 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-/// `bytes` bytes from the OS CSPRNG, base64url without padding.
+/// `bytes` bytes from a CSPRNG, base64url without padding.
+///
+/// The generator is rand's `ThreadRng`: ChaCha12 per thread, seeded from the operating
+/// system and reseeded from it every 64 KiB of output. Asking the kernel for every token
+/// (`OsRng`: one `getrandom` system call each) cost two system calls per token request, 7 % of
+/// its CPU (docs/performance.md). Long-lived keys (signing keys, salts, TOTP seeds) still come
+/// from the operating system directly.
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
+    rand::thread_rng().fill_bytes(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)
 }
 
