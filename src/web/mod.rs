@@ -240,7 +240,6 @@ pub fn router(app: App) -> Router {
         .route("/readyz", get(operations::readyz))
         .route("/metrics", get(operations::metrics));
 
-    let hsts = cfg.secure_cookies();
     let router = Router::new()
         .merge(pages)
         .merge(api)
@@ -250,22 +249,19 @@ pub fn router(app: App) -> Router {
         .merge(ops)
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(DefaultBodyLimit::max(64 * 1024))
-        // 503 with Retry-After instead of 500 while the database does not answer.
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            resilience::unavailable,
-        ))
-        // Counts every answer, limits included.
+        // Counts every answer, limits included, after the database safety net
+        // (`resilience::settle`: 503 with Retry-After instead of 500 while the database does not
+        // answer).
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             operations::track,
+        ))
+        // A request id, its span and log line, and the security headers.
+        .layer(request_id::EnvelopeLayer::new(
+            cfg.trusted_proxies.clone(),
+            cfg.secure_cookies(),
         ));
-    // A request id and a `request` span around everything but the security headers.
-    request_id::layer(router, cfg.trusted_proxies.clone())
-        .layer(axum::middleware::from_fn(move |req, next| {
-            security_headers::security_headers(hsts, req, next)
-        }))
-        .with_state(app)
+    router.with_state(app)
 }
 
 /// The session cookie's name: under an https issuer with the `__Host-` prefix (RFC 6265bis

@@ -16,6 +16,7 @@ use crate::{
     app::App,
     metrics::{ErrorKind, Format, PoolUse},
     readiness,
+    web::resilience,
 };
 
 /// How long a load balancer should wait before asking `/readyz` again after a 503.
@@ -75,15 +76,17 @@ fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
         .is_some_and(|t| crate::secrets::ct_eq(t.trim().as_bytes(), expected.as_bytes()))
 }
 
-/// Middleware: counts the request and its latency under its route template (axum's
-/// `MatchedPath`, never the raw path, so the label values are bounded by the route table).
+/// Middleware: passes the answer through the database safety net ([`resilience::settle`]),
+/// then counts the request and its latency under its route template (axum's `MatchedPath`,
+/// never the raw path, so the label values are bounded by the route table). One middleware
+/// for both: each `from_fn` layer costs a clone of the stack below it per request.
 pub async fn track(State(app): State<App>, req: Request, next: Next) -> Response {
     let endpoint = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
     let start = Instant::now();
-    let resp = next.run(req).await;
+    let resp = resilience::settle(&app, next.run(req).await).await;
     app.metrics.http_request(
         endpoint.as_deref().unwrap_or(UNMATCHED),
         resp.status().as_u16(),

@@ -1,25 +1,32 @@
-//! Request ids: one per request, in every log line of it, in the `X-Request-Id` response
-//! header and as the reference of error pages and `server_error` answers.
+//! Request ids, and the envelope every request is served in.
 //!
-//! Owns: where the id comes from ([`trust_incoming`]: an incoming `X-Request-Id` is taken only
-//! from a trusted proxy, otherwise replaced by a fresh random id), the `request` span every
-//! request is served in (method, route path without the query, id), and the one log line per
-//! answered request (status and latency). Built from tower-http's `SetRequestIdLayer`,
-//! `PropagateRequestIdLayer` and `TraceLayer`.
+//! Owns: where the id comes from ([`assign`]: an incoming `X-Request-Id` is taken only from a
+//! trusted proxy, otherwise replaced by a fresh random id), the `request` span every request
+//! is served in (method, route path without the query, id), the one log line per answered
+//! request (status and latency), and [`Envelope`]: the one tower service around the router
+//! that does all of this and adds the security headers (`web::security_headers`) and the
+//! `X-Request-Id` answer header.
+//!
+//! One hand-written service instead of a stack of middleware: tower-http's request-id and
+//! trace layers and two `from_fn` layers cost about a quarter of a token request's CPU
+//! (every `from_fn` layer clones the rest of the stack and boxes two values per request,
+//! docs/performance.md). The envelope boxes its future once.
 
-use std::time::Duration;
+use std::{
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Instant,
+};
 
 use axum::{
     extract::Request,
     http::{HeaderName, HeaderValue},
-    middleware::Next,
     response::Response,
-    Router,
 };
-use tower_http::{
-    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    trace::TraceLayer,
-};
+use tracing::Instrument;
 
 /// `X-Request-Id`.
 pub static HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -44,53 +51,22 @@ pub fn well_formed(v: &HeaderValue) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
 }
 
-/// A fresh random id (16 URL-safe characters, 96 bits).
-#[derive(Clone, Copy, Default)]
-struct NewId;
-
-impl MakeRequestId for NewId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&crate::secrets::random_token(12))
-            .ok()
-            .map(RequestId::new)
+/// The request's id, in its `X-Request-Id` header from here on: the incoming one when
+/// [`trust_incoming`] and [`well_formed`] accept it, otherwise a fresh random one (16 URL-safe
+/// characters, 96 bits).
+pub fn assign(req: &mut Request, trusted: &[ipnet::IpNet]) -> HeaderValue {
+    if let Some(v) = req.headers().get(&HEADER) {
+        if well_formed(v) && trust_incoming(req, trusted) {
+            return v.clone();
+        }
     }
+    let fresh = HeaderValue::from_str(&crate::secrets::random_token(12))
+        .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+    req.headers_mut().insert(HEADER.clone(), fresh.clone());
+    fresh
 }
 
-/// Drops an incoming `X-Request-Id` unless [`trust_incoming`] and [`well_formed`] accept it,
-/// so that `SetRequestIdLayer` (which keeps a present header) makes a fresh one.
-async fn strip_untrusted(
-    trusted: std::sync::Arc<Vec<ipnet::IpNet>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let keep = req
-        .headers()
-        .get(&HEADER)
-        .is_some_and(|v| well_formed(v) && trust_incoming(&req, &trusted));
-    if !keep {
-        req.headers_mut().remove(&HEADER);
-    }
-    next.run(req).await
-}
-
-/// Makes the id the task's current request id (`crate::logging::request_id`), for error
-/// references.
-async fn scope(req: Request, next: Next) -> Response {
-    let id = req
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|r| r.header_value().to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    crate::logging::with_request_id(id, next.run(req)).await
-}
-
-fn span(req: &Request) -> tracing::Span {
-    let id = req
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|r| r.header_value().to_str().ok())
-        .unwrap_or_default();
+fn span(req: &Request, id: &str) -> tracing::Span {
     // The path only: the query carries codes, tokens and states.
     tracing::info_span!(
         "request",
@@ -100,32 +76,84 @@ fn span(req: &Request) -> tracing::Span {
     )
 }
 
-/// Wraps the whole router (outermost but for the security headers).
-pub fn layer<S: Clone + Send + Sync + 'static>(
-    router: Router<S>,
-    trusted: Vec<ipnet::IpNet>,
-) -> Router<S> {
-    let trusted = std::sync::Arc::new(trusted);
-    router
-        .layer(PropagateRequestIdLayer::new(HEADER.clone()))
-        .layer(axum::middleware::from_fn(scope))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(span)
-                .on_request(())
-                .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
-                    tracing::info!(
-                        status = res.status().as_u16(),
-                        latency_ms = latency.as_secs_f64() * 1000.0,
-                        "answered"
-                    );
-                })
-                .on_failure(()),
-        )
-        .layer(SetRequestIdLayer::new(HEADER.clone(), NewId))
-        .layer(axum::middleware::from_fn(move |req, next| {
-            strip_untrusted(trusted.clone(), req, next)
-        }))
+/// The [`Envelope`] layer: wraps the whole router (see the module doc).
+#[derive(Clone)]
+pub struct EnvelopeLayer {
+    trusted: Arc<Vec<ipnet::IpNet>>,
+    hsts: bool,
+}
+
+impl EnvelopeLayer {
+    /// `trusted`: the proxies whose `X-Request-Id` is kept; `hsts`: send
+    /// `Strict-Transport-Security` (an https issuer).
+    pub fn new(trusted: Vec<ipnet::IpNet>, hsts: bool) -> EnvelopeLayer {
+        EnvelopeLayer {
+            trusted: Arc::new(trusted),
+            hsts,
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for EnvelopeLayer {
+    type Service = Envelope<S>;
+
+    fn layer(&self, inner: S) -> Envelope<S> {
+        Envelope {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// Serves a request inside its `request` span with its id as the task's request id
+/// (`crate::logging::request_id`), logs the answer, and adds `X-Request-Id` and the security
+/// headers to it.
+#[derive(Clone)]
+pub struct Envelope<S> {
+    inner: S,
+    layer: EnvelopeLayer,
+}
+
+impl<S> tower::Service<Request> for Envelope<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let id = assign(&mut req, &self.layer.trusted);
+        let id_text = id.to_str().unwrap_or_default().to_owned();
+        let span = span(&req, &id_text);
+        let hsts = self.layer.hsts;
+        let start = Instant::now();
+        let answer = {
+            let _entered = span.enter();
+            self.inner.call(req)
+        };
+        Box::pin(async move {
+            let Ok(mut resp) = crate::logging::with_request_id(id_text, answer)
+                .instrument(span.clone())
+                .await;
+            span.in_scope(|| {
+                tracing::info!(
+                    status = resp.status().as_u16(),
+                    latency_ms = start.elapsed().as_secs_f64() * 1000.0,
+                    "answered"
+                )
+            });
+            let h = resp.headers_mut();
+            h.entry(&HEADER).or_insert(id);
+            super::security_headers::apply(h, hsts);
+            Ok(resp)
+        })
+    }
 }
 
 #[cfg(test)]

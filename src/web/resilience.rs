@@ -6,7 +6,7 @@
 //!   `Retry-After` (a readable page on the citizen pages, `temporarily_unavailable` JSON on
 //!   the machine endpoints) instead of waiting in an unbounded queue. The operations
 //!   endpoints (`/healthz`, `/readyz`, `/metrics`) are not bounded, so probes still answer.
-//! - the safety net [`unavailable`]: an answer that would be a 500 while the database does not
+//! - the safety net [`settle`] (run on every answer by `web::operations::track`): an answer that would be a 500 while the database does not
 //!   answer becomes a 503 with `Retry-After` (errors that already know they are
 //!   "unavailable" are mapped where they arise: `From<StoreError>` for `PageError` and
 //!   `OAuthError`); every 503 carries `Retry-After`.
@@ -18,9 +18,7 @@ use std::{
 
 use axum::{
     error_handling::HandleErrorLayer,
-    extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Response},
     Json, Router,
 };
@@ -123,11 +121,10 @@ fn json_unavailable(description: &str) -> Response {
         .into_response()
 }
 
-/// Middleware on the whole router: a 500 while the database does not answer becomes a 503
+/// The safety net for every answer: a 500 while the database does not answer becomes a 503
 /// (page or JSON, after the answer's content type); every 503 gets `Retry-After`.
-pub async fn unavailable(State(app): State<App>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    if res.status() == StatusCode::INTERNAL_SERVER_ERROR && !database_answers(&app).await {
+pub async fn settle(app: &App, mut res: Response) -> Response {
+    if res.status() == StatusCode::INTERNAL_SERVER_ERROR && !database_answers(app).await {
         let html = res
             .headers()
             .get(header::CONTENT_TYPE)
