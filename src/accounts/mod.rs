@@ -249,7 +249,31 @@ pub enum PasswordLogin {
 /// per client address and per account address before the password is checked, so parallel
 /// guesses each count. A lockout answers the same for known and unknown addresses, without
 /// hashing for either; a failure hashes (a dummy for unknown ones) as [`authenticate`] does.
+///
+/// The attempt runs as a task of its own, so it is settled (reset, given back or left
+/// counted) even when the request is dropped half-way: a client that closes its connection
+/// while the password is hashed would otherwise leave its reserved attempts counted, and an
+/// address many citizens share (an office's NAT) would drift into a lockout without a single
+/// wrong password.
 pub async fn password_login(
+    db: &Db,
+    hasher: &Hasher,
+    email: &str,
+    password: &str,
+    client: std::net::IpAddr,
+    now: i64,
+) -> Result<PasswordLogin, AccountError> {
+    let (db, hasher) = (db.clone(), hasher.clone());
+    let (email, password) = (email.to_owned(), password.to_owned());
+    tokio::spawn(async move { settled_login(&db, &hasher, &email, &password, client, now).await })
+        .await
+        .map_err(|e| {
+            AccountError::Hash(HashError::Internal(format!("the login task failed: {e}")))
+        })?
+}
+
+/// [`password_login`]'s attempt, from reservation to settlement.
+async fn settled_login(
     db: &Db,
     hasher: &Hasher,
     email: &str,

@@ -362,6 +362,56 @@ async fn bad_client_secrets_cannot_starve_citizen_logins(backend: Backend) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// A login the client gives up on half-way (its connection closes while the password is being
+/// hashed) is still settled: the right password gives the address's attempt back and resets
+/// the account's. Abandoned requests (a flaky mobile connection, an impatient reload) must not
+/// drift an address many citizens share into a lockout; the load benchmark found that one
+/// (bench/side-by-side.sh `login`: every wrk run ended with its in-flight logins dropped).
+async fn an_abandoned_login_is_still_settled(backend: Backend) {
+    let (server, _dir) = start(backend, false).await;
+    server.citizen("anna@example.de", PASSWORD).await;
+    let browser = Browser::new(&server);
+    let key = pforte::throttle::address_key("login", "127.0.0.1".parse().unwrap());
+    // More than the address's free attempts (30): unsettled, they would lock it.
+    let free = pforte::throttle::LOGIN_ADDRESS.free;
+    let mut abandoned = 0;
+    for _ in 0..free + 10 {
+        let page = browser.get(&server.url("/login")).await;
+        let csrf = crate::common::hidden(page.html(), "csrf");
+        // The request reaches Pforte at once; argon2 takes longer than this.
+        let sent = browser
+            .http
+            .post(server.url("/login"))
+            .timeout(Duration::from_millis(5))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("req", ""),
+                ("email", "anna@example.de"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await;
+        if let Ok(r) = sent {
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "an answered login");
+            continue;
+        }
+        abandoned += 1;
+        // Settled: nothing left counted for the address.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let row = server.app.db.throttle_get(&key).await.unwrap();
+            if row.is_none_or(|r| r.attempts == 0 && r.locked_until == 0) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "attempts left counted: {row:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert!(abandoned > free, "only {abandoned} logins were abandoned");
+    let a = attempt(&server, &browser, "anna@example.de", PASSWORD, None).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.html);
+}
+
 /// Failed client authentications are throttled per address: after 100, 429 with Retry-After
 /// and no check; another address (with the right secret) is not affected.
 async fn client_authentication_is_throttled_per_address(backend: Backend) {
@@ -407,5 +457,6 @@ both!(
     one_attacking_address_locks_nobody_else,
     forwarded_for_is_ignored_from_untrusted_peers,
     bad_client_secrets_cannot_starve_citizen_logins,
+    an_abandoned_login_is_still_settled,
     client_authentication_is_throttled_per_address,
 );
