@@ -15,8 +15,9 @@
 //!   already running (signing their tokens) add their records to this round instead of
 //!   waiting for the next, which takes a round trip to the database's thread off most tokens.
 //! - the **reader** takes whatever lookups have queued up (gathered the same way) and answers
-//!   them with one `SELECT … WHERE jti IN (…)`. Every lookup is read after it was asked for, so a revocation
-//!   committed before a request arrived (on any instance) is always seen: nothing is cached.
+//!   them with one `SELECT … WHERE jti IN (…)`. Every lookup is read after it was asked for,
+//!   so a revocation committed before a request arrived (on any instance) is always seen:
+//!   nothing is cached.
 //!
 //! Each has a database connection of its own (`store::OwnConnection`): a pooled query would
 //! add a ping before and after every round.

@@ -160,6 +160,38 @@ where
 mod tests {
     use super::*;
 
+    fn request(peer: &str, id: Option<&'static str>) -> Request {
+        let mut req = Request::new(axum::body::Body::empty());
+        let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        if let Some(id) = id {
+            req.headers_mut()
+                .insert(HEADER.clone(), HeaderValue::from_static(id));
+        }
+        req
+    }
+
+    #[test]
+    fn an_incoming_id_is_kept_only_from_a_trusted_proxy_and_only_when_plain() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // From the trusted proxy, well formed: kept.
+        let mut req = request("10.1.2.3", Some("trace-42"));
+        assert_eq!(assign(&mut req, &trusted), "trace-42");
+        // From anyone else: replaced, and the request carries the new id.
+        let mut req = request("192.0.2.7", Some("forged"));
+        let id = assign(&mut req, &trusted);
+        assert_ne!(id, "forged");
+        assert_eq!(id.len(), 16);
+        assert_eq!(req.headers()[&HEADER], id);
+        // From the trusted proxy but not plain: replaced.
+        let mut req = request("10.1.2.3", Some("a b"));
+        assert_ne!(assign(&mut req, &trusted), "a b");
+        // None at all: a fresh one, different each time.
+        let (mut a, mut b) = (request("10.1.2.3", None), request("10.1.2.3", None));
+        assert_ne!(assign(&mut a, &trusted), assign(&mut b, &trusted));
+    }
+
     #[test]
     fn only_plain_ids_are_well_formed() {
         for ok in ["abc", "0f8e2b4c-1d2e-4f00-9a1b-2c3d4e5f6a7b", "trace:1.2_3"] {
